@@ -1,0 +1,28 @@
+import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import type { Db } from './db.js';
+import * as m001 from './migrations/001_initial.js';
+
+const ALL = { '001_initial': m001 } as const;
+
+/**
+ * Applies the forward-only migrations. Kysely's migrator takes a lock first (an advisory lock on
+ * PostgreSQL, inside the migration transaction), so two nodes starting at once apply each
+ * migration exactly once.
+ */
+export async function migrate(db: Db): Promise<string[]> {
+  const provider: MigrationProvider = {
+    getMigrations: async () =>
+      Object.fromEntries(
+        Object.entries(ALL).map(([name, mod]): [string, Migration] => [
+          name,
+          { up: (k) => mod.up(k, db.dialect) },
+        ]),
+      ),
+  };
+  const migrator = new Migrator({ db: db.kysely, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+export const LATEST_MIGRATION = Object.keys(ALL).at(-1) ?? '';

@@ -1,0 +1,141 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Table types shared by both dialects. Timestamps are integer milliseconds since the epoch and
+ * booleans are 0/1 integers, so SQLite and PostgreSQL return the same JavaScript values
+ * (pg's int8 parser is set to Number in db.ts). JSON columns are text, parsed by repositories.
+ */
+export interface Database {
+  users: UsersTable;
+  service_groups: ServiceGroupsTable;
+  devices: DevicesTable;
+  group_access: GroupAccessTable;
+  receipts: ReceiptsTable;
+  device_jobs: DeviceJobsTable;
+  sessions: SessionsTable;
+  audit_log: AuditLogTable;
+}
+
+export interface UsersTable {
+  id: Generated<number>;
+  login: string;
+  name: string;
+  password_hash: string;
+  is_active: number;
+  is_superuser: number;
+  /** Bumped on every password or status change: invalidates cached Basic-auth verifications. */
+  credentials_version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ServiceGroupsTable {
+  id: Generated<number>;
+  name: string;
+  enabled: number;
+  /** The admin's «Пуск»/«Стоп»: whether the group's device should be driven. */
+  running: number;
+  /** 1055 value used when a receipt omits `tax_system`. */
+  default_tax_system: number | null;
+  /** 1199 value used when an item omits its VAT. */
+  default_vat: number | null;
+  auto_open_shift: number;
+  /** Close the shift after this many minutes (≤ 1440, the 24 h FN limit). */
+  shift_duration_min: number;
+  /** Optional daily close time "HH:MM" in the device's time zone. */
+  daily_close_time: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DevicesTable {
+  id: Generated<number>;
+  group_id: number;
+  model: string;
+  /** JSON, validated against the driver's config schema. */
+  config: string;
+  /** 'stopped' | 'running' | 'error' */
+  state: string;
+  state_reason: string | null;
+  /** JSON RegistrationInfo read from the device. */
+  registration: string | null;
+  /** JSON DeviceStatus last read from the device. */
+  status: string | null;
+  status_at: number | null;
+  /** Node that drives the device (scale-out lease). */
+  lease_owner: string | null;
+  lease_until: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface GroupAccessTable {
+  group_id: number;
+  user_id: number;
+}
+
+export interface ReceiptsTable {
+  id: Generated<number>;
+  group_id: number;
+  user_id: number;
+  device_id: number | null;
+  /** pending | processing | success | failed | in_doubt */
+  state: string;
+  attempts: number;
+  /** Not before this time (retry backoff), ms. */
+  next_attempt_at: number;
+  /** JSON {code, message, device_code?, retryable} */
+  error: string | null;
+  idempotency_key: string | null;
+  /** sha256 of the canonical request body, for idempotency comparisons. */
+  request_hash: string;
+  /** JSON FiscalReceipt (normalized). */
+  request: string;
+  order_id: string | null;
+  receipt_type: number;
+  total: number;
+  /** The device's last FD number recorded right before the register call (in-doubt protocol). */
+  fd_before: number | null;
+  fd_number: number | null;
+  /** JSON FiscalResult. */
+  fiscal: string | null;
+  created_at: number;
+  updated_at: number;
+  fiscalized_at: number | null;
+}
+
+export interface DeviceJobsTable {
+  id: Generated<number>;
+  group_id: number;
+  user_id: number | null;
+  /** open_shift | close_shift | x_report */
+  kind: string;
+  /** pending | processing | success | failed */
+  state: string;
+  result: string | null;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SessionsTable {
+  /** sha256 of the session token; the token itself lives only in the cookie. */
+  id: string;
+  user_id: number;
+  csrf_token: string;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: number;
+  user_id: number | null;
+  login: string | null;
+  ip: string | null;
+  action: string;
+  target: string | null;
+  details: string | null;
+}
