@@ -1,0 +1,197 @@
+import { FFD_VERSIONS } from '../../domain/enums.js';
+import type { Cashier, FiscalReceipt } from '../../domain/receipt.js';
+import { buyerContact } from '../../domain/receipt.js';
+import { localDateToUnix } from './datetime.js';
+import { rejected } from './errors.js';
+import type { FnIdentity } from './identity.js';
+import type { CheckedReceipt } from './receipt-rules.js';
+import { TAG } from './tags.js';
+import type { TagEntry, TagList } from './tlv.js';
+import { itemVat, vatTotals, VAT_TOTALS } from './vat.js';
+
+/** Counters and time the FN stamps on a document at close. */
+export interface DocumentStamp {
+  fdNumber: number;
+  /** unix seconds */
+  dateTime: number;
+}
+
+export interface UnsentInfo {
+  count: number;
+  /** unix seconds of the oldest unsent document, null when none */
+  firstDate: number | null;
+  firstNumber: number | null;
+}
+
+export interface FnFlags {
+  exhaustion: boolean;
+  replaceUrgently: boolean;
+  memoryFull: boolean;
+  ofdTimeout: boolean;
+}
+
+const ffdTag = (id: FnIdentity): TagEntry => [TAG.ffdVersion, FFD_VERSIONS[id.ffdVersion]];
+
+/** Tags every report and receipt starts with: who, where, which KKT and FN. */
+function header(id: FnIdentity, stamp: DocumentStamp): TagEntry[] {
+  return [
+    [TAG.user, id.companyName],
+    [TAG.userInn, id.companyInn],
+    [TAG.address, id.operationsAddress],
+    [TAG.place, id.operationsPlace],
+    [TAG.rnm, id.rnm],
+    [TAG.fnSerial, id.fnSerial],
+    [TAG.fdNumber, stamp.fdNumber],
+    [TAG.dateTime, stamp.dateTime],
+  ];
+}
+
+function cashierTags(cashier: Cashier | null): TagEntry[] {
+  if (!cashier) return [];
+  const out: TagEntry[] = [[TAG.operator, cashier.name]];
+  if (cashier.inn) out.push([TAG.operatorInn, cashier.inn]);
+  return out;
+}
+
+function unsentTags(unsent: UnsentInfo): TagEntry[] {
+  const out: TagEntry[] = [[TAG.unsentCount, unsent.count]];
+  if (unsent.firstDate !== null) out.push([TAG.unsentFirstDate, unsent.firstDate]);
+  if (unsent.firstNumber !== null) out.push([TAG.unsentFirstNumber, unsent.firstNumber]);
+  return out;
+}
+
+function flagTags(flags: FnFlags): TagEntry[] {
+  return [
+    [TAG.fnExhaustionSign, Number(flags.exhaustion)],
+    [TAG.fnReplaceUrgentSign, Number(flags.replaceUrgently)],
+    [TAG.fnMemoryFullSign, Number(flags.memoryFull)],
+    [TAG.ofdTimeoutSign, Number(flags.ofdTimeout)],
+  ];
+}
+
+/** Report 1, FD 1. */
+export function registrationTags(id: FnIdentity, stamp: DocumentStamp): TagList {
+  const ver = FFD_VERSIONS[id.ffdVersion];
+  return [
+    ...header(id, stamp),
+    [TAG.kktSerial, id.kktSerial],
+    [TAG.taxSystems, id.taxSystems],
+    [TAG.ofdName, id.ofdName],
+    [TAG.ofdInn, id.ofdInn],
+    [TAG.fnsSite, id.fnsSite],
+    [TAG.kktFfdVersion, ver],
+    [TAG.fnFfdVersion, ver],
+    ffdTag(id),
+  ];
+}
+
+export function openShiftTags(id: FnIdentity, stamp: DocumentStamp, shiftNumber: number, cashier: Cashier | null): TagList {
+  return [...header(id, stamp), [TAG.shiftNumber, shiftNumber], ...cashierTags(cashier), ffdTag(id)];
+}
+
+export interface ShiftCounts {
+  /** 1111: FDs in the shift, the close report included */
+  fdCount: number;
+  /** 1118: receipts and correction receipts in the shift */
+  receiptCount: number;
+}
+
+export function closeShiftTags(
+  id: FnIdentity, stamp: DocumentStamp, shiftNumber: number, cashier: Cashier | null,
+  counts: ShiftCounts, unsent: UnsentInfo, flags: FnFlags,
+): TagList {
+  return [
+    ...header(id, stamp),
+    [TAG.shiftNumber, shiftNumber],
+    ...cashierTags(cashier),
+    [TAG.shiftFdCount, counts.fdCount],
+    [TAG.shiftReceiptCount, counts.receiptCount],
+    ...unsentTags(unsent),
+    ...flagTags(flags),
+    ffdTag(id),
+  ];
+}
+
+/** Report 21, the current state of settlements. */
+export function stateReportTags(id: FnIdentity, stamp: DocumentStamp, shiftNumber: number, unsent: UnsentInfo, flags: FnFlags): TagList {
+  return [...header(id, stamp), [TAG.shiftNumber, shiftNumber], ...unsentTags(unsent), ...flagTags(flags), ffdTag(id)];
+}
+
+export interface ReceiptStamp extends DocumentStamp {
+  shiftNumber: number;
+  receiptInShift: number;
+  offsetMinutes: number;
+}
+
+/** Receipt (3) or correction receipt (31), everything but 1077. */
+export function receiptTags(id: FnIdentity, stamp: ReceiptStamp, r: FiscalReceipt, checked: CheckedReceipt): TagList {
+  const tags: TagEntry[] = [
+    ...header(id, stamp),
+    [TAG.shiftNumber, stamp.shiftNumber],
+    [TAG.receiptInShift, stamp.receiptInShift],
+    [TAG.operationType, checked.operationType],
+    [TAG.taxSystem, r.taxSystem],
+    ...cashierTags(r.cashier),
+  ];
+  const contact = buyerContact(r);
+  if (contact !== null) tags.push([TAG.buyerContact, contact]);
+  if (checked.correction) tags.push(...correctionTags(id, r, stamp.offsetMinutes));
+  for (const item of r.items) tags.push([TAG.item, itemTags(id, item)]);
+  tags.push(
+    [TAG.total, checked.total],
+    [TAG.cash, checked.sums.cash],
+    [TAG.electronic, checked.sums.electronic],
+    [TAG.prepaid, checked.sums.prepaid],
+    [TAG.credit, checked.sums.credit],
+    [TAG.provision, checked.sums.other],
+  );
+  for (const [rate, sum] of vatTotals(r.items.map((i) => ({ sum: i.total, vat: i.vat })))) {
+    const tag = VAT_TOTALS[rate].tag;
+    if (tag !== null) tags.push([tag, sum]);
+  }
+  if (r.mistakenReceiptNumber) tags.push([TAG.receiptProperty, r.mistakenReceiptNumber]);
+  tags.push([TAG.fnsSite, id.fnsSite], ffdTag(id));
+  return tags;
+}
+
+function itemTags(id: FnIdentity, item: FiscalReceipt['items'][number]): TagList {
+  const tags: TagEntry[] = [
+    [TAG.itemName, item.name],
+    [TAG.price, item.price],
+    [TAG.quantity, item.quantity],
+    [TAG.itemSum, item.total],
+    [TAG.vatRate, item.vat],
+  ];
+  const vat = itemVat(item.total, item.vat);
+  if (vat !== null) tags.push([TAG.itemVat, vat]);
+  tags.push([TAG.paymentObject, item.paymentObject], [TAG.paymentMethod, item.paymentMethod]);
+  switch (id.ffdVersion) {
+    case '105':
+      // 1197 is free text in 1.05 and optional.
+      if (item.unit) tags.push([TAG.unit, item.unit]);
+      break;
+    case '120':
+      // 1.2 drops 1197 and makes the 2108 measure mandatory on every item.
+      tags.push([TAG.measure, item.measure]);
+      break;
+  }
+  return tags;
+}
+
+function correctionTags(id: FnIdentity, r: FiscalReceipt, offsetMinutes: number): TagEntry[] {
+  const c = r.correction;
+  if (c === null) throw rejected('invalid_document', 'a correction receipt needs 1173/1174');
+  const date = localDateToUnix(c.date, offsetMinutes);
+  if (date === null) throw rejected('invalid_document', `1178 date "${c.date}"`);
+  let base: TagEntry[];
+  switch (id.ffdVersion) {
+    case '105':
+      base = [[TAG.correctionName, c.reason], [TAG.correctionDate, date], [TAG.correctionNumber, c.docNumber]];
+      break;
+    case '120':
+      base = [[TAG.correctionDate, date]];
+      if (c.type === 1) base.push([TAG.correctionNumber, c.docNumber]);
+      break;
+  }
+  return [[TAG.correctionType, c.type], [TAG.correctionBase, base]];
+}

@@ -1,0 +1,309 @@
+import type { Cashier, FiscalReceipt } from '../../domain/receipt.js';
+import type { Clock, DeviceStatus, FiscalResult, RegisterOptions, RegistrationInfo, ShiftDocument, ShiftStateName, XReport } from '../driver.js';
+import { HOUR_MS, formatDeviceTime, parseUtcOffset, unixSeconds } from './datetime.js';
+import { closeShiftTags, openShiftTags, receiptTags, registrationTags, stateReportTags } from './documents.js';
+import type { UnsentInfo } from './documents.js';
+import { rejected } from './errors.js';
+import { computeFiscalSign, newDeviceSecret } from './fiscal-sign.js';
+import { checkFnAccepts, fnFlags, fnWarnings, memoryUsed } from './fn-health.js';
+import type { HealthInput } from './fn-health.js';
+import { generateIdentity } from './identity.js';
+import type { FnIdentity, IdentityOverrides } from './identity.js';
+import { checkReceipt } from './receipt-rules.js';
+import { openDeviceStore } from './store.js';
+import type { FnState, NewDocument, ShiftTotals, StoredDocument } from './store.js';
+import { DOC_CODES, TAG } from './tags.js';
+import type { DocKind } from './tags.js';
+import type { TagList } from './tlv.js';
+
+/**
+ * A KKT with its fiscal drive: counters, the 24 h shift, the FN archive and its OFD outbox.
+ * Synchronous (SQLite), no I/O besides the store; the driver adds faults and latency around it.
+ */
+export interface FiscalDeviceOptions {
+  /** SQLite file of the FN memory, or ':memory:'. */
+  file: string;
+  /** Seed of the generated registration data (the device id). */
+  seed: string;
+  clock: Clock;
+  identity?: IdentityOverrides;
+  /** Device local UTC offset, default "+03:00" (Moscow). */
+  timezoneOffset?: string;
+  ofdEnabled?: boolean;
+  /** The simulated OFD acknowledges a document this long after it is queued. */
+  ofdAckDelayMs?: number;
+  /** Model name the device reports. */
+  model?: string;
+}
+
+export interface StateReport extends ShiftDocument {
+  unsentCount: number;
+  oldestUnsentAt: string | null;
+}
+
+export interface FiscalDevice {
+  readonly identity: FnIdentity;
+  /** The FN key of the emulator's fiscal sign (fiscal-sign.ts). */
+  readonly secret: Buffer;
+  readonly offsetMinutes: number;
+  registrationInfo(): RegistrationInfo;
+  openShift(cashier: Cashier | null): ShiftDocument;
+  closeShift(cashier: Cashier | null): ShiftDocument;
+  register(receipt: FiscalReceipt, options: RegisterOptions): FiscalResult;
+  xReport(): XReport;
+  stateReport(): StateReport;
+  status(): DeviceStatus;
+  shiftState(): ShiftStateName;
+  lastFdNumber(): number;
+  document(fdNumber: number): StoredDocument | null;
+  journal(): StoredDocument[];
+  setOfdEnabled(enabled: boolean): void;
+  close(): void;
+}
+
+export const SHIFT_MAX_MS = 24 * HOUR_MS;
+const SHIFT_EXPIRES_SOON_MS = HOUR_MS;
+export const DEFAULT_OFD_ACK_DELAY_MS = 2000;
+
+const zeroTotals = (): ShiftTotals => ({ sell: 0, sellReturn: 0, buy: 0, buyReturn: 0 });
+const TOTAL_KEYS = { 1: 'sell', 2: 'sellReturn', 3: 'buy', 4: 'buyReturn' } as const;
+
+export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
+  const { clock } = o;
+  const offset = parseUtcOffset(o.timezoneOffset ?? '+03:00');
+  const ackDelay = o.ofdAckDelayMs ?? DEFAULT_OFD_ACK_DELAY_MS;
+  const model = o.model ?? 'Virtual register';
+
+  const store = openDeviceStore(o.file, () => {
+    const now = clock.now();
+    const identity = generateIdentity(o.seed, now, o.identity);
+    const secret = newDeviceSecret();
+    const tags = registrationTags(identity, { fdNumber: 1, dateTime: unixSeconds(now) });
+    return {
+      identity,
+      secret,
+      state: {
+        fdNumber: 1, shiftNumber: 0, shiftOpen: false, shiftOpenedAt: null, receiptInShift: 0,
+        shiftFdCount: 0, shiftTotals: zeroTotals(), lastDocumentAt: now,
+      },
+      documents: [seal(secret, DOC_CODES.registration, 1, tags, now)],
+    };
+  });
+  const { identity, secret } = store;
+  const iso = (ms: number): string => formatDeviceTime(ms, offset);
+
+  let ofdEnabledSince: number | null = (o.ofdEnabled ?? true) ? clock.now() : null;
+  /** Lets the simulated OFD catch up with the clock; called before every operation. */
+  const pumpOfd = (now: number): void => {
+    if (ofdEnabledSince !== null) store.ackOfd(now, ofdEnabledSince, ackDelay);
+  };
+
+  const health = (now: number, state: FnState): HealthInput => ({ now, identity, fdNumber: state.fdNumber, unsent: store.unsent() });
+  const unsentInfo = (): UnsentInfo => {
+    const u = store.unsent();
+    return { count: u.count, firstDate: u.oldestAt === null ? null : unixSeconds(u.oldestAt), firstNumber: u.firstNumber };
+  };
+  const shiftStateOf = (s: FnState, now: number): ShiftStateName => {
+    if (!s.shiftOpen) return 'closed';
+    return s.shiftOpenedAt !== null && now - s.shiftOpenedAt >= SHIFT_MAX_MS ? 'expired' : 'open';
+  };
+  /** Common prologue of every document: OFD catch-up, FN-level refusals. */
+  const begin = (kind: DocKind, s: FnState, now: number): void => {
+    checkFnAccepts(kind, { ...health(now, s), lastDocumentAt: s.lastDocumentAt });
+  };
+  const stampOf = (s: FnState, now: number) => ({ fdNumber: s.fdNumber + 1, dateTime: unixSeconds(now) });
+
+  function openShiftIn(s: FnState, now: number, cashier: Cashier | null): { state: FnState; doc: NewDocument } {
+    const shiftNumber = s.shiftNumber + 1;
+    const stamp = stampOf(s, now);
+    const doc = seal(secret, DOC_CODES.openShift, stamp.fdNumber, openShiftTags(identity, stamp, shiftNumber, cashier), now);
+    return {
+      doc,
+      state: {
+        ...s, fdNumber: stamp.fdNumber, shiftNumber, shiftOpen: true, shiftOpenedAt: now, receiptInShift: 0,
+        shiftFdCount: 1, shiftTotals: zeroTotals(), lastDocumentAt: now,
+      },
+    };
+  }
+
+  const shiftResult = (doc: NewDocument, shiftNumber: number): ShiftDocument => ({
+    fdNumber: doc.fdNumber, fiscalSign: doc.fiscalSign, shiftNumber, dateTime: iso(doc.createdAt),
+  });
+
+  const registrationInfo = (): RegistrationInfo => ({
+    registrationNumber: identity.rnm,
+    registratorSerial: identity.kktSerial,
+    fnSerial: identity.fnSerial,
+    ffdVersion: identity.ffdVersion,
+    ofdName: identity.ofdName,
+    ofdInn: identity.ofdInn,
+    companyName: identity.companyName,
+    companyInn: identity.companyInn,
+    operationsAddress: identity.operationsAddress,
+    operationsPlace: identity.operationsPlace,
+    taxSystems: identity.taxSystems,
+    model,
+  });
+
+  return {
+    identity,
+    secret,
+    offsetMinutes: offset,
+    registrationInfo,
+
+    openShift(cashier) {
+      const now = clock.now();
+      pumpOfd(now);
+      return store.commit((s) => {
+        begin('openShift', s, now);
+        if (s.shiftOpen) throw rejected('shift_already_open', `shift ${s.shiftNumber} is open`);
+        const { state, doc } = openShiftIn(s, now, cashier);
+        return { state, documents: [doc], result: shiftResult(doc, state.shiftNumber) };
+      });
+    },
+
+    closeShift(cashier) {
+      const now = clock.now();
+      pumpOfd(now);
+      return store.commit((s) => {
+        begin('closeShift', s, now);
+        if (!s.shiftOpen) throw rejected('shift_closed', `shift ${s.shiftNumber} is already closed`);
+        const stamp = stampOf(s, now);
+        const counts = { fdCount: s.shiftFdCount + 1, receiptCount: s.receiptInShift };
+        const tags = closeShiftTags(identity, stamp, s.shiftNumber, cashier, counts, unsentInfo(), fnFlags(health(now, s)));
+        const doc = seal(secret, DOC_CODES.closeShift, stamp.fdNumber, tags, now);
+        const state: FnState = { ...s, fdNumber: stamp.fdNumber, shiftOpen: false, shiftFdCount: counts.fdCount, lastDocumentAt: now };
+        return { state, documents: [doc], result: shiftResult(doc, s.shiftNumber) };
+      });
+    },
+
+    register(receipt, options) {
+      const now = clock.now();
+      pumpOfd(now);
+      return store.commit((before) => {
+        begin('receipt', before, now);
+        const documents: NewDocument[] = [];
+        let s = before;
+        switch (shiftStateOf(s, now)) {
+          case 'expired':
+            throw rejected('shift_expired', `shift ${s.shiftNumber} opened at ${iso(s.shiftOpenedAt ?? 0)}`);
+          case 'closed': {
+            if (!options.autoOpenShift) throw rejected('shift_closed');
+            // Auto-open (ATOL SHIFT_AUTO_OPENED): the open-shift report and the receipt close in one
+            // transaction, so a refused receipt leaves no half-opened shift behind.
+            const opened = openShiftIn(s, now, receipt.cashier);
+            documents.push(opened.doc);
+            s = opened.state;
+            break;
+          }
+          case 'open':
+            break;
+        }
+        const checked = checkReceipt(receipt, identity);
+        const stamp = { ...stampOf(s, now), shiftNumber: s.shiftNumber, receiptInShift: s.receiptInShift + 1, offsetMinutes: offset };
+        const code = checked.correction ? DOC_CODES.correction : DOC_CODES.receipt;
+        const doc = seal(secret, code, stamp.fdNumber, receiptTags(identity, stamp, receipt, checked), now);
+        documents.push(doc);
+        const key = TOTAL_KEYS[checked.operationType];
+        const state: FnState = {
+          ...s,
+          fdNumber: stamp.fdNumber,
+          receiptInShift: stamp.receiptInShift,
+          shiftFdCount: s.shiftFdCount + 1,
+          shiftTotals: { ...s.shiftTotals, [key]: s.shiftTotals[key] + checked.total },
+          lastDocumentAt: now,
+        };
+        const result: FiscalResult = {
+          fdNumber: doc.fdNumber, fiscalSign: doc.fiscalSign, shiftNumber: s.shiftNumber, receiptInShift: stamp.receiptInShift,
+          dateTime: iso(now), total: checked.total, change: checked.change, registration: registrationInfo(),
+        };
+        return { state, documents, result };
+      });
+    },
+
+    xReport() {
+      const now = clock.now();
+      const s = store.readState();
+      const open = s.shiftOpen;
+      return {
+        shiftNumber: s.shiftNumber,
+        dateTime: iso(now),
+        receiptsInShift: open ? s.receiptInShift : 0,
+        totals: open ? { ...s.shiftTotals } : zeroTotals(),
+        fdNumber: null,
+      };
+    },
+
+    stateReport() {
+      const now = clock.now();
+      pumpOfd(now);
+      return store.commit((s) => {
+        begin('stateReport', s, now);
+        const stamp = stampOf(s, now);
+        const unsent = unsentInfo();
+        const tags = stateReportTags(identity, stamp, s.shiftNumber, unsent, fnFlags(health(now, s)));
+        const doc = seal(secret, DOC_CODES.stateReport, stamp.fdNumber, tags, now);
+        const state: FnState = { ...s, fdNumber: stamp.fdNumber, shiftFdCount: s.shiftOpen ? s.shiftFdCount + 1 : s.shiftFdCount, lastDocumentAt: now };
+        const result: StateReport = {
+          ...shiftResult(doc, s.shiftNumber),
+          unsentCount: unsent.count,
+          oldestUnsentAt: unsent.firstDate === null ? null : iso(unsent.firstDate * 1000),
+        };
+        return { state, documents: [doc], result };
+      });
+    },
+
+    status() {
+      const now = clock.now();
+      pumpOfd(now);
+      const s = store.readState();
+      const h = health(now, s);
+      const shift = shiftStateOf(s, now);
+      const expiresAt = s.shiftOpen && s.shiftOpenedAt !== null ? s.shiftOpenedAt + SHIFT_MAX_MS : null;
+      const warnings: string[] = fnWarnings(h);
+      if (shift === 'open' && expiresAt !== null && expiresAt - now < SHIFT_EXPIRES_SOON_MS) warnings.push('shift_expires_soon');
+      return {
+        dateTime: iso(now),
+        shift: {
+          state: shift,
+          number: s.shiftNumber,
+          openedAt: s.shiftOpen && s.shiftOpenedAt !== null ? iso(s.shiftOpenedAt) : null,
+          expiresAt: expiresAt === null ? null : iso(expiresAt),
+          receiptsInShift: s.shiftOpen ? s.receiptInShift : 0,
+        },
+        lastFdNumber: s.fdNumber,
+        fn: {
+          serial: identity.fnSerial,
+          ffdVersion: identity.ffdVersion,
+          phase: 'fiscal',
+          expiresAt: iso(identity.expiresAt),
+          memoryUsed: memoryUsed(h),
+        },
+        ofd: { unsentCount: h.unsent.count, oldestUnsentAt: h.unsent.oldestAt === null ? null : iso(h.unsent.oldestAt) },
+        paperPresent: true,
+        warnings,
+      };
+    },
+
+    shiftState: () => shiftStateOf(store.readState(), clock.now()),
+    lastFdNumber: () => store.readState().fdNumber,
+    document: (n) => store.document(n),
+    journal: () => store.journal(),
+    setOfdEnabled(enabled) {
+      const now = clock.now();
+      if (enabled && ofdEnabledSince === null) ofdEnabledSince = now;
+      if (!enabled && ofdEnabledSince !== null) {
+        pumpOfd(now);
+        ofdEnabledSince = null;
+      }
+    },
+    close: () => store.close(),
+  };
+}
+
+/** Closes a document in the FN: the fiscal sign over its tags, appended as 1077. */
+function seal(secret: Buffer, code: NewDocument['code'], fdNumber: number, tags: TagList, now: number): NewDocument {
+  const fiscalSign = computeFiscalSign(secret, { code, tags });
+  return { fdNumber, code, tags: [...tags, [TAG.fiscalSign, Number(fiscalSign)]], fiscalSign, createdAt: now };
+}
+

@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import type { FfdVersion } from '../../domain/enums.js';
+import { DAY_MS } from './datetime.js';
+import { innWithCheckDigits, makeRnm } from './identifiers.js';
+
+/**
+ * Everything the FN learns at registration (report 1), plus its lifetime and archive size.
+ * Generated once, deterministically from the device seed, and then kept in the device store:
+ * like a real FN, later config changes do not rewrite it.
+ */
+export interface FnIdentity {
+  /** 1041: 16 digits; 9999 marks an emulated FN (domain.md §3) */
+  fnSerial: string;
+  /** 1013 */
+  kktSerial: string;
+  /** 1037 */
+  rnm: string;
+  ffdVersion: FfdVersion;
+  /** 1048 */
+  companyName: string;
+  /** 1018 */
+  companyInn: string;
+  /** 1009 */
+  operationsAddress: string;
+  /** 1187 */
+  operationsPlace: string;
+  /** 1062 bitmask */
+  taxSystems: number;
+  /** 1046 */
+  ofdName: string;
+  /** 1017 */
+  ofdInn: string;
+  /** 1060 */
+  fnsSite: string;
+  /** ms, the time of the registration report */
+  registeredAt: number;
+  /** ms, end of the FN key lifetime */
+  expiresAt: number;
+  /** How many fiscal documents the archive holds. */
+  archiveCapacity: number;
+}
+
+export interface IdentityOverrides {
+  ffdVersion?: FfdVersion;
+  companyName?: string;
+  companyInn?: string;
+  operationsAddress?: string;
+  operationsPlace?: string;
+  taxSystems?: number;
+  ofdName?: string;
+  ofdInn?: string;
+  /** FN lifetime from registration; 470 days is the 15-month FN (domain.md §2.3). */
+  fnLifetimeDays?: number;
+  archiveCapacity?: number;
+}
+
+export const DEFAULT_FN_LIFETIME_DAYS = 470;
+// Shtrih/ATOL FN-1.1 archives hold on the order of a few hundred thousand documents; the exact
+// figure does not matter to cr-server, only that "full" and "90 %" are reachable in tests.
+export const DEFAULT_ARCHIVE_CAPACITY = 250_000;
+export const ALL_TAX_SYSTEMS = 63;
+
+/** A deterministic digit stream from the seed, so the same device id always gets the same FN. */
+function digitStream(seed: string): (n: number) => string {
+  let counter = 0;
+  let pool = '';
+  return (n) => {
+    while (pool.length < n) {
+      const hash = createHash('sha256').update(`cr-server/emulator/${seed}/${counter++}`).digest();
+      for (const byte of hash) if (byte < 250) pool += String(byte % 10);
+    }
+    const out = pool.slice(0, n);
+    pool = pool.slice(n);
+    return out;
+  };
+}
+
+const nonZeroLead = (digits: string): string => (digits.startsWith('0') ? `1${digits.slice(1)}` : digits);
+
+export function generateIdentity(seed: string, now: number, o: IdentityOverrides = {}): FnIdentity {
+  const next = digitStream(seed);
+  const fnSerial = `99990789${next(8)}`;
+  const kktSerial = `00106${next(9)}`;
+  const companyInn = o.companyInn ?? innWithCheckDigits(`77${nonZeroLead(next(8))}`);
+  const rnm = makeRnm(nonZeroLead(next(10)), companyInn, kktSerial);
+  const lifetimeDays = o.fnLifetimeDays ?? DEFAULT_FN_LIFETIME_DAYS;
+  return {
+    fnSerial,
+    kktSerial,
+    rnm,
+    ffdVersion: o.ffdVersion ?? '105',
+    companyName: o.companyName ?? `ООО "Виртуальная касса ${seed}"`,
+    companyInn,
+    operationsAddress: o.operationsAddress ?? 'г. Москва, ул. Тестовая, д. 1',
+    operationsPlace: o.operationsPlace ?? 'Интернет-магазин',
+    taxSystems: o.taxSystems ?? ALL_TAX_SYSTEMS,
+    ofdName: o.ofdName ?? 'ООО "Эмулятор ОФД"',
+    ofdInn: o.ofdInn ?? innWithCheckDigits('770000001'),
+    fnsSite: 'www.nalog.gov.ru',
+    registeredAt: now,
+    expiresAt: now + lifetimeDays * DAY_MS,
+    archiveCapacity: o.archiveCapacity ?? DEFAULT_ARCHIVE_CAPACITY,
+  };
+}

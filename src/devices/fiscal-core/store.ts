@@ -1,0 +1,196 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import type { FnIdentity } from './identity.js';
+import { isDocCode } from './tags.js';
+import type { DocCode } from './tags.js';
+import { isTagList } from './tlv.js';
+import type { TagList } from './tlv.js';
+
+/**
+ * The FN's non-volatile memory: one SQLite file per device. Every document close is one
+ * IMMEDIATE transaction writing the journal row(s) and the counters together, so a process killed
+ * at any moment leaves the whole document or nothing, like the FN's atomic close (domain.md §2.5).
+ * Counters are re-read inside each transaction, never cached, so two processes opening the same
+ * file cannot hand out one FD number twice.
+ */
+
+export interface ShiftTotals {
+  sell: number;
+  sellReturn: number;
+  buy: number;
+  buyReturn: number;
+}
+
+export interface FnState {
+  /** 1040 of the last closed document */
+  fdNumber: number;
+  /** 1038 of the current or last shift */
+  shiftNumber: number;
+  shiftOpen: boolean;
+  /** ms */
+  shiftOpenedAt: number | null;
+  /** 1042 of the last receipt in the current shift */
+  receiptInShift: number;
+  /** 1111 so far (open-shift report and receipts) */
+  shiftFdCount: number;
+  shiftTotals: ShiftTotals;
+  /** ms of the last document; the FN refuses earlier times (FN error 0x17) */
+  lastDocumentAt: number;
+}
+
+export interface StoredDocument {
+  fdNumber: number;
+  code: DocCode;
+  tags: TagList;
+  fiscalSign: string;
+  /** ms, the device clock at close */
+  createdAt: number;
+  /** ms the OFD acknowledged it, null while in the outbox */
+  ofdAckedAt: number | null;
+}
+
+export type NewDocument = Omit<StoredDocument, 'ofdAckedAt'>;
+
+export interface UnsentSummary {
+  count: number;
+  /** ms */
+  oldestAt: number | null;
+  firstNumber: number | null;
+}
+
+export interface Commit<T> {
+  state: FnState;
+  documents: NewDocument[];
+  result: T;
+}
+
+export interface DeviceStore {
+  readonly identity: FnIdentity;
+  readonly secret: Buffer;
+  readState(): FnState;
+  /** Runs `fn` on the current counters inside one IMMEDIATE transaction; a throw commits nothing. */
+  commit<T>(fn: (state: FnState) => Commit<T>): T;
+  document(fdNumber: number): StoredDocument | null;
+  journal(): StoredDocument[];
+  unsent(): UnsentSummary;
+  /** Marks as acknowledged every document the OFD has answered by `now` (see ofd.ts). */
+  ackOfd(now: number, enabledSince: number, delayMs: number): number;
+  close(): void;
+}
+
+export interface StoreGenesis {
+  identity: FnIdentity;
+  secret: Buffer;
+  state: FnState;
+  documents: NewDocument[];
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS documents (
+  fd_number INTEGER PRIMARY KEY,
+  code INTEGER NOT NULL,
+  tags TEXT NOT NULL,
+  fiscal_sign TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  ofd_acked_at INTEGER
+) STRICT;
+CREATE INDEX IF NOT EXISTS documents_unsent ON documents (fd_number) WHERE ofd_acked_at IS NULL;
+`;
+
+interface DocumentRow {
+  fd_number: number;
+  code: number;
+  tags: string;
+  fiscal_sign: string;
+  created_at: number;
+  ofd_acked_at: number | null;
+}
+
+function toDocument(row: DocumentRow): StoredDocument {
+  const tags: unknown = JSON.parse(row.tags);
+  if (!isDocCode(row.code) || !isTagList(tags)) throw new Error(`corrupt FN journal row ${row.fd_number}`);
+  return {
+    fdNumber: row.fd_number,
+    code: row.code,
+    tags,
+    fiscalSign: row.fiscal_sign,
+    createdAt: row.created_at,
+    ofdAckedAt: row.ofd_acked_at,
+  };
+}
+
+/** Opens (creating on first use) the FN memory in `file`; `genesis` builds the fiscalized FN once. */
+export function openDeviceStore(file: string, genesis: () => StoreGenesis): DeviceStore {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new SQLite(file);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('journal_mode = WAL');
+  // FULL: a document the driver reported as closed survives a power loss.
+  db.pragma('synchronous = FULL');
+  db.exec(SCHEMA);
+
+  const getMeta = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
+  const setMeta = db.prepare<[string, string]>('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+  const insertDoc = db.prepare<[number, number, string, string, number]>(
+    'INSERT INTO documents (fd_number, code, tags, fiscal_sign, created_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  const selectDoc = db.prepare<[number], DocumentRow>('SELECT * FROM documents WHERE fd_number = ?');
+  const selectAll = db.prepare<[], DocumentRow>('SELECT * FROM documents ORDER BY fd_number');
+  const selectUnsent = db.prepare<[], { count: number; oldest: number | null; first: number | null }>(
+    'SELECT COUNT(*) AS count, MIN(created_at) AS oldest, MIN(fd_number) AS first FROM documents WHERE ofd_acked_at IS NULL',
+  );
+  // The simulated OFD answers each document `delay` ms after it was queued, or after the link came up.
+  const ack = db.prepare<{ now: number; since: number; delay: number }>(
+    `UPDATE documents SET ofd_acked_at = MAX(created_at, :since) + :delay
+     WHERE ofd_acked_at IS NULL AND MAX(created_at, :since) + :delay <= :now`,
+  );
+
+  const insertAll = (docs: NewDocument[]): void => {
+    for (const d of docs) insertDoc.run(d.fdNumber, d.code, JSON.stringify(d.tags), d.fiscalSign, d.createdAt);
+  };
+  const readState = (): FnState => {
+    const row = getMeta.get('state');
+    if (!row) throw new Error('FN memory has no state');
+    return JSON.parse(row.value) as FnState;
+  };
+
+  db.transaction(() => {
+    if (getMeta.get('identity')) return;
+    const g = genesis();
+    setMeta.run('schema', '1');
+    setMeta.run('identity', JSON.stringify(g.identity));
+    setMeta.run('secret', g.secret.toString('hex'));
+    setMeta.run('state', JSON.stringify(g.state));
+    insertAll(g.documents);
+  }).immediate();
+
+  const identity = JSON.parse(getMeta.get('identity')?.value ?? 'null') as FnIdentity;
+  const secret = Buffer.from(getMeta.get('secret')?.value ?? '', 'hex');
+
+  return {
+    identity,
+    secret,
+    readState,
+    commit<T>(fn: (state: FnState) => Commit<T>): T {
+      return db.transaction(() => {
+        const c = fn(readState());
+        insertAll(c.documents);
+        setMeta.run('state', JSON.stringify(c.state));
+        return c.result;
+      }).immediate();
+    },
+    document(fdNumber) {
+      const row = selectDoc.get(fdNumber);
+      return row ? toDocument(row) : null;
+    },
+    journal: () => selectAll.all().map(toDocument),
+    unsent() {
+      const row = selectUnsent.get();
+      return { count: row?.count ?? 0, oldestAt: row?.oldest ?? null, firstNumber: row?.first ?? null };
+    },
+    ackOfd: (now, enabledSince, delayMs) => ack.run({ now, since: enabledSince, delay: delayMs }).changes,
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,124 @@
+import { TAG_SPECS } from './tags.js';
+import type { TagType } from './tags.js';
+
+/**
+ * A fiscal document in FFD form: an ordered list of (tag, value). STLV values are nested lists and
+ * repeated tags (several 1059) are repeated entries, as on the FN wire (domain.md §1.1).
+ * Money is kopecks, 1023 quantity is millionths, UnixTime tags are unix seconds.
+ */
+export type TagValue = number | string | TagList;
+export type TagEntry = readonly [tag: number, value: TagValue];
+export type TagList = readonly TagEntry[];
+
+export function tagValue(tags: TagList, tag: number): TagValue | undefined {
+  return tags.find(([t]) => t === tag)?.[1];
+}
+
+export function tagNumber(tags: TagList, tag: number): number | null {
+  const v = tagValue(tags, tag);
+  return typeof v === 'number' ? v : null;
+}
+
+export function tagString(tags: TagList, tag: number): string | null {
+  const v = tagValue(tags, tag);
+  return typeof v === 'string' ? v : null;
+}
+
+export function tagLists(tags: TagList, tag: number): TagList[] {
+  const out: TagList[] = [];
+  for (const [t, v] of tags) if (t === tag && Array.isArray(v)) out.push(v as TagList);
+  return out;
+}
+
+/** Runtime check for tag lists read back from the store (JSON). */
+export function isTagList(v: unknown): v is TagList {
+  return (
+    Array.isArray(v) &&
+    v.every(
+      (e) =>
+        Array.isArray(e) &&
+        e.length === 2 &&
+        typeof e[0] === 'number' &&
+        (typeof e[1] === 'number' || typeof e[1] === 'string' || isTagList(e[1])),
+    )
+  );
+}
+
+// The TLV length field is uint16 (domain.md §1.1); real FN documents are capped at 32 KB anyway.
+const MAX_TLV_LENGTH = 0xffff;
+
+export class TlvEncodingError extends Error {
+  override readonly name = 'TlvEncodingError';
+}
+
+/**
+ * Canonical TLV bytes: tag u16 LE, length u16 LE, value by the tag's type. Strings are UTF-8 here,
+ * not CP866 as in a real FN; the bytes only feed the emulator's own fiscal sign, so any stable
+ * encoding will do as long as it never changes.
+ */
+export function encodeTlv(tags: TagList): Buffer {
+  const parts: Buffer[] = [];
+  for (const [tag, value] of tags) {
+    const spec = TAG_SPECS[tag];
+    const type: TagType = spec?.type ?? (Array.isArray(value) ? 'stlv' : typeof value === 'string' ? 'string' : 'vln');
+    const body = encodeValue(type, value, tag);
+    if (body.length > MAX_TLV_LENGTH) throw new TlvEncodingError(`tag ${tag} is longer than ${MAX_TLV_LENGTH} bytes`);
+    const header = Buffer.alloc(4);
+    header.writeUInt16LE(tag, 0);
+    header.writeUInt16LE(body.length, 2);
+    parts.push(header, body);
+  }
+  return Buffer.concat(parts);
+}
+
+function encodeValue(type: TagType, value: TagValue, tag: number): Buffer {
+  switch (type) {
+    case 'stlv':
+      if (!Array.isArray(value)) throw new TlvEncodingError(`tag ${tag} must be STLV`);
+      return encodeTlv(value as TagList);
+    case 'string':
+      if (typeof value !== 'string') throw new TlvEncodingError(`tag ${tag} must be a string`);
+      return Buffer.from(value, 'utf8');
+    case 'byte':
+      return Buffer.from([uint(value, tag, 0xff)]);
+    case 'u32':
+    case 'unixtime': {
+      const b = Buffer.alloc(4);
+      b.writeUInt32LE(uint(value, tag, 0xffffffff));
+      return b;
+    }
+    case 'vln':
+      return vln(uint(value, tag, 2 ** 48 - 1));
+    case 'fvln':
+      return fvln(uint(value, tag, Number.MAX_SAFE_INTEGER));
+  }
+}
+
+function uint(value: TagValue, tag: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max) {
+    throw new TlvEncodingError(`tag ${tag}: ${String(value)} is not an unsigned integer ≤ ${max}`);
+  }
+  return value;
+}
+
+/** Little-endian with trailing zero bytes dropped (at least one byte). */
+function vln(n: number): Buffer {
+  const bytes: number[] = [];
+  let rest = BigInt(n);
+  do {
+    bytes.push(Number(rest & 0xffn));
+    rest >>= 8n;
+  } while (rest > 0n);
+  return Buffer.from(bytes);
+}
+
+/** Quantity in millionths → byte 0 = decimal digits, then the mantissa as VLN (trailing decimal zeros dropped). */
+function fvln(micros: number): Buffer {
+  let digits = 6;
+  let mantissa = micros;
+  while (digits > 0 && mantissa % 10 === 0) {
+    mantissa /= 10;
+    digits -= 1;
+  }
+  return Buffer.concat([Buffer.from([digits]), vln(mantissa)]);
+}
