@@ -1,0 +1,96 @@
+import { Type } from 'typebox';
+import type { Static } from 'typebox';
+
+/**
+ * Settings of the virtual register. The registration fields (FFD version, company, address, tax
+ * systems, OFD, FN lifetime) are written into the virtual FN when it is created, as at a real
+ * registration; changing them later does not rewrite an existing FN (that needs re-registration,
+ * which the emulator does not model). Delete the device file to start over.
+ */
+export const EMULATOR_DEFAULTS = {
+  ffd_version: '105',
+  company_name: 'ООО "Виртуальная касса"',
+  // A syntactically valid individual's INN (check digits correct), not a real taxpayer.
+  company_inn: '770123456703',
+  operations_address: 'г. Москва, ул. Тестовая, д. 1',
+  operations_place: 'Интернет-магазин',
+  tax_systems: 63,
+  ofd_name: 'ООО "Эмулятор ОФД"',
+  ofd_inn: '7701234560',
+  timezone_offset: '+03:00',
+  ofd_ack_delay_ms: 2000,
+  ofd_enabled: true,
+  fn_lifetime_days: 470,
+  fn_archive_capacity: 250_000,
+  latency_ms: 0,
+} as const;
+
+const D = EMULATOR_DEFAULTS;
+
+export const emulatorConfigSchema = Type.Object(
+  {
+    ffd_version: Type.Union([Type.Literal('105'), Type.Literal('120')], {
+      default: D.ffd_version,
+      title: 'FFD version',
+      description: 'Fiscal data format the virtual FN is registered for: 1.05 ("105") or 1.2 ("120").',
+    }),
+    company_name: Type.String({
+      minLength: 1, maxLength: 256, default: D.company_name,
+      title: 'Company name', description: 'User (organisation) name, tag 1048.',
+    }),
+    company_inn: Type.String({
+      pattern: '^(\\d{10}|\\d{12})$', default: D.company_inn,
+      title: 'Company INN', description: 'Taxpayer id of the user, tag 1018: 10 digits (company) or 12 (individual).',
+    }),
+    operations_address: Type.String({
+      minLength: 1, maxLength: 256, default: D.operations_address,
+      title: 'Settlement address', description: 'Address of settlements, tag 1009 (a site URL for online shops).',
+    }),
+    operations_place: Type.String({
+      minLength: 1, maxLength: 256, default: D.operations_place,
+      title: 'Settlement place', description: 'Place of settlements, tag 1187.',
+    }),
+    tax_systems: Type.Integer({
+      minimum: 1, maximum: 63, default: D.tax_systems,
+      title: 'Taxation systems',
+      description: 'Bitmask of registered taxation systems, tag 1062: 1 OSN, 2 USN income, 4 USN income − expense, 8 ENVD, 16 ESHN, 32 patent. 63 = all.',
+    }),
+    ofd_name: Type.String({
+      minLength: 1, maxLength: 256, default: D.ofd_name,
+      title: 'OFD name', description: 'Fiscal data operator name, tag 1046. The emulator never contacts a real OFD.',
+    }),
+    ofd_inn: Type.String({
+      pattern: '^(\\d{10}|\\d{12})$', default: D.ofd_inn,
+      title: 'OFD INN', description: 'Fiscal data operator INN, tag 1017.',
+    }),
+    timezone_offset: Type.String({
+      pattern: '^[+-]\\d{2}:\\d{2}$', default: D.timezone_offset,
+      title: 'Time zone offset', description: 'UTC offset of the device clock, e.g. +03:00 (Moscow).',
+    }),
+    ofd_ack_delay_ms: Type.Integer({
+      minimum: 0, default: D.ofd_ack_delay_ms,
+      title: 'OFD acknowledgement delay, ms', description: 'How long the simulated OFD takes to acknowledge each fiscal document.',
+    }),
+    ofd_enabled: Type.Boolean({
+      default: D.ofd_enabled,
+      title: 'OFD reachable', description: 'Off: documents pile up unsent, raising ofd_timeout after 2 days and blocking the FN after 30.',
+    }),
+    fn_lifetime_days: Type.Integer({
+      minimum: 1, maximum: 1110, default: D.fn_lifetime_days,
+      title: 'FN lifetime, days', description: 'Validity of the virtual fiscal drive from registration (410, 470 or 1110 for real FNs).',
+    }),
+    fn_archive_capacity: Type.Integer({
+      minimum: 10, default: D.fn_archive_capacity,
+      title: 'FN archive capacity', description: 'Number of fiscal documents the virtual FN archive holds before it is full.',
+    }),
+    latency_ms: Type.Integer({
+      minimum: 0, maximum: 60_000, default: D.latency_ms,
+      title: 'Latency, ms', description: 'Artificial delay added to every device operation.',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export type EmulatorConfig = Static<typeof emulatorConfigSchema>;
+
+export const emulatorDefaults = (): EmulatorConfig => ({ ...EMULATOR_DEFAULTS });

@@ -1,0 +1,135 @@
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DriverContext, DriverFactory, FaultControl, FiscalDocument, FiscalDriver } from '../driver.js';
+import { createFaults } from '../fiscal-core/faults.js';
+import type { OperationClass } from '../fiscal-core/faults.js';
+import { openFiscalDevice } from '../fiscal-core/fiscal-device.js';
+import type { FiscalDevice, StateReport } from '../fiscal-core/fiscal-device.js';
+import { verifyFiscalSign } from '../fiscal-core/fiscal-sign.js';
+import { toFiscalDocument } from '../fiscal-core/ofd-json.js';
+import type { StoredDocument } from '../fiscal-core/store.js';
+import { emulatorConfigSchema, emulatorDefaults } from './config.js';
+import type { EmulatorConfig } from './config.js';
+
+export const EMULATOR_MODEL = 'emulator';
+export const EMULATOR_DEVICE_MODEL = 'Virtual register';
+
+/** The virtual register: a FiscalDriver plus fault injection and hooks for tests and the admin API. */
+export type EmulatorDriver = FiscalDriver & {
+  readonly faults: FaultControl;
+  /** Path of the FN memory file, or ':memory:'. */
+  readonly file: string;
+  /** Current state report (FD 21): unsent documents and FN flags, as a fiscal document. */
+  stateReport(): Promise<StateReport>;
+  /** Every document of the FN archive, in FD order. */
+  journal(): Promise<FiscalDocument[]>;
+  /** The archive documents in FFD form (tags), for tests that check tag-level rules. */
+  rawJournal(): Promise<StoredDocument[]>;
+  /** Whether document n's 1077 is the device's sign of its content; false when it does not exist. */
+  verifyFiscalSign(fdNumber: number): Promise<boolean>;
+  /** Switch the simulated OFD link at run time (config `ofd_enabled` sets the start value). */
+  setOfdEnabled(enabled: boolean): void;
+};
+
+export function hasFaults(driver: FiscalDriver): driver is FiscalDriver & { faults: FaultControl } {
+  const f = (driver as Partial<{ faults: unknown }>).faults;
+  return typeof f === 'object' && f !== null && 'inject' in f && 'clear' in f && 'active' in f;
+}
+
+export const isEmulatorDriver = (driver: FiscalDriver): driver is EmulatorDriver =>
+  driver.model === EMULATOR_MODEL && hasFaults(driver);
+
+/** Where the virtual FN keeps its memory: one SQLite file per device under the data dir. */
+export const emulatorFile = (ctx: Pick<DriverContext, 'dataDir' | 'deviceId'>): string =>
+  ctx.dataDir === null ? ':memory:' : join(ctx.dataDir, 'devices', `emulator-${ctx.deviceId}.sqlite`);
+
+export function createEmulatorDriver(config: EmulatorConfig, ctx: DriverContext): EmulatorDriver {
+  const c: EmulatorConfig = { ...emulatorDefaults(), ...config };
+  const file = emulatorFile(ctx);
+  const faults = createFaults();
+  let device: FiscalDevice | null = null;
+  let ofdEnabled = c.ofd_enabled;
+
+  const ensureOpen = (): FiscalDevice => {
+    device ??= openFiscalDevice({
+      file,
+      seed: String(ctx.deviceId),
+      clock: ctx.clock,
+      timezoneOffset: c.timezone_offset,
+      ofdEnabled,
+      ofdAckDelayMs: c.ofd_ack_delay_ms,
+      model: EMULATOR_DEVICE_MODEL,
+      identity: {
+        ffdVersion: c.ffd_version,
+        companyName: c.company_name,
+        companyInn: c.company_inn,
+        operationsAddress: c.operations_address,
+        operationsPlace: c.operations_place,
+        taxSystems: c.tax_systems,
+        ofdName: c.ofd_name,
+        ofdInn: c.ofd_inn,
+        fnLifetimeDays: c.fn_lifetime_days,
+        archiveCapacity: c.fn_archive_capacity,
+      },
+    });
+    return device;
+  };
+
+  /** Every call goes through latency, then the injected faults, then the device. */
+  async function call<T>(op: OperationClass, fn: (d: FiscalDevice) => T): Promise<T> {
+    if (c.latency_ms > 0) await sleep(c.latency_ms);
+    return faults.run(op, () => fn(ensureOpen()));
+  }
+
+  return {
+    model: EMULATOR_MODEL,
+    faults,
+    file,
+    open: () => call('query', () => undefined),
+    close: async () => {
+      device?.close();
+      device = null;
+    },
+    status: () =>
+      call('query', (d) => {
+        const s = d.status();
+        if (!faults.isActive('paper_out')) return s;
+        return { ...s, paperPresent: false, warnings: [...s.warnings, 'paper_out'] };
+      }),
+    registrationInfo: () => call('query', (d) => d.registrationInfo()),
+    openShift: (cashier) => call('document', (d) => d.openShift(cashier)),
+    closeShift: (cashier) => call('document', (d) => d.closeShift(cashier)),
+    xReport: () => call('query', (d) => d.xReport()),
+    register: (receipt, options) => call('document', (d) => d.register(receipt, options)),
+    lastFdNumber: () => call('query', (d) => d.lastFdNumber()),
+    document: (n) =>
+      call('query', (d) => {
+        const doc = d.document(n);
+        return doc ? toFiscalDocument(doc, d.offsetMinutes) : null;
+      }),
+    stateReport: () => call('document', (d) => d.stateReport()),
+    journal: async () => {
+      const d = ensureOpen();
+      return d.journal().map((doc) => toFiscalDocument(doc, d.offsetMinutes));
+    },
+    rawJournal: async () => ensureOpen().journal(),
+    verifyFiscalSign: async (n) => {
+      const d = ensureOpen();
+      const doc = d.document(n);
+      return doc !== null && verifyFiscalSign(d.secret, doc);
+    },
+    setOfdEnabled(enabled) {
+      ofdEnabled = enabled;
+      device?.setOfdEnabled(enabled);
+    },
+  };
+}
+
+export const emulatorDriver: DriverFactory<EmulatorConfig> = {
+  model: EMULATOR_MODEL,
+  title: { ru: 'Виртуальная касса (эмулятор)', en: 'Virtual register (emulator)' },
+  deviceModels: [EMULATOR_DEVICE_MODEL],
+  configSchema: emulatorConfigSchema,
+  defaults: emulatorDefaults,
+  create: createEmulatorDriver,
+};
