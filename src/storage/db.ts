@@ -14,7 +14,7 @@ export interface Db {
 }
 
 export type DbOptions =
-  | { dialect: 'sqlite'; file: string | ':memory:' }
+  | { dialect: 'sqlite'; /** A path, or ':memory:' */ file: string }
   | { dialect: 'postgres'; url: string; poolSize?: number };
 
 // pg returns int8 (BIGSERIAL ids, COUNT, BIGINT timestamps) as strings; every value we store fits in

@@ -82,8 +82,6 @@ export interface ReceiptsTable {
   /** pending | processing | success | failed | in_doubt */
   state: string;
   attempts: number;
-  /** Not before this time (retry backoff), ms. */
-  next_attempt_at: number;
   /** JSON {code, message, device_code?, retryable} */
   error: string | null;
   idempotency_key: string | null;

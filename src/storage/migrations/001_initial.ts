@@ -64,7 +64,6 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     device_id ${big} REFERENCES devices(id) ON DELETE SET NULL,
     state TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at ${big} NOT NULL DEFAULT 0,
     error TEXT,
     idempotency_key TEXT,
     request_hash TEXT NOT NULL,
@@ -85,8 +84,11 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   await sql`CREATE INDEX receipts_pending ON receipts (group_id, id) WHERE state = 'pending'`.execute(db);
   // Receipts a worker must resolve before new work (crash recovery, in-doubt).
   await sql`CREATE INDEX receipts_unresolved ON receipts (group_id, id) WHERE state IN ('processing', 'in_doubt')`.execute(db);
+  // Listing: newest first by id within a group, optionally bounded by creation date.
+  await sql`CREATE INDEX receipts_group_id ON receipts (group_id, id)`.execute(db);
   await sql`CREATE INDEX receipts_group_created ON receipts (group_id, created_at, id)`.execute(db);
   await sql`CREATE INDEX receipts_group_order ON receipts (group_id, order_id) WHERE order_id IS NOT NULL`.execute(db);
+  await sql`CREATE INDEX receipts_device_fd ON receipts (device_id, fd_number) WHERE fd_number IS NOT NULL`.execute(db);
   await sql`CREATE INDEX receipts_group_state ON receipts (group_id, state, id)`.execute(db);
 
   await sql`CREATE TABLE device_jobs (

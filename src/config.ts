@@ -1,0 +1,147 @@
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+
+export type Profile = 'test' | 'embedded' | 'postgres';
+
+export interface Config {
+  profile: Profile;
+  host: string;
+  port: number;
+  publicUrl: string;
+  /** null in the `test` profile: everything in memory. */
+  dataDir: string | null;
+  /** Password of the first superuser `admin`; null → generate and print once. */
+  adminPassword: string | null;
+  databaseUrl: string | null;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Maximum request body, bytes. */
+  bodyLimit: number;
+  /** Identity of this node for device leases (scale-out). */
+  nodeId: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Environment variable ↔ CLI flag. The CR_* names are a contract (architecture.md). */
+const OPTIONS = {
+  profile: { env: 'CR_PROFILE', flag: 'profile' },
+  host: { env: 'CR_HOST', flag: 'host' },
+  port: { env: 'CR_PORT', flag: 'port' },
+  publicUrl: { env: 'CR_PUBLIC_URL', flag: 'public-url' },
+  dataDir: { env: 'CR_DATA_DIR', flag: 'data-dir' },
+  adminPassword: { env: 'CR_ADMIN_PASSWORD', flag: 'admin-password' },
+  databaseUrl: { env: 'DATABASE_URL', flag: 'database-url' },
+  logLevel: { env: 'CR_LOG_LEVEL', flag: 'log-level' },
+  bodyLimit: { env: 'CR_BODY_LIMIT', flag: 'body-limit' },
+  nodeId: { env: 'CR_NODE_ID', flag: 'node-id' },
+} as const;
+type Key = keyof typeof OPTIONS;
+
+export const CONFIG_HELP = `Usage: cr-server [options]
+
+Options (each also read from its environment variable; flags win):
+  --profile <test|embedded|postgres>  CR_PROFILE         default embedded (postgres when DATABASE_URL is set)
+  --host <addr>                       CR_HOST            default 127.0.0.1
+  --port <n>                          CR_PORT            default 8080
+  --public-url <url>                  CR_PUBLIC_URL      default http://{host}:{port}
+  --data-dir <dir>                    CR_DATA_DIR        default ./data
+  --admin-password <pw>               CR_ADMIN_PASSWORD  first superuser password (generated if unset; admin in test)
+  --database-url <url>                DATABASE_URL       PostgreSQL connection string (postgres profile)
+  --log-level <level>                 CR_LOG_LEVEL       default info (warn in test)
+  --body-limit <bytes>                CR_BODY_LIMIT      default 262144
+  --node-id <id>                      CR_NODE_ID         default hostname:pid
+  -h, --help
+`;
+
+/** The only reader of process.env: validates everything and returns a frozen config. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defaults: { nodeId: string }): Readonly<Config> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: Object.fromEntries(Object.values(OPTIONS).map((o) => [o.flag, { type: 'string' as const }])),
+    });
+  } catch (e) {
+    throw new ConfigError(e instanceof Error ? e.message : String(e));
+  }
+  const raw = (key: Key): string | undefined => {
+    const o = OPTIONS[key];
+    const v = (parsed.values as Record<string, string | undefined>)[o.flag] ?? env[o.env];
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const name = (key: Key) => `${OPTIONS[key].env} / --${OPTIONS[key].flag}`;
+
+  const databaseUrl = raw('databaseUrl') ?? null;
+  const profileRaw = raw('profile') ?? (databaseUrl ? 'postgres' : 'embedded');
+  if (profileRaw !== 'test' && profileRaw !== 'embedded' && profileRaw !== 'postgres') {
+    throw new ConfigError(`${name('profile')}: must be test, embedded or postgres, got "${profileRaw}"`);
+  }
+  const profile: Profile = profileRaw;
+  if (profile === 'postgres') {
+    if (!databaseUrl) throw new ConfigError(`${name('databaseUrl')}: required for the postgres profile`);
+    let u: URL;
+    try {
+      u = new URL(databaseUrl);
+    } catch {
+      throw new ConfigError(`${name('databaseUrl')}: not a URL`);
+    }
+    if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
+      throw new ConfigError(`${name('databaseUrl')}: must start with postgres:// or postgresql://`);
+    }
+  }
+
+  const host = raw('host') ?? '127.0.0.1';
+  if (!/^[A-Za-z0-9.:\-[\]]+$/.test(host)) throw new ConfigError(`${name('host')}: not a host name or address: "${host}"`);
+
+  const port = parseIntStrict(raw('port') ?? '8080', 0, 65535, name('port'));
+
+  const publicRaw = raw('publicUrl') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  let publicUrl: string;
+  try {
+    const u = new URL(publicRaw);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+    publicUrl = u.toString().replace(/\/+$/, '');
+  } catch {
+    throw new ConfigError(`${name('publicUrl')}: must be an absolute http(s) URL, got "${publicRaw}"`);
+  }
+
+  const dataDir = profile === 'test' ? null : resolve(raw('dataDir') ?? './data');
+
+  const adminPassword = raw('adminPassword') ?? (profile === 'test' ? 'admin' : null);
+  if (adminPassword !== null && adminPassword.length < 4) {
+    throw new ConfigError(`${name('adminPassword')}: must be at least 4 characters`);
+  }
+
+  const logLevel = raw('logLevel') ?? (profile === 'test' ? 'warn' : 'info');
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+  if (!(levels as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`${name('logLevel')}: one of ${levels.join(', ')}`);
+  }
+
+  const bodyLimit = parseIntStrict(raw('bodyLimit') ?? '262144', 1024, 16 * 1024 * 1024, name('bodyLimit'));
+  const nodeId = raw('nodeId') ?? defaults.nodeId;
+
+  return Object.freeze({
+    profile,
+    host,
+    port,
+    publicUrl,
+    dataDir,
+    adminPassword,
+    databaseUrl: profile === 'postgres' ? databaseUrl : null,
+    logLevel: logLevel as Config['logLevel'],
+    bodyLimit,
+    nodeId,
+  });
+}
+
+function parseIntStrict(text: string, min: number, max: number, name: string): number {
+  if (!/^\d+$/.test(text)) throw new ConfigError(`${name}: must be an integer, got "${text}"`);
+  const n = Number(text);
+  if (n < min || n > max) throw new ConfigError(`${name}: must be between ${min} and ${max}, got ${n}`);
+  return n;
+}

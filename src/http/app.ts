@@ -1,0 +1,86 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Config } from '../config.js';
+import type { Db } from '../storage/db.js';
+import type { Metrics } from '../metrics.js';
+import type { Authenticator } from '../services/auth.js';
+import type { ReceiptService } from '../services/receipts.js';
+import type { GroupService } from '../services/groups.js';
+import type { GroupRepository } from '../storage/groups.js';
+import { basicAuth } from './auth.js';
+import { errorHandler, sendErrors } from './errors.js';
+import { parseJsonBody } from './json-parser.js';
+import { receiptRoutes } from './routes/receipts.js';
+import { groupRoutes } from './routes/groups.js';
+import { opsRoutes } from './routes/ops.js';
+
+export interface AppDeps {
+  config: Pick<Config, 'bodyLimit' | 'logLevel' | 'publicUrl'>;
+  db: Db;
+  metrics: Metrics;
+  authenticator: Authenticator;
+  groups: GroupRepository;
+  receiptService: ReceiptService;
+  groupService: GroupService;
+  isStopping: () => boolean;
+  /** Extra plugins (the admin API and dashboard) registered by the composition root. */
+  plugins?: ((app: FastifyInstance) => Promise<void>)[];
+}
+
+/** Builds the HTTP app; never listens (main.ts owns the process, tests use app.inject()). */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: deps.config.logLevel,
+      // Credentials never reach the log.
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]', 'password', '*.password'], censor: '[redacted]' },
+    },
+    bodyLimit: deps.config.bodyLimit,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 100 },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, useDefaults: false } },
+    trustProxy: true,
+    return503OnClosing: true,
+  });
+
+  app.decorateRequest('user', null);
+  app.removeContentTypeParser(['application/json']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => sendErrors(reply, request, 404, [{ code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` }]));
+
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'cr-server', version: '0.3.0', description: 'Online fiscal cash register server (54-FZ): REST API' },
+      servers: [{ url: deps.config.publicUrl }],
+      components: { securitySchemes: { basic: { type: 'http', scheme: 'basic' } } },
+      security: [{ basic: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(opsRoutes({ db: deps.db, metrics: deps.metrics, isStopping: deps.isStopping }));
+
+  // The REST API: Basic auth on every route, checked before the body is read.
+  await app.register(async (api) => {
+    api.addHook('onRequest', basicAuth(deps.authenticator));
+    await api.register(receiptRoutes({ groups: deps.groups, receipts: deps.receiptService }));
+    await api.register(groupRoutes({ groups: deps.groups, service: deps.groupService }));
+  });
+
+  for (const plugin of deps.plugins ?? []) await app.register(plugin);
+
+  return app;
+}

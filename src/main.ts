@@ -1,0 +1,101 @@
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import type { Config } from './config.js';
+import { systemClock, type Clock, type DriverFactory } from './devices/driver.js';
+import { createDriverRegistry } from './devices/registry.js';
+import { buildApp } from './http/app.js';
+import { createMetrics } from './metrics.js';
+import { createAuthenticator } from './services/auth.js';
+import { bootstrap } from './services/bootstrap.js';
+import { createGroupService } from './services/groups.js';
+import { createReceiptService } from './services/receipts.js';
+import { openDb, type Db } from './storage/db.js';
+import { createGroupRepository } from './storage/groups.js';
+import { createJobRepository } from './storage/jobs.js';
+import { migrate } from './storage/migrate.js';
+import { createReceiptRepository } from './storage/receipts.js';
+import { createUserRepository } from './storage/users.js';
+import { createWorkerManager, type WorkerManager } from './workers/manager.js';
+
+export interface Server {
+  app: FastifyInstance;
+  db: Db;
+  workers: WorkerManager;
+  url: string;
+  logger: Logger;
+  /** Graceful stop: refuse new requests, let each device finish its operation, close the database. */
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  clock?: Clock;
+  drivers?: DriverFactory[];
+  /** Do not listen on a port (tests use app.inject()). */
+  listen?: boolean;
+}
+
+/** The composition root: config → db → migrate → services → app → listen → workers. */
+export async function startServer(config: Readonly<Config>, options: ServerOptions = {}): Promise<Server> {
+  const logger = pino({ level: config.logLevel, redact: ['password', '*.password', 'authorization'] });
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
+
+  const db = openDb(
+    config.profile === 'postgres'
+      ? { dialect: 'postgres', url: config.databaseUrl ?? '' }
+      : { dialect: 'sqlite', file: config.dataDir === null ? ':memory:' : join(config.dataDir, 'cr-server.sqlite') },
+  );
+  try {
+    const applied = await migrate(db);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+
+    const users = createUserRepository(db.kysely);
+    const groups = createGroupRepository(db.kysely);
+    const receipts = createReceiptRepository(db.kysely, db.dialect);
+    const jobs = createJobRepository(db.kysely);
+    const registry = createDriverRegistry(options.drivers);
+    await bootstrap({ profile: config.profile, adminPassword: config.adminPassword, users, groups, registry, logger, now: now() });
+
+    const metrics = createMetrics({ receipts });
+    const workers = createWorkerManager({
+      groups, receipts, jobs, registry, logger, clock,
+      dataDir: config.dataDir,
+      nodeId: config.nodeId,
+      observe: (op, s, ok) => metrics.observeDevice(op, s, ok),
+    });
+    const notify = (groupId: number) => workers.notify(groupId);
+    const authenticator = createAuthenticator({ users, now });
+    const receiptService = createReceiptService({ groups, receipts, publicUrl: config.publicUrl, now, notify });
+    const groupService = createGroupService({ groups, receipts, jobs, now, notify });
+
+    let stopping = false;
+    const app = await buildApp({ config, db, metrics, authenticator, groups, receiptService, groupService, isStopping: () => stopping });
+
+    let url = config.publicUrl;
+    if (options.listen !== false) {
+      url = await app.listen({ host: config.host, port: config.port });
+      logger.info({ url, profile: config.profile }, 'cr-server listening');
+    } else {
+      await app.ready();
+    }
+    await workers.start();
+
+    let closing: Promise<void> | null = null;
+    return {
+      app, db, workers, url, logger,
+      close() {
+        closing ??= (async () => {
+          stopping = true;
+          await app.close();
+          await workers.stop();
+          await db.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+}

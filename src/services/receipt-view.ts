@@ -1,0 +1,92 @@
+import { formatMoney } from '../domain/money.js';
+import { formatQuantity, quantityPrecision } from '../domain/quantity.js';
+import { VAT_1199_TO_TAX_TYPE_INT, VAT_RATES } from '../domain/enums.js';
+import { receiptQr } from '../domain/qr.js';
+import type { FiscalReceipt } from '../domain/receipt.js';
+import type { FiscalResult } from '../devices/driver.js';
+import type { ReceiptRow } from '../storage/receipts.js';
+
+/** What `receipts.request` holds: the normalized receipt plus the client's order reference as sent. */
+export type StoredRequest = FiscalReceipt & { orderId: number | string | null };
+
+export interface ReceiptError {
+  code: string;
+  message: string;
+  device_code?: string | null;
+  retryable?: boolean;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * The receipt resource of api.md. Every field of the original's example keeps its name (including
+ * `paymetn_sum` and `ffd_inn`); the original's Python 'None' strings become JSON null.
+ */
+export function receiptView(row: ReceiptRow) {
+  const req = JSON.parse(row.request) as StoredRequest;
+  const fiscal = row.fiscal ? (JSON.parse(row.fiscal) as FiscalResult) : null;
+  const reg = fiscal?.registration ?? null;
+  const paid = req.payments.reduce((a, p) => a + p.sum, 0);
+  return {
+    id: row.id,
+    order_id: req.orderId,
+    user_id: row.user_id,
+    service_id: row.group_id,
+    state: row.state,
+    error: row.error ? (JSON.parse(row.error) as ReceiptError) : null,
+    mistaken_receipt_number: req.mistakenReceiptNumber,
+    email: req.email,
+    phone_number: req.phone,
+    receiptType: req.receiptType,
+    tax_system: req.taxSystem,
+    need_print: req.needPrint,
+    cashier: req.cashier,
+    correction_data: req.correction
+      ? {
+          correction_reason: req.correction.reason,
+          correction_date: req.correction.date,
+          doc_number: req.correction.docNumber,
+          precept: req.correction.type === 1,
+        }
+      : null,
+    registrator_id: row.device_id,
+    fiscal_sign: fiscal?.fiscalSign ?? null,
+    receipt_num: fiscal?.fdNumber ?? null,
+    shift_num: fiscal?.shiftNumber ?? null,
+    receipt_in_shift_num: fiscal?.receiptInShift ?? null,
+    registration_datetime: fiscal?.dateTime ?? null,
+    payments_total: formatMoney(paid),
+    commodities_total_cost: formatMoney(req.total),
+    change: formatMoney(req.change),
+    commodities: req.items.map((it) => ({
+      name: it.name,
+      quantity: formatQuantity(it.quantity),
+      price: formatMoney(it.price),
+      total: formatMoney(it.total),
+      commodity_type_int: it.paymentObject,
+      payment_state_int: it.paymentMethod,
+      quantity_prec: it.quantityPrec ?? quantityPrecision(it.quantity),
+      quantity_unit: it.unit,
+      tax_type_int: it.taxTypeInt ?? VAT_1199_TO_TAX_TYPE_INT[it.vat],
+      tax_type: VAT_RATES[it.vat].name,
+    })),
+    payments: req.payments.map((p) => ({ payment_sum: formatMoney(p.sum), paymetn_sum: formatMoney(p.sum), payment_type_int: p.type })),
+    registration_number: reg?.registrationNumber ?? null,
+    registrator_serial: reg?.registratorSerial ?? null,
+    fn_serial: reg?.fnSerial ?? null,
+    ffd_version: reg?.ffdVersion ?? null,
+    ofd_name: reg?.ofdName ?? null,
+    ffd_inn: reg?.ofdInn ?? null,
+    ofd_inn: reg?.ofdInn ?? null,
+    company_name: reg?.companyName ?? null,
+    company_inn: reg?.companyInn ?? null,
+    operations_address: reg?.operationsAddress ?? null,
+    operations_place: reg?.operationsPlace ?? null,
+    qr: fiscal && reg
+      ? receiptQr({ dateTime: fiscal.dateTime, total: fiscal.total, fnSerial: reg.fnSerial, fdNumber: fiscal.fdNumber, fiscalSign: fiscal.fiscalSign, operationType: req.operationType })
+      : null,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+  };
+}
+export type ReceiptView = ReturnType<typeof receiptView>;

@@ -1,0 +1,49 @@
+/**
+ * Failed-login throttling per IP and per login: after `freeAttempts` failures in `windowMs`, each
+ * further attempt is refused for an exponentially growing delay (capped). Bounded memory: the
+ * oldest entries are dropped when the table is full, which can only make throttling laxer, never
+ * lock out a legitimate user.
+ */
+export function createThrottle(opts: { now: () => number; freeAttempts?: number; freeAttemptsPerIp?: number; windowMs?: number; maxDelayMs?: number; maxEntries?: number }) {
+  const free = opts.freeAttempts ?? 5;
+  // One office or one shop backend shares an IP: a misconfigured client must not lock out the rest.
+  const freeIp = opts.freeAttemptsPerIp ?? 50;
+  const windowMs = opts.windowMs ?? 15 * 60_000;
+  const maxDelay = opts.maxDelayMs ?? 15 * 60_000;
+  const maxEntries = opts.maxEntries ?? 50_000;
+  const table = new Map<string, { failures: number; first: number; blockedUntil: number }>();
+
+  const bump = (key: string, limit: number) => {
+    const now = opts.now();
+    let e = table.get(key);
+    if (!e || now - e.first > windowMs) e = { failures: 0, first: now, blockedUntil: 0 };
+    e.failures += 1;
+    if (e.failures >= limit) e.blockedUntil = now + Math.min(maxDelay, 1000 * 2 ** Math.min(20, e.failures - limit));
+    table.delete(key);
+    if (table.size >= maxEntries) {
+      const oldest = table.keys().next().value;
+      if (oldest !== undefined) table.delete(oldest);
+    }
+    table.set(key, e);
+  };
+  const wait = (key: string) => {
+    const e = table.get(key);
+    if (!e) return 0;
+    return Math.max(0, Math.ceil((e.blockedUntil - opts.now()) / 1000));
+  };
+
+  return {
+    fail(ip: string, login: string): void {
+      bump(`ip:${ip}`, freeIp);
+      bump(`login:${login}`, free);
+    },
+    succeed(login: string): void {
+      table.delete(`login:${login}`);
+    },
+    /** Seconds to wait, 0 when allowed. */
+    retryAfter(ip: string, login: string): number {
+      return Math.max(wait(`ip:${ip}`), wait(`login:${login}`));
+    },
+  };
+}
+export type Throttle = ReturnType<typeof createThrottle>;

@@ -1,0 +1,152 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, DevicesTable, ServiceGroupsTable } from './schema.js';
+
+export type GroupRow = Selectable<ServiceGroupsTable>;
+export type DeviceRow = Selectable<DevicesTable>;
+
+export interface GroupSettings {
+  name: string;
+  enabled: boolean;
+  defaultTaxSystem: number | null;
+  defaultVat: number | null;
+  autoOpenShift: boolean;
+  shiftDurationMin: number;
+  dailyCloseTime: string | null;
+}
+
+export function createGroupRepository(db: Kysely<Database>) {
+  const toRow = (s: Partial<GroupSettings>) => ({
+    ...(s.name !== undefined ? { name: s.name } : {}),
+    ...(s.enabled !== undefined ? { enabled: s.enabled ? 1 : 0 } : {}),
+    ...(s.defaultTaxSystem !== undefined ? { default_tax_system: s.defaultTaxSystem } : {}),
+    ...(s.defaultVat !== undefined ? { default_vat: s.defaultVat } : {}),
+    ...(s.autoOpenShift !== undefined ? { auto_open_shift: s.autoOpenShift ? 1 : 0 } : {}),
+    ...(s.shiftDurationMin !== undefined ? { shift_duration_min: s.shiftDurationMin } : {}),
+    ...(s.dailyCloseTime !== undefined ? { daily_close_time: s.dailyCloseTime } : {}),
+  });
+
+  return {
+    async get(id: number): Promise<GroupRow | undefined> {
+      return db.selectFrom('service_groups').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+    async list(): Promise<GroupRow[]> {
+      return db.selectFrom('service_groups').selectAll().orderBy('id').execute();
+    },
+    async listForUser(userId: number): Promise<GroupRow[]> {
+      return db
+        .selectFrom('service_groups')
+        .innerJoin('group_access', 'group_access.group_id', 'service_groups.id')
+        .selectAll('service_groups')
+        .where('group_access.user_id', '=', userId)
+        .orderBy('service_groups.id')
+        .execute();
+    },
+    async count(): Promise<number> {
+      const r = await db.selectFrom('service_groups').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+    /** Creates the group and its device in one transaction. */
+    async create(s: GroupSettings, device: { model: string; config: unknown }, now: number): Promise<{ group: GroupRow; device: DeviceRow }> {
+      return db.transaction().execute(async (tx) => {
+        const group = await tx
+          .insertInto('service_groups')
+          .values({
+            name: s.name,
+            enabled: s.enabled ? 1 : 0,
+            running: 0,
+            default_tax_system: s.defaultTaxSystem,
+            default_vat: s.defaultVat,
+            auto_open_shift: s.autoOpenShift ? 1 : 0,
+            shift_duration_min: s.shiftDurationMin,
+            daily_close_time: s.dailyCloseTime,
+            created_at: now,
+            updated_at: now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        const dev = await tx
+          .insertInto('devices')
+          .values({ group_id: group.id, model: device.model, config: JSON.stringify(device.config), state: 'stopped', created_at: now, updated_at: now })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return { group, device: dev };
+      });
+    },
+    async update(id: number, s: Partial<GroupSettings>, now: number): Promise<GroupRow | undefined> {
+      return db.updateTable('service_groups').set({ ...toRow(s), updated_at: now }).where('id', '=', id).returningAll().executeTakeFirst();
+    },
+    async setRunning(id: number, running: boolean, now: number): Promise<void> {
+      await db.updateTable('service_groups').set({ running: running ? 1 : 0, updated_at: now }).where('id', '=', id).execute();
+    },
+    async delete(id: number): Promise<void> {
+      await db.deleteFrom('service_groups').where('id', '=', id).execute();
+    },
+    async hasAccess(groupId: number, userId: number): Promise<boolean> {
+      const r = await db
+        .selectFrom('group_access')
+        .select('user_id')
+        .where('group_id', '=', groupId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      return r !== undefined;
+    },
+    async accessList(groupId: number): Promise<number[]> {
+      const rows = await db.selectFrom('group_access').select('user_id').where('group_id', '=', groupId).orderBy('user_id').execute();
+      return rows.map((r) => r.user_id);
+    },
+    /** Replaces the group's allowed users atomically (the «Настройки доступа» dialog). */
+    async setAccess(groupId: number, userIds: readonly number[]): Promise<void> {
+      await db.transaction().execute(async (tx) => {
+        await tx.deleteFrom('group_access').where('group_id', '=', groupId).execute();
+        if (userIds.length > 0) {
+          await tx.insertInto('group_access').values(userIds.map((user_id) => ({ group_id: groupId, user_id }))).execute();
+        }
+      });
+    },
+    /** The group's device (a group owns one device today; the table allows several). */
+    async deviceOf(groupId: number): Promise<DeviceRow | undefined> {
+      return db.selectFrom('devices').selectAll().where('group_id', '=', groupId).orderBy('id').limit(1).executeTakeFirst();
+    },
+    async devices(): Promise<DeviceRow[]> {
+      return db.selectFrom('devices').selectAll().orderBy('id').execute();
+    },
+    /**
+     * Takes or renews the lease on a device: exactly one node drives a device at a time. A lease
+     * that was not renewed in time (its node died) can be taken over; the in-doubt protocol makes
+     * the takeover safe.
+     */
+    async acquireLease(deviceId: number, nodeId: string, ttlMs: number, now: number): Promise<boolean> {
+      const r = await db
+        .updateTable('devices')
+        .set({ lease_owner: nodeId, lease_until: now + ttlMs })
+        .where('id', '=', deviceId)
+        .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_owner', '=', nodeId), eb('lease_until', '<', now)]))
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+    async releaseLease(deviceId: number, nodeId: string): Promise<void> {
+      await db.updateTable('devices').set({ lease_owner: null, lease_until: null }).where('id', '=', deviceId).where('lease_owner', '=', nodeId).execute();
+    },
+    async updateDevice(
+      id: number,
+      patch: Partial<{ model: string; config: unknown; state: string; stateReason: string | null; registration: unknown; status: unknown; statusAt: number }>,
+      now: number,
+    ): Promise<void> {
+      await db
+        .updateTable('devices')
+        .set({
+          ...(patch.model !== undefined ? { model: patch.model } : {}),
+          ...(patch.config !== undefined ? { config: JSON.stringify(patch.config) } : {}),
+          ...(patch.state !== undefined ? { state: patch.state } : {}),
+          ...(patch.stateReason !== undefined ? { state_reason: patch.stateReason } : {}),
+          ...(patch.registration !== undefined ? { registration: JSON.stringify(patch.registration) } : {}),
+          ...(patch.status !== undefined ? { status: JSON.stringify(patch.status) } : {}),
+          ...(patch.statusAt !== undefined ? { status_at: patch.statusAt } : {}),
+          updated_at: now,
+        })
+        .where('id', '=', id)
+        .execute();
+    },
+  };
+}
+export type GroupRepository = ReturnType<typeof createGroupRepository>;

@@ -1,0 +1,44 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, DeviceJobsTable } from './schema.js';
+
+export type JobRow = Selectable<DeviceJobsTable>;
+export type JobKind = 'open_shift' | 'close_shift' | 'x_report';
+
+/** Manual device operations, executed by the group's worker between receipts, in order. */
+export function createJobRepository(db: Kysely<Database>) {
+  return {
+    async create(groupId: number, userId: number | null, kind: JobKind, now: number): Promise<JobRow> {
+      return db
+        .insertInto('device_jobs')
+        .values({ group_id: groupId, user_id: userId, kind, state: 'pending', created_at: now, updated_at: now })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    },
+    async get(id: number): Promise<JobRow | undefined> {
+      return db.selectFrom('device_jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+    async nextPending(groupId: number): Promise<JobRow | undefined> {
+      return db
+        .selectFrom('device_jobs')
+        .selectAll()
+        .where('group_id', '=', groupId)
+        .where('state', 'in', ['pending', 'processing'])
+        .orderBy('id')
+        .limit(1)
+        .executeTakeFirst();
+    },
+    async setState(id: number, state: 'pending' | 'processing' | 'success' | 'failed', patch: { result?: unknown; error?: unknown }, now: number): Promise<void> {
+      await db
+        .updateTable('device_jobs')
+        .set({
+          state,
+          ...(patch.result !== undefined ? { result: JSON.stringify(patch.result) } : {}),
+          ...(patch.error !== undefined ? { error: JSON.stringify(patch.error) } : {}),
+          updated_at: now,
+        })
+        .where('id', '=', id)
+        .execute();
+    },
+  };
+}
+export type JobRepository = ReturnType<typeof createJobRepository>;

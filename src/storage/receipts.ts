@@ -1,0 +1,179 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Database, ReceiptsTable } from './schema.js';
+import type { Dialect } from './db.js';
+
+export type ReceiptRow = Selectable<ReceiptsTable>;
+
+export interface NewReceipt {
+  groupId: number;
+  userId: number;
+  deviceId: number | null;
+  idempotencyKey: string | null;
+  requestHash: string;
+  request: string;
+  orderId: string | null;
+  receiptType: number;
+  total: number;
+}
+
+export type InsertOutcome = { kind: 'created'; row: ReceiptRow } | { kind: 'replay'; row: ReceiptRow } | { kind: 'conflict'; row: ReceiptRow };
+
+export interface ListFilter {
+  groupId: number;
+  createdFrom: number | null;
+  createdTo: number | null;
+  orderId: string | null;
+  state: string | null;
+  beforeId: number | null;
+  limit: number;
+}
+
+const isUniqueViolation = (e: unknown): boolean =>
+  e instanceof Error && (/UNIQUE constraint failed/.test(e.message) || (e as { code?: string }).code === '23505');
+
+export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) {
+  const byKey = (groupId: number, key: string) =>
+    db.selectFrom('receipts').selectAll().where('group_id', '=', groupId).where('idempotency_key', '=', key).executeTakeFirst();
+
+  return {
+    /**
+     * Stores a pending receipt. With an idempotency key: the same key and body returns the stored
+     * receipt (nothing new queued); another body is a conflict. Two concurrent requests with one key
+     * race on the unique index, and the loser reads the winner's row.
+     */
+    async insert(r: NewReceipt, now: number): Promise<InsertOutcome> {
+      if (r.idempotencyKey !== null) {
+        const existing = await byKey(r.groupId, r.idempotencyKey);
+        if (existing) return { kind: existing.request_hash === r.requestHash ? 'replay' : 'conflict', row: existing };
+      }
+      try {
+        const row = await db
+          .insertInto('receipts')
+          .values({
+            group_id: r.groupId,
+            user_id: r.userId,
+            device_id: r.deviceId,
+            state: 'pending',
+            attempts: 0,
+            idempotency_key: r.idempotencyKey,
+            request_hash: r.requestHash,
+            request: r.request,
+            order_id: r.orderId,
+            receipt_type: r.receiptType,
+            total: r.total,
+            created_at: now,
+            updated_at: now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return { kind: 'created', row };
+      } catch (e) {
+        if (r.idempotencyKey === null || !isUniqueViolation(e)) throw e;
+        const existing = await byKey(r.groupId, r.idempotencyKey);
+        if (!existing) throw e;
+        return { kind: existing.request_hash === r.requestHash ? 'replay' : 'conflict', row: existing };
+      }
+    },
+
+    async get(groupId: number, id: number): Promise<ReceiptRow | undefined> {
+      return db.selectFrom('receipts').selectAll().where('id', '=', id).where('group_id', '=', groupId).executeTakeFirst();
+    },
+
+    async list(f: ListFilter): Promise<ReceiptRow[]> {
+      let q = db.selectFrom('receipts').selectAll().where('group_id', '=', f.groupId);
+      if (f.createdFrom !== null) q = q.where('created_at', '>=', f.createdFrom);
+      if (f.createdTo !== null) q = q.where('created_at', '<', f.createdTo);
+      if (f.orderId !== null) q = q.where('order_id', '=', f.orderId);
+      if (f.state !== null) q = q.where('state', '=', f.state);
+      if (f.beforeId !== null) q = q.where('id', '<', f.beforeId);
+      return q.orderBy('id', 'desc').limit(f.limit).execute();
+    },
+
+    /**
+     * Claims the oldest pending receipt of the group for the device (state → processing) in one
+     * statement. On PostgreSQL SKIP LOCKED keeps two claimers from ever taking the same row; on
+     * SQLite the single writer serializes the UPDATE.
+     */
+    async claimNext(groupId: number, deviceId: number, now: number): Promise<ReceiptRow | undefined> {
+      const lock = dialect === 'postgres' ? sql`FOR UPDATE SKIP LOCKED` : sql``;
+      const result = await sql<ReceiptRow>`
+        UPDATE receipts SET state = 'processing', device_id = ${deviceId}, attempts = attempts + 1, updated_at = ${now}
+        WHERE id = (SELECT id FROM receipts WHERE group_id = ${groupId} AND state = 'pending' ORDER BY id LIMIT 1 ${lock})
+        AND state = 'pending'
+        RETURNING *`.execute(db);
+      return result.rows[0];
+    },
+
+    /** The in-doubt protocol's record: the device's last FD number right before the register call. */
+    async recordFdBefore(id: number, fdBefore: number, now: number): Promise<void> {
+      await db.updateTable('receipts').set({ fd_before: fdBefore, updated_at: now }).where('id', '=', id).execute();
+    },
+
+    async markSuccess(id: number, fdNumber: number, fiscal: unknown, now: number): Promise<void> {
+      await db
+        .updateTable('receipts')
+        .set({ state: 'success', fd_number: fdNumber, fiscal: JSON.stringify(fiscal), error: null, fiscalized_at: now, updated_at: now })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async markFailed(id: number, error: unknown, now: number): Promise<void> {
+      await db.updateTable('receipts').set({ state: 'failed', error: JSON.stringify(error), updated_at: now }).where('id', '=', id).execute();
+    },
+
+    async markInDoubt(id: number, error: unknown, now: number): Promise<void> {
+      await db.updateTable('receipts').set({ state: 'in_doubt', error: JSON.stringify(error), updated_at: now }).where('id', '=', id).execute();
+    },
+
+    /** Back to the queue: nothing was fiscalized (device offline before sending, or in-doubt resolved as "not registered"). */
+    async release(id: number, error: unknown, now: number): Promise<void> {
+      await db
+        .updateTable('receipts')
+        .set({ state: 'pending', error: error === null ? null : JSON.stringify(error), fd_before: null, updated_at: now })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    /** Receipts a worker must resolve before taking new work: left processing by a dead process, or in doubt. */
+    async unresolved(groupId: number): Promise<ReceiptRow[]> {
+      return db
+        .selectFrom('receipts')
+        .selectAll()
+        .where('group_id', '=', groupId)
+        .where('state', 'in', ['processing', 'in_doubt'])
+        .orderBy('id')
+        .execute();
+    },
+
+    async queueLength(groupId: number): Promise<number> {
+      const r = await db
+        .selectFrom('receipts')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('group_id', '=', groupId)
+        .where('state', 'in', ['pending', 'processing', 'in_doubt'])
+        .executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+
+    async countByState(): Promise<{ group_id: number; state: string; n: number }[]> {
+      const rows = await db
+        .selectFrom('receipts')
+        .select(['group_id', 'state', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy(['group_id', 'state'])
+        .execute();
+      return rows.map((r) => ({ group_id: r.group_id, state: r.state, n: Number(r.n) }));
+    },
+
+    /** Whether a receipt of this device already owns the fiscal document (in-doubt matching must not reuse it). */
+    async fdTaken(deviceId: number, fdNumber: number): Promise<boolean> {
+      const r = await db.selectFrom('receipts').select('id').where('device_id', '=', deviceId).where('fd_number', '=', fdNumber).executeTakeFirst();
+      return r !== undefined;
+    },
+
+    async last(groupId: number): Promise<ReceiptRow | undefined> {
+      return db.selectFrom('receipts').selectAll().where('group_id', '=', groupId).orderBy('id', 'desc').limit(1).executeTakeFirst();
+    },
+  };
+}
+export type ReceiptRepository = ReturnType<typeof createReceiptRepository>;
+

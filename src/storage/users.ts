@@ -1,0 +1,80 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, UsersTable } from './schema.js';
+
+export type UserRow = Selectable<UsersTable>;
+
+export interface NewUser {
+  login: string;
+  name: string;
+  passwordHash: string;
+  isActive: boolean;
+  isSuperuser: boolean;
+}
+
+export function createUserRepository(db: Kysely<Database>) {
+  return {
+    async findByLogin(login: string): Promise<UserRow | undefined> {
+      return db.selectFrom('users').selectAll().where('login', '=', login).executeTakeFirst();
+    },
+    async findById(id: number): Promise<UserRow | undefined> {
+      return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+    async list(): Promise<UserRow[]> {
+      return db.selectFrom('users').selectAll().orderBy('id').execute();
+    },
+    async count(): Promise<number> {
+      const r = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+    async countActiveSuperusers(): Promise<number> {
+      const r = await db
+        .selectFrom('users')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('is_superuser', '=', 1)
+        .where('is_active', '=', 1)
+        .executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+    async create(u: NewUser, now: number): Promise<UserRow> {
+      return db
+        .insertInto('users')
+        .values({
+          login: u.login,
+          name: u.name,
+          password_hash: u.passwordHash,
+          is_active: u.isActive ? 1 : 0,
+          is_superuser: u.isSuperuser ? 1 : 0,
+          credentials_version: 1,
+          created_at: now,
+          updated_at: now,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    },
+    /** Any change to password or status bumps credentials_version so cached verifications die. */
+    async update(
+      id: number,
+      patch: Partial<{ name: string; passwordHash: string; isActive: boolean; isSuperuser: boolean }>,
+      now: number,
+    ): Promise<UserRow | undefined> {
+      return db
+        .updateTable('users')
+        .set((eb) => ({
+          ...(patch.name !== undefined ? { name: patch.name } : {}),
+          ...(patch.passwordHash !== undefined ? { password_hash: patch.passwordHash } : {}),
+          ...(patch.isActive !== undefined ? { is_active: patch.isActive ? 1 : 0 } : {}),
+          ...(patch.isSuperuser !== undefined ? { is_superuser: patch.isSuperuser ? 1 : 0 } : {}),
+          credentials_version: eb('credentials_version', '+', 1),
+          updated_at: now,
+        }))
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+    },
+    async delete(id: number): Promise<boolean> {
+      const r = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    },
+  };
+}
+export type UserRepository = ReturnType<typeof createUserRepository>;

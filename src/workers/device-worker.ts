@@ -1,0 +1,275 @@
+import type { Logger } from 'pino';
+import { DeviceError, type DeviceStatus, type FiscalDocument, type FiscalDriver, type FiscalResult, type RegistrationInfo } from '../devices/driver.js';
+import type { GroupRepository, GroupRow } from '../storage/groups.js';
+import type { JobKind, JobRepository, JobRow } from '../storage/jobs.js';
+import type { ReceiptRepository, ReceiptRow } from '../storage/receipts.js';
+import type { StoredRequest } from '../services/receipt-view.js';
+import { buyerContact } from '../domain/receipt.js';
+import { createWaker } from './sleep.js';
+import { shiftCloseDue } from './shift-policy.js';
+
+export interface WorkerDeps {
+  groupId: number;
+  deviceId: number;
+  driver: FiscalDriver;
+  groups: GroupRepository;
+  receipts: ReceiptRepository;
+  jobs: JobRepository;
+  logger: Logger;
+  now: () => number;
+  /** Called with the duration of every device call, for the latency histogram. */
+  observe?: (operation: string, seconds: number, ok: boolean) => void;
+  /** Poll interval when idle (the safety net behind notify()). */
+  idleMs?: number;
+}
+
+export type WorkerState = 'created' | 'running' | 'stopping' | 'stopped';
+
+const STATUS_REFRESH_MS = 10_000;
+const MAX_BACKOFF_MS = 30_000;
+
+const errorRecord = (e: unknown) =>
+  e instanceof DeviceError
+    ? { code: e.code, message: e.message, device_code: e.deviceCode, retryable: e.retryable }
+    : { code: 'device_error', message: e instanceof Error ? e.message : String(e), device_code: null, retryable: true };
+
+/**
+ * Drives one device: a small state machine (created → running → stopping → stopped) whose loop
+ * resolves in-doubt receipts first, then runs manual jobs and receipts of the group strictly one at
+ * a time in id order. Never holds a database transaction open while the device works. Errors are
+ * logged with context and never kill the loop.
+ */
+export function createDeviceWorker(deps: WorkerDeps) {
+  const { driver, receipts, jobs, groups, logger, now } = deps;
+  const waker = createWaker();
+  let state: WorkerState = 'created';
+  let loop: Promise<void> | null = null;
+  let opened = false;
+  let backoff = 0;
+  let group: GroupRow | undefined;
+  let registration: RegistrationInfo | null = null;
+  let status: DeviceStatus | null = null;
+  let statusAt = 0;
+  let lastShiftNumber = -1;
+
+  async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const r = await fn();
+      deps.observe?.(operation, (performance.now() - started) / 1000, true);
+      return r;
+    } catch (e) {
+      deps.observe?.(operation, (performance.now() - started) / 1000, false);
+      throw e;
+    }
+  }
+
+  async function setDeviceState(s: 'running' | 'error' | 'stopped', reason: string | null): Promise<void> {
+    await groups.updateDevice(deps.deviceId, { state: s, stateReason: reason }, now());
+  }
+
+  async function ensureOpen(): Promise<void> {
+    if (opened) return;
+    await call('open', () => driver.open());
+    opened = true;
+    registration = await call('registrationInfo', () => driver.registrationInfo());
+    await groups.updateDevice(deps.deviceId, { registration, state: 'running', stateReason: null }, now());
+    await refreshStatus(true);
+  }
+
+  async function refreshStatus(force = false): Promise<void> {
+    if (!force && now() - statusAt < STATUS_REFRESH_MS) return;
+    status = await call('status', () => driver.status());
+    statusAt = now();
+    lastShiftNumber = status.shift.number;
+    await groups.updateDevice(deps.deviceId, { status, statusAt }, statusAt);
+  }
+
+  // ---- in-doubt protocol (architecture.md, domain.md §2.5) ----
+
+  const matches = (doc: FiscalDocument, req: StoredRequest) =>
+    (doc.kind === 'receipt' || doc.kind === 'correction') &&
+    doc.operationType === req.operationType &&
+    doc.totalSum === req.total &&
+    (doc.buyerContact === null || doc.buyerContact === buyerContact(req)) &&
+    (doc.itemCount === null || doc.itemCount === req.items.length);
+
+  /**
+   * A receipt whose outcome is unknown (answer lost, or left `processing` by a dead process):
+   * compare the device's FD counter with the one recorded before the call. A newer receipt
+   * document that matches and no other receipt owns → success with that document's data;
+   * otherwise the receipt was never registered → back to pending. Never resend blindly.
+   */
+  async function resolve(row: ReceiptRow): Promise<void> {
+    const req = JSON.parse(row.request) as StoredRequest;
+    const last = await call('lastFdNumber', () => driver.lastFdNumber());
+    if (row.fd_before !== null && last > row.fd_before) {
+      for (let n = row.fd_before + 1; n <= last; n++) {
+        const doc = await call('document', () => driver.document(n));
+        if (!doc || !matches(doc, req) || (await receipts.fdTaken(deps.deviceId, n))) continue;
+        const reg = registration ?? (await call('registrationInfo', () => driver.registrationInfo()));
+        const paid = req.payments.reduce((a, p) => a + p.sum, 0);
+        const result: FiscalResult = {
+          fdNumber: doc.fdNumber,
+          fiscalSign: doc.fiscalSign,
+          shiftNumber: doc.shiftNumber,
+          receiptInShift: doc.receiptInShift ?? 0,
+          dateTime: doc.dateTime,
+          total: doc.totalSum ?? req.total,
+          change: paid - req.total,
+          registration: reg,
+        };
+        await receipts.markSuccess(row.id, result.fdNumber, result, now());
+        logger.warn({ receiptId: row.id, fd: n }, 'in-doubt receipt resolved: the device had registered it');
+        return;
+      }
+    }
+    await receipts.release(row.id, null, now());
+    logger.warn({ receiptId: row.id, fdBefore: row.fd_before, last }, 'in-doubt receipt resolved: not registered, back to the queue');
+  }
+
+  // ---- shifts ----
+
+  async function closeShiftIfDue(): Promise<void> {
+    if (!group || group.auto_open_shift !== 1 || !status || status.shift.state === 'closed') return;
+    if (!shiftCloseDue(status, group, now())) return;
+    logger.info({ shift: status.shift.number }, 'closing the shift before it reaches its limit');
+    await call('closeShift', () => driver.closeShift(null));
+    await refreshStatus(true);
+  }
+
+  async function runJob(job: JobRow): Promise<void> {
+    await jobs.setState(job.id, 'processing', {}, now());
+    try {
+      const kind = job.kind as JobKind;
+      let result: unknown;
+      switch (kind) {
+        case 'open_shift':
+          result = await call('openShift', () => driver.openShift(null));
+          break;
+        case 'close_shift':
+          result = await call('closeShift', () => driver.closeShift(null));
+          break;
+        case 'x_report':
+          result = await call('xReport', () => driver.xReport());
+          break;
+      }
+      await jobs.setState(job.id, 'success', { result }, now());
+      await refreshStatus(true);
+    } catch (e) {
+      if (e instanceof DeviceError && e.kind === 'offline') {
+        await jobs.setState(job.id, 'pending', {}, now());
+        throw e;
+      }
+      await jobs.setState(job.id, 'failed', { error: errorRecord(e) }, now());
+    }
+  }
+
+  async function process(row: ReceiptRow): Promise<void> {
+    const req = JSON.parse(row.request) as StoredRequest;
+    // Recorded before the call: if the process dies from here on, recovery compares against it.
+    const fdBefore = await call('lastFdNumber', () => driver.lastFdNumber());
+    await receipts.recordFdBefore(row.id, fdBefore, now());
+    let result: FiscalResult;
+    try {
+      result = await call('register', () => driver.register(req, { autoOpenShift: group?.auto_open_shift === 1 }));
+    } catch (e) {
+      const rec = errorRecord(e);
+      if (e instanceof DeviceError && e.kind === 'rejected') {
+        const shiftIssue = e.code === 'shift_expired' || e.code === 'shift_closed';
+        if (shiftIssue && group?.auto_open_shift === 1) {
+          // Automatic shift management: close the expired shift now; the retry opens the next one.
+          await receipts.release(row.id, rec, now());
+          if (e.code === 'shift_expired') await call('closeShift', () => driver.closeShift(null));
+          await refreshStatus(true);
+          return;
+        }
+        if (!e.retryable || shiftIssue) {
+          await receipts.markFailed(row.id, rec, now());
+          logger.info({ receiptId: row.id, code: e.code, deviceCode: e.deviceCode }, 'receipt rejected by the device');
+          return;
+        }
+      }
+      if (e instanceof DeviceError && (e.kind === 'offline' || e.kind === 'rejected')) {
+        // Nothing reached the FN (offline), or the device refused for a passing reason (paper
+        // out): the receipt keeps its place at the head of the queue and the worker backs off.
+        await receipts.release(row.id, rec, now());
+        throw e;
+      }
+      await receipts.markInDoubt(row.id, { ...rec, code: 'in_doubt' }, now());
+      logger.warn({ receiptId: row.id, err: rec }, 'receipt in doubt: the answer was lost; the queue waits for the device');
+      throw e;
+    }
+    await receipts.markSuccess(row.id, result.fdNumber, result, now());
+    if (result.shiftNumber !== lastShiftNumber) await refreshStatus(true);
+  }
+
+  async function step(): Promise<boolean> {
+    await ensureOpen();
+    for (const row of await receipts.unresolved(deps.groupId)) await resolve(row);
+    group = await groups.get(deps.groupId);
+    await refreshStatus();
+    await closeShiftIfDue();
+    const job = await jobs.nextPending(deps.groupId);
+    if (job) {
+      await runJob(job);
+      return true;
+    }
+    const row = await receipts.claimNext(deps.groupId, deps.deviceId, now());
+    if (!row) return false;
+    await process(row);
+    return true;
+  }
+
+  async function run(): Promise<void> {
+    while (state === 'running') {
+      try {
+        const worked = await step();
+        if (backoff > 0) {
+          backoff = 0;
+          await setDeviceState('running', null);
+        }
+        if (!worked) await waker.sleep(deps.idleMs ?? 1000);
+      } catch (e) {
+        if (e instanceof DeviceError && e.kind === 'offline') opened = false;
+        backoff = Math.min(MAX_BACKOFF_MS, backoff === 0 ? 250 : backoff * 2);
+        const rec = errorRecord(e);
+        logger.warn({ err: rec, backoffMs: backoff }, 'device worker: operation failed, retrying');
+        try {
+          await setDeviceState('error', `${rec.code}: ${rec.message}`);
+        } catch (dbErr) {
+          logger.error({ err: dbErr }, 'device worker: cannot record device state');
+        }
+        if (state === 'running') await waker.sleep(backoff);
+      }
+    }
+  }
+
+  return {
+    get state(): WorkerState {
+      return state;
+    },
+    start(): void {
+      if (state !== 'created' && state !== 'stopped') return;
+      state = 'running';
+      loop = run();
+    },
+    notify(): void {
+      waker.wake();
+    },
+    /** Finishes the current device operation, then stops; resolves when the loop has ended. */
+    async stop(): Promise<void> {
+      if (state !== 'running') return;
+      state = 'stopping';
+      waker.wake();
+      await loop;
+      state = 'stopped';
+      try {
+        if (opened) await driver.close();
+      } finally {
+        opened = false;
+      }
+    },
+  };
+}
+export type DeviceWorker = ReturnType<typeof createDeviceWorker>;
