@@ -1,0 +1,88 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * Request uuids of receipts whose outcome the driver does not know yet.
+ *
+ * FiscalDriver.register() gets no receipt id, so the uuid is derived from a stable hash of the
+ * receipt JSON. The hash alone is not enough: two customers can legitimately buy the same thing
+ * for the same money, and a second identical receipt must not be answered with the first one's
+ * result (409 → "already done" would silently skip a fiscal document). So the uuid is
+ * hash(receipt) + a per-journal nonce + an attempt sequence, and the journal remembers it only
+ * while the outcome is unknown (POST failed or answer lost). A resend of that receipt reuses the
+ * uuid, gets 409 from the web server and polls the existing request: it cannot be fiscalized twice.
+ * Once the outcome is known (ready or error) the entry is dropped and the next identical receipt
+ * gets a fresh uuid.
+ */
+export interface PendingUuids {
+  /** The uuid for this receipt: the pending one if a previous attempt is unresolved, else a new one. */
+  uuidFor(receiptHash: string): string;
+  /** Forget it: the outcome is known. */
+  resolve(receiptHash: string): void;
+}
+
+interface Journal {
+  nonce: string;
+  seq: number;
+  pending: Record<string, { uuid: string; at: number }>;
+}
+
+/** Entries older than this are dropped: the web server does not keep results that long either. */
+const MAX_AGE_MS = 30 * 24 * 3_600_000;
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort()
+      .filter((k) => o[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** Stable hash of a JSON value (key order does not matter). */
+export const stableHash = (v: unknown): string => createHash('sha256').update(canonical(v)).digest('hex');
+
+const asUuid = (hex: string): string => `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+
+/** `file` null: in memory (the journal then lives as long as the driver object). */
+export function createPendingUuids(file: string | null, now: () => number): PendingUuids {
+  let journal: Journal = { nonce: randomBytes(8).toString('hex'), seq: 0, pending: {} };
+  if (file !== null) {
+    try {
+      const loaded = JSON.parse(readFileSync(file, 'utf8')) as Journal;
+      if (typeof loaded.nonce === 'string' && typeof loaded.seq === 'number' && typeof loaded.pending === 'object') journal = loaded;
+    } catch {
+      // No journal yet (or unreadable): start a new one with a fresh nonce.
+    }
+  }
+  const save = (): void => {
+    if (file === null) return;
+    mkdirSync(dirname(file), { recursive: true });
+    const tmp = `${file}.tmp`;
+    writeFileSync(tmp, JSON.stringify(journal));
+    renameSync(tmp, file);
+  };
+  return {
+    uuidFor(receiptHash) {
+      const existing = journal.pending[receiptHash];
+      if (existing && now() - existing.at < MAX_AGE_MS) return existing.uuid;
+      journal.seq += 1;
+      const uuid = asUuid(createHash('sha256').update(`${receiptHash}:${journal.nonce}:${journal.seq}`).digest('hex'));
+      for (const [h, e] of Object.entries(journal.pending)) if (now() - e.at >= MAX_AGE_MS) delete journal.pending[h];
+      journal.pending[receiptHash] = { uuid, at: now() };
+      // Written before the POST: a crash after sending must not lose the uuid.
+      save();
+      return uuid;
+    },
+    resolve(receiptHash) {
+      if (!(receiptHash in journal.pending)) return;
+      delete journal.pending[receiptHash];
+      save();
+    },
+  };
+}
