@@ -66,7 +66,8 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
     });
     const notify = (groupId: number) => workers.notify(groupId);
     const authenticator = createAuthenticator({ users, now });
-    const receiptService = createReceiptService({ groups, receipts, publicUrl: config.publicUrl, now, notify });
+    let publicUrl = config.publicUrl;
+    const receiptService = createReceiptService({ groups, receipts, publicUrl: () => publicUrl, now, notify });
     const groupService = createGroupService({ groups, receipts, jobs, now, notify });
 
     let stopping = false;
@@ -75,6 +76,8 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
     let url = config.publicUrl;
     if (options.listen !== false) {
       url = await app.listen({ host: config.host, port: config.port });
+      // Port 0 (tests, benchmarks): links point at the port the OS chose.
+      if (new URL(publicUrl).port === '0') publicUrl = url;
       logger.info({ url, profile: config.profile }, 'cr-server listening');
     } else {
       await app.ready();

@@ -12,7 +12,8 @@ import { receiptView, type StoredRequest } from './receipt-view.js';
 export interface ReceiptServiceDeps {
   groups: GroupRepository;
   receipts: ReceiptRepository;
-  publicUrl: string;
+  /** Base of `location` links (a function: with port 0 it is known only after listening). */
+  publicUrl: () => string;
   now: () => number;
   /** Wakes the group's worker after a receipt was queued. */
   notify: (groupId: number) => void;
@@ -24,7 +25,7 @@ const todayLocal = (ms: number) => {
 };
 
 export function createReceiptService(deps: ReceiptServiceDeps) {
-  const location = (groupId: number, id: number) => `${deps.publicUrl}/service_groups/${groupId}/receipts/${id}`;
+  const location = (groupId: number, id: number) => `${deps.publicUrl()}/service_groups/${groupId}/receipts/${id}`;
 
   return {
     /**
