@@ -1,0 +1,368 @@
+/**
+ * Command codes and byte layouts (domain.md §5.2), shared by the driver (encode requests, decode
+ * answers) and the emulator (the reverse), so both sides read one definition. Every FR command
+ * starts with a 4-byte password; FN commands (FF xx) need the system administrator's (30).
+ * Layouts marked "emulator layout" are ours where the public material does not fix the fields.
+ */
+import { AUTO5, concat, cursor, isAuto5, money5, password4, quantity6, u16, u32, u8, uintLE } from './bytes.js';
+import { decodeCp1251, encodeCp1251, stripNul } from './text.js';
+
+export const CMD = {
+  shortStatus: 0x10,
+  fullStatus: 0x11,
+  moneyRegister: 0x1a,
+  readTable: 0x1f,
+  xReport: 0x40,
+  zReport: 0x41,
+  cancelReceipt: 0x88,
+  continuePrint: 0xb0,
+  openShift: 0xe0,
+  deviceType: 0xfc,
+  fnStatus: 0xff01,
+  fnValidity: 0xff03,
+  fnCancelDocument: 0xff08,
+  fnFindDocument: 0xff0a,
+  fnSendTlv: 0xff0c,
+  fnBeginCorrection: 0xff35,
+  fnOfdStatus: 0xff39,
+  fnRequestDocumentTlv: 0xff3a,
+  fnReadDocumentTlv: 0xff3b,
+  fnShiftParams: 0xff40,
+  fnBeginOpenShift: 0xff41,
+  fnBeginCloseShift: 0xff42,
+  fnCloseReceipt: 0xff45,
+  fnOperation: 0xff46,
+  fnOperationTlv: 0xff4d,
+} as const;
+
+/**
+ * Commands after which the FN may have closed a fiscal document: if the answer is lost, the outcome
+ * is unknown (in_doubt), never "offline". FF36/FF0B/FF43 are listed although the driver uses
+ * FF45/E0/0x41, so a caller sending them by hand gets the same protection.
+ */
+export const CLOSING_COMMANDS: ReadonlySet<number> = new Set([0xff45, 0xff36, 0xff0b, 0xff43, CMD.openShift, CMD.zReport]);
+
+export const commandName = (command: number): string =>
+  command > 0xff ? `FF${(command & 0xff).toString(16).padStart(2, '0').toUpperCase()}` : `0x${command.toString(16).padStart(2, '0').toUpperCase()}`;
+
+/** Device clock fields: 2-digit year as the protocol sends it. */
+export interface WallTime {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+/** FF01/FF39/FF0A date-time: Y M D h m, 5 bytes, no seconds. */
+export const wallTime5 = (t: WallTime): Uint8Array => new Uint8Array([t.year % 100, t.month, t.day, t.hour, t.minute]);
+export function readWallTime5(b: Uint8Array): WallTime {
+  return { year: 2000 + (b[0] ?? 0), month: b[1] ?? 1, day: b[2] ?? 1, hour: b[3] ?? 0, minute: b[4] ?? 0, second: 0 };
+}
+
+// ---------- 0x10 short status ----------
+export interface ShortStatus {
+  operator: number;
+  flags: number;
+  /** Low nibble: mode (§5.2), high nibble: mode status (e.g. receipt type in mode 8). */
+  mode: number;
+  submode: number;
+  operationsInReceipt: number;
+}
+export function encodeShortStatus(s: ShortStatus): Uint8Array {
+  // operator, flags(2), mode, submode, ops lo, battery, power, FM err, EKLZ err, ops hi, reserved(3)
+  return concat([u8(s.operator), u16(s.flags), u8(s.mode), u8(s.submode), u8(s.operationsInReceipt & 0xff),
+    u8(0xe0), u8(0xc8), u8(0), u8(0), u8(s.operationsInReceipt >> 8), new Uint8Array(3)]);
+}
+export function decodeShortStatus(b: Uint8Array): ShortStatus {
+  const c = cursor(b);
+  const operator = c.uint(1);
+  const flags = c.uint(2);
+  const mode = c.uint(1);
+  const submode = c.uint(1);
+  const lo = c.uint(1);
+  const hi = b.length >= 11 ? (b[10] ?? 0) : 0;
+  return { operator, flags, mode, submode, operationsInReceipt: hi * 256 + lo };
+}
+
+// ---------- 0x11 full status ----------
+export interface FullStatus {
+  firmware: string;
+  documentNumber: number;
+  mode: number;
+  submode: number;
+  dateTime: WallTime;
+  serial: number;
+  lastClosedShift: number;
+}
+export function encodeFullStatus(s: FullStatus): Uint8Array {
+  const [major = '1', minor = '0'] = s.firmware.split('.');
+  const t = s.dateTime;
+  return concat([
+    u8(30), // operator
+    new Uint8Array([major.charCodeAt(0), minor.charCodeAt(0)]), u16(1), new Uint8Array([1, 1, 24]), // firmware, build, date DD MM YY
+    u8(1), u16(s.documentNumber & 0xffff), u16(0), u8(s.mode), u8(s.submode), u8(0),
+    new Uint8Array([0x31, 0x30]), u16(1), new Uint8Array([1, 1, 24]), // FP firmware, build, date
+    new Uint8Array([t.day, t.month, t.year % 100]), new Uint8Array([t.hour, t.minute, t.second]),
+    u8(0), u32(s.serial % 2 ** 32), u16(s.lastClosedShift), u16(0), u8(1), u8(29), new Uint8Array(6),
+  ]);
+}
+export function decodeFullStatus(b: Uint8Array): FullStatus {
+  const c = cursor(b);
+  c.uint(1);
+  const fw = c.bytes(2);
+  c.bytes(2 + 3 + 1);
+  const documentNumber = c.uint(2);
+  c.uint(2);
+  const mode = c.uint(1);
+  const submode = c.uint(1);
+  c.bytes(1 + 2 + 2 + 3);
+  const date = c.bytes(3);
+  const time = c.bytes(3);
+  c.uint(1);
+  const serial = c.uint(4);
+  const lastClosedShift = c.uint(2);
+  return {
+    firmware: `${String.fromCharCode(fw[0] ?? 0x31)}.${String.fromCharCode(fw[1] ?? 0x30)}`,
+    documentNumber, mode, submode,
+    dateTime: { year: 2000 + (date[2] ?? 0), month: date[1] ?? 1, day: date[0] ?? 1, hour: time[0] ?? 0, minute: time[1] ?? 0, second: time[2] ?? 0 },
+    serial, lastClosedShift,
+  };
+}
+
+// ---------- 0x1F read table ----------
+export const encodeReadTable = (password: number, table: number, row: number, field: number): Uint8Array =>
+  concat([password4(password), u8(table), u16(row), u8(field)]);
+export function decodeReadTable(b: Uint8Array): { table: number; row: number; field: number } {
+  const c = cursor(b, 4);
+  return { table: c.uint(1), row: c.uint(2), field: c.uint(1) };
+}
+
+/**
+ * Table 18 "fiscal storage" (emulator layout, modelled on the device table; field numbers must be
+ * checked with 0x2E on real firmware). Strings are CP1251, NUL-padded to the field width.
+ */
+export const REG_TABLE = 18;
+export const REG_FIELDS = {
+  registratorSerial: { field: 1, width: 20 },
+  companyInn: { field: 2, width: 12 },
+  registrationNumber: { field: 3, width: 20 },
+  taxSystems: { field: 4, width: 1 },
+  companyName: { field: 7, width: 256 },
+  operationsAddress: { field: 9, width: 256 },
+  ofdName: { field: 10, width: 256 },
+  ofdInn: { field: 12, width: 12 },
+  operationsPlace: { field: 14, width: 256 },
+  /** 1209 value: 2 = FFD 1.05, 4 = FFD 1.2 */
+  ffdVersion: { field: 17, width: 1 },
+} as const;
+export type RegField = keyof typeof REG_FIELDS;
+
+export const encodeTableString = (text: string, width: number): Uint8Array => {
+  const raw = encodeCp1251(text);
+  // Wide fields are answered at their used length: one frame carries at most 253 data bytes.
+  return width > 64 ? raw.subarray(0, 200) : concat([raw.subarray(0, width), new Uint8Array(Math.max(0, width - raw.length))]);
+};
+export const decodeTableString = (b: Uint8Array): string => decodeCp1251(stripNul(b)).trim();
+
+// ---------- FF01 FN status ----------
+export interface FnStatus {
+  /** bits: 0 configured, 1 fiscal mode open, 2 fiscal mode closed, 3 transfer to OFD finished */
+  phase: number;
+  /** 0 none, 2 open shift, 4 receipt, 8 close shift, 0x14 correction … (§5.2) */
+  currentDocument: number;
+  documentData: number;
+  shiftOpen: boolean;
+  /** bits: 0 urgent replacement, 1 resource ends in 30 days, 2 memory 90 %, 3 OFD timeout */
+  warnings: number;
+  dateTime: WallTime;
+  fnSerial: string;
+  lastFd: number;
+}
+export function encodeFnStatus(s: FnStatus): Uint8Array {
+  const serial = new Uint8Array(16).fill(0x20);
+  serial.set(encodeCp1251(s.fnSerial).subarray(0, 16));
+  return concat([u8(s.phase), u8(s.currentDocument), u8(s.documentData), u8(s.shiftOpen ? 1 : 0), u8(s.warnings),
+    wallTime5(s.dateTime), serial, u32(s.lastFd)]);
+}
+export function decodeFnStatus(b: Uint8Array): FnStatus {
+  const c = cursor(b);
+  return {
+    phase: c.uint(1), currentDocument: c.uint(1), documentData: c.uint(1), shiftOpen: c.uint(1) === 1, warnings: c.uint(1),
+    dateTime: readWallTime5(c.bytes(5)), fnSerial: decodeCp1251(c.bytes(16)).trim(), lastFd: c.uint(4),
+  };
+}
+
+// ---------- FF03 FN validity ----------
+export interface FnValidity { year: number; month: number; day: number; remainingRegistrations: number; doneRegistrations: number }
+export const encodeFnValidity = (v: FnValidity): Uint8Array =>
+  new Uint8Array([v.year % 100, v.month, v.day, v.remainingRegistrations, v.doneRegistrations]);
+export function decodeFnValidity(b: Uint8Array): FnValidity {
+  const c = cursor(b);
+  return { year: 2000 + c.uint(1), month: c.uint(1), day: c.uint(1), remainingRegistrations: c.uint(1), doneRegistrations: c.uint(1) };
+}
+
+// ---------- FF39 OFD exchange status ----------
+export interface OfdStatus { status: number; readState: number; count: number; firstDocument: number; firstDateTime: WallTime | null }
+export function encodeOfdStatus(s: OfdStatus): Uint8Array {
+  const t = s.firstDateTime ? wallTime5(s.firstDateTime) : new Uint8Array(5);
+  return concat([u8(s.status), u8(s.readState), u16(s.count), u32(s.firstDocument), t]);
+}
+export function decodeOfdStatus(b: Uint8Array): OfdStatus {
+  const c = cursor(b);
+  const status = c.uint(1);
+  const readState = c.uint(1);
+  const count = c.uint(2);
+  const firstDocument = c.uint(4);
+  const t = c.bytes(5);
+  return { status, readState, count, firstDocument, firstDateTime: count > 0 && t[1] !== 0 ? readWallTime5(t) : null };
+}
+
+// ---------- FF40 current shift parameters ----------
+export interface ShiftParams { open: boolean; shiftNumber: number; receiptNumber: number }
+export const encodeShiftParams = (s: ShiftParams): Uint8Array => concat([u8(s.open ? 1 : 0), u16(s.shiftNumber), u16(s.receiptNumber)]);
+export function decodeShiftParams(b: Uint8Array): ShiftParams {
+  const c = cursor(b);
+  return { open: c.uint(1) === 1, shiftNumber: c.uint(2), receiptNumber: c.uint(2) };
+}
+
+// ---------- FF0A find fiscal document ----------
+/** FF0A/FF3A document types are the FFD container codes (§1.1). */
+export const DOC_TYPES = { registration: 1, openShift: 2, receipt: 3, closeShift: 5, stateReport: 21, correction: 31 } as const;
+export type DocTypeName = keyof typeof DOC_TYPES;
+export const docTypeName = (code: number): DocTypeName | null =>
+  (Object.entries(DOC_TYPES).find(([, v]) => v === code)?.[0] as DocTypeName | undefined) ?? null;
+
+export interface FoundDocument {
+  docType: number;
+  ofdAck: boolean;
+  dateTime: WallTime;
+  fdNumber: number;
+  fiscalSign: number;
+  /** receipts and corrections */
+  operationType: number | null;
+  total: number | null;
+  /** shift reports */
+  shiftNumber: number | null;
+}
+export const encodeFdRequest = (password: number, fd: number): Uint8Array => concat([password4(password), u32(fd)]);
+export const decodeFdRequest = (b: Uint8Array): number => cursor(b, 4).uint(4);
+
+export function encodeFoundDocument(d: FoundDocument): Uint8Array {
+  const head = [u8(d.docType), u8(d.ofdAck ? 1 : 0), wallTime5(d.dateTime), u32(d.fdNumber), u32(d.fiscalSign)];
+  if (d.docType === DOC_TYPES.receipt || d.docType === DOC_TYPES.correction) head.push(u8(d.operationType ?? 0), money5(d.total ?? 0));
+  if (d.docType === DOC_TYPES.openShift || d.docType === DOC_TYPES.closeShift) head.push(u16(d.shiftNumber ?? 0));
+  return concat(head);
+}
+export function decodeFoundDocument(b: Uint8Array): FoundDocument {
+  const c = cursor(b);
+  const docType = c.uint(1);
+  const ofdAck = c.uint(1) === 1;
+  const dateTime = readWallTime5(c.bytes(5));
+  const fdNumber = c.uint(4);
+  const fiscalSign = c.uint(4);
+  const isReceipt = docType === DOC_TYPES.receipt || docType === DOC_TYPES.correction;
+  const isShift = docType === DOC_TYPES.openShift || docType === DOC_TYPES.closeShift;
+  return {
+    docType, ofdAck, dateTime, fdNumber, fiscalSign,
+    operationType: isReceipt && c.remaining >= 1 ? c.uint(1) : null,
+    total: isReceipt && c.remaining >= 5 ? c.uint(5) : null,
+    shiftNumber: isShift && c.remaining >= 2 ? c.uint(2) : null,
+  };
+}
+
+// ---------- FF3A request a document as TLV, FF3B read it ----------
+export const encodeTlvDocumentInfo = (docType: number, length: number): Uint8Array => concat([u16(docType), u16(length)]);
+export function decodeTlvDocumentInfo(b: Uint8Array): { docType: number; length: number } {
+  const c = cursor(b);
+  return { docType: c.uint(2), length: c.uint(2) };
+}
+
+// ---------- FF46 operation v2 ----------
+export interface Operation {
+  /** 1 income, 2 income return, 3 expense, 4 expense return (= tag 1054) */
+  type: number;
+  /** millionths */
+  quantity: number;
+  price: number;
+  /** null: FF×5, the device computes price × quantity */
+  sum: number | null;
+  /** null: FF×5, the device computes the VAT */
+  taxSum: number | null;
+  taxRate: number;
+  department: number;
+  paymentMethod: number;
+  paymentObject: number;
+  name: string;
+}
+export const MAX_ITEM_NAME = 128;
+export function encodeOperation(password: number, op: Operation): Uint8Array {
+  return concat([password4(password), u8(op.type), quantity6(op.quantity), money5(op.price),
+    op.sum === null ? AUTO5 : money5(op.sum), op.taxSum === null ? AUTO5 : money5(op.taxSum),
+    u8(op.taxRate), u8(op.department), u8(op.paymentMethod), u8(op.paymentObject),
+    encodeCp1251(op.name).subarray(0, MAX_ITEM_NAME)]);
+}
+export function decodeOperation(b: Uint8Array): Operation {
+  const c = cursor(b, 4);
+  const type = c.uint(1);
+  const quantity = c.uint(6);
+  const price = c.uint(5);
+  const sumB = c.bytes(5);
+  const taxB = c.bytes(5);
+  return {
+    type, quantity, price,
+    sum: isAuto5(sumB) ? null : cursor(sumB).uint(5),
+    taxSum: isAuto5(taxB) ? null : cursor(taxB).uint(5),
+    taxRate: c.uint(1), department: c.uint(1), paymentMethod: c.uint(1), paymentObject: c.uint(1),
+    name: decodeCp1251(stripNul(c.rest())),
+  };
+}
+
+// ---------- FF45 close receipt v2 ----------
+/**
+ * 16 payment sums: 1 cash, 2 cashless, 3–13 other cashless kinds, 14 prepayment (advance, 1215),
+ * 15 post-payment (credit, 1216), 16 counter-provision (1217).
+ */
+export const PAYMENT_SLOTS = { cash: 0, electronic: 1, prepaid: 13, credit: 14, other: 15 } as const;
+export interface CloseReceipt {
+  payments: number[];
+  rounding: number;
+  taxSums: number[];
+  taxSystem: number;
+  text: string;
+}
+export function encodeCloseReceipt(password: number, r: CloseReceipt): Uint8Array {
+  const sums = Array.from({ length: 16 }, (_, i) => money5(r.payments[i] ?? 0));
+  const taxes = Array.from({ length: 6 }, (_, i) => money5(r.taxSums[i] ?? 0));
+  return concat([password4(password), ...sums, u8(r.rounding), ...taxes, u8(r.taxSystem), encodeCp1251(r.text).subarray(0, 64)]);
+}
+export function decodeCloseReceipt(b: Uint8Array): CloseReceipt {
+  const c = cursor(b, 4);
+  const payments = Array.from({ length: 16 }, () => c.uint(5));
+  const rounding = c.uint(1);
+  const taxSums = Array.from({ length: 6 }, () => c.uint(5));
+  const taxSystem = c.uint(1);
+  return { payments, rounding, taxSums, taxSystem, text: decodeCp1251(stripNul(c.rest())) };
+}
+export interface CloseReceiptAnswer { change: number; fdNumber: number; fiscalSign: number }
+export const encodeCloseReceiptAnswer = (a: CloseReceiptAnswer): Uint8Array => concat([money5(a.change), u32(a.fdNumber), u32(a.fiscalSign)]);
+export function decodeCloseReceiptAnswer(b: Uint8Array): CloseReceiptAnswer {
+  const c = cursor(b);
+  return { change: c.uint(5), fdNumber: c.uint(4), fiscalSign: c.uint(4) };
+}
+
+// ---------- FC device type ----------
+export interface DeviceType { type: number; subtype: number; protocol: number; subprotocol: number; model: number; language: number; name: string }
+export const encodeDeviceType = (d: DeviceType): Uint8Array =>
+  concat([u8(d.type), u8(d.subtype), u8(d.protocol), u8(d.subprotocol), u8(d.model), u8(d.language), encodeCp1251(d.name)]);
+export function decodeDeviceType(b: Uint8Array): DeviceType {
+  const c = cursor(b);
+  return { type: c.uint(1), subtype: c.uint(1), protocol: c.uint(1), subprotocol: c.uint(1), model: c.uint(1), language: c.uint(1), name: decodeCp1251(stripNul(c.rest())) };
+}
+
+/** Password-only request (0x10, 0x40, 0x88, E0, FF01 …). */
+export const passwordOnly = (password: number): Uint8Array => password4(password);
+/** Password + TLV bytes (FF0C, FF4D). */
+export const withTlv = (password: number, tlv: Uint8Array): Uint8Array => concat([password4(password), tlv]);
+export const uint = uintLE;

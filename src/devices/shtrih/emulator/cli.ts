@@ -1,0 +1,113 @@
+/** `cr-server emulate shtrih …`: a Shtrih-M register on TCP in front of a virtual register. */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { Value } from 'typebox/value';
+import { systemClock } from '../../driver.js';
+import { emulatorConfigSchema, emulatorDefaults, emulatorDriver } from '../../emulator/index.js';
+import type { EmulatorConfig } from '../../emulator/index.js';
+import { createShtrihEmulator } from './server.js';
+
+const USAGE = `Usage: cr-server emulate shtrih [options]
+
+Runs a Shtrih-M protocol emulator (binary protocol over TCP) in front of the virtual register.
+
+Options:
+  --port <n>              TCP port (default 7778, the Shtrih-M one)
+  --host <addr>           bind address (default 127.0.0.1)
+  --data-dir <dir>        where the virtual FN lives (default ./data-shtrih)
+  --device-id <n>         virtual register id inside the data dir (default 1)
+  --password <n>          system administrator password FN commands must carry (default 30)
+  --model <name>          device name answered to 0xFC (default ШТРИХ-М-01Ф)
+  --config <json|@file>   virtual register settings (ffd_version, company_name, timezone_offset, ...)
+  --help
+`;
+
+export interface ShtrihEmulatorCliHandle {
+  port: number;
+  close(): Promise<void>;
+}
+
+function parseConfig(value: string | undefined): EmulatorConfig {
+  const defaults = emulatorDefaults();
+  if (value === undefined) return defaults;
+  const parsed: unknown = JSON.parse(value.startsWith('@') ? readFileSync(value.slice(1), 'utf8') : value);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('--config must be a JSON object');
+  const config: unknown = { ...defaults, ...parsed };
+  if (!Value.Check(emulatorConfigSchema, config)) {
+    const first = [...Value.Errors(emulatorConfigSchema, config)][0];
+    throw new Error(`--config: ${first ? `${first.instancePath} ${first.message}` : 'invalid'}`);
+  }
+  return config;
+}
+
+function nonNegativeInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer`);
+  return n;
+}
+
+/** Resolves once listening; SIGINT/SIGTERM close it. Returns null after printing the help. */
+export async function runShtrihEmulatorCli(argv: readonly string[], logger?: Logger): Promise<ShtrihEmulatorCliHandle | null> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'device-id': { type: 'string' },
+      password: { type: 'string' },
+      model: { type: 'string' },
+      config: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return null;
+  }
+  const log = logger ?? pino({ level: 'info' });
+  const dataDir = resolve(values['data-dir'] ?? './data-shtrih');
+  const deviceId = nonNegativeInt('device-id', values['device-id'], 1);
+  const config = parseConfig(values.config);
+  const driver = emulatorDriver.create(config, { deviceId, dataDir, logger: log, clock: systemClock });
+  await driver.open();
+  const emulator = createShtrihEmulator({
+    driver,
+    port: nonNegativeInt('port', values.port, 7778),
+    host: values.host ?? '127.0.0.1',
+    password: nonNegativeInt('password', values.password, 30),
+    deviceName: values.model ?? 'ШТРИХ-М-01Ф',
+    timezoneOffset: config.timezone_offset,
+    logger: log,
+  });
+  const port = await emulator.listen();
+  log.info({ port, dataDir, deviceId }, 'Shtrih-M emulator listening');
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await emulator.close();
+      await driver.close();
+    })());
+  const onSignal = (): void => {
+    close().then(() => process.exit(0), (err: unknown) => {
+      log.error({ err }, 'Shtrih emulator: close failed');
+      process.exit(1);
+    });
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    port,
+    close: async () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await close();
+    },
+  };
+}

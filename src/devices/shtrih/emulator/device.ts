@@ -1,0 +1,301 @@
+/**
+ * The register behind the protocol emulator: executes one decoded command against a FiscalDriver
+ * (the virtual fiscal register) and answers with an error byte and data, or asks the server to
+ * drop the line (a lost answer). One command at a time, like the real device.
+ */
+import type { DeviceStatus, FiscalDocument, FiscalDriver, FiscalDocumentKind, XReport } from '../../driver.js';
+import { DeviceError } from '../../driver.js';
+import { concat, readUintLE, u8, uintLE } from '../bytes.js';
+import {
+  CLOSING_COMMANDS, CMD, DOC_TYPES, REG_FIELDS, REG_TABLE, decodeCloseReceipt, decodeFdRequest, decodeOperation, decodeReadTable,
+  encodeCloseReceiptAnswer, encodeDeviceType, encodeFnStatus, encodeFnValidity, encodeFoundDocument, encodeFullStatus, encodeOfdStatus,
+  encodeShiftParams, encodeShortStatus, encodeTableString, encodeTlvDocumentInfo,
+} from '../commands.js';
+import type { WallTime } from '../commands.js';
+import { CODE_TO_SHTRIH } from '../errors.js';
+import { fiscalSignTlvValue, isoToWallSeconds, jsonToTlvs, parseOffset } from '../ffd-json.js';
+import type { TimeContext } from '../ffd-json.js';
+import { SHIFT_TOTAL_REGISTERS } from '../driver.js';
+import { decodeTlvs, encodeTlv, tlvByte, tlvString, tlvU32, tlvVln } from '../tlv.js';
+import type { Tlv } from '../tlv.js';
+import type { WireFaults } from './faults.js';
+import { ShtrihRefusal, applyItemTag, buildReceipt, cashierFromTags, itemFromOperation } from './receipt-builder.js';
+import type { OpenReceipt } from './receipt-builder.js';
+
+export type Outcome = { error: number; data: Uint8Array } | { drop: true };
+
+export interface DeviceOptions {
+  driver: FiscalDriver;
+  faults: WireFaults;
+  timezoneOffset: string;
+  /** Passwords the register accepts (cashiers 1–28, administrator 29, system administrator 30). */
+  password: number;
+  deviceName: string;
+  hooks?: { afterCommand?(command: number): void | Promise<void> };
+}
+
+const ok = (data: Uint8Array = new Uint8Array(0)): Outcome => ({ error: 0, data });
+const refuse = (byte: number): Outcome => ({ error: byte, data: new Uint8Array(0) });
+const OPERATOR = u8(30);
+const NO_DATA = 0x08;
+const TLV_CHUNK = 240;
+const PRINTING: ReadonlySet<number> = new Set([CMD.fnCloseReceipt, CMD.openShift, CMD.zReport, CMD.xReport]);
+/** FF xx commands that touch the FN need the system administrator's password. */
+const passwordOf = (data: Uint8Array): number | null => (data.length >= 4 ? readUintLE(data, 0, 4) : null);
+
+const DOC_TYPE_OF: Record<FiscalDocumentKind, number> = {
+  registration: DOC_TYPES.registration,
+  openShift: DOC_TYPES.openShift,
+  receipt: DOC_TYPES.receipt,
+  correction: DOC_TYPES.correction,
+  closeShift: DOC_TYPES.closeShift,
+  stateReport: DOC_TYPES.stateReport,
+};
+/** Mode-8 status nibble: 0 sale, 1 buy, 2 sale return, 3 buy return (§5.2). */
+const RECEIPT_NIBBLE = { 1: 0, 2: 2, 3: 1, 4: 3 } as const;
+
+export function createEmulatedDevice(o: DeviceOptions): { execute(command: number, data: Uint8Array): Promise<Outcome> } {
+  const tc: TimeContext = { offsetMinutes: parseOffset(o.timezoneOffset) };
+  const d = o.driver;
+  let receipt: OpenReceipt | null = null;
+  let correctionPending = false;
+  /** TLVs sent by FF0C between FF41/FF42 and E0/0x41 (cashier of the shift report). */
+  let reportTags: Tlv[] = [];
+  let lastX: XReport | null = null;
+  let tlvStream: { tlvs: Uint8Array[]; next: number } | null = null;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const wall = (iso: string): WallTime => {
+    const t = new Date(isoToWallSeconds(iso, tc) * 1000);
+    return { year: t.getUTCFullYear(), month: t.getUTCMonth() + 1, day: t.getUTCDate(), hour: t.getUTCHours(), minute: t.getUTCMinutes(), second: t.getUTCSeconds() };
+  };
+
+  const mode = (st: DeviceStatus): number => {
+    if (receipt) return 8 | (RECEIPT_NIBBLE[receipt.operationType] << 4);
+    if (correctionPending) return 8;
+    switch (st.shift.state) {
+      case 'open': return 2;
+      case 'expired': return 3;
+      case 'closed': return 4;
+    }
+  };
+
+  async function run(command: number, data: Uint8Array): Promise<Outcome> {
+    const pw = passwordOf(data);
+    if (command !== CMD.deviceType && (pw === null || pw < 1 || pw > 30 || (command > 0xff && pw !== o.password))) return refuse(0x4f);
+    const closing = CLOSING_COMMANDS.has(command);
+    if (closing && o.faults.take('disconnect_before_close')) return { drop: true };
+    if (PRINTING.has(command) && o.faults.take('paper_out')) return refuse(CODE_TO_SHTRIH.paper_out);
+    if (closing && o.faults.take('fn_full')) return refuse(CODE_TO_SHTRIH.fn_memory_full);
+    if (closing && o.faults.take('fn_expired')) return refuse(CODE_TO_SHTRIH.fn_expired);
+    const out = await dispatch(command, data);
+    if (closing && 'error' in out && out.error === 0 && o.faults.take('lose_answer_after_close')) return { drop: true };
+    return out;
+  }
+
+  async function dispatch(command: number, data: Uint8Array): Promise<Outcome> {
+    switch (command) {
+      case CMD.shortStatus: {
+        const st = await d.status();
+        return ok(encodeShortStatus({ operator: 30, flags: 0, mode: mode(st), submode: st.paperPresent ? 0 : 1, operationsInReceipt: receipt?.items.length ?? 0 }));
+      }
+      case CMD.fullStatus: {
+        const [st, reg] = [await d.status(), await d.registrationInfo()];
+        return ok(encodeFullStatus({
+          firmware: '1.0', documentNumber: st.lastFdNumber, mode: mode(st), submode: st.paperPresent ? 0 : 1, dateTime: wall(st.dateTime),
+          serial: Number(reg.registratorSerial.replace(/\D/g, '').slice(-9) || '0'),
+          lastClosedShift: st.shift.state === 'closed' ? st.shift.number : Math.max(0, st.shift.number - 1),
+        }));
+      }
+      case CMD.deviceType:
+        return ok(encodeDeviceType({ type: 0, subtype: 0, protocol: 1, subprotocol: 2, model: 0, language: 0, name: o.deviceName }));
+      case CMD.readTable: {
+        const { table, row, field } = decodeReadTable(data);
+        const entry = Object.entries(REG_FIELDS).find(([, f]) => f.field === field);
+        if (table !== REG_TABLE || row !== 1 || !entry) return refuse(0x33);
+        const reg = await d.registrationInfo();
+        const [name, def] = entry as [keyof typeof REG_FIELDS, (typeof REG_FIELDS)[keyof typeof REG_FIELDS]];
+        switch (name) {
+          case 'taxSystems': return ok(u8(reg.taxSystems));
+          case 'ffdVersion': return ok(u8(reg.ffdVersion === '120' ? 4 : 2));
+          default: return ok(encodeTableString(reg[name], def.width));
+        }
+      }
+      case CMD.moneyRegister: {
+        const n = data[4] ?? 0;
+        const key = (Object.keys(SHIFT_TOTAL_REGISTERS) as (keyof typeof SHIFT_TOTAL_REGISTERS)[]).find((k) => SHIFT_TOTAL_REGISTERS[k] === n);
+        return ok(concat([OPERATOR, uintLE(key && lastX ? lastX.totals[key] : 0, 6)]));
+      }
+      case CMD.xReport:
+        lastX = await d.xReport();
+        return ok(OPERATOR);
+      case CMD.fnBeginOpenShift:
+      case CMD.fnBeginCloseShift:
+        reportTags = [];
+        return ok();
+      case CMD.openShift: {
+        const cashier = cashierFromTags(reportTags);
+        reportTags = [];
+        await d.openShift(cashier);
+        return ok(OPERATOR);
+      }
+      case CMD.zReport: {
+        if (receipt) return refuse(0x4a);
+        const cashier = cashierFromTags(reportTags);
+        reportTags = [];
+        await d.closeShift(cashier);
+        return ok(OPERATOR);
+      }
+      case CMD.cancelReceipt:
+      case CMD.fnCancelDocument:
+        if (!receipt && !correctionPending) return refuse(0x55);
+        receipt = null;
+        correctionPending = false;
+        return ok(OPERATOR);
+      case CMD.fnStatus: {
+        const [st, reg] = [await d.status(), await d.registrationInfo()];
+        const bit = (w: string, b: number): number => (st.warnings.includes(w) ? b : 0);
+        const phase = { configured: 0x01, fiscal: 0x03, closed: 0x07, finished: 0x0f }[st.fn.phase];
+        return ok(encodeFnStatus({
+          phase,
+          currentDocument: receipt ? (receipt.correction ? 0x14 : 0x04) : correctionPending ? 0x14 : 0,
+          documentData: receipt && receipt.items.length > 0 ? 1 : 0,
+          shiftOpen: st.shift.state !== 'closed',
+          warnings: bit('fn_replace_urgently', 1) | bit('fn_expires_soon', 2) | bit('fn_memory_almost_full', 4) | bit('ofd_timeout', 8),
+          dateTime: wall(st.dateTime),
+          fnSerial: reg.fnSerial,
+          lastFd: st.lastFdNumber,
+        }));
+      }
+      case CMD.fnValidity: {
+        const st = await d.status();
+        const t = st.fn.expiresAt ? wall(st.fn.expiresAt) : { year: 2099, month: 12, day: 31 };
+        return ok(encodeFnValidity({ year: t.year, month: t.month, day: t.day, remainingRegistrations: 29, doneRegistrations: 1 }));
+      }
+      case CMD.fnOfdStatus: {
+        const st = await d.status();
+        return ok(encodeOfdStatus({
+          status: st.ofd.unsentCount > 0 ? 1 : 0, readState: 0, count: st.ofd.unsentCount,
+          firstDocument: 0, firstDateTime: st.ofd.oldestUnsentAt ? wall(st.ofd.oldestUnsentAt) : null,
+        }));
+      }
+      case CMD.fnShiftParams: {
+        const st = await d.status();
+        return ok(encodeShiftParams({ open: st.shift.state !== 'closed', shiftNumber: st.shift.number, receiptNumber: st.shift.receiptsInShift }));
+      }
+      case CMD.fnFindDocument: {
+        const doc = await d.document(decodeFdRequest(data));
+        if (!doc) return refuse(NO_DATA);
+        return ok(encodeFoundDocument({
+          docType: DOC_TYPE_OF[doc.kind], ofdAck: false, dateTime: wall(doc.dateTime), fdNumber: doc.fdNumber,
+          fiscalSign: Number(doc.fiscalSign) >>> 0, operationType: doc.operationType, total: doc.totalSum, shiftNumber: doc.shiftNumber,
+        }));
+      }
+      case CMD.fnRequestDocumentTlv: {
+        const doc = await d.document(decodeFdRequest(data));
+        if (!doc) return refuse(NO_DATA);
+        const bytes = concat(documentTlvs(doc, tc).map((t) => encodeTlv(t.tag, t.value)));
+        // FF3B hands the TLV out in pieces that fit a frame; the host joins them.
+        const tlvs: Uint8Array[] = [];
+        for (let at = 0; at < bytes.length; at += TLV_CHUNK) tlvs.push(bytes.subarray(at, at + TLV_CHUNK));
+        tlvStream = { tlvs, next: 0 };
+        return ok(encodeTlvDocumentInfo(DOC_TYPE_OF[doc.kind], bytes.length));
+      }
+      case CMD.fnReadDocumentTlv: {
+        const chunk = tlvStream?.tlvs[tlvStream.next];
+        if (!tlvStream || !chunk) return refuse(NO_DATA);
+        tlvStream.next++;
+        return ok(chunk);
+      }
+      case CMD.fnBeginCorrection:
+        if (receipt || correctionPending) return refuse(0x4a);
+        correctionPending = true;
+        return ok();
+      case CMD.fnOperation: {
+        const op = decodeOperation(data);
+        if (op.type < 1 || op.type > 4) return refuse(0x33);
+        if (!receipt) {
+          // Opening a receipt needs an open shift that is not past 24 h.
+          const st = await d.status();
+          if (st.shift.state === 'closed') return refuse(CODE_TO_SHTRIH.shift_closed);
+          if (st.shift.state === 'expired') return refuse(CODE_TO_SHTRIH.shift_expired);
+          receipt = { operationType: op.type as OpenReceipt['operationType'], correction: correctionPending, items: [], tags: [] };
+          correctionPending = false;
+        } else if (receipt.operationType !== op.type) {
+          return refuse(0x33);
+        }
+        receipt.items.push(itemFromOperation(op));
+        return ok();
+      }
+      case CMD.fnOperationTlv: {
+        const item = receipt?.items.at(-1);
+        if (!item) return refuse(0x33);
+        for (const t of decodeTlvs(data.subarray(4))) applyItemTag(item, t);
+        return ok();
+      }
+      case CMD.fnSendTlv: {
+        const tlvs = decodeTlvs(data.subarray(4));
+        if (receipt) receipt.tags.push(...tlvs);
+        else reportTags.push(...tlvs);
+        return ok();
+      }
+      case CMD.fnCloseReceipt: {
+        if (!receipt) return refuse(0x55);
+        const r = buildReceipt(receipt, decodeCloseReceipt(data));
+        // A real register needs an open shift: no auto-open behind the host's back (0x3D).
+        const result = await d.register(r, { autoOpenShift: false });
+        receipt = null;
+        return ok(encodeCloseReceiptAnswer({ change: result.change, fdNumber: result.fdNumber, fiscalSign: Number(result.fiscalSign) >>> 0 }));
+      }
+      default:
+        return refuse(0x37);
+    }
+  }
+
+  async function guarded(command: number, data: Uint8Array): Promise<Outcome> {
+    const slow = o.faults.take('slow');
+    if (slow) await new Promise((r) => setTimeout(r, slow.delayMs));
+    try {
+      const out = await run(command, data);
+      await o.hooks?.afterCommand?.(command);
+      return out;
+    } catch (err) {
+      if (err instanceof ShtrihRefusal) return refuse(err.byte);
+      if (err instanceof DeviceError) {
+        // The virtual register lost contact or the outcome is unknown: say nothing, like a dead line.
+        if (err.kind !== 'rejected') return { drop: true };
+        return refuse(CODE_TO_SHTRIH[err.code as keyof typeof CODE_TO_SHTRIH] ?? CODE_TO_SHTRIH.device_error);
+      }
+      if (err instanceof RangeError) return refuse(0x01); // a short or malformed command
+      throw err;
+    }
+  }
+
+  return {
+    execute(command, data) {
+      const result = queue.then(() => guarded(command, data));
+      queue = result.catch(() => undefined);
+      return result;
+    },
+  };
+}
+
+/** A stored document as the FN would hand it out by FF3B: its fixed tags first, then the rest of its JSON. */
+export function documentTlvs(doc: FiscalDocument, tc: TimeContext): Tlv[] {
+  const fixed: Tlv[] = [
+    tlvU32(1040, doc.fdNumber),
+    { tag: 1012, value: uintLE(isoToWallSeconds(doc.dateTime, tc), 4) },
+    { tag: 1077, value: fiscalSignTlvValue(Number(doc.fiscalSign)) },
+    tlvU32(1038, doc.shiftNumber),
+  ];
+  if (doc.receiptInShift !== null) fixed.push(tlvU32(1042, doc.receiptInShift));
+  if (doc.operationType !== null) fixed.push(tlvByte(1054, doc.operationType));
+  if (doc.taxSystem !== null) fixed.push(tlvByte(1055, doc.taxSystem));
+  if (doc.totalSum !== null) fixed.push(tlvVln(1020, doc.totalSum));
+  if (doc.buyerContact) fixed.push(tlvString(1008, doc.buyerContact));
+  const seen = new Set(fixed.map((t) => t.tag));
+  const body = Object.values(doc.json)[0];
+  const rest = body && typeof body === 'object' && !Array.isArray(body) ? jsonToTlvs(body as Record<string, unknown>, tc, doc.kind === 'registration') : [];
+  return [...fixed, ...rest.filter((t) => !seen.has(t.tag))];
+}
+
