@@ -25,8 +25,10 @@ export function parseMoney(value: unknown): Kopecks | MoneyParseError {
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return 'not_a_number';
     if (value < 0) return 'negative';
-    // Shortest round-trip representation: 99.9 → "99.9", 1e21 → "1e+21" (rejected below).
+    // Shortest round-trip representation: 99.9 → "99.9"; exponent forms are tiny or huge.
     text = String(value);
+    if (/e-/i.test(text)) return 'too_many_decimals';
+    if (/e\+/i.test(text)) return 'too_large';
   } else if (typeof value === 'string') {
     text = value.trim();
     if (text.startsWith('-')) return /^-\d/.test(text) ? 'negative' : 'not_a_number';
@@ -35,7 +37,7 @@ export function parseMoney(value: unknown): Kopecks | MoneyParseError {
   }
   if (/^\d+\.\d{3,}$/.test(text)) return 'too_many_decimals';
   const m = MONEY_RE.exec(text);
-  if (!m) return /^\d+(\.\d+)?$/.test(text) || /e/i.test(text) ? 'too_large' : 'not_a_number';
+  if (!m) return /^\d+(\.\d+)?$/.test(text) ? 'too_large' : 'not_a_number';
   const rubles = Number(m[1]);
   const kop = Number((m[2] ?? '').padEnd(2, '0'));
   const total = rubles * 100 + kop;

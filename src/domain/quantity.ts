@@ -18,6 +18,7 @@ export function parseQuantity(value: unknown, maxDecimals: number): Micros | Qua
     if (!Number.isFinite(value)) return 'not_a_number';
     if (value <= 0) return 'not_positive';
     text = String(value);
+    if (/e-/i.test(text)) return 'too_many_decimals';
   } else if (typeof value === 'string') {
     text = value.trim();
     if (/^-\d/.test(text)) return 'not_positive';
