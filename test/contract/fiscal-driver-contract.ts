@@ -1,0 +1,242 @@
+/**
+ * The one test body every FiscalDriver must pass (emulator in process, ATOL and Shtrih through
+ * their protocol emulators). A driver plugs in with
+ *
+ *   runDriverContract('my driver (FFD 1.2)', async () => ({ driver, faults, teardown }));
+ *
+ * `setup` runs before every test and must return a freshly registered device with a closed shift;
+ * `faults` is the fault injection of whatever sits behind the driver (virtual register or
+ * protocol emulator). Assertions are on stable codes and on the FN archive read back through the
+ * driver, never on one driver's wire details.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RECEIPT_TYPES, vatOf } from '../../src/domain/enums.js';
+import type { ReceiptType } from '../../src/domain/enums.js';
+import { DeviceError } from '../../src/devices/driver.js';
+import type { DeviceErrorKind, FaultControl, FiscalDriver } from '../../src/devices/driver.js';
+import { CASHIER, item, receipt } from './receipts.js';
+
+export interface ContractDevice {
+  driver: FiscalDriver;
+  faults: FaultControl;
+  teardown(): Promise<void>;
+}
+
+const NO_AUTO = { autoOpenShift: false };
+const AUTO = { autoOpenShift: true };
+
+/** Awaits a rejection and returns it as a DeviceError (fails the test otherwise). */
+async function deviceError(p: Promise<unknown>): Promise<DeviceError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(DeviceError);
+    return err as DeviceError;
+  }
+  throw new Error('expected a DeviceError, the call succeeded');
+}
+
+async function expectDeviceError(p: Promise<unknown>, kind: DeviceErrorKind, code: string): Promise<DeviceError> {
+  const err = await deviceError(p);
+  expect({ kind: err.kind, code: err.code }).toEqual({ kind, code });
+  return err;
+}
+
+export function runDriverContract(name: string, setup: () => Promise<ContractDevice>): void {
+  describe(`FiscalDriver contract: ${name}`, () => {
+    let dev: ContractDevice;
+    let driver: FiscalDriver;
+
+    beforeEach(async () => {
+      dev = await setup();
+      driver = dev.driver;
+      await driver.open();
+    });
+    afterEach(async () => {
+      dev.faults.clear();
+      await driver.close();
+      await dev.teardown();
+    });
+
+    it('reads the registration data and a consistent status', async () => {
+      const reg = await driver.registrationInfo();
+      expect(reg.registrationNumber.trim()).toMatch(/^\d{16}$/);
+      expect(reg.fnSerial).toMatch(/^\d{16}$/);
+      expect(reg.companyInn).toMatch(/^(\d{10}|\d{12})$/);
+      expect(['105', '120']).toContain(reg.ffdVersion);
+      expect(reg.taxSystems).toBeGreaterThan(0);
+      expect(reg.companyName.length).toBeGreaterThan(0);
+      expect(reg.model.length).toBeGreaterThan(0);
+
+      const st = await driver.status();
+      expect(st.fn.serial).toBe(reg.fnSerial);
+      expect(st.fn.ffdVersion).toBe(reg.ffdVersion);
+      expect(st.fn.phase).toBe('fiscal');
+      expect(st.shift.state).toBe('closed');
+      expect(st.lastFdNumber).toBeGreaterThanOrEqual(1);
+      expect(await driver.lastFdNumber()).toBe(st.lastFdNumber);
+      const first = await driver.document(1);
+      expect(first?.kind).toBe('registration');
+      expect(await driver.document(st.lastFdNumber + 1)).toBeNull();
+    });
+
+    it('opens and closes a shift, each as one fiscal document', async () => {
+      const before = await driver.lastFdNumber();
+      const opened = await driver.openShift(CASHIER);
+      expect(opened.fdNumber).toBe(before + 1);
+      expect(opened.fiscalSign).toMatch(/^\d{1,10}$/);
+      const st = await driver.status();
+      expect(st.shift).toMatchObject({ state: 'open', number: opened.shiftNumber, receiptsInShift: 0 });
+      expect(st.shift.openedAt).not.toBeNull();
+      const openDoc = await driver.document(opened.fdNumber);
+      expect(openDoc).toMatchObject({ kind: 'openShift', fdNumber: opened.fdNumber, fiscalSign: opened.fiscalSign, shiftNumber: opened.shiftNumber });
+
+      await expectDeviceError(driver.openShift(CASHIER), 'rejected', 'shift_already_open');
+
+      const closed = await driver.closeShift(CASHIER);
+      expect(closed.fdNumber).toBe(before + 2);
+      expect(closed.shiftNumber).toBe(opened.shiftNumber);
+      expect((await driver.status()).shift.state).toBe('closed');
+      expect((await driver.document(closed.fdNumber))?.kind).toBe('closeShift');
+      await expectDeviceError(driver.closeShift(CASHIER), 'rejected', 'shift_closed');
+      expect(await driver.lastFdNumber()).toBe(before + 2);
+    });
+
+    it('refuses a receipt in a closed shift unless asked to open one', async () => {
+      const before = await driver.lastFdNumber();
+      const err = await expectDeviceError(driver.register(receipt(), NO_AUTO), 'rejected', 'shift_closed');
+      expect(err.retryable).toBe(true);
+      expect(await driver.lastFdNumber()).toBe(before);
+
+      const r = await driver.register(receipt(), AUTO);
+      expect(r.fdNumber).toBe(before + 2); // open-shift report, then the receipt
+      expect((await driver.status()).shift.state).toBe('open');
+    });
+
+    it('registers every receipt type the FFD allows', async () => {
+      const reg = await driver.registrationInfo();
+      await driver.openShift(CASHIER);
+      const types: ReceiptType[] = reg.ffdVersion === '120' ? [1, 2, 4, 5, 7, 8, 9, 10] : [1, 2, 4, 5, 7, 9];
+      let fd = await driver.lastFdNumber();
+      let inShift = 0;
+      for (const receiptType of types) {
+        const r = receipt({ receiptType, items: [item({ price: 1000 * receiptType })] });
+        const res = await driver.register(r, NO_AUTO);
+        fd += 1;
+        inShift += 1;
+        expect(res).toMatchObject({ fdNumber: fd, total: r.total, change: 0, receiptInShift: inShift });
+        expect(res.registration.fnSerial).toBe(reg.fnSerial);
+        const doc = await driver.document(fd);
+        expect(doc).toMatchObject({
+          kind: RECEIPT_TYPES[receiptType].correction ? 'correction' : 'receipt',
+          fdNumber: fd,
+          operationType: RECEIPT_TYPES[receiptType].operationType,
+          totalSum: r.total,
+          fiscalSign: res.fiscalSign,
+          dateTime: res.dateTime,
+          shiftNumber: res.shiftNumber,
+          receiptInShift: inShift,
+          taxSystem: 1,
+        });
+      }
+      expect((await driver.status()).shift.receiptsInShift).toBe(inShift);
+    });
+
+    it('computes change, payment tags and VAT sums', async () => {
+      await driver.openShift(CASHIER);
+      const items = [item({ price: 10_000, quantity: 1_500_000, vat: 1 }), item({ name: 'Молоко', price: 8_990, quantity: 2_000_000, vat: 2 })];
+      const total = items.reduce((a, i) => a + i.total, 0); // 15000 + 17980
+      const r = receipt({ items, payments: [{ type: 1, sum: 20_000 }, { type: 0, sum: 20_000 }], email: 'buyer@example.com' });
+      const res = await driver.register(r, NO_AUTO);
+      expect(res.total).toBe(total);
+      expect(res.change).toBe(40_000 - total);
+      const doc = await driver.document(res.fdNumber);
+      expect(doc).toMatchObject({ totalSum: total, itemCount: 2, buyerContact: 'buyer@example.com' });
+      expect(doc?.json).toHaveProperty('receipt');
+      const body = (doc?.json as { receipt: Record<string, unknown> }).receipt;
+      expect(body).toMatchObject({
+        totalSum: total,
+        ecashTotalSum: 20_000,
+        cashTotalSum: total - 20_000,
+        nds18: vatOf(items[0]?.total ?? 0, 1),
+        nds10: vatOf(items[1]?.total ?? 0, 2),
+      });
+      expect((body.items as unknown[]).length).toBe(2);
+    });
+
+    it('reports shift totals by operation type in the X-report', async () => {
+      await driver.openShift(CASHIER);
+      const sell = await driver.register(receipt({ items: [item({ price: 50_000 })] }), NO_AUTO);
+      await driver.register(receipt({ receiptType: 2, items: [item({ price: 20_000 })] }), NO_AUTO);
+      const before = await driver.lastFdNumber();
+      const x = await driver.xReport();
+      expect(x).toMatchObject({ shiftNumber: sell.shiftNumber, receiptsInShift: 2 });
+      expect(x.totals).toEqual({ sell: 50_000, sellReturn: 20_000, buy: 0, buyReturn: 0 });
+      expect(await driver.lastFdNumber()).toBe(x.fdNumber ?? before);
+    });
+
+    it('rejects bad payments with stable codes and fiscalizes nothing', async () => {
+      await driver.openShift(CASHIER);
+      const before = await driver.lastFdNumber();
+      const short = receipt({ payments: [{ type: 0, sum: 100 }] });
+      const e1 = await expectDeviceError(driver.register({ ...short, change: 0 }, NO_AUTO), 'rejected', 'insufficient_payment');
+      expect(e1.retryable).toBe(false);
+      const over = receipt({ payments: [{ type: 1, sum: 99_999 }] });
+      await expectDeviceError(driver.register({ ...over, change: 0 }, NO_AUTO), 'rejected', 'noncash_exceeds_total');
+      expect(await driver.lastFdNumber()).toBe(before);
+      // Nothing is left half-open: the next receipt goes through.
+      const ok = await driver.register(receipt(), NO_AUTO);
+      expect(ok.fdNumber).toBe(before + 1);
+    });
+
+    it('reports paper out as a retryable rejection', async () => {
+      await driver.openShift(CASHIER);
+      const before = await driver.lastFdNumber();
+      dev.faults.inject({ kind: 'paper_out' }, 1);
+      const err = await expectDeviceError(driver.register(receipt(), NO_AUTO), 'rejected', 'paper_out');
+      expect(err.retryable).toBe(true);
+      expect(await driver.lastFdNumber()).toBe(before);
+      expect((await driver.register(receipt(), NO_AUTO)).fdNumber).toBe(before + 1);
+    });
+
+    it('reports an unreachable device as offline with nothing fiscalized', async () => {
+      await driver.openShift(CASHIER);
+      const before = await driver.lastFdNumber();
+      dev.faults.inject({ kind: 'offline' });
+      await expectDeviceError(driver.register(receipt(), NO_AUTO), 'offline', 'device_offline');
+      dev.faults.clear('offline');
+      expect(await driver.lastFdNumber()).toBe(before);
+      expect((await driver.register(receipt(), NO_AUTO)).fdNumber).toBe(before + 1);
+    });
+
+    it('answer lost after the FN closed the receipt: in_doubt, resolved by the FD counter without a duplicate', async () => {
+      await driver.openShift(CASHIER);
+      const before = await driver.lastFdNumber();
+      const r = receipt({ items: [item({ price: 77_700 })] });
+      dev.faults.inject({ kind: 'lose_answer_after_close' }, 1);
+      await expectDeviceError(driver.register(r, NO_AUTO), 'in_doubt', 'answer_lost');
+
+      // Resolution, as the worker does it: a greater FD counter means the receipt exists.
+      const last = await driver.lastFdNumber();
+      expect(last).toBe(before + 1);
+      const doc = await driver.document(last);
+      expect(doc).toMatchObject({ kind: 'receipt', totalSum: r.total, operationType: 1 });
+      expect(await driver.document(last + 1)).toBeNull();
+      // The device is usable again and numbers on from there.
+      expect((await driver.register(receipt(), NO_AUTO)).fdNumber).toBe(before + 2);
+    });
+
+    it('link cut before the FN closed the receipt: in_doubt, resolved as not registered, re-sent once', async () => {
+      await driver.openShift(CASHIER);
+      const before = await driver.lastFdNumber();
+      const r = receipt({ items: [item({ price: 55_500 })] });
+      dev.faults.inject({ kind: 'disconnect_before_close' }, 1);
+      await expectDeviceError(driver.register(r, NO_AUTO), 'in_doubt', 'answer_lost');
+      expect(await driver.lastFdNumber()).toBe(before);
+      const res = await driver.register(r, NO_AUTO);
+      expect(res.fdNumber).toBe(before + 1);
+      expect(await driver.lastFdNumber()).toBe(before + 1);
+      expect((await driver.document(before + 1))?.totalSum).toBe(r.total);
+    });
+  });
+}
