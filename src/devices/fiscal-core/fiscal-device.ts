@@ -7,7 +7,7 @@ import { rejected } from './errors.js';
 import { computeFiscalSign, newDeviceSecret } from './fiscal-sign.js';
 import { checkFnAccepts, fnFlags, fnWarnings, memoryUsed } from './fn-health.js';
 import type { HealthInput } from './fn-health.js';
-import { generateIdentity } from './identity.js';
+import { generateIdentity, toRegistrationInfo } from './identity.js';
 import type { FnIdentity, IdentityOverrides } from './identity.js';
 import { checkReceipt } from './receipt-rules.js';
 import { openDeviceStore } from './store.js';
@@ -130,20 +130,7 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
     fdNumber: doc.fdNumber, fiscalSign: doc.fiscalSign, shiftNumber, dateTime: iso(doc.createdAt),
   });
 
-  const registrationInfo = (): RegistrationInfo => ({
-    registrationNumber: identity.rnm,
-    registratorSerial: identity.kktSerial,
-    fnSerial: identity.fnSerial,
-    ffdVersion: identity.ffdVersion,
-    ofdName: identity.ofdName,
-    ofdInn: identity.ofdInn,
-    companyName: identity.companyName,
-    companyInn: identity.companyInn,
-    operationsAddress: identity.operationsAddress,
-    operationsPlace: identity.operationsPlace,
-    taxSystems: identity.taxSystems,
-    model,
-  });
+  const registrationInfo = (): RegistrationInfo => toRegistrationInfo(identity, model);
 
   return {
     identity,

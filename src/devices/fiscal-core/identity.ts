@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FfdVersion } from '../../domain/enums.js';
+import type { RegistrationInfo } from '../driver.js';
 import { DAY_MS } from './datetime.js';
 import { innWithCheckDigits, makeRnm } from './identifiers.js';
 
@@ -100,5 +101,23 @@ export function generateIdentity(seed: string, now: number, o: IdentityOverrides
     registeredAt: now,
     expiresAt: now + lifetimeDays * DAY_MS,
     archiveCapacity: o.archiveCapacity ?? DEFAULT_ARCHIVE_CAPACITY,
+  };
+}
+
+/** The registration data as drivers report it (tags 1037, 1013, 1041, 1046, 1017, 1048, 1018, 1009, 1187, 1062). */
+export function toRegistrationInfo(id: FnIdentity, model: string): RegistrationInfo {
+  return {
+    registrationNumber: id.rnm,
+    registratorSerial: id.kktSerial,
+    fnSerial: id.fnSerial,
+    ffdVersion: id.ffdVersion,
+    ofdName: id.ofdName,
+    ofdInn: id.ofdInn,
+    companyName: id.companyName,
+    companyInn: id.companyInn,
+    operationsAddress: id.operationsAddress,
+    operationsPlace: id.operationsPlace,
+    taxSystems: id.taxSystems,
+    model,
   };
 }
