@@ -60,13 +60,26 @@ export function createAtolClient(opts: AtolClientOptions): AtolClient {
   const now = opts.now ?? Date.now;
   const perCallTimeout = Math.max(1000, Math.min(opts.timeoutMs, 10_000));
 
-  const call = (method: string, path: string, body?: unknown): Promise<Response> =>
+  const once = (method: string, path: string, body?: unknown): Promise<Response> =>
     fetch(`${base}${path}`, {
       method,
       headers,
       body: body === undefined ? null : JSON.stringify(body),
       signal: AbortSignal.timeout(perCallTimeout),
     });
+  /**
+   * One retry on a network failure: a pooled keep-alive socket to a web server that has since
+   * restarted fails on first use. Retrying is safe for every call we make, POST included: the
+   * request uuid makes a second delivery a 409, never a second document.
+   */
+  const call = async (method: string, path: string, body?: unknown): Promise<Response> => {
+    try {
+      return await once(method, path, body);
+    } catch {
+      await sleep(Math.min(opts.pollIntervalMs, 100));
+      return once(method, path, body);
+    }
+  };
 
   const authError = (status: number): DeviceError =>
     new DeviceError('offline', 'device_offline', `ATOL web server refused the credentials (HTTP ${status})`, { deviceCode: `HTTP ${status}` });
