@@ -76,12 +76,19 @@ export function createAtolDriver(config: AtolConfig, ctx: DriverContext, client?
    * One fiscal task (receipt, correction, shift). `key` identifies the operation for the uuid
    * journal (see pending-uuids.ts): a resend after an unknown outcome reuses the uuid.
    */
-  async function fiscal(key: string, task: JsonObject, what: string): Promise<JsonObject> {
+  async function fiscal(key: string, task: JsonObject, what: string, isRetry = false): Promise<JsonObject> {
     const uuid = pending.uuidFor(key);
     // 409 means an earlier attempt with this uuid was queued: poll it instead of re-queueing.
-    await http.submit(uuid, [task]);
+    const outcome = await http.submit(uuid, [task]);
     const r = (await http.wait(uuid))?.[0];
     const status = r?.status ?? 'wait';
+    if (outcome === 'exists' && !isRetry && (status === 'error' || status === 'interrupted' || status === 'canceled')) {
+      // The earlier attempt whose outcome we never learned ended without a document (e.g. the
+      // web server compared FD counters after a lost link and found none). The caller is
+      // retrying, so make a fresh attempt under a new uuid instead of replaying that failure.
+      pending.resolve(key);
+      return fiscal(key, task, what, true);
+    }
     switch (status) {
       case 'ready':
         pending.resolve(key);
