@@ -8,12 +8,17 @@ import type { Authenticator } from '../services/auth.js';
 import type { ReceiptService } from '../services/receipts.js';
 import type { GroupService } from '../services/groups.js';
 import type { GroupRepository } from '../storage/groups.js';
+import type { ReceiptRepository } from '../storage/receipts.js';
+import type { AuditRepository } from '../storage/audit.js';
+import type { FiscalDriver } from '../devices/driver.js';
 import { basicAuth } from './auth.js';
 import { errorHandler, sendErrors } from './errors.js';
 import { parseJsonBody } from './json-parser.js';
 import { receiptRoutes } from './routes/receipts.js';
 import { groupRoutes } from './routes/groups.js';
 import { opsRoutes } from './routes/ops.js';
+import { receiptAdminRoutes } from './routes/receipt-admin.js';
+import { deviceRoutes } from './routes/device.js';
 
 export interface AppDeps {
   config: Pick<Config, 'bodyLimit' | 'logLevel' | 'publicUrl'>;
@@ -23,6 +28,11 @@ export interface AppDeps {
   groups: GroupRepository;
   receiptService: ReceiptService;
   groupService: GroupService;
+  receipts: ReceiptRepository;
+  audit: AuditRepository;
+  now: () => number;
+  notify: (groupId: number) => void;
+  driverOf: (groupId: number) => FiscalDriver | undefined;
   isStopping: () => boolean;
   /** Extra plugins (the admin API and dashboard) registered by the composition root. */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
@@ -78,6 +88,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     api.addHook('onRequest', basicAuth(deps.authenticator));
     await api.register(receiptRoutes({ groups: deps.groups, receipts: deps.receiptService }));
     await api.register(groupRoutes({ groups: deps.groups, service: deps.groupService }));
+    await api.register(receiptAdminRoutes({ groups: deps.groups, receipts: deps.receipts, service: deps.receiptService, audit: deps.audit, now: deps.now, notify: deps.notify }));
+    await api.register(deviceRoutes({ groups: deps.groups, service: deps.groupService, audit: deps.audit, now: deps.now, driverOf: deps.driverOf }));
   });
 
   for (const plugin of deps.plugins ?? []) await app.register(plugin);

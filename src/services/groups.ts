@@ -105,11 +105,11 @@ export function createGroupService(deps: GroupServiceDeps) {
      * Queues a manual shift operation for the group's worker and waits for it: it runs between
      * receipts, never interleaved with one.
      */
-    async runJob(g: GroupRow, user: AuthenticatedUser, kind: JobKind, waitMs = 30_000) {
+    async runJob(g: GroupRow, user: AuthenticatedUser, kind: JobKind, params: unknown = null, waitMs = 30_000) {
       if (g.enabled !== 1 || g.running !== 1) {
         throw new DomainError('unavailable', { code: g.enabled !== 1 ? 'service_group_disabled' : 'service_group_stopped', message: 'The service group is not running' });
       }
-      const job = await deps.jobs.create(g.id, user.id, kind, deps.now());
+      const job = await deps.jobs.create(g.id, user.id, kind, params, deps.now());
       deps.notify(g.id);
       const deadline = Date.now() + waitMs;
       for (;;) {

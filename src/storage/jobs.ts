@@ -2,15 +2,18 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Database, DeviceJobsTable } from './schema.js';
 
 export type JobRow = Selectable<DeviceJobsTable>;
-export type JobKind = 'open_shift' | 'close_shift' | 'x_report';
+export type JobKind = 'open_shift' | 'close_shift' | 'x_report' | 'document' | 'documents';
 
-/** Manual device operations, executed by the group's worker between receipts, in order. */
+/**
+ * Manual device operations (shift open/close, X-report, reading FN documents), executed by the
+ * group's worker between receipts, in order, on whichever node drives the device.
+ */
 export function createJobRepository(db: Kysely<Database>) {
   return {
-    async create(groupId: number, userId: number | null, kind: JobKind, now: number): Promise<JobRow> {
+    async create(groupId: number, userId: number | null, kind: JobKind, params: unknown, now: number): Promise<JobRow> {
       return db
         .insertInto('device_jobs')
-        .values({ group_id: groupId, user_id: userId, kind, state: 'pending', created_at: now, updated_at: now })
+        .values({ group_id: groupId, user_id: userId, kind, params: params === null ? null : JSON.stringify(params), state: 'pending', created_at: now, updated_at: now })
         .returningAll()
         .executeTakeFirstOrThrow();
     },

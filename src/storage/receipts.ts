@@ -164,6 +164,31 @@ export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) 
       return rows.map((r) => ({ group_id: r.group_id, state: r.state, n: Number(r.n) }));
     },
 
+    /**
+     * Admin actions. Conditional on the current state, so they cannot race the worker: a receipt the
+     * worker has already claimed is no longer pending and the cancel does not apply.
+     */
+    async cancel(groupId: number, id: number, error: unknown, now: number): Promise<boolean> {
+      const r = await db
+        .updateTable('receipts')
+        .set({ state: 'failed', error: JSON.stringify(error), updated_at: now })
+        .where('id', '=', id)
+        .where('group_id', '=', groupId)
+        .where('state', '=', 'pending')
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+    async retry(groupId: number, id: number, now: number): Promise<boolean> {
+      const r = await db
+        .updateTable('receipts')
+        .set({ state: 'pending', error: null, fd_before: null, updated_at: now })
+        .where('id', '=', id)
+        .where('group_id', '=', groupId)
+        .where('state', '=', 'failed')
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+
     /** Whether a receipt of this device already owns the fiscal document (in-doubt matching must not reuse it). */
     async fdTaken(deviceId: number, fdNumber: number): Promise<boolean> {
       const r = await db.selectFrom('receipts').select('id').where('device_id', '=', deviceId).where('fd_number', '=', fdNumber).executeTakeFirst();

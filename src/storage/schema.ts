@@ -106,8 +106,10 @@ export interface DeviceJobsTable {
   id: Generated<number>;
   group_id: number;
   user_id: number | null;
-  /** open_shift | close_shift | x_report */
+  /** open_shift | close_shift | x_report | document | documents */
   kind: string;
+  /** JSON parameters of the operation (document numbers for reads). */
+  params: string | null;
   /** pending | processing | success | failed */
   state: string;
   result: string | null;

@@ -26,7 +26,7 @@ export interface WorkerDeps {
 export type WorkerState = 'created' | 'running' | 'stopping' | 'stopped';
 
 const STATUS_REFRESH_MS = 10_000;
-const MAX_BACKOFF_MS = 30_000;
+const MAX_BACKOFF_MS = 10_000;
 
 const errorRecord = (e: unknown) =>
   e instanceof DeviceError
@@ -153,9 +153,27 @@ export function createDeviceWorker(deps: WorkerDeps) {
         case 'x_report':
           result = await call('xReport', () => driver.xReport());
           break;
+        case 'document': {
+          const { fd } = JSON.parse(job.params ?? '{}') as { fd: number };
+          result = await call('document', () => driver.document(fd));
+          break;
+        }
+        case 'documents': {
+          // Newest first, like every list of the API.
+          const { before, limit } = JSON.parse(job.params ?? '{}') as { before: number | null; limit: number };
+          const last = await call('lastFdNumber', () => driver.lastFdNumber());
+          const top = before === null ? last : Math.min(last, before - 1);
+          const docs = [];
+          for (let n = top; n >= 1 && docs.length < limit; n--) {
+            const d = await call('document', () => driver.document(n));
+            if (d) docs.push(d);
+          }
+          result = { last, documents: docs };
+          break;
+        }
       }
       await jobs.setState(job.id, 'success', { result }, now());
-      await refreshStatus(true);
+      if (kind === 'open_shift' || kind === 'close_shift' || kind === 'x_report') await refreshStatus(true);
     } catch (e) {
       if (e instanceof DeviceError && e.kind === 'offline') {
         await jobs.setState(job.id, 'pending', {}, now());
@@ -246,6 +264,7 @@ export function createDeviceWorker(deps: WorkerDeps) {
   }
 
   return {
+    driver,
     get state(): WorkerState {
       return state;
     },

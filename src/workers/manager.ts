@@ -118,6 +118,10 @@ export function createWorkerManager(deps: ManagerDeps) {
     isRunning(groupId: number): boolean {
       return workers.has(groupId);
     },
+    /** The driver this node drives for the group, if any (fault injection on virtual registers). */
+    driverOf(groupId: number) {
+      return workers.get(groupId)?.worker.driver;
+    },
     /** Graceful: every worker finishes its current device operation, then stops. */
     async stop(): Promise<void> {
       stopped = true;

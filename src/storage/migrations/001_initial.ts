@@ -96,6 +96,7 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     group_id ${big} NOT NULL REFERENCES service_groups(id) ON DELETE CASCADE,
     user_id ${big} REFERENCES users(id) ON DELETE SET NULL,
     kind TEXT NOT NULL,
+    params TEXT,
     state TEXT NOT NULL,
     result TEXT,
     error TEXT,
