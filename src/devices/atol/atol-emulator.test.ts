@@ -288,3 +288,26 @@ describe('ATOL driver ↔ web server emulator over HTTP', () => {
     expect((await open.driver.status()).shift.state).toBe('closed');
   });
 });
+
+describe('runAtolEmulatorCli', () => {
+  it('serves the virtual register from a data dir and keeps its FN across restarts', async () => {
+    const { runAtolEmulatorCli } = await import('./emulator/cli.js');
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const args = ['--port', '0', '--data-dir', dir, '--config', '{"ffd_version":"120"}', '--recovery-interval-ms', '50'];
+    const ctx = { deviceId: 7, dataDir: join(dir, 'server'), logger, clock: systemClock };
+    const first = await runAtolEmulatorCli(args, logger);
+    if (first === null) throw new Error('no handle');
+    const d1 = createAtolDriver({ ...atolDefaults(), url: first.url, poll_interval_ms: 10, timeout_ms: 4000 }, ctx);
+    expect((await d1.registrationInfo()).ffdVersion).toBe('120');
+    const opened = await d1.openShift(null);
+    await first.close();
+    const second = await runAtolEmulatorCli(args, logger);
+    if (second === null) throw new Error('no handle');
+    cleanups.push(() => second.close());
+    const d2 = createAtolDriver({ ...atolDefaults(), url: second.url, poll_interval_ms: 10, timeout_ms: 4000 }, ctx);
+    expect(await d2.lastFdNumber()).toBe(opened.fdNumber);
+    expect((await d2.status()).shift.state).toBe('open');
+    await expect(runAtolEmulatorCli(['--config', '{"company_inn":"x"}', '--port', '0', '--data-dir', dir], logger)).rejects.toThrow(/company_inn/);
+  });
+});
