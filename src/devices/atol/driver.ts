@@ -125,6 +125,11 @@ export function createAtolDriver(config: AtolConfig, ctx: DriverContext, client?
     return registration;
   }
 
+  async function openShift(cashier: Cashier | null): Promise<ShiftDocument> {
+    const task = { type: 'openShift', ...operatorOf(cashier) };
+    return shiftOfFiscalParams(await fiscal(stableHash(task), task, 'openShift'), tz);
+  }
+
   async function shiftState(): Promise<string> {
     const [s] = await run([{ type: 'getShiftStatus' }]);
     return String(obj(s ?? {}, 'shiftStatus').state);
@@ -161,10 +166,7 @@ export function createAtolDriver(config: AtolConfig, ctx: DriverContext, client?
       return { ...(await getRegistration()) };
     },
 
-    async openShift(cashier): Promise<ShiftDocument> {
-      const task = { type: 'openShift', ...operatorOf(cashier) };
-      return shiftOfFiscalParams(await fiscal(stableHash(task), task, 'openShift'), tz);
-    },
+    openShift,
 
     async closeShift(cashier): Promise<ShiftDocument> {
       const task = { type: 'closeShift', ...operatorOf(cashier) };
@@ -188,7 +190,7 @@ export function createAtolDriver(config: AtolConfig, ctx: DriverContext, client?
       // ATOL firmware can auto-open a shift by itself, but that is a device setting we cannot
       // see; opening it explicitly keeps `autoOpenShift: false` meaning "refuse" (error 73).
       if (options.autoOpenShift && (await shiftState()) === 'closed') {
-        await this.openShift(receipt.cashier);
+        await openShift(receipt.cashier);
       }
       const task = receiptToTask(receipt, reg.ffdVersion);
       const result = await fiscal(stableHash({ receipt }), { ...task }, task.type);
