@@ -21,7 +21,8 @@ export function createStatsRepository(db: Kysely<Database>) {
      * integer division truncates in SQLite and PostgreSQL alike, and created_at is never negative.
      */
     async receiptsPerDay(from: number, tzOffsetMs: number): Promise<DayBucket[]> {
-      const day = sql<number>`(created_at + ${tzOffsetMs}) / ${DAY_MS}`;
+      // Literals, not parameters: better-sqlite3 binds JS numbers as REAL, which would make this a float division.
+      const day = sql<number>`(created_at + ${sql.lit(Math.trunc(tzOffsetMs))}) / ${sql.lit(DAY_MS)}`;
       const rows = await db
         .selectFrom('receipts')
         .select([

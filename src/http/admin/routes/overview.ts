@@ -1,0 +1,52 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Overview } from '../../../services/admin/overview.js';
+import type { AuditRepository } from '../../../storage/audit.js';
+import { ErrorSchema } from '../../schemas.js';
+import { AuditEntry, AuditQuery, OverviewQuery } from '../schemas.js';
+
+const Num = Type.Number();
+
+export function overviewRoutes(deps: { overview: Overview; audit: AuditRepository }): FastifyPluginAsync {
+  return async (app) => {
+    const r = app.withTypeProvider<TypeBoxTypeProvider>();
+    const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema };
+
+    r.get('/overview', {
+      schema: {
+        summary: 'Receipts per day and sums per group; devices needing attention',
+        tags: ['admin'],
+        querystring: OverviewQuery,
+        response: {
+          200: Type.Object({
+            days: Type.Array(Type.String({ description: 'YYYY-MM-DD' })),
+            groups: Type.Array(Type.Object({
+              id: Type.Integer(),
+              name: Type.String(),
+              state: Type.String(),
+              counts: Type.Array(Num, { description: 'Receipts created per day' }),
+              sums: Type.Array(Num, { description: 'Sum of successful receipts per day, roubles' }),
+              by_state: Type.Record(Type.String(), Num),
+            })),
+            attention: Type.Array(Type.Object({
+              group_id: Type.Integer(), group_name: Type.String(), severity: Type.String(), code: Type.String(), message: Type.String(),
+            })),
+          }),
+          ...errors,
+        },
+      },
+    }, async (request) => {
+      const days = request.query.days !== undefined ? Number(request.query.days) : 14;
+      const tz = request.query.tz_offset !== undefined ? Number(request.query.tz_offset) : -new Date().getTimezoneOffset();
+      return deps.overview.get(days, Math.max(-840, Math.min(840, tz)));
+    });
+
+    r.get('/audit', {
+      schema: { summary: 'The audit log, newest first', tags: ['admin'], querystring: AuditQuery, response: { 200: Type.Array(AuditEntry), ...errors } },
+    }, async (request) => {
+      const rows = await deps.audit.list(Number(request.query.limit ?? 50), request.query.before !== undefined ? Number(request.query.before) : null);
+      return rows.map((a) => ({ ...a, at: new Date(a.at).toISOString() }));
+    });
+  };
+}

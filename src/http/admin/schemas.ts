@@ -1,0 +1,90 @@
+import { Type } from 'typebox';
+
+/** TypeBox schemas of the admin API: validation, serialization and the OpenAPI document (/docs). */
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+export const IdParams = Type.Object({ id: Type.String({ pattern: '^\\d{1,15}$' }) });
+export const GroupReceiptParams = Type.Object({ id: Type.String({ pattern: '^\\d{1,15}$' }), receipt_id: Type.String({ pattern: '^\\d{1,15}$' }) });
+
+export const LoginBody = Type.Object({
+  login: Type.String({ minLength: 1, maxLength: 64 }),
+  password: Type.String({ minLength: 1, maxLength: 256 }),
+});
+
+export const User = Type.Object({
+  id: Type.Integer(),
+  login: Type.String(),
+  name: Type.String(),
+  is_active: Type.Boolean(),
+  is_superuser: Type.Boolean(),
+  created_at: Type.String(),
+  updated_at: Type.String(),
+});
+export const UserWithCounts = Type.Object({ ...User.properties, receipts: Type.Integer({ description: 'Receipts registered by the user' }) });
+
+export const SessionInfo = Type.Object({
+  user: User,
+  csrf_token: Type.String({ description: 'Send back in the X-CSRF-Token header on every state-changing call' }),
+  expires_at: Type.String(),
+  features: Type.Object({ print_view: Type.Boolean({ description: 'Whether /service_groups/{id}/receipts/{rid}/print exists' }) }),
+});
+
+export const UserCreateBody = Type.Object({
+  login: Type.String({ minLength: 1, maxLength: 64, description: 'Latin letters, digits and . _ @ + -' }),
+  name: Type.String({ maxLength: 128 }),
+  password: Type.String({ minLength: 1, maxLength: 256 }),
+  is_active: Type.Boolean({ default: true }),
+  is_superuser: Type.Boolean({ default: false }),
+});
+export const UserPatchBody = Type.Object({
+  name: Type.Optional(Type.String({ maxLength: 128 })),
+  is_active: Type.Optional(Type.Boolean()),
+  is_superuser: Type.Optional(Type.Boolean()),
+});
+export const PasswordBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 256 }) });
+
+const groupFields = {
+  name: Type.String({ minLength: 1, maxLength: 128 }),
+  driver: Type.String({ minLength: 1, maxLength: 64, description: 'Driver model from GET /admin/api/drivers' }),
+  config: Type.Object({}, { additionalProperties: true, description: "Device settings, validated against the driver's config_schema" }),
+  default_tax_system: Nullable(Type.Integer({ description: 'Tag 1055 used when a receipt omits tax_system: 1 OSN, 2 USN income, 4 USN income−expense, 8 ENVD, 16 ESHN, 32 patent' })),
+  default_vat: Nullable(Type.Integer({ description: 'Tag 1199 code used when an item omits its VAT' })),
+  auto_open_shift: Type.Boolean(),
+  shift_duration: Type.Integer({ minimum: 1, maximum: 1440, description: 'Minutes before the worker closes the shift (≤ 24 h)' }),
+  daily_close_time: Nullable(Type.String({ maxLength: 5, description: 'HH:MM, device local time' })),
+  enabled: Type.Boolean(),
+};
+export const GroupCreateBody = Type.Object({ ...groupFields, enabled: Type.Optional(groupFields.enabled) });
+export const GroupPatchBody = Type.Partial(Type.Object(groupFields));
+export const AccessBody = Type.Object({ user_ids: Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 10_000 }) });
+export const AccessResponse = Type.Object({ user_ids: Type.Array(Type.Integer()) });
+
+export const AnyObject = Type.Object({}, { additionalProperties: true });
+
+export const Driver = Type.Object({
+  model: Type.String(),
+  title: Type.Object({ ru: Type.String(), en: Type.String() }),
+  device_models: Type.Array(Type.String()),
+  config_schema: AnyObject,
+  defaults: AnyObject,
+});
+
+export const OverviewQuery = Type.Object({
+  days: Type.Optional(Type.String({ pattern: '^([1-9]|[1-8]\\d|90)$', description: '1..90, default 14' })),
+  tz_offset: Type.Optional(Type.String({ pattern: '^-?\\d{1,4}$', description: 'Minutes east of UTC for day boundaries (default: the server’s)' })),
+});
+
+export const AuditQuery = Type.Object({
+  limit: Type.Optional(Type.String({ pattern: '^([1-9]|[1-9]\\d|1\\d\\d|200)$' })),
+  before: Type.Optional(Type.String({ pattern: '^\\d{1,15}$' })),
+});
+export const AuditEntry = Type.Object({
+  id: Type.Integer(),
+  at: Type.String(),
+  user_id: Nullable(Type.Integer()),
+  login: Nullable(Type.String()),
+  ip: Nullable(Type.String()),
+  action: Type.String(),
+  target: Nullable(Type.String()),
+  details: Nullable(Type.String()),
+});

@@ -1,0 +1,60 @@
+import type { LightMyRequestResponse } from 'fastify';
+import { loadConfig } from '../../src/config.js';
+import { startServer, type Server } from '../../src/main.js';
+
+export async function startTestServer(): Promise<Server> {
+  const config = loadConfig([], { CR_PROFILE: 'test', CR_LOG_LEVEL: 'silent' }, { nodeId: 'test' });
+  return startServer(config, { listen: false });
+}
+
+export interface Admin {
+  cookie: string;
+  csrf: string;
+  userId: number;
+}
+
+export const cookieOf = (res: LightMyRequestResponse): string => {
+  const raw = res.headers['set-cookie'];
+  const first = Array.isArray(raw) ? raw[0] : raw;
+  return (first ?? '').split(';')[0] ?? '';
+};
+
+export async function login(server: Server, login = 'admin', password = 'admin'): Promise<Admin> {
+  const res = await server.app.inject({ method: 'POST', url: '/admin/api/session', payload: { login, password } });
+  if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
+  const body = res.json<{ csrf_token: string; user: { id: number } }>();
+  return { cookie: cookieOf(res), csrf: body.csrf_token, userId: body.user.id };
+}
+
+/** An admin API call with the session cookie and CSRF token. */
+export function call(server: Server, a: Admin, method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, payload?: unknown) {
+  return server.app.inject({
+    method,
+    url,
+    headers: { cookie: a.cookie, 'x-csrf-token': a.csrf },
+    ...(payload !== undefined ? { payload: payload as Record<string, unknown> } : {}),
+  });
+}
+
+export const basic = (login: string, password: string) => `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
+
+export const EXAMPLE_RECEIPT = {
+  email: 'example@mail.ru',
+  products: [
+    { name: 'Grain crusher', payment_state_int: 1, price: 100, commodity_type_int: 1, quantity: 1.0 },
+    { name: 'Shipping', payment_state_int: 1, commodity_type_int: 4, price: 100, quantity: 1.0 },
+  ],
+  receiptType: 1,
+  payments: [{ payment_type_int: 1, payment_sum: 200 }],
+};
+
+export const emulatorGroup = (name = 'Интернет-магазин') => ({
+  name,
+  driver: 'emulator',
+  config: { company_name: 'ООО "Ромашка"', ofd_ack_delay_ms: 10 },
+  default_tax_system: 1,
+  default_vat: null,
+  auto_open_shift: true,
+  shift_duration: 1440,
+  daily_close_time: null,
+});
