@@ -124,6 +124,16 @@ export function createGroupRepository(db: Kysely<Database>) {
         .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
+    /** Takes a lease from a named owner known to be dead (compare-and-set on the owner). */
+    async takeOverLease(deviceId: number, nodeId: string, deadOwner: string, ttlMs: number, now: number): Promise<boolean> {
+      const r = await db
+        .updateTable('devices')
+        .set({ lease_owner: nodeId, lease_until: now + ttlMs })
+        .where('id', '=', deviceId)
+        .where('lease_owner', '=', deadOwner)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
     async releaseLease(deviceId: number, nodeId: string): Promise<void> {
       await db.updateTable('devices').set({ lease_owner: null, lease_until: null }).where('id', '=', deviceId).where('lease_owner', '=', nodeId).execute();
     },

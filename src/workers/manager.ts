@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { DriverRegistry } from '../devices/registry.js';
 import type { Clock } from '../devices/driver.js';
@@ -19,6 +20,21 @@ export interface ManagerDeps {
   /** How often to reconcile running groups and renew device leases. */
   reconcileMs?: number;
   leaseTtlMs?: number;
+}
+
+/**
+ * A lease held by a process of this host that no longer exists (node ids are "host:pid"): a restart
+ * after a crash takes its devices back at once instead of waiting for the lease to expire.
+ */
+function deadLocalOwner(owner: string): boolean {
+  const m = /^(.*):(\d+)$/.exec(owner);
+  if (!m || m[1] !== hostname() || Number(m[2]) === process.pid) return false;
+  try {
+    process.kill(Number(m[2]), 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 /**
@@ -55,7 +71,9 @@ export function createWorkerManager(deps: ManagerDeps) {
       }
       const device = await deps.groups.deviceOf(g.id);
       if (!device) continue;
-      const leased = await deps.groups.acquireLease(device.id, deps.nodeId, leaseTtl, now);
+      const leased =
+        (await deps.groups.acquireLease(device.id, deps.nodeId, leaseTtl, now)) ||
+        (device.lease_owner !== null && deadLocalOwner(device.lease_owner) && (await deps.groups.takeOverLease(device.id, deps.nodeId, device.lease_owner, leaseTtl, now)));
       if (!leased) {
         if (has) await stopWorker(g.id);
         continue;
