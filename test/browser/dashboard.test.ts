@@ -1,0 +1,203 @@
+/**
+ * The original README's dashboard walk, word for word, in Debian's Chromium: log in as admin,
+ * «Пользователи» → «Добавить» → «Сохранить», «Кассовые сервисы» → «Добавить» → model and
+ * configuration → «Сохранить», «Настройки доступа» → move the user right, «Пуск», then the new
+ * user's receipt reaches the dashboard's receipt list. Screenshots go to test-artifacts/screenshots/.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { startServer, type Server } from '../../src/main.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const WEB = join(ROOT, 'web');
+const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
+const CHROMIUM = '/usr/bin/chromium';
+
+const EXAMPLE_RECEIPT = {
+  email: 'example@mail.ru',
+  products: [
+    { name: 'Grain crusher', payment_state_int: 1, price: 100, commodity_type_int: 1, quantity: 1.0 },
+    { name: 'Shipping', payment_state_int: 1, commodity_type_int: 4, price: 100, quantity: 1.0 },
+  ],
+  receiptType: 1,
+  payments: [{ payment_type_int: 1, payment_sum: 200 }],
+};
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const s = statSync(p);
+    newest = Math.max(newest, s.isDirectory() ? newestMtime(p) : s.mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds web/dist when it is missing or older than the sources. */
+function ensureWebBuilt(): void {
+  const index = join(WEB, 'dist', 'index.html');
+  const sources = Math.max(newestMtime(join(WEB, 'src')), statSync(join(WEB, 'index.html')).mtimeMs, statSync(join(WEB, 'vite.config.ts')).mtimeMs);
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(WEB, 'vite.config.ts'), '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+const basic = (login: string, password: string) => `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
+
+describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium (the original README walk)', () => {
+  let server: Server;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    ensureWebBuilt();
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startServer(loadConfig([], { CR_PROFILE: 'test', CR_PORT: '0', CR_LOG_LEVEL: 'silent' }, { nodeId: 'browser-test' }));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'ru-RU' });
+    page = await context.newPage();
+    // CSP violations and script errors surface here.
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/status of 40[0139]/.test(m.text())) problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('walks login → users → cash register services → access → start → receipts', async () => {
+    const url = server.url;
+
+    // Follow '{your_host_name}/admin/' and log in with superuser credentials (admin/admin in test).
+    await page.goto(`${url}/admin/`);
+    await page.waitForURL(/\/admin\/login$/);
+    await shot('01-login');
+    await page.getByLabel('Логин').fill('admin');
+    await page.getByLabel('Пароль').fill('admin');
+    await page.getByRole('button', { name: 'Войти' }).click();
+    await page.getByRole('heading', { name: 'Обзор' }).waitFor();
+
+    // 'Пользователи' → 'Добавить' → set the user's settings → 'Сохранить' → the user is in the list.
+    await page.getByRole('navigation').getByRole('link', { name: 'Пользователи' }).click();
+    await page.getByRole('button', { name: 'Добавить' }).click();
+    const userDialog = page.getByRole('dialog');
+    await userDialog.locator('input[name=login]').fill('demo');
+    await userDialog.locator('input[name=name]').fill('Демо Кассир');
+    await userDialog.locator('input[name=password]').fill('p@55w0rd');
+    await shot('02-user-modal');
+    await userDialog.getByRole('button', { name: 'Сохранить' }).click();
+    await userDialog.waitFor({ state: 'detached' });
+    await expect.poll(() => page.locator('tr[data-login=demo]').count()).toBe(1);
+    await shot('03-users');
+
+    // 'Кассовые сервисы' → 'Добавить' → choose the model, set its configuration → 'Сохранить'.
+    await page.getByRole('navigation').getByRole('link', { name: 'Кассовые сервисы' }).click();
+    await page.locator('[data-group-id="1"]').waitFor();
+    await page.getByRole('button', { name: 'Добавить' }).click();
+    const groupDialog = page.getByRole('dialog');
+    await groupDialog.locator('input[name=name]').fill('Интернет-магазин');
+    await groupDialog.locator('select[name=model]').selectOption({ label: 'Virtual register' });
+    await groupDialog.locator('input[name="config.company_name"]').fill('ООО "Ромашка"');
+    await groupDialog.locator('input[name="config.ofd_ack_delay_ms"]').fill('50');
+    await groupDialog.locator('select[name=default_tax_system]').selectOption('1');
+    await shot('04-group-modal');
+    // Server-side validation names the field.
+    await groupDialog.locator('input[name="config.company_inn"]').fill('123');
+    await groupDialog.getByRole('button', { name: 'Сохранить' }).click();
+    await groupDialog.locator('.field.invalid input[name="config.company_inn"]').waitFor();
+    await shot('04b-group-modal-error');
+    await groupDialog.locator('input[name="config.company_inn"]').fill('7701234567');
+    await groupDialog.getByRole('button', { name: 'Сохранить' }).click();
+    await groupDialog.waitFor({ state: 'detached' });
+    const card = page.locator('article[data-group="Интернет-магазин"]');
+    await card.waitFor();
+    const groupId = Number(await card.getAttribute('data-group-id'));
+    expect(groupId).toBeGreaterThan(1);
+
+    // 'Настройки доступа' → move the user to the right list with the arrow in the center → save.
+    await card.getByRole('button', { name: 'Настройки доступа' }).click();
+    const accessDialog = page.getByRole('dialog');
+    await accessDialog.locator('[data-testid=access-left] li[data-login=demo]').click();
+    await accessDialog.getByRole('button', { name: 'Разрешить' }).click();
+    await accessDialog.locator('[data-testid=access-right] li[data-login=demo]').waitFor();
+    await shot('05-access-modal');
+    await accessDialog.getByRole('button', { name: 'Сохранить' }).click();
+    await accessDialog.waitFor({ state: 'detached' });
+
+    // 'Пуск'.
+    await card.getByRole('button', { name: 'Пуск' }).click();
+    await card.getByRole('button', { name: 'Стоп' }).waitFor();
+    await expect.poll(() => card.locator('.badge.ok').count()).toBe(1);
+    await shot('06-groups');
+
+    // The new user's Basic-auth POST of the README's example receipt.
+    const post = (gid: number) => fetch(`${url}/service_groups/${gid}/receipts/`, {
+      method: 'POST',
+      headers: { authorization: basic('demo', 'p@55w0rd'), 'content-type': 'application/json' },
+      body: JSON.stringify(EXAMPLE_RECEIPT),
+    });
+    const res = await post(groupId);
+    expect(res.status).toBe(200);
+    const { id } = (await res.json()) as { id: string; location: string };
+
+    // The receipt appears in the dashboard's list with state success.
+    await card.getByRole('link', { name: 'Чеки' }).click();
+    const row = page.locator(`tr[data-receipt="${id}"]`);
+    await row.waitFor();
+    await row.locator('[data-state=success]').waitFor({ timeout: 20_000 });
+    await shot('07-receipts');
+    await row.click();
+    await page.getByRole('heading', { name: `Чек №${id}` }).waitFor();
+    await page.getByRole('cell', { name: 'Grain crusher' }).waitFor();
+    await shot('08-receipt');
+
+    // The same user is refused on a group they were not granted (the demo group 1).
+    expect((await post(1)).status).toBe(403);
+
+    // Shift state and device details after the receipt.
+    await page.getByRole('navigation').getByRole('link', { name: 'Кассовые сервисы' }).click();
+    await card.getByRole('button', { name: /Устройство/ }).click();
+    await card.locator('.device-details').waitFor();
+    await shot('09-groups-details');
+
+    await page.getByRole('navigation').getByRole('link', { name: 'Обзор' }).click();
+    await page.locator('svg.chart rect').first().waitFor();
+    await shot('10-overview');
+    await page.getByRole('navigation').getByRole('link', { name: 'Журнал' }).click();
+    await page.getByText('service_group.access').first().waitFor();
+    await shot('11-audit');
+
+    // English, persisted across reloads.
+    await page.getByRole('navigation').getByRole('link', { name: 'Кассовые сервисы' }).click();
+    await page.getByTestId('lang').click();
+    await page.getByRole('heading', { name: 'Cash register services' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Cash register services' }).waitFor();
+    await shot('12-groups-en');
+    await page.getByTestId('lang').click();
+    await page.getByRole('heading', { name: 'Кассовые сервисы' }).waitFor();
+
+    // Phone width.
+    await page.setViewportSize({ width: 375, height: 800 });
+    await shot('13-groups-phone');
+    await page.goto(`${url}/admin/groups/${groupId}/receipts`);
+    await row.waitFor();
+    await shot('14-receipts-phone');
+    await page.goto(`${url}/admin/groups`);
+    await page.locator(`article[data-group-id="${groupId}"]`).getByRole('button', { name: 'Настройки доступа' }).click();
+    await shot('15-access-phone');
+
+    expect(problems).toEqual([]);
+  }, 180_000);
+});

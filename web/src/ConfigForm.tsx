@@ -1,0 +1,101 @@
+import type { JsonSchema } from './api';
+import { Field } from './components/Modal';
+import { useI18n } from './i18n';
+
+/** Choices of a property: `enum`, or a union of constants (TypeBox Literal unions). */
+export function choicesOf(s: JsonSchema): unknown[] | null {
+  if (Array.isArray(s.enum)) return s.enum;
+  if (Array.isArray(s.anyOf) && s.anyOf.length > 0 && s.anyOf.every((b) => 'const' in b)) return s.anyOf.map((b) => b.const);
+  return null;
+}
+
+const kindOf = (s: JsonSchema): 'choice' | 'boolean' | 'integer' | 'number' | 'string' => {
+  if (choicesOf(s)) return 'choice';
+  if (s.type === 'boolean') return 'boolean';
+  if (s.type === 'integer') return 'integer';
+  if (s.type === 'number') return 'number';
+  return 'string';
+};
+
+const isSecret = (key: string) => /password|secret|token/i.test(key);
+
+/**
+ * A driver's settings form, rendered from its TypeBox config schema (titles, descriptions,
+ * enums, bounds): any driver added to the registry gets its form without UI code.
+ */
+export function ConfigForm(props: {
+  schema: JsonSchema;
+  value: Record<string, unknown>;
+  onChange: (v: Record<string, unknown>) => void;
+  errors: (field: string) => string | undefined;
+  /** Editing a stored config: secrets are not sent back, leaving them empty keeps them. */
+  editing?: boolean;
+}) {
+  const { configLabel } = useI18n();
+  const required = new Set(props.schema.required ?? []);
+  const set = (k: string, v: unknown) => {
+    const next = { ...props.value };
+    if (v === undefined) delete next[k];
+    else next[k] = v;
+    props.onChange(next);
+  };
+  return (
+    <div className="config-grid">
+      {Object.entries(props.schema.properties ?? {}).map(([key, s]) => {
+        const label = configLabel(key, s.title);
+        const hint = [s.description, s.minimum !== undefined || s.maximum !== undefined ? `${s.minimum ?? '…'} – ${s.maximum ?? '…'}` : ''].filter(Boolean).join(' ');
+        const v = props.value[key];
+        const name = `config.${key}`;
+        const error = props.errors(name);
+        switch (kindOf(s)) {
+          case 'boolean':
+            return (
+              <Field key={key} label={label} hint={s.description} error={error} inline>
+                <input type="checkbox" name={name} checked={v === true} onChange={(e) => set(key, e.target.checked)} />
+              </Field>
+            );
+          case 'choice':
+            return (
+              <Field key={key} label={label} hint={s.description} error={error}>
+                <select name={name} value={v === undefined ? '' : JSON.stringify(v)} onChange={(e) => set(key, e.target.value === '' ? undefined : JSON.parse(e.target.value))}>
+                  {required.has(key) ? null : <option value="">—</option>}
+                  {(choicesOf(s) ?? []).map((c) => (
+                    <option key={JSON.stringify(c)} value={JSON.stringify(c)}>{String(c)}</option>
+                  ))}
+                </select>
+              </Field>
+            );
+          case 'integer':
+          case 'number':
+            return (
+              <Field key={key} label={label} hint={hint} error={error}>
+                <input
+                  type="number"
+                  name={name}
+                  step={s.type === 'integer' ? 1 : 'any'}
+                  min={s.minimum}
+                  max={s.maximum}
+                  value={typeof v === 'number' ? v : ''}
+                  onChange={(e) => set(key, e.target.value === '' ? undefined : Number(e.target.value))}
+                />
+              </Field>
+            );
+          case 'string':
+            return (
+              <Field key={key} label={label} hint={s.description} error={error}>
+                <input
+                  type={isSecret(key) ? 'password' : 'text'}
+                  name={name}
+                  value={typeof v === 'string' ? v : ''}
+                  maxLength={s.maxLength}
+                  placeholder={isSecret(key) && props.editing ? '••••••' : undefined}
+                  autoComplete="off"
+                  onChange={(e) => set(key, e.target.value === '' && !required.has(key) ? undefined : e.target.value)}
+                />
+              </Field>
+            );
+        }
+      })}
+    </div>
+  );
+}

@@ -1,0 +1,137 @@
+import { useState } from 'react';
+import { api, ApiError, type Driver, type Group } from '../api';
+import { ConfigForm, choicesOf } from '../ConfigForm';
+import { Field, Modal } from '../components/Modal';
+import { TAX_SYSTEMS, VAT_RATES, useI18n } from '../i18n';
+
+/** The chosen device model also fills a config property listing it (e.g. ATOL's device_model). */
+function applyModel(driver: Driver, model: string, config: Record<string, unknown>): Record<string, unknown> {
+  const next = { ...config };
+  for (const [k, s] of Object.entries(driver.config_schema.properties ?? {})) {
+    if (choicesOf(s)?.includes(model)) next[k] = model;
+  }
+  return next;
+}
+
+export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Driver[]; group: Group | null; onClose: () => void; onSaved: () => void }) {
+  const { t, pick, lang } = useI18n();
+  const initialDriver = group?.driver ?? '';
+  const [choice, setChoice] = useState(group ? `${group.driver ?? ''}|${group.device_model_name ?? ''}` : '');
+  const [driverModel, setDriverModel] = useState(initialDriver);
+  const [config, setConfig] = useState<Record<string, unknown>>(group?.config ?? {});
+  const [form, setForm] = useState({
+    name: group?.name ?? '',
+    default_tax_system: group ? group.settings.default_tax_system : 1,
+    default_vat: group?.settings.default_vat ?? null,
+    auto_open_shift: group?.settings.auto_open_shift ?? true,
+    shift_duration: group?.settings.shift_duration ?? 1440,
+    daily_close_time: group?.settings.daily_close_time ?? '',
+  });
+  const [err, setErr] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const driver = drivers.find((d) => d.model === driverModel);
+  const set = <K extends keyof typeof form>(k: K, v: (typeof form)[K]) => setForm((f) => ({ ...f, [k]: v }));
+
+  const chooseModel = (value: string) => {
+    setChoice(value);
+    const [model = '', deviceModel = ''] = value.split('|');
+    const d = drivers.find((x) => x.model === model);
+    if (!d) return;
+    const base = model === driverModel ? config : { ...d.defaults };
+    setDriverModel(model);
+    setConfig(applyModel(d, deviceModel, base));
+  };
+
+  const save = async () => {
+    setBusy(true);
+    setErr(null);
+    const body = {
+      ...form,
+      daily_close_time: form.daily_close_time === '' ? null : form.daily_close_time,
+      shift_duration: Number(form.shift_duration),
+      driver: driverModel,
+      config,
+    };
+    try {
+      if (group) await api('PATCH', `/service_groups/${group.id}`, body);
+      else await api('POST', '/service_groups', body);
+      onSaved();
+    } catch (e) {
+      setErr(e instanceof ApiError ? e : new ApiError(0, [{ code: 'error', message: String(e) }]));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const known = ['name', 'driver', 'default_tax_system', 'default_vat', 'shift_duration', 'daily_close_time'];
+  const general = err?.errors.filter((e) => !e.field || (!known.includes(e.field) && !e.field.startsWith('config.'))).map((e) => e.message).join('; ');
+  const configErrors = err?.errors.filter((e) => e.field?.startsWith('config.')).length ?? 0;
+
+  return (
+    <Modal
+      title={group ? t('groups.edit_title', { name: group.name }) : t('groups.add_title')}
+      onClose={onClose}
+      onSubmit={save}
+      busy={busy || !driver}
+      wide
+      error={general || (configErrors > 0 ? err?.message ?? null : null)}
+    >
+      <div className="form-cols">
+        <Field label={t('groups.name')} error={err?.field('name')}>
+          <input name="name" value={form.name} onChange={(e) => set('name', e.target.value)} required maxLength={128} />
+        </Field>
+        <Field label={t('groups.model')} error={err?.field('driver')}>
+          <select name="model" value={choice} onChange={(e) => chooseModel(e.target.value)} required>
+            <option value="" disabled>{t('groups.choose_model')}</option>
+            {drivers.map((d) => (
+              <optgroup key={d.model} label={pick(d.title)}>
+                {d.device_models.map((m) => (
+                  <option key={m} value={`${d.model}|${m}`}>{m}</option>
+                ))}
+              </optgroup>
+            ))}
+          </select>
+        </Field>
+      </div>
+
+      {driver ? (
+        <fieldset>
+          <legend>{t('groups.config')} — {pick(driver.title)}</legend>
+          <ConfigForm key={`${driver.model}-${lang}`} schema={driver.config_schema} value={config} onChange={setConfig} errors={(f) => err?.field(f)} editing={!!group} />
+        </fieldset>
+      ) : null}
+
+      <fieldset>
+        <legend>{t('groups.fiscal')}</legend>
+        <div className="form-cols">
+          <Field label={t('groups.tax_system')} error={err?.field('default_tax_system')}>
+            <select name="default_tax_system" value={form.default_tax_system ?? ''} onChange={(e) => set('default_tax_system', e.target.value === '' ? null : Number(e.target.value))}>
+              <option value="">{t('groups.not_set')}</option>
+              {Object.entries(TAX_SYSTEMS).map(([code, n]) => <option key={code} value={code}>{pick(n)}</option>)}
+            </select>
+          </Field>
+          <Field label={t('groups.vat')} error={err?.field('default_vat')}>
+            <select name="default_vat" value={form.default_vat ?? ''} onChange={(e) => set('default_vat', e.target.value === '' ? null : Number(e.target.value))}>
+              <option value="">{t('groups.not_set')}</option>
+              {Object.entries(VAT_RATES).map(([code, n]) => <option key={code} value={code}>{pick(n)}</option>)}
+            </select>
+          </Field>
+        </div>
+      </fieldset>
+
+      <fieldset>
+        <legend>{t('groups.shift')}</legend>
+        <Field label={t('groups.auto_open')} inline>
+          <input name="auto_open_shift" type="checkbox" checked={form.auto_open_shift} onChange={(e) => set('auto_open_shift', e.target.checked)} />
+        </Field>
+        <div className="form-cols">
+          <Field label={t('groups.shift_duration')} error={err?.field('shift_duration')}>
+            <input name="shift_duration" type="number" min={1} max={1440} step={1} value={form.shift_duration} onChange={(e) => set('shift_duration', Number(e.target.value))} required />
+          </Field>
+          <Field label={t('groups.daily_close')} error={err?.field('daily_close_time')}>
+            <input name="daily_close_time" type="time" value={form.daily_close_time} onChange={(e) => set('daily_close_time', e.target.value)} />
+          </Field>
+        </div>
+      </fieldset>
+    </Modal>
+  );
+}

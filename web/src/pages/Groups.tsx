@@ -1,0 +1,141 @@
+import { useState } from 'react';
+import { api, type Driver, type Group, type User } from '../api';
+import { useApi } from '../hooks';
+import { useI18n, type MessageKey } from '../i18n';
+import { Link } from '../router';
+import { AccessModal } from './AccessModal';
+import { DeviceDetails } from './DeviceDetails';
+import { GroupForm } from './GroupForm';
+
+type Dialog = { kind: 'new' } | { kind: 'edit'; group: Group } | { kind: 'access'; group: Group };
+
+export function Groups() {
+  const { t } = useI18n();
+  const groups = useApi<Group[]>('/service_groups', 5000);
+  const drivers = useApi<Driver[]>('/drivers');
+  const users = useApi<User[]>('/users');
+  const [dialog, setDialog] = useState<Dialog | null>(null);
+  const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  const done = () => {
+    setDialog(null);
+    groups.reload();
+  };
+
+  return (
+    <section>
+      <div className="page-head">
+        <h1>{t('groups.title')}</h1>
+        <button type="button" className="primary" onClick={() => setDialog({ kind: 'new' })} disabled={!drivers.data}>{t('common.add')}</button>
+      </div>
+      {notice ? <div className={`alert ${notice.kind}`} role="status">{notice.text}</div> : null}
+      {groups.error ? <div className="alert error">{groups.error}</div> : null}
+      {!groups.data ? <p className="muted">{t('common.loading')}</p> : groups.data.length === 0 ? <p className="empty">{t('groups.empty')}</p> : (
+        <div className="group-list">
+          {groups.data.map((g) => (
+            <GroupCard key={g.id} group={g} onDialog={setDialog} onChanged={groups.reload} onNotice={setNotice} />
+          ))}
+        </div>
+      )}
+      {dialog?.kind === 'access' && users.data ? (
+        <AccessModal group={dialog.group} users={users.data} onClose={() => setDialog(null)} onSaved={done} />
+      ) : dialog && dialog.kind !== 'access' && drivers.data ? (
+        <GroupForm drivers={drivers.data} group={dialog.kind === 'edit' ? dialog.group : null} onClose={() => setDialog(null)} onSaved={done} />
+      ) : null}
+    </section>
+  );
+}
+
+export function StateBadge({ state, reason }: { state: Group['state']; reason?: string | null }) {
+  const { t } = useI18n();
+  const cls = state === 'running' ? 'ok' : state === 'error' ? 'bad' : 'muted';
+  return (
+    <span className={`badge ${cls}`} title={reason ?? undefined}>
+      <span className="dot" />
+      {t(`state.${state}` as MessageKey)}
+    </span>
+  );
+}
+
+function GroupCard({ group: g, onDialog, onChanged, onNotice }: {
+  group: Group;
+  onDialog: (d: Dialog) => void;
+  onChanged: () => void;
+  onNotice: (n: { kind: 'ok' | 'error'; text: string } | null) => void;
+}) {
+  const { t, pick, dateTime } = useI18n();
+  const [busy, setBusy] = useState(false);
+  const [open, setOpen] = useState(false);
+  const run = async (fn: () => Promise<unknown>, ok?: (r: unknown) => string) => {
+    setBusy(true);
+    onNotice(null);
+    try {
+      const r = await fn();
+      if (ok) onNotice({ kind: 'ok', text: ok(r) });
+      onChanged();
+    } catch (e) {
+      onNotice({ kind: 'error', text: `${g.name}: ${e instanceof Error ? e.message : String(e)}` });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const job = (path: string, label: string) =>
+    run(() => api('POST', `/service_groups/${g.id}/${path}`), (r) => {
+      const res = r as { state: string; error: { message?: string } | null };
+      if (res.state === 'success') return `${g.name}: ${t('groups.job_done', { kind: label })}`;
+      if (res.state === 'failed') return `${g.name}: ${t('groups.job_failed', { message: res.error?.message ?? '' })}`;
+      return `${g.name}: ${t('groups.job_pending')}`;
+    });
+  const remove = () => {
+    if (confirm(t('common.confirm_delete', { name: g.name }))) void run(() => api('DELETE', `/service_groups/${g.id}`));
+  };
+  const shift = g.device?.shift;
+  const shiftText = !shift ? t('shift.unknown')
+    : shift.state === 'open' ? `${t('shift.open', { n: shift.number })}${shift.expires_at ? ` · ${t('shift.until', { t: dateTime(shift.expires_at) })}` : ''}`
+    : shift.state === 'expired' ? t('shift.expired', { n: shift.number })
+    : t('shift.closed');
+
+  return (
+    <article className={`card group-card state-${g.state}`} data-group={g.name} data-group-id={g.id}>
+      <header className="group-head">
+        <div>
+          <h2>{g.name}</h2>
+          <div className="muted small-text">#{g.id} · {pick(g.driver_title ?? undefined) || g.driver}</div>
+        </div>
+        <StateBadge state={g.state} reason={g.state_reason} />
+      </header>
+      {g.state === 'error' && g.state_reason ? <div className="alert error small">{g.state_reason}</div> : null}
+      <dl className="facts">
+        <div><dt>{t('groups.model')}</dt><dd>{g.device_model_name ?? '—'}</dd></div>
+        <div><dt>{t('groups.shift_state')}</dt><dd className={shift?.state === 'expired' ? 'text-bad' : ''}>{shiftText}</dd></div>
+        <div><dt>{t('groups.queue')}</dt><dd className={g.queue_length > 0 ? 'text-warn' : ''}>{g.queue_length}</dd></div>
+        <div><dt>{t('groups.last_receipt')}</dt><dd>{dateTime(g.last_receipt_at)}</dd></div>
+        {g.device && g.device.warnings.length > 0 ? (
+          <div className="wide"><dt>{t('device.warnings')}</dt><dd>{g.device.warnings.map((w) => <span key={w} className="badge warn">{w}</span>)}</dd></div>
+        ) : null}
+      </dl>
+      <div className="group-actions">
+        {g.running ? (
+          <button type="button" className="danger-solid" disabled={busy} onClick={() => void run(() => api('POST', `/service_groups/${g.id}/stop`))}>■ {t('groups.stop')}</button>
+        ) : (
+          <button type="button" className="success" disabled={busy || !g.enabled} onClick={() => void run(() => api('POST', `/service_groups/${g.id}/start`))}>▶ {t('groups.start')}</button>
+        )}
+        <button type="button" className="secondary" onClick={() => onDialog({ kind: 'access', group: g })}>{t('groups.access')}</button>
+        <Link to={`/groups/${g.id}/receipts`} className="button secondary">{t('groups.receipts')}</Link>
+        <button type="button" className="ghost" onClick={() => onDialog({ kind: 'edit', group: g })}>{t('common.edit')}</button>
+        <span className="spacer" />
+        <button type="button" className="ghost small" disabled={busy} onClick={() => void run(() => api('PATCH', `/service_groups/${g.id}`, { enabled: !g.enabled }))}>
+          {g.enabled ? t('groups.disable') : t('groups.enable')}
+        </button>
+        <button type="button" className="ghost small danger" disabled={busy} onClick={remove}>{t('common.delete')}</button>
+      </div>
+      <div className="group-ops">
+        <button type="button" className="ghost small" disabled={busy || !g.running} onClick={() => void job('shift/open', t('groups.open_shift'))}>{t('groups.open_shift')}</button>
+        <button type="button" className="ghost small" disabled={busy || !g.running} onClick={() => void job('shift/close', t('groups.close_shift'))}>{t('groups.close_shift')}</button>
+        <button type="button" className="ghost small" disabled={busy || !g.running} onClick={() => void job('reports/x', t('groups.x_report'))}>{t('groups.x_report')}</button>
+        <span className="spacer" />
+        <button type="button" className="link" aria-expanded={open} onClick={() => setOpen(!open)}>{open ? `▾ ${t('groups.hide_details')}` : `▸ ${t('groups.details')}`}</button>
+      </div>
+      {open ? <DeviceDetails group={g} /> : null}
+    </article>
+  );
+}

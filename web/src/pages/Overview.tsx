@@ -1,0 +1,74 @@
+import { useState } from 'react';
+import type { Overview as OverviewData } from '../api';
+import { BarChart, PALETTE } from '../components/BarChart';
+import { useApi } from '../hooks';
+import { useI18n } from '../i18n';
+import { Link } from '../router';
+
+export function Overview() {
+  const { t, lang } = useI18n();
+  const [days, setDays] = useState(14);
+  const tz = -new Date().getTimezoneOffset();
+  const { data, error } = useApi<OverviewData>(`/overview?days=${days}&tz_offset=${tz}`, 15000);
+  const nf = (n: number, frac = 0) => n.toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB', { maximumFractionDigits: frac, minimumFractionDigits: frac });
+
+  return (
+    <section>
+      <div className="page-head">
+        <h1>{t('overview.title')}</h1>
+        <div className="seg" role="group">
+          {[7, 14, 30].map((n) => (
+            <button key={n} type="button" className={n === days ? 'on' : ''} onClick={() => setDays(n)}>{t('overview.days', { n })}</button>
+          ))}
+        </div>
+      </div>
+      {error ? <div className="alert error">{error}</div> : null}
+      {!data ? <p className="muted">{t('common.loading')}</p> : (
+        <>
+          <div className="card attention">
+            <h2>{t('overview.attention')}</h2>
+            {data.attention.length === 0 ? <p className="ok-text">✓ {t('overview.all_good')}</p> : (
+              <ul className="attention-list">
+                {data.attention.map((a, i) => (
+                  <li key={i} className={a.severity}>
+                    <span className={`badge ${a.severity === 'error' ? 'bad' : 'warn'}`}>{a.code}</span>
+                    <Link to="/groups">{a.group_name}</Link>
+                    <span className="msg">{a.message}</span>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </div>
+          <div className="chart-grid">
+            <div className="card">
+              <h2>{t('overview.receipts_per_day')}</h2>
+              <BarChart labels={data.days} series={data.groups.map((g) => ({ name: g.name, values: g.counts }))} format={(n) => nf(n)} />
+            </div>
+            <div className="card">
+              <h2>{t('overview.sums_per_day')}</h2>
+              <BarChart labels={data.days} series={data.groups.map((g) => ({ name: g.name, values: g.sums }))} format={(n) => nf(n)} />
+            </div>
+          </div>
+          <div className="card table-card">
+            <h2 className="pad">{t('overview.by_group')}</h2>
+            <table className="table">
+              <thead>
+                <tr><th>{t('groups.name')}</th><th className="num">{t('overview.receipts_per_day')}</th><th className="num">{t('receipts.sum')}, ₽</th><th className="hide-sm">{t('receipts.state')}</th></tr>
+              </thead>
+              <tbody>
+                {data.groups.map((g, k) => (
+                  <tr key={g.id}>
+                    <td><span className="swatch" data-color={k % PALETTE.length} /> <Link to={`/groups/${g.id}/receipts`}>{g.name}</Link></td>
+                    <td className="num">{nf(g.counts.reduce((a, b) => a + b, 0))}</td>
+                    <td className="num">{nf(g.sums.reduce((a, b) => a + b, 0), 2)}</td>
+                    <td className="hide-sm">{Object.entries(g.by_state).map(([s, n]) => <span key={s} className={`badge ${s === 'success' ? 'ok' : s === 'failed' ? 'bad' : s === 'in_doubt' ? 'warn' : 'info'}`}>{s}: {n}</span>)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
