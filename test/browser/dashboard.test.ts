@@ -52,7 +52,11 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium (the original READ
   let browser: Browser;
   let page: Page;
   const problems: string[] = [];
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  // Pages at full length; dialogs as the viewport shows them (fixed elements do not compose in full-page shots).
+  const shot = async (name: string) => {
+    const dialog = (await page.getByRole('dialog').count()) > 0;
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: !dialog, animations: 'disabled' });
+  };
 
   beforeAll(async () => {
     ensureWebBuilt();

@@ -43,7 +43,9 @@ export function ConfigForm(props: {
     <div className="config-grid">
       {Object.entries(props.schema.properties ?? {}).map(([key, s]) => {
         const label = configLabel(key, s.title);
-        const hint = [s.description, s.minimum !== undefined || s.maximum !== undefined ? `${s.minimum ?? '…'} – ${s.maximum ?? '…'}` : ''].filter(Boolean).join(' ');
+        const range = s.minimum !== undefined && s.maximum !== undefined ? `${s.minimum} – ${s.maximum}`
+          : s.minimum !== undefined ? `≥ ${s.minimum}` : s.maximum !== undefined ? `≤ ${s.maximum}` : '';
+        const hint = [s.description, range ? `(${range})` : ''].filter(Boolean).join(' ');
         const v = props.value[key];
         const name = `config.${key}`;
         const error = props.errors(name);

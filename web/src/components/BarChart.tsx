@@ -18,7 +18,7 @@ export function BarChart(props: { labels: string[]; series: { name: string; valu
   const every = Math.ceil(props.labels.length / 10);
 
   return (
-    <svg className="chart" viewBox={`0 0 ${width} ${height}`} role="img" preserveAspectRatio="none">
+    <svg className="chart" viewBox={`0 0 ${width} ${height}`} role="img">
       {ticks.map((v) => (
         <g key={v}>
           <line x1={pad.l} x2={width - pad.r} y1={y(v)} y2={y(v)} className="grid" />

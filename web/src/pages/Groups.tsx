@@ -122,18 +122,19 @@ function GroupCard({ group: g, onDialog, onChanged, onNotice }: {
         <button type="button" className="secondary" onClick={() => onDialog({ kind: 'access', group: g })}>{t('groups.access')}</button>
         <Link to={`/groups/${g.id}/receipts`} className="button secondary">{t('groups.receipts')}</Link>
         <button type="button" className="ghost" onClick={() => onDialog({ kind: 'edit', group: g })}>{t('common.edit')}</button>
-        <span className="spacer" />
-        <button type="button" className="ghost small" disabled={busy} onClick={() => void run(() => api('PATCH', `/service_groups/${g.id}`, { enabled: !g.enabled }))}>
-          {g.enabled ? t('groups.disable') : t('groups.enable')}
-        </button>
-        <button type="button" className="ghost small danger" disabled={busy} onClick={remove}>{t('common.delete')}</button>
       </div>
       <div className="group-ops">
         <button type="button" className="ghost small" disabled={busy || !g.running} onClick={() => void job('shift/open', t('groups.open_shift'))}>{t('groups.open_shift')}</button>
         <button type="button" className="ghost small" disabled={busy || !g.running} onClick={() => void job('shift/close', t('groups.close_shift'))}>{t('groups.close_shift')}</button>
         <button type="button" className="ghost small" disabled={busy || !g.running} onClick={() => void job('reports/x', t('groups.x_report'))}>{t('groups.x_report')}</button>
-        <span className="spacer" />
+      </div>
+      <div className="group-foot">
         <button type="button" className="link" aria-expanded={open} onClick={() => setOpen(!open)}>{open ? `▾ ${t('groups.hide_details')}` : `▸ ${t('groups.details')}`}</button>
+        <span className="spacer" />
+        <button type="button" className="ghost small" disabled={busy} onClick={() => void run(() => api('PATCH', `/service_groups/${g.id}`, { enabled: !g.enabled }))}>
+          {g.enabled ? t('groups.disable') : t('groups.enable')}
+        </button>
+        <button type="button" className="ghost small danger" disabled={busy} onClick={remove}>{t('common.delete')}</button>
       </div>
       {open ? <DeviceDetails group={g} /> : null}
     </article>

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { Overview as OverviewData } from '../api';
 import { BarChart, PALETTE } from '../components/BarChart';
 import { useApi } from '../hooks';
-import { useI18n } from '../i18n';
+import { useI18n, type MessageKey } from '../i18n';
 import { Link } from '../router';
 
 export function Overview() {
@@ -53,7 +53,7 @@ export function Overview() {
             <h2 className="pad">{t('overview.by_group')}</h2>
             <table className="table">
               <thead>
-                <tr><th>{t('groups.name')}</th><th className="num">{t('overview.receipts_per_day')}</th><th className="num">{t('receipts.sum')}, ₽</th><th className="hide-sm">{t('receipts.state')}</th></tr>
+                <tr><th>{t('groups.name')}</th><th className="num">{t('receipts.count')}</th><th className="num">{t('receipts.sum')}, ₽</th><th className="hide-sm">{t('receipts.state')}</th></tr>
               </thead>
               <tbody>
                 {data.groups.map((g, k) => (
@@ -61,7 +61,7 @@ export function Overview() {
                     <td><span className="swatch" data-color={k % PALETTE.length} /> <Link to={`/groups/${g.id}/receipts`}>{g.name}</Link></td>
                     <td className="num">{nf(g.counts.reduce((a, b) => a + b, 0))}</td>
                     <td className="num">{nf(g.sums.reduce((a, b) => a + b, 0), 2)}</td>
-                    <td className="hide-sm">{Object.entries(g.by_state).map(([s, n]) => <span key={s} className={`badge ${s === 'success' ? 'ok' : s === 'failed' ? 'bad' : s === 'in_doubt' ? 'warn' : 'info'}`}>{s}: {n}</span>)}</td>
+                    <td className="hide-sm">{Object.entries(g.by_state).map(([s, n]) => <span key={s} className={`badge ${s === 'success' ? 'ok' : s === 'failed' ? 'bad' : s === 'in_doubt' ? 'warn' : 'info'}`}>{t(`rstate.${s}` as MessageKey)}: {n}</span>)}</td>
                   </tr>
                 ))}
               </tbody>

@@ -36,7 +36,7 @@ export function ReceiptDetail({ groupId, receiptId, session }: { groupId: number
             <dl className="card kv-list">
               {kv(t('receipts.type'), pick(RECEIPT_TYPES[r.receiptType]))}
               {kv(t('receipts.sum'), `${r.commodities_total_cost} ₽`)}
-              {kv(t('groups.tax_system'), pick(TAX_SYSTEMS[r.tax_system]))}
+              {kv(t('receipts.tax_system'), pick(TAX_SYSTEMS[r.tax_system]))}
               {kv(t('receipts.order_id'), r.order_id)}
               {kv('Email', r.email)}
               {kv('Телефон / Phone', r.phone_number)}
