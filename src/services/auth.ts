@@ -68,7 +68,7 @@ export function createAuthenticator(deps: { users: UserRepository; now: () => nu
       }
       if (!(await verifyPassword(password, user.password_hash))) return fail(ip, login);
       remember(login, mac, user.credentials_version);
-      throttle.succeed(login);
+      throttle.succeed(ip, login);
       return user;
     },
     forget(login: string): void {

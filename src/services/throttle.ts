@@ -1,17 +1,24 @@
 /**
- * Failed-login throttling per IP and per login: after `freeAttempts` failures in `windowMs`, each
- * further attempt is refused for an exponentially growing delay (capped). Bounded memory: the
- * oldest entries are dropped when the table is full, which can only make throttling laxer, never
- * lock out a legitimate user.
+ * Failed-login throttling per IP and per login: after a number of failures in `windowMs`, each
+ * further attempt is refused for an exponentially growing delay (capped). Three keys:
+ * - (login, IP): 5 free failures — a guesser is stopped quickly;
+ * - IP: 50 — one office or shop backend shares an IP, a misconfigured client must not lock out the rest;
+ * - login, from anywhere: 100 — slows a distributed guess.
+ * An address that has logged in successfully as a login is trusted for it: only its own (login, IP)
+ * failures count there, so an attacker spraying wrong passwords cannot lock a web shop's API user
+ * out of fiscalization from the shop's own servers.
+ * Bounded memory: the oldest entries are dropped when the table is full, which can only make
+ * throttling laxer, never lock out a legitimate user.
  */
-export function createThrottle(opts: { now: () => number; freeAttempts?: number; freeAttemptsPerIp?: number; windowMs?: number; maxDelayMs?: number; maxEntries?: number }) {
+export function createThrottle(opts: { now: () => number; freeAttempts?: number; freeAttemptsPerIp?: number; freeAttemptsPerLogin?: number; windowMs?: number; maxDelayMs?: number; maxEntries?: number }) {
   const free = opts.freeAttempts ?? 5;
-  // One office or one shop backend shares an IP: a misconfigured client must not lock out the rest.
   const freeIp = opts.freeAttemptsPerIp ?? 50;
+  const freeLogin = opts.freeAttemptsPerLogin ?? 100;
   const windowMs = opts.windowMs ?? 15 * 60_000;
   const maxDelay = opts.maxDelayMs ?? 15 * 60_000;
   const maxEntries = opts.maxEntries ?? 50_000;
   const table = new Map<string, { failures: number; first: number; blockedUntil: number }>();
+  const trusted = new Map<string, true>();
 
   const bump = (key: string, limit: number) => {
     const now = opts.now();
@@ -35,14 +42,24 @@ export function createThrottle(opts: { now: () => number; freeAttempts?: number;
   return {
     fail(ip: string, login: string): void {
       bump(`ip:${ip}`, freeIp);
-      bump(`login:${login}`, free);
+      bump(`pair:${login}\0${ip}`, free);
+      bump(`login:${login}`, freeLogin);
     },
-    succeed(login: string): void {
-      table.delete(`login:${login}`);
+    succeed(ip: string, login: string): void {
+      const pair = `${login}\0${ip}`;
+      table.delete(`pair:${pair}`);
+      trusted.delete(pair);
+      if (trusted.size >= maxEntries) {
+        const oldest = trusted.keys().next().value;
+        if (oldest !== undefined) trusted.delete(oldest);
+      }
+      trusted.set(pair, true);
     },
     /** Seconds to wait, 0 when allowed. */
     retryAfter(ip: string, login: string): number {
-      return Math.max(wait(`ip:${ip}`), wait(`login:${login}`));
+      const pair = `${login}\0${ip}`;
+      if (trusted.has(pair)) return wait(`pair:${pair}`);
+      return Math.max(wait(`ip:${ip}`), wait(`pair:${pair}`), wait(`login:${login}`));
     },
   };
 }

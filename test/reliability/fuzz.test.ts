@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { testServer, type TestServer } from '../support/server.js';
+import { ORIGINAL_EXAMPLE, clone } from '../api/fixtures.js';
+
+const RUNS = 10_000;
+
+/** Values a hostile or careless client might put anywhere in a receipt. */
+const nasty = fc.oneof(
+  fc.constantFrom(null, true, false, 0, -0, -1, 1e308, -1e308, 2 ** 53, 2 ** 53 + 2, 0.1 + 0.2, 1e-7, 123.456, '', ' ', '0', '-1', '1e3',
+    '99999999999999999999999999999.99', '12345678901234567890', '100.005', 'NaN', 'Infinity', '٣', '１００', '\u0000', '\ud800', '💥'.repeat(40),
+    'a'.repeat(5000), '31.02.2026', '00.00.0000', '2026-02-30', '29:02:2025', '__proto__', 'constructor', '<script>alert(1)</script>',
+    "'; DROP TABLE receipts; --", [], {}, [[[[[]]]]], { __proto__: { admin: true } }),
+  fc.integer(),
+  fc.double(),
+  fc.string({ unit: 'grapheme', maxLength: 80 }),
+  fc.string({ unit: 'binary', maxLength: 80 }),
+  fc.array(fc.integer(), { maxLength: 5 }),
+  fc.dictionary(fc.string({ maxLength: 8 }), fc.integer(), { maxKeys: 4 }),
+);
+
+type Json = Record<string, unknown>;
+const FIELDS = ['receiptType', 'email', 'phone_number', 'tax_system', 'order_id', 'need_print', 'mistaken_receipt_number', 'correction_reason', 'correction_date', 'doc_number', 'precept', 'cashier', 'products', 'payments'];
+const ITEM_FIELDS = ['name', 'price', 'quantity', 'payment_state_int', 'commodity_type_int', 'tax_type_int', 'tax_type', 'quantity_unit', 'quantity_prec'];
+
+/** A valid receipt with a few fields replaced by nasty values, removed, or nested deeply. */
+const mutatedReceipt = fc
+  .tuple(
+    fc.array(fc.tuple(fc.constantFrom(...FIELDS), fc.option(nasty, { nil: undefined })), { maxLength: 3 }),
+    fc.array(fc.tuple(fc.constantFrom(...ITEM_FIELDS), fc.option(nasty, { nil: undefined })), { maxLength: 3 }),
+    fc.integer({ min: 0, max: 40 }),
+    fc.constantFrom(1, 2, 4, 5, 7, 8, 9, 10),
+  )
+  .map(([top, item, depth, receiptType]) => {
+    const r = { ...clone(ORIGINAL_EXAMPLE), receiptType } as Json;
+    const p = (r.products as Json[])[0] as Json;
+    for (const [k, v] of top) if (v === undefined) delete r[k]; else r[k] = v;
+    for (const [k, v] of item) if (v === undefined) delete p[k]; else p[k] = v;
+    if (depth > 30) {
+      let deep: unknown = 1;
+      for (let i = 0; i < depth; i++) deep = [deep];
+      r.extra = deep;
+    }
+    return JSON.stringify(r);
+  });
+
+const rawBody = fc.oneof(
+  mutatedReceipt,
+  mutatedReceipt,
+  mutatedReceipt,
+  fc.string({ maxLength: 300 }),
+  fc.json({ maxDepth: 4 }),
+  mutatedReceipt.map((s) => s.slice(0, Math.max(1, Math.floor(s.length / 2)))),
+  fc.constantFrom('', '{', 'null', '[]', '"x"', '{"receiptType": 1e999}', '{"__proto__": {"x": 1}}', '{"constructor": {"prototype": {"x": 1}}}', `${'['.repeat(5000)}`),
+);
+
+const request = fc.record({
+  method: fc.constantFrom('POST', 'POST', 'POST', 'GET', 'PUT', 'DELETE', 'PATCH'),
+  path: fc.oneof(
+    fc.constant('/service_groups/1/receipts/'),
+    fc.constant('/service_groups/1/receipts'),
+    fc.constantFrom('/service_groups/999/receipts/', '/service_groups/-1/receipts/', '/service_groups/1e3/receipts/', '/service_groups/%00/receipts/',
+      '/service_groups/1/receipts/99999999999999999999', '/service_groups/1/receipts/?limit=-5&date_start=20261340', '/service_groups/1/receipts/?cursor=%FF%FE',
+      '/service_groups/1/documents/abc', '/service_groups/1/receipts/1/print', '/../../etc/passwd', '/service_groups/1/shift/open?x=%E0%A4%A'),
+    fc.string({ maxLength: 40 }).map((s) => `/service_groups/1/receipts/${encodeURIComponent(s)}`),
+  ),
+  contentType: fc.constantFrom('application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', undefined),
+  auth: fc.constantFrom('good', 'good', 'good', 'good', 'bad', 'garbage', 'none'),
+  idempotencyKey: fc.option(fc.oneof(fc.string({ maxLength: 140 }), fc.constant('x'.repeat(129))), { nil: undefined }),
+  body: rawBody,
+  ip: fc.ipV4(),
+  lang: fc.constantFrom(undefined, 'ru', 'en', 'ru-RU,ru;q=0.9', '*'),
+});
+
+describe('fuzz: hostile and malformed requests', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await testServer('sqlite');
+  });
+  afterAll(async () => {
+    await s.cleanup();
+  });
+
+  it(`answers ${RUNS} generated requests with 2xx/4xx only, keeps serving and keeps memory bounded`, { timeout: 300_000 }, async () => {
+    const rssBefore = process.memoryUsage().rss;
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(request, async (q) => {
+        const headers: Record<string, string> = {};
+        if (q.contentType) headers['content-type'] = q.contentType;
+        if (q.auth === 'good') headers.authorization = s.admin;
+        if (q.auth === 'bad') headers.authorization = `Basic ${Buffer.from('admin:wrong').toString('base64')}`;
+        if (q.auth === 'garbage') headers.authorization = 'Basic ###';
+        if (q.idempotencyKey !== undefined) headers['idempotency-key'] = q.idempotencyKey.replace(/[\r\n]/g, '');
+        if (q.lang) headers['accept-language'] = q.lang;
+        let res;
+        try {
+          res = await s.app.inject({
+            method: q.method as 'POST',
+            url: q.path,
+            headers,
+            remoteAddress: q.auth === 'good' ? '127.0.0.1' : q.ip,
+            ...(q.method === 'GET' || q.method === 'DELETE' ? {} : { payload: q.body }),
+          });
+        } catch (e) {
+          // light-my-request refuses some header values itself (invalid characters): not the server's answer.
+          if (e instanceof TypeError || (e instanceof Error && /header|Invalid character/i.test(e.message))) return;
+          throw e;
+        }
+        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+        if (res.statusCode >= 500) throw new Error(`${res.statusCode} for ${q.method} ${q.path}: ${res.body.slice(0, 300)}`);
+        if (res.statusCode >= 400) {
+          const body = res.json<{ errors: { code: string; message: string }[] }>();
+          expect(body.errors.length).toBeGreaterThan(0);
+          expect(typeof body.errors[0]?.code).toBe('string');
+        }
+      }),
+      { numRuns: RUNS },
+    );
+    const health = await s.app.inject('/health');
+    expect(health.statusCode).toBe(200);
+    const ok = await s.app.inject({ method: 'POST', url: '/service_groups/1/receipts/', headers: { authorization: s.admin }, payload: ORIGINAL_EXAMPLE });
+    expect(ok.statusCode).toBe(200);
+    const growthMb = (process.memoryUsage().rss - rssBefore) / 1024 / 1024;
+    expect(growthMb).toBeLessThan(200);
+    // The run exercised the paths it claims to: validation errors, auth errors, and accepted receipts.
+    expect(statuses.get(400) ?? 0).toBeGreaterThan(1000);
+    expect(statuses.get(401) ?? 0).toBeGreaterThan(100);
+    expect([...statuses.keys()].every((c) => c < 500)).toBe(true);
+  });
+});
