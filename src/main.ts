@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import { systemClock, type Clock, type DriverFactory } from './devices/driver.js';
 import { createDriverRegistry } from './devices/registry.js';
 import { buildApp } from './http/app.js';
+import { createAdminPlugin } from './http/admin/index.js';
 import { createMetrics } from './metrics.js';
 import { createAuthenticator } from './services/auth.js';
 import { bootstrap } from './services/bootstrap.js';
@@ -13,6 +14,7 @@ import { createReceiptService } from './services/receipts.js';
 import { openDb, type Db } from './storage/db.js';
 import { createGroupRepository } from './storage/groups.js';
 import { createJobRepository } from './storage/jobs.js';
+import { createAuditRepository } from './storage/audit.js';
 import { migrate } from './storage/migrate.js';
 import { createReceiptRepository } from './storage/receipts.js';
 import { createUserRepository } from './storage/users.js';
@@ -71,7 +73,17 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
     const groupService = createGroupService({ groups, receipts, jobs, now, notify });
 
     let stopping = false;
-    const app = await buildApp({ config, db, metrics, authenticator, groups, receiptService, groupService, isStopping: () => stopping });
+    const admin = createAdminPlugin({
+      kysely: db.kysely, users, groups, receipts, registry, authenticator, groupService, receiptService, now,
+      reconcile: () => workers.reconcile(),
+    });
+    const app = await buildApp({
+      config, db, metrics, authenticator, groups, receiptService, groupService, receipts, now, notify,
+      audit: createAuditRepository(db.kysely),
+      driverOf: (groupId) => workers.driverOf(groupId),
+      isStopping: () => stopping,
+      plugins: [admin],
+    });
 
     let url = config.publicUrl;
     if (options.listen !== false) {
