@@ -1,0 +1,222 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import autocannon, { type AutocannonRequest, type AutocannonResult } from 'autocannon';
+import pg from 'pg';
+
+export const ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
+export const PG_ADMIN_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const ADMIN_AUTH = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
+
+/** The original product's example request (test/api/fixtures.ts ORIGINAL_EXAMPLE). */
+export const ORIGINAL_EXAMPLE = {
+  email: 'example@mail.ru',
+  products: [
+    { name: 'Grain crusher', payment_state_int: 1, price: 100, commodity_type_int: 1, quantity: 1.0 },
+    { name: 'Shipping', payment_state_int: 1, commodity_type_int: 4, price: 100, quantity: 1.0 },
+  ],
+  receiptType: 1,
+  payments: [{ payment_type_int: 1, payment_sum: 200 }],
+};
+export const RECEIPT_BODY = JSON.stringify(ORIGINAL_EXAMPLE);
+
+export interface Child {
+  pid: number;
+  url: string;
+  groups: number[];
+  /** SIGTERM, then SIGKILL after graceMs. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+interface ReadyMessage {
+  type: 'ready';
+  url: string;
+  groups: number[];
+}
+const isReady = (m: unknown): m is ReadyMessage => typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'ready';
+
+export const BUILD_DIR = `${ROOT}/bench/.build`;
+
+/**
+ * Compiles src/ and the two bench servers with tsc into bench/.build (never the shared dist/), so
+ * the servers run the same compiled JavaScript as `npm start` and CPU profiles carry real function
+ * positions. Type errors elsewhere in the tree do not block the emit; a missing output does.
+ */
+export function buildServers(): void {
+  mkdirSync(BUILD_DIR, { recursive: true });
+  writeFileSync(
+    `${BUILD_DIR}/tsconfig.json`,
+    JSON.stringify({
+      extends: '../../tsconfig.build.json',
+      compilerOptions: { rootDir: '../..', outDir: '.', noEmit: false, sourceMap: false, declaration: false, incremental: false },
+      include: ['../../src', '../server-child.ts', '../ceiling-server.ts'],
+      exclude: ['../../src/**/*.test.ts', '../../node_modules', '../../web'],
+    }, null, 2),
+  );
+  const r = spawnSync(process.execPath, [`${ROOT}/node_modules/typescript/bin/tsc`, '-p', `${BUILD_DIR}/tsconfig.json`], { cwd: ROOT, encoding: 'utf8' });
+  for (const f of ['bench/server-child.js', 'bench/ceiling-server.js', 'src/main.js']) {
+    if (!existsSync(`${BUILD_DIR}/${f}`)) throw new Error(`build failed (${f} missing):\n${r.stdout}${r.stderr}`);
+  }
+  if (r.status !== 0) process.stderr.write(`[bench] tsc reported errors (emitted anyway):\n${r.stdout.split('\n').slice(0, 10).join('\n')}\n`);
+}
+
+/** Starts a compiled bench server (server-child / ceiling-server) in its own process and waits for its IPC "ready". */
+export function spawnChild(script: 'server-child' | 'ceiling-server', env: Record<string, string>, nodeArgs: string[] = []): Promise<Child> {
+  const proc: ChildProcess = spawn(process.execPath, [...nodeArgs, `${BUILD_DIR}/bench/${script}.js`], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  return new Promise<Child>((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`${script} exited with code ${code} before it was ready`));
+    proc.once('exit', onExit);
+    proc.on('message', (m: unknown) => {
+      if (!isReady(m)) return;
+      proc.off('exit', onExit);
+      resolve({
+        pid: proc.pid ?? 0,
+        url: m.url,
+        groups: m.groups,
+        async stop(graceMs = 15_000) {
+          if (proc.exitCode !== null || proc.signalCode !== null) return;
+          proc.kill('SIGTERM');
+          const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+          await exited;
+          clearTimeout(timer);
+        },
+      });
+    });
+  });
+}
+
+/** Samples VmRSS of a process every 100 ms; stop() returns the maximum in MB. */
+export function rssSampler(pid: number): { stop(): number } {
+  let max = 0;
+  const sample = () => {
+    try {
+      const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m?.[1]) max = Math.max(max, Number(m[1]));
+    } catch {
+      // the process is gone
+    }
+  };
+  sample();
+  const timer = setInterval(sample, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return max / 1024;
+    },
+  };
+}
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  total: number;
+  rssMb: number;
+  statusCodes: Record<string, number>;
+}
+
+export interface LoadSpec {
+  url: string;
+  method: 'GET' | 'POST';
+  connections: number;
+  /** Seconds; or `amount` requests. */
+  duration?: number;
+  amount?: number;
+  body?: string;
+  headers?: Record<string, string>;
+  /** Per-request path (called once per request). */
+  path: () => string;
+  /** Send a unique Idempotency-Key with every request. */
+  idempotencyKeys?: boolean;
+  /** The server child whose RSS is sampled during the run. */
+  pid: number;
+}
+
+let keySeq = 0;
+const keyPrefix = randomBytes(4).toString('hex');
+
+/** One bounded autocannon run against 127.0.0.1, with the server's RSS sampled during it. */
+export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  const setupRequest: AutocannonRequest['setupRequest'] = (req) => {
+    req.path = spec.path();
+    if (spec.idempotencyKeys) req.headers['Idempotency-Key'] = `bench-${keyPrefix}-${++keySeq}`;
+    return req;
+  };
+  const rss = rssSampler(spec.pid);
+  const result: AutocannonResult = await autocannon({
+    url: spec.url,
+    connections: spec.connections,
+    ...(spec.amount !== undefined ? { amount: spec.amount } : { duration: spec.duration ?? 10 }),
+    timeout: 20,
+    method: spec.method,
+    headers: { ...(spec.body !== undefined ? { 'content-type': 'application/json' } : {}), ...spec.headers },
+    ...(spec.body !== undefined ? { body: spec.body } : {}),
+    requests: [{ setupRequest }],
+  });
+  const rssMb = rss.stop();
+  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([k, v]) => [k, v.count]));
+  return {
+    rps: result.requests.total / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.non2xx + result.errors,
+    total: result.requests.total,
+    rssMb,
+    statusCodes,
+  };
+}
+
+/** A fresh PostgreSQL database on the machine's server (as test/support/databases.ts does). */
+export async function createTempPgDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `cr_bench_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export async function postgresReachable(): Promise<boolean> {
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await c.connect();
+    await c.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] ?? 0;
+}
+
+/** Renders a GitHub-flavoured markdown table. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,397 @@
+/**
+ * cr-server benchmarks side by side with the ceiling. `npm run bench` (full, ~10 min) or
+ * `npm run bench -- --quick` (~2–3 min). See docs/benchmarks.md.
+ *
+ * Flags: --quick, --db=sqlite|postgres (only one database), --skip-scaling, --skip-profile,
+ *        --only=profile|scaling|throughput
+ *
+ * Every server runs as a separate child process on 127.0.0.1 with a fresh database (temp SQLite
+ * file / fresh PostgreSQL database); autocannon runs in this process. All load is bounded in time
+ * (or in request count for end-to-end runs).
+ */
+import { execSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ADMIN_AUTH, buildServers, createTempPgDatabase, percentile, postgresReachable, RECEIPT_BODY, ROOT, rssSampler, runLoad, sleep, spawnChild, table, type Child, type LoadResult } from './lib.js';
+import { renderSummary, summarise } from './profile.js';
+import { postgresStore, sqliteStore, type Store } from './store.js';
+
+type DbKind = 'sqlite' | 'postgres';
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    db: { type: 'string' },
+    only: { type: 'string' },
+    'skip-scaling': { type: 'boolean', default: false },
+    'skip-profile': { type: 'boolean', default: false },
+  },
+});
+const QUICK = flags.quick === true;
+const DURATION = QUICK ? 3 : 10;
+const WARMUP = QUICK ? 1 : 2;
+const CONNECTIONS = [10, 50] as const;
+const E2E_RECEIPTS = QUICK ? 600 : 3000;
+/** Connection counts of the end-to-end runs (the quick run posts with 10 only). */
+const E2E_CONNECTIONS: readonly number[] = QUICK ? [10] : CONNECTIONS;
+const SCALING_SIZES: [number, number] = QUICK ? [10_000, 100_000] : [10_000, 1_000_000];
+const RESULTS = join(ROOT, 'bench', 'results');
+const want = (part: 'throughput' | 'scaling' | 'profile') =>
+  flags.only === undefined ? !(part === 'scaling' && flags['skip-scaling']) && !(part === 'profile' && flags['skip-profile']) : flags.only === part;
+
+const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+// ---------------------------------------------------------------------------------------------
+// Environments: a fresh database per server process.
+
+interface Env {
+  kind: DbKind;
+  /** CR_* settings for the real server. */
+  serverEnv: Record<string, string>;
+  /** BENCH_* settings for the ceiling server. */
+  ceilingEnv: Record<string, string>;
+  store(): Store;
+  cleanup(): Promise<void>;
+}
+
+async function freshEnv(kind: DbKind): Promise<Env> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cr-bench-'));
+  const base = { CR_LOG_LEVEL: 'warn', CR_ADMIN_PASSWORD: 'admin', CR_DATA_DIR: dataDir, CR_PORT: '0', CR_HOST: '127.0.0.1' };
+  if (kind === 'sqlite') {
+    const file = join(dataDir, 'cr-server.sqlite');
+    return {
+      kind,
+      serverEnv: { ...base, CR_PROFILE: 'embedded' },
+      ceilingEnv: { BENCH_DB: 'sqlite', BENCH_SQLITE_FILE: file },
+      store: () => sqliteStore(file),
+      cleanup: async () => rmSync(dataDir, { recursive: true, force: true }),
+    };
+  }
+  const db = await createTempPgDatabase();
+  return {
+    kind,
+    serverEnv: { ...base, CR_PROFILE: 'postgres', DATABASE_URL: db.url },
+    ceilingEnv: { BENCH_DB: 'postgres', BENCH_PG_URL: db.url },
+    store: () => postgresStore(db.url),
+    cleanup: async () => {
+      await db.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function withEnv<T>(kind: DbKind, fn: (env: Env) => Promise<T>): Promise<T> {
+  const env = await freshEnv(kind);
+  try {
+    return await fn(env);
+  } finally {
+    await env.cleanup();
+  }
+}
+
+async function withChild<T>(child: Promise<Child>, fn: (c: Child) => Promise<T>, graceMs?: number): Promise<T> {
+  const c = await child;
+  try {
+    return await fn(c);
+  } finally {
+    // autocannon drops its sockets at the deadline: let the requests still in the server finish first.
+    await sleep(500);
+    await c.stop(graceMs);
+  }
+}
+
+const rnd = (lo: number, hi: number) => lo + Math.floor(Math.random() * (hi - lo + 1));
+
+async function json<T>(url: string, init: RequestInit = {}): Promise<T> {
+  const res = await fetch(url, { ...init, headers: { authorization: ADMIN_AUTH, 'content-type': 'application/json', ...(init.headers as Record<string, string> | undefined) } });
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Throughput rows.
+
+interface Row {
+  db: DbKind;
+  what: string;
+  conns: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  rssMb: number;
+  /** rps / the same-run ceiling's rps (null for the ceiling rows themselves). */
+  ratio: number | null;
+  note?: string;
+}
+
+const post = (c: Child, groupOf: () => number, conns: number, extra: { duration?: number; amount?: number }) =>
+  runLoad({
+    url: c.url,
+    method: 'POST',
+    connections: conns,
+    ...extra,
+    body: RECEIPT_BODY,
+    headers: { authorization: ADMIN_AUTH },
+    path: () => `/service_groups/${groupOf()}/receipts/`,
+    idempotencyKeys: true,
+    pid: c.pid,
+  });
+
+async function throughput(kind: DbKind): Promise<Row[]> {
+  const rows: Row[] = [];
+  const row = (what: string, conns: number, r: LoadResult, ceiling: number | null, note?: string): Row => {
+    const out: Row = { db: kind, what, conns, rps: r.rps, p50: r.p50, p99: r.p99, errors: r.errors, rssMb: r.rssMb, ratio: ceiling ? r.rps / ceiling : null };
+    if (note !== undefined) out.note = note;
+    if (r.errors > 0) out.note = `${note ?? ''} status ${JSON.stringify(r.statusCodes)}`.trim();
+    rows.push(out);
+    log(`${kind} ${what} c=${conns}: ${r.rps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms errors ${r.errors} rss ${r.rssMb.toFixed(0)} MB`);
+    return out;
+  };
+
+  // The ceiling: its own fresh database.
+  const ceilPost = new Map<number, number>();
+  const ceilGet = new Map<number, number>();
+  await withEnv(kind, (env) =>
+    withChild(spawnChild('ceiling-server', env.ceilingEnv), async (c) => {
+      const p = (conns: number, duration: number) =>
+        runLoad({ url: c.url, method: 'POST', connections: conns, duration, body: RECEIPT_BODY, path: () => '/ceiling/1/receipts/', idempotencyKeys: true, pid: c.pid });
+      let stored = (await p(10, WARMUP)).statusCodes['200'] ?? 0;
+      for (const conns of CONNECTIONS) {
+        const r = await p(conns, DURATION);
+        stored += r.statusCodes['200'] ?? 0;
+        ceilPost.set(conns, row('ceiling: bare INSERT', conns, r, null).rps);
+      }
+      // Ids 1…stored exist (one group, nothing else inserts).
+      const hi = Math.max(1, Math.min(5000, stored));
+      const g = (conns: number, duration: number) =>
+        runLoad({ url: c.url, method: 'GET', connections: conns, duration, path: () => `/ceiling/1/receipts/${rnd(1, hi)}`, pid: c.pid });
+      await g(10, WARMUP);
+      for (const conns of CONNECTIONS) ceilGet.set(conns, row('ceiling: bare GET by id', conns, await g(conns, DURATION), null).rps);
+    }),
+  );
+
+  // The real server, accept path alone: the group's register is held inside a 60 s device call, so
+  // the worker takes no receipts while the POSTs run (stopped with SIGKILL after 2 s).
+  await withEnv(kind, (env) =>
+    withChild(spawnChild('server-child', { ...env.serverEnv, BENCH_GROUPS: '1', BENCH_LATENCY_MS: '60000' }), async (c) => {
+      const group = c.groups[0] ?? 1;
+      await post(c, () => group, 10, { duration: WARMUP });
+      for (const conns of CONNECTIONS) row('POST receipts/ (accept only, register busy)', conns, await post(c, () => group, conns, { duration: DURATION }), ceilPost.get(conns) ?? null);
+    }, 2000),
+  );
+
+  // The real server as deployed: POST while the group's worker drains the queue, then GET.
+  await withEnv(kind, (env) =>
+    withChild(spawnChild('server-child', { ...env.serverEnv, BENCH_GROUPS: '1' }), async (c) => {
+      const group = c.groups[0] ?? 1;
+      await post(c, () => group, 10, { duration: WARMUP });
+      for (const conns of CONNECTIONS) row('POST receipts/ (register draining the queue)', conns, await post(c, () => group, conns, { duration: DURATION }), ceilPost.get(conns) ?? null);
+      const newest = await json<{ items: { id: number }[] }>(`${c.url}/service_groups/${group}/receipts/?limit=1`);
+      const hi = Math.min(5000, newest.items[0]?.id ?? 1);
+      // The stored receipts were posted to this group only, so ids 1…hi all belong to it.
+      const g = (conns: number, duration: number) =>
+        runLoad({ url: c.url, method: 'GET', connections: conns, duration, headers: { authorization: ADMIN_AUTH }, path: () => `/service_groups/${group}/receipts/${rnd(1, hi)}`, pid: c.pid });
+      await g(10, WARMUP);
+      for (const conns of CONNECTIONS) row('GET receipts/{rid}', conns, await g(conns, DURATION), ceilGet.get(conns) ?? null);
+    }),
+  );
+
+  // End-to-end: POST → success through 1 and 8 virtual registers, a fresh server and database each.
+  for (const groupCount of [1, 8]) {
+    for (const conns of E2E_CONNECTIONS) {
+      await withEnv(kind, (env) =>
+        withChild(spawnChild('server-child', { ...env.serverEnv, BENCH_GROUPS: String(groupCount) }), async (c) => {
+          const store = env.store();
+          try {
+            let k = 0;
+            const rss = rssSampler(c.pid);
+            const t0 = Date.now();
+            const posted = await post(c, () => c.groups[k++ % c.groups.length] ?? 1, conns, { amount: E2E_RECEIPTS });
+            const tPosted = Date.now();
+            const deadline = Date.now() + 300_000;
+            while ((await store.unfinished(c.groups)) > 0 && Date.now() < deadline) await sleep(100);
+            const rssMb = rss.stop();
+            const s = await store.drainStats(c.groups);
+            const seconds = (s.lastFiscalizedAt - t0) / 1000;
+            const rps = s.success / seconds;
+            const ceiling = ceilPost.get(conns) ?? null;
+            const note = `${s.success}/${E2E_RECEIPTS} success in ${seconds.toFixed(1)} s (all POSTs answered after ${((tPosted - t0) / 1000).toFixed(1)} s); p50/p99 = POST→success`;
+            rows.push({
+              db: kind,
+              what: `end-to-end, ${groupCount} register${groupCount > 1 ? 's' : ''} (fiscalized/s)`,
+              conns,
+              rps,
+              p50: percentile(s.latencies, 50),
+              p99: percentile(s.latencies, 99),
+              errors: posted.errors + s.failed + s.unfinished,
+              rssMb,
+              ratio: ceiling ? rps / ceiling : null,
+              note,
+            });
+            log(`${kind} e2e ${groupCount} groups c=${conns}: ${rps.toFixed(0)} receipts/s; ${note}`);
+          } finally {
+            await store.close();
+          }
+        }),
+      );
+    }
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read scaling: the same queries with SCALING_SIZES stored receipts.
+
+interface ScaleRow {
+  db: DbKind;
+  query: string;
+  stored: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function scaling(kind: DbKind): Promise<ScaleRow[]> {
+  const rows: ScaleRow[] = [];
+  await withEnv(kind, async (env) => {
+    // One real receipt fiscalized through the server: the template of the bulk rows.
+    const group = await withChild(spawnChild('server-child', { ...env.serverEnv, BENCH_GROUPS: '1' }), async (c) => {
+      const g = c.groups[0] ?? 1;
+      const { id } = await json<{ id: string }>(`${c.url}/service_groups/${g}/receipts/`, { method: 'POST', body: RECEIPT_BODY });
+      for (let i = 0; i < 200; i++) {
+        const r = await json<{ state: string }>(`${c.url}/service_groups/${g}/receipts/${id}`);
+        if (r.state === 'success') break;
+        await sleep(50);
+      }
+      return g;
+    });
+    for (const size of SCALING_SIZES) {
+      const store = env.store();
+      let range: [number, number];
+      try {
+        const t = Date.now();
+        range = await store.fillTo(group, size, Math.max(1, Math.floor(size / 2)));
+        log(`${kind}: ${size} receipts stored (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+      } finally {
+        await store.close();
+      }
+      const orders = Math.max(1, Math.floor(size / 2));
+      await withChild(spawnChild('server-child', { ...env.serverEnv, BENCH_GROUPS: '0' }), async (c) => {
+        const queries: [string, () => string][] = [
+          ['GET /receipts/{rid}', () => `/service_groups/${group}/receipts/${rnd(range[0], range[1])}`],
+          ['GET /receipts/?limit=100', () => `/service_groups/${group}/receipts/?limit=100`],
+          ['GET /receipts/?order_id=…', () => `/service_groups/${group}/receipts/?order_id=order-${rnd(0, orders - 1)}`],
+        ];
+        for (const [query, path] of queries) {
+          const load = (duration: number) => runLoad({ url: c.url, method: 'GET', connections: 10, duration, headers: { authorization: ADMIN_AUTH }, path, pid: c.pid });
+          await load(WARMUP);
+          const r = await load(DURATION);
+          rows.push({ db: kind, query, stored: size, rps: r.rps, p50: r.p50, p99: r.p99, errors: r.errors });
+          log(`${kind} ${query} @${size}: ${r.rps.toFixed(0)} req/s p50 ${r.p50} p99 ${r.p99} errors ${r.errors}`);
+        }
+      });
+    }
+  });
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profile of the POST path.
+
+async function profile(kind: DbKind): Promise<string> {
+  const dir = join(RESULTS, 'profiles', kind);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  await withEnv(kind, (env) =>
+    withChild(spawnChild('server-child', { ...env.serverEnv, BENCH_GROUPS: '1' }, ['--cpu-prof', '--cpu-prof-dir', dir]), async (c) => {
+      const group = c.groups[0] ?? 1;
+      await post(c, () => group, 50, { duration: WARMUP });
+      const r = await post(c, () => group, 50, { duration: DURATION });
+      log(`${kind} profiled POST c=50: ${r.rps.toFixed(0)} req/s (profiler on)`);
+    }),
+  );
+  // --cpu-prof writes one file per thread (tsx's loader thread too): the main thread's is the largest.
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
+  const main = files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
+  if (!main) return `${kind}: no profile written`;
+  return `### ${kind}: POST at 50 connections, ${DURATION} s (${main.slice(ROOT.length + 1)})\n\n\`\`\`\n${renderSummary(summarise(main, 40), 25)}\n\`\`\``;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function machine(): string {
+  let model = cpus()[0]?.model ?? 'unknown';
+  try {
+    model = /Model name:\s*(.+)/.exec(execSync('lscpu', { encoding: 'utf8' }))?.[1]?.trim() ?? model;
+  } catch {
+    // lscpu missing
+  }
+  return `${cpus().length} cores (${model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, node ${process.version}`;
+}
+
+const f0 = (n: number) => n.toFixed(0);
+const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const loadBefore = load();
+  const pgOk = await postgresReachable();
+  const kinds: DbKind[] = (['sqlite', 'postgres'] as const).filter((k) => (flags.db === undefined || flags.db === k) && (k === 'sqlite' || pgOk));
+  if (!pgOk) log('PostgreSQL unreachable: SQLite only');
+  log(`${QUICK ? 'quick' : 'full'} run on ${machine()}; load average ${loadBefore}`);
+  mkdirSync(RESULTS, { recursive: true });
+  log('compiling the servers (tsc → bench/.build)');
+  buildServers();
+
+  const out: string[] = [];
+  out.push(`# cr-server benchmark — ${QUICK ? 'quick' : 'full'} run, ${started.toISOString()}`, '');
+  out.push(`Machine: ${machine()}. Load average (1/5/15 min) before: ${loadBefore}.`);
+  out.push(`Each load run: autocannon, ${DURATION} s after a ${WARMUP} s warm-up; end-to-end: ${E2E_RECEIPTS} receipts.`, '');
+
+  if (want('throughput')) {
+    const rows: Row[] = [];
+    for (const k of kinds) rows.push(...(await throughput(k)));
+    const t = table(
+      ['db', 'what', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'max RSS MB', 'vs ceiling'],
+      rows.map((r) => [r.db, r.what, String(r.conns), f0(r.rps), String(r.p50), String(r.p99), String(r.errors), f0(r.rssMb), r.ratio === null ? '—' : `${(100 * r.ratio).toFixed(0)} %`]),
+    );
+    out.push('## Throughput', '', t, '');
+    const notes = rows.filter((r) => r.note).map((r) => `- ${r.db} ${r.what} c=${r.conns}: ${r.note ?? ''}`);
+    if (notes.length > 0) out.push(...notes, '');
+  }
+
+  if (want('scaling')) {
+    const rows: ScaleRow[] = [];
+    // The quick run checks SQLite only (PostgreSQL's bulk insert and VACUUM take a while).
+    for (const k of kinds.filter((x) => !QUICK || x === 'sqlite')) rows.push(...(await scaling(k)));
+    const [small, large] = SCALING_SIZES;
+    const t = table(
+      ['db', 'query (10 conns)', 'stored', 'req/s', 'p50 ms', 'p99 ms', 'errors', `p99 ×${large / 1000}k / ×${small / 1000}k`],
+      rows.map((r) => {
+        const base = rows.find((b) => b.db === r.db && b.query === r.query && b.stored === small);
+        const ratio = r.stored === large && base && base.p99 > 0 ? `${(r.p99 / base.p99).toFixed(2)}×` : '';
+        return [r.db, r.query, String(r.stored), f0(r.rps), String(r.p50), String(r.p99), String(r.errors), ratio];
+      }),
+    );
+    out.push(`## Read scaling (${small} vs ${large} stored receipts in one group)`, '', t, '');
+  }
+
+  if (want('profile')) {
+    out.push('## Profile of the POST path (node --cpu-prof on the server child)', '');
+    for (const k of kinds) out.push(await profile(k), '');
+  }
+
+  out.push(`Load average after: ${load()}. Total time ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s.`);
+  const text = out.join('\n');
+  writeFileSync(join(RESULTS, QUICK ? 'latest-quick.md' : 'latest.md'), `${text}\n`);
+  process.stdout.write(`${text}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,46 @@
+/**
+ * The real cr-server in its own process (the composition root, exactly as cli.ts starts it), plus
+ * BENCH_GROUPS service groups on the virtual register (latency_ms 0 unless BENCH_LATENCY_MS, OFD defaults), started.
+ * Reports its URL and group ids to bench/run.ts over IPC; SIGTERM stops it gracefully (so
+ * --cpu-prof can write its profile).
+ *
+ * env: the usual CR_* settings, BENCH_GROUPS (default 1), BENCH_LATENCY_MS (default 0).
+ */
+import { loadConfig } from '../src/config.js';
+import { startServer } from '../src/main.js';
+import { createGroupRepository } from '../src/storage/groups.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig([], process.env, { nodeId: `bench:${process.pid}` });
+  const server = await startServer(config);
+  const groups = createGroupRepository(server.db.kysely);
+  const ids: number[] = [];
+  const n = Number(process.env.BENCH_GROUPS ?? '1');
+  // BENCH_LATENCY_MS > 0 holds the register busy: the worker stays inside its first device call,
+  // so a POST run measures the accept path alone.
+  const latency = Number(process.env.BENCH_LATENCY_MS ?? '0');
+  for (let i = 0; i < n; i++) {
+    const now = Date.now();
+    const { group } = await groups.create(
+      { name: `bench-${i + 1}`, enabled: true, defaultTaxSystem: 1, defaultVat: null, autoOpenShift: true, shiftDurationMin: 1440, dailyCloseTime: null },
+      { model: 'emulator', config: { latency_ms: latency } },
+      now,
+    );
+    await groups.setRunning(group.id, true, now);
+    ids.push(group.id);
+  }
+  if (n === 0) for (const g of await groups.list()) ids.push(g.id);
+  await server.workers.reconcile();
+  process.send?.({ type: 'ready', url: server.url, groups: ids });
+  process.on('SIGTERM', () => {
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`server-child: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
