@@ -42,7 +42,7 @@ describe.each(BACKENDS)('crash test on %s', (backend) => {
     let db: Db;
     if (backend === 'postgres') {
       const tmp = await createTempDatabase();
-      dropDb = tmp.drop;
+      dropDb = () => tmp.drop();
       env.CR_PROFILE = 'postgres';
       env.DATABASE_URL = tmp.url;
       db = openDb({ dialect: 'postgres', url: tmp.url });

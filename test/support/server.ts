@@ -23,7 +23,7 @@ export async function testServer(backend: Backend, options: ServerOptions & { en
   const env: Record<string, string> = { CR_LOG_LEVEL: 'silent', CR_ADMIN_PASSWORD: 'admin', CR_DATA_DIR: dataDir, CR_PORT: '0', ...options.env };
   if (backend === 'postgres') {
     const tmp = await createTempDatabase();
-    drop = tmp.drop;
+    drop = () => tmp.drop();
     env.CR_PROFILE = 'postgres';
     env.DATABASE_URL = tmp.url;
   } else {
