@@ -76,6 +76,8 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
     const admin = createAdminPlugin({
       kysely: db.kysely, users, groups, receipts, registry, authenticator, groupService, receiptService, now,
       reconcile: () => workers.reconcile(),
+      driverOf: (groupId) => workers.driverOf(groupId),
+      notify,
     });
     const app = await buildApp({
       config, db, metrics, authenticator, groups, receiptService, groupService, receipts, now, notify,

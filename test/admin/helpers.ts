@@ -1,10 +1,15 @@
 import type { LightMyRequestResponse } from 'fastify';
-import { loadConfig } from '../../src/config.js';
-import { startServer, type Server } from '../../src/main.js';
+import type { Server } from '../../src/main.js';
+import { BACKENDS, postgresReachable, type Backend } from '../support/databases.js';
+import { testServer, type TestServer } from '../support/server.js';
 
-export async function startTestServer(): Promise<Server> {
-  const config = loadConfig([], { CR_PROFILE: 'test', CR_LOG_LEVEL: 'silent' }, { nodeId: 'test' });
-  return startServer(config, { listen: false });
+/** The admin suites run on both backends; PostgreSQL is skipped only when unreachable outside CI. */
+export const pgOk = await postgresReachable();
+export const backends = BACKENDS.map((backend) => ({ backend, skip: backend === 'postgres' && !pgOk }));
+
+/** A full server (migrations, bootstrap with admin/admin, workers) on the backend; `cleanup()` drops it. */
+export async function startTestServer(backend: Backend): Promise<TestServer> {
+  return testServer(backend);
 }
 
 export interface Admin {

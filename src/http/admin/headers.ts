@@ -2,8 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * The dashboard's own code only: no inline scripts, no third-party origins, never framed. The
- * receipt print view is framed from the dashboard, so `frame-src 'self'`; that page itself must
- * answer with `X-Frame-Options: SAMEORIGIN` (it is served outside /admin).
+ * receipt print view is framed from the dashboard, so `frame-src 'self'`; that page itself answers
+ * with PRINT_CSP and `X-Frame-Options: SAMEORIGIN`.
  */
 export const DASHBOARD_CSP = [
   "default-src 'self'",
@@ -19,9 +19,20 @@ export const DASHBOARD_CSP = [
   "object-src 'none'",
 ].join('; ');
 
+/** The printable receipt: static HTML with an inline <style> and an inline SVG, no script; framed only by the dashboard. */
+export const PRINT_CSP = [
+  "default-src 'none'",
+  "style-src 'unsafe-inline'",
+  "img-src data:",
+  "frame-ancestors 'self'",
+  "form-action 'none'",
+  "base-uri 'none'",
+].join('; ');
+
 export async function securityHeaders(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  void reply.header('Content-Security-Policy', DASHBOARD_CSP);
-  void reply.header('X-Frame-Options', 'DENY');
+  const framable = request.routeOptions.config.adminFramable === true && reply.statusCode === 200;
+  void reply.header('Content-Security-Policy', framable ? PRINT_CSP : DASHBOARD_CSP);
+  void reply.header('X-Frame-Options', framable ? 'SAMEORIGIN' : 'DENY');
   void reply.header('X-Content-Type-Options', 'nosniff');
   void reply.header('Referrer-Policy', 'same-origin');
   void reply.header('Cross-Origin-Opener-Policy', 'same-origin');

@@ -88,3 +88,35 @@ export const AuditEntry = Type.Object({
   target: Nullable(Type.String()),
   details: Nullable(Type.String()),
 });
+
+export const DocumentsQuery = Type.Object({
+  before: Type.Optional(Type.String({ pattern: '^\\d{1,10}$', description: 'Documents numbered below this FD number' })),
+  limit: Type.Optional(Type.String({ pattern: '^([1-9]|[1-9]\\d|100)$', description: '1..100, default 20' })),
+});
+export const FiscalDocumentItem = Type.Object({
+  fd_number: Type.Integer({ description: 'Tag 1040' }),
+  kind: Type.String({ description: 'registration, openShift, receipt, correction, closeShift, stateReport' }),
+  date_time: Type.String(),
+  fiscal_sign: Type.String({ description: 'Tag 1077' }),
+  shift_number: Type.Integer(),
+  operation_type: Nullable(Type.Integer({ description: 'Tag 1054, receipts and corrections' })),
+  total_sum: Nullable(Type.String({ description: 'Tag 1020, roubles' })),
+  json: Type.Object({}, { additionalProperties: true, description: 'The document in the FNS/OFD JSON form' }),
+});
+export const DocumentsResponse = Type.Object({
+  items: Type.Array(FiscalDocumentItem),
+  next_before: Nullable(Type.Integer({ description: 'Pass as `before` for the next (older) page; null on the last page' })),
+  last_fd_number: Type.Integer(),
+});
+
+export const FaultBody = Type.Object({
+  kind: Type.Union([
+    Type.Literal('offline'), Type.Literal('lose_answer_after_close'), Type.Literal('disconnect_before_close'),
+    Type.Literal('paper_out'), Type.Literal('slow'), Type.Literal('fn_full'), Type.Literal('fn_expired'),
+  ]),
+  delay_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000, description: 'For "slow": the delay of every operation' })),
+  times: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Operations affected; default: until cleared' })),
+});
+export const FaultsResponse = Type.Object({
+  active: Type.Array(Type.Object({ kind: Type.String(), delay_ms: Nullable(Type.Integer()), remaining: Nullable(Type.Integer()) })),
+});

@@ -11,6 +11,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Admin API route reachable without a session (only the login). */
     adminPublic?: boolean;
+    /** Admin page the dashboard frames (the printable receipt): its own CSP, X-Frame-Options SAMEORIGIN. */
+    adminFramable?: boolean;
   }
 }
 

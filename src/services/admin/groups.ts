@@ -21,6 +21,8 @@ export interface GroupAdminDeps {
   reconcile: () => Promise<void>;
   audit: Auditor;
   now: () => number;
+  /** Whether this node drives the group's device and it takes injected faults (virtual registers). */
+  faultsAvailable?: (groupId: number) => boolean;
 }
 
 export interface GroupInput {
@@ -91,6 +93,7 @@ export function createGroupAdmin(deps: GroupAdminDeps) {
       device_model_name: modelName,
       config: Object.fromEntries(Object.entries(config).filter(([k]) => !isSecret(k))),
       access: await deps.groups.accessList(g.id),
+      faults_available: deps.faultsAvailable?.(g.id) ?? false,
     };
   }
 
@@ -105,6 +108,8 @@ export function createGroupAdmin(deps: GroupAdminDeps) {
 
   return {
     view,
+    /** The stored row (404 when missing), for services that act on the group. */
+    row: mustGet,
     async list() {
       return Promise.all((await deps.groups.list()).map(view));
     },
