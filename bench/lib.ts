@@ -24,6 +24,8 @@ export interface Child {
   pid: number;
   url: string;
   groups: number[];
+  /** Sends an IPC message and resolves on the child's answer of type `reply`. */
+  request(message: Record<string, unknown>, reply: string): Promise<void>;
   /** SIGTERM, then SIGKILL after graceMs. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -78,6 +80,18 @@ export function spawnChild(script: 'server-child' | 'ceiling-server', env: Recor
         pid: proc.pid ?? 0,
         url: m.url,
         groups: m.groups,
+        request(message, reply) {
+          return new Promise<void>((res) => {
+            const on = (a: unknown) => {
+              if (typeof a === 'object' && a !== null && (a as { type?: unknown }).type === reply) {
+                proc.off('message', on);
+                res();
+              }
+            };
+            proc.on('message', on);
+            proc.send(message);
+          });
+        },
         async stop(graceMs = 15_000) {
           if (proc.exitCode !== null || proc.signalCode !== null) return;
           proc.kill('SIGTERM');

@@ -1,11 +1,14 @@
 /**
  * The real cr-server in its own process (the composition root, exactly as cli.ts starts it), plus
  * BENCH_GROUPS service groups on the virtual register (latency_ms 0 unless BENCH_LATENCY_MS, OFD defaults), started.
- * Reports its URL and group ids to bench/run.ts over IPC; SIGTERM stops it gracefully (so
- * --cpu-prof can write its profile).
+ * Reports its URL and group ids to bench/run.ts over IPC; SIGTERM stops it gracefully. IPC
+ * {type:'profile-start'} / {type:'profile-stop', file} record a V8 CPU profile of just the load
+ * window (node --cpu-prof would include start-up and module loading).
  *
  * env: the usual CR_* settings, BENCH_GROUPS (default 1), BENCH_LATENCY_MS (default 0).
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { loadConfig } from '../src/config.js';
 import { startServer } from '../src/main.js';
 import { createGroupRepository } from '../src/storage/groups.js';
@@ -31,6 +34,25 @@ async function main(): Promise<void> {
   }
   if (n === 0) for (const g of await groups.list()) ids.push(g.id);
   await server.workers.reconcile();
+  let session: Session | null = null;
+  process.on('message', (m: { type?: string; file?: string }) => {
+    void (async () => {
+      if (m.type === 'profile-start') {
+        session = new Session();
+        session.connect();
+        await session.post('Profiler.enable');
+        await session.post('Profiler.setSamplingInterval', { interval: 250 });
+        await session.post('Profiler.start');
+        process.send?.({ type: 'profile-started' });
+      } else if (m.type === 'profile-stop' && session && m.file) {
+        const { profile } = await session.post('Profiler.stop');
+        writeFileSync(m.file, JSON.stringify(profile));
+        session.disconnect();
+        session = null;
+        process.send?.({ type: 'profile-written' });
+      }
+    })();
+  });
   process.send?.({ type: 'ready', url: server.url, groups: ids });
   process.on('SIGTERM', () => {
     server.close().then(
