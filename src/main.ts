@@ -60,8 +60,9 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
     await bootstrap({ profile: config.profile, adminPassword: config.adminPassword, users, groups, registry, logger, now: now() });
 
     const metrics = createMetrics({ receipts });
+    const audit = createAuditRepository(db.kysely);
     const workers = createWorkerManager({
-      groups, receipts, jobs, registry, logger, clock,
+      groups, receipts, jobs, registry, logger, clock, audit,
       dataDir: config.dataDir,
       nodeId: config.nodeId,
       observe: (op, s, ok) => metrics.observeDevice(op, s, ok),
@@ -81,7 +82,7 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
     });
     const app = await buildApp({
       config, db, metrics, authenticator, groups, receiptService, groupService, receipts, now, notify,
-      audit: createAuditRepository(db.kysely),
+      audit,
       driverOf: (groupId) => workers.driverOf(groupId),
       isStopping: () => stopping,
       plugins: [admin],

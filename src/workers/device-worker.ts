@@ -4,6 +4,7 @@ import type { GroupRepository, GroupRow } from '../storage/groups.js';
 import type { JobKind, JobRepository, JobRow } from '../storage/jobs.js';
 import type { ReceiptRepository, ReceiptRow } from '../storage/receipts.js';
 import type { StoredRequest } from '../services/receipt-view.js';
+import type { AuditRepository } from '../storage/audit.js';
 import { buyerContact } from '../domain/receipt.js';
 import { createWaker } from './sleep.js';
 import { shiftCloseDue } from './shift-policy.js';
@@ -17,6 +18,8 @@ export interface WorkerDeps {
   jobs: JobRepository;
   logger: Logger;
   now: () => number;
+  /** Records in-doubt resolutions in the audit journal (operators must be able to see them). */
+  audit?: AuditRepository;
   /** Called with the duration of every device call, for the latency histogram. */
   observe?: (operation: string, seconds: number, ok: boolean) => void;
   /** Poll interval when idle (the safety net behind notify()). */
@@ -121,11 +124,27 @@ export function createDeviceWorker(deps: WorkerDeps) {
         };
         await receipts.markSuccess(row.id, result.fdNumber, result, now());
         logger.warn({ receiptId: row.id, fd: n }, 'in-doubt receipt resolved: the device had registered it');
+        await recordResolution(row, 'registered', n, last);
         return;
       }
     }
     await receipts.release(row.id, null, now());
     logger.warn({ receiptId: row.id, fdBefore: row.fd_before, last }, 'in-doubt receipt resolved: not registered, back to the queue');
+    await recordResolution(row, 'not_registered', null, last);
+  }
+
+  async function recordResolution(row: ReceiptRow, outcome: 'registered' | 'not_registered', fd: number | null, last: number): Promise<void> {
+    await deps.audit?.write(
+      {
+        userId: null,
+        login: null,
+        ip: null,
+        action: 'receipt.in_doubt_resolved',
+        target: `receipt:${row.id}`,
+        details: { outcome, state_before: row.state, fd_before: row.fd_before, device_last_fd: last, fd_number: fd, service_group: deps.groupId },
+      },
+      now(),
+    );
   }
 
   // ---- shifts ----

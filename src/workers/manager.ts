@@ -4,6 +4,7 @@ import type { DriverRegistry } from '../devices/registry.js';
 import type { Clock } from '../devices/driver.js';
 import type { GroupRepository } from '../storage/groups.js';
 import type { JobRepository } from '../storage/jobs.js';
+import type { AuditRepository } from '../storage/audit.js';
 import type { ReceiptRepository } from '../storage/receipts.js';
 import { createDeviceWorker, type DeviceWorker } from './device-worker.js';
 
@@ -16,6 +17,7 @@ export interface ManagerDeps {
   clock: Clock;
   dataDir: string | null;
   nodeId: string;
+  audit?: AuditRepository;
   observe?: (operation: string, seconds: number, ok: boolean) => void;
   /** How often to reconcile running groups and renew device leases. */
   reconcileMs?: number;
@@ -105,6 +107,7 @@ export function createWorkerManager(deps: ManagerDeps) {
         jobs: deps.jobs,
         logger: deps.logger.child({ group: g.id, device: device.id }),
         now: () => deps.clock.now(),
+        ...(deps.audit ? { audit: deps.audit } : {}),
         ...(deps.observe ? { observe: deps.observe } : {}),
       });
       workers.set(g.id, { worker, deviceId: device.id });

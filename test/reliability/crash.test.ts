@@ -64,7 +64,6 @@ describe.each(BACKENDS)('crash test on %s', (backend) => {
 
     const port = await freePort();
     let server: ChildServer = await startChild(env, port);
-    let logs = '';
     const accepted = new Map<string, string>(); // idempotency key → receipt id
     let next = 0;
     let down = false;
@@ -107,7 +106,6 @@ describe.each(BACKENDS)('crash test on %s', (backend) => {
         down = true;
         server.proc.kill('SIGKILL');
         await server.exited;
-        logs += server.output();
         kills++;
         server = await startChild(env, port);
         down = false;
@@ -129,9 +127,9 @@ describe.each(BACKENDS)('crash test on %s', (backend) => {
     }
     server.proc.kill('SIGTERM');
     expect(await server.exited).toBe(0);
-    logs += server.output();
 
     const rows = await db.kysely.selectFrom('receipts').select(['id', 'state', 'fd_number', 'order_id']).execute();
+    const resolutions = await db.kysely.selectFrom('audit_log').select(['details']).where('action', '=', 'receipt.in_doubt_resolved').execute();
     await db.close();
     expect(rows).toHaveLength(TOTAL);
     const ids = new Set(rows.map((r) => String(r.id)));
@@ -148,7 +146,8 @@ describe.each(BACKENDS)('crash test on %s', (backend) => {
     expect(new Set(receiptDocs.map((d) => d.fdNumber))).toEqual(new Set(fds));
     // FD numbers in the journal have no gaps: nothing was numbered and lost.
     expect(journal.map((d) => d.fdNumber)).toEqual(journal.map((_, i) => i + 1));
-    // At least one kill landed mid-receipt and was resolved from the device's counter.
-    expect(logs).toMatch(/in-doubt receipt resolved/);
+    // Kills landed mid-receipt, and the restarted server resolved those receipts from the device's
+    // counter (the audit journal records each resolution; logs of a killed process may be lost).
+    expect(resolutions.length).toBeGreaterThanOrEqual(1);
   });
 });
