@@ -19,6 +19,7 @@ import { migrate } from './storage/migrate.js';
 import { createReceiptRepository } from './storage/receipts.js';
 import { createUserRepository } from './storage/users.js';
 import { createWorkerManager, type WorkerManager } from './workers/manager.js';
+import { listenForQueuedWork } from './storage/queue-listener.js';
 
 export interface Server {
   app: FastifyInstance;
@@ -35,6 +36,8 @@ export interface ServerOptions {
   drivers?: DriverFactory[];
   /** Do not listen on a port (tests use app.inject()). */
   listen?: boolean;
+  /** Scale-out timing (tests shorten it): how often leases are renewed and how long they last. */
+  leases?: { reconcileMs: number; ttlMs: number };
 }
 
 /** The composition root: config → db → migrate → services → app → listen → workers. */
@@ -65,6 +68,7 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
       groups, receipts, jobs, registry, logger, clock, audit,
       dataDir: config.dataDir,
       nodeId: config.nodeId,
+      ...(options.leases ? { reconcileMs: options.leases.reconcileMs, leaseTtlMs: options.leases.ttlMs } : {}),
       observe: (op, s, ok) => metrics.observeDevice(op, s, ok),
     });
     const notify = (groupId: number) => workers.notify(groupId);
@@ -98,6 +102,8 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
       await app.ready();
     }
     await workers.start();
+    const listener = config.profile === 'postgres' && config.databaseUrl ? listenForQueuedWork(config.databaseUrl, notify, logger) : null;
+    await listener?.start();
 
     let closing: Promise<void> | null = null;
     return {
@@ -106,6 +112,7 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
         closing ??= (async () => {
           stopping = true;
           await app.close();
+          await listener?.stop();
           await workers.stop();
           await db.close();
         })();

@@ -87,7 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (api) => {
     api.addHook('onRequest', basicAuth(deps.authenticator));
     await api.register(receiptRoutes({ groups: deps.groups, receipts: deps.receiptService }));
-    await api.register(groupRoutes({ groups: deps.groups, service: deps.groupService }));
+    await api.register(groupRoutes({ groups: deps.groups, service: deps.groupService, audit: deps.audit, now: deps.now }));
     await api.register(receiptAdminRoutes({ groups: deps.groups, receipts: deps.receipts, service: deps.receiptService, audit: deps.audit, now: deps.now, notify: deps.notify }));
     await api.register(deviceRoutes({ groups: deps.groups, service: deps.groupService, audit: deps.audit, now: deps.now, driverOf: deps.driverOf }));
   });

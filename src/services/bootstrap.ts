@@ -22,9 +22,12 @@ export async function bootstrap(deps: {
   let generatedPassword: string | null = null;
   if ((await deps.users.count()) === 0) {
     const password = deps.adminPassword ?? generatePassword();
-    if (deps.adminPassword === null) generatedPassword = password;
-    await deps.users.create({ login: 'admin', name: 'Administrator', passwordHash: await hashPassword(password), isActive: true, isSuperuser: true }, deps.now);
-    if (generatedPassword) {
+    // Several nodes may start on an empty database at once: only one creates the superuser.
+    const created = await deps.users.createIfMissing({ login: 'admin', name: 'Administrator', passwordHash: await hashPassword(password), isActive: true, isSuperuser: true }, deps.now);
+    if (created && deps.adminPassword === null) generatedPassword = password;
+    if (!created) {
+      deps.logger.info('Superuser "admin" was created by another node');
+    } else if (generatedPassword) {
       deps.logger.warn(`First start: created superuser "admin" with password ${generatedPassword} — shown only once; change it in the dashboard.`);
     } else {
       deps.logger.info('First start: created superuser "admin"');

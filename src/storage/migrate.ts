@@ -1,8 +1,9 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './db.js';
 import * as m001 from './migrations/001_initial.js';
+import * as m002 from './migrations/002_queue_notify.js';
 
-const ALL = { '001_initial': m001 } as const;
+const ALL = { '001_initial': m001, '002_queue_notify': m002 } as const;
 
 /**
  * Applies the forward-only migrations. Kysely's migrator takes a lock first (an advisory lock on

@@ -51,6 +51,24 @@ export function createUserRepository(db: Kysely<Database>) {
         .returningAll()
         .executeTakeFirstOrThrow();
     },
+    /** Creates the user unless the login exists (two nodes bootstrapping at once); true when created. */
+    async createIfMissing(u: NewUser, now: number): Promise<boolean> {
+      const r = await db
+        .insertInto('users')
+        .values({
+          login: u.login,
+          name: u.name,
+          password_hash: u.passwordHash,
+          is_active: u.isActive ? 1 : 0,
+          is_superuser: u.isSuperuser ? 1 : 0,
+          credentials_version: 1,
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.column('login').doNothing())
+        .executeTakeFirst();
+      return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+    },
     /** Any change to password or status bumps credentials_version so cached verifications die. */
     async update(
       id: number,

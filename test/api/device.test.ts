@@ -79,6 +79,8 @@ describe.each(BACKENDS)('device operations on %s', (backend) => {
     const open = (await req('POST', '/service_groups/1/shift/open')).json<Body & { result: { shiftNumber: number } }>();
     expect(open.state).toBe('success');
     expect(open.result.shiftNumber).toBe(close.result.shiftNumber + 1);
+    const audit = await s.db.kysely.selectFrom('audit_log').select(['action', 'login']).where('action', 'like', 'service_group.%').orderBy('id').execute();
+    expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['service_group.x_report', 'service_group.close_shift', 'service_group.open_shift']));
     const g = (await req('GET', '/service_groups/1')).json<{ device: { shift: Body } }>();
     expect(g.device.shift).toMatchObject({ state: 'open', number: open.result.shiftNumber, receipts_in_shift: 0 });
   });

@@ -5,6 +5,7 @@ import { requireGroupAccess } from '../../services/access.js';
 import type { GroupService } from '../../services/groups.js';
 import type { GroupRepository } from '../../storage/groups.js';
 import type { JobKind } from '../../storage/jobs.js';
+import type { AuditRepository } from '../../storage/audit.js';
 import { currentUser } from '../auth.js';
 import { ErrorSchema, GroupParams } from '../schemas.js';
 
@@ -18,7 +19,7 @@ const GroupSummary = Type.Object({
   state_reason: Type.Union([Type.String(), Type.Null()]),
 });
 
-export function groupRoutes(deps: { groups: GroupRepository; service: GroupService }): FastifyPluginAsync {
+export function groupRoutes(deps: { groups: GroupRepository; service: GroupService; audit: AuditRepository; now: () => number }): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
     const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema };
@@ -51,7 +52,10 @@ export function groupRoutes(deps: { groups: GroupRepository; service: GroupServi
       }, async (request) => {
         const user = currentUser(request);
         const g = await requireGroupAccess(deps.groups, user, Number(request.params.service_group_id));
-        return deps.service.runJob(g, user, kind);
+        const result = await deps.service.runJob(g, user, kind);
+        // Operators' shift operations are fiscal events: who did it, when and from where.
+        await deps.audit.write({ userId: user.id, login: user.login, ip: request.ip, action: `service_group.${kind}`, target: `service_group:${g.id}`, details: { job: result.id, state: result.state } }, deps.now());
+        return result;
       });
     op('/service_groups/:service_group_id/shift/open', 'open_shift', 'Open the shift');
     op('/service_groups/:service_group_id/shift/close', 'close_shift', 'Close the shift (Z-report)');
