@@ -27,6 +27,8 @@ const METHODS: Record<number, string> = { 1: 'ПРЕДОПЛАТА 100%', 2: 'П
 const esc = (s: string | number | null | undefined) =>
   String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
+const ruDate = (iso: string) => iso.split('-').reverse().join('.');
+
 const row = (left: string, right: string, cls = '') => `<div class="row ${cls}"><span>${left}</span><span>${right}</span></div>`;
 
 /**
@@ -37,7 +39,8 @@ export async function renderReceiptHtml(view: ReceiptView, receipt: FiscalReceip
   const vatByRate = new Map<Vat1199, number>();
   for (const it of receipt.items) vatByRate.set(it.vat, (vatByRate.get(it.vat) ?? 0) + vatOf(it.total, it.vat));
   const qrSvg = view.qr ? await QRCode.toString(view.qr, { type: 'svg', margin: 0, errorCorrectionLevel: 'M' }) : '';
-  const dt = view.registration_datetime ? view.registration_datetime.replace('T', ' ').slice(0, 16) : '';
+  // Russian paper receipts print dd.mm.yyyy hh:mm in the device's local time.
+  const dt = view.registration_datetime ? `${ruDate(view.registration_datetime.slice(0, 10))} ${view.registration_datetime.slice(11, 16)}` : '';
   const items = receipt.items
     .map((it, i) => {
       const c = view.commodities[i];
@@ -53,7 +56,7 @@ export async function renderReceiptHtml(view: ReceiptView, receipt: FiscalReceip
     .map(([rate, sum]) => row(`СУММА ${esc(VAT_LABELS[rate])}`, VAT_RATES[rate].rate ? esc(formatMoney(sum)) : esc(formatMoney(receipt.items.filter((it) => it.vat === rate).reduce((a, it) => a + it.total, 0)))))
     .join('');
   const corr = view.correction_data
-    ? row('ОСНОВАНИЕ КОРРЕКЦИИ', `${esc(view.correction_data.doc_number)} от ${esc(view.correction_data.correction_date)}`) +
+    ? row('ОСНОВАНИЕ КОРРЕКЦИИ', `${esc(view.correction_data.doc_number)} от ${esc(ruDate(view.correction_data.correction_date))}`) +
       row('ТИП КОРРЕКЦИИ', view.correction_data.precept ? 'ПО ПРЕДПИСАНИЮ' : 'САМОСТОЯТЕЛЬНО')
     : '';
   return `<!doctype html>
@@ -66,6 +69,7 @@ export async function renderReceiptHtml(view: ReceiptView, receipt: FiscalReceip
   .row { display: flex; justify-content: space-between; gap: 8px; } .row span:last-child { text-align: right; white-space: nowrap; }
   .small { font-size: 11px; color: #444; } .item { margin: 6px 0; } .name { font-weight: bold; }
   .total { font-size: 17px; font-weight: bold; margin: 8px 0; } hr { border: 0; border-top: 1px dashed #999; margin: 8px 0; }
+  .qrtext { word-break: break-all; }
   .qr { width: 148px; height: 148px; margin: 12px auto 4px; } .qr svg { width: 100%; height: 100%; }
   @media print { body { background: #fff; padding: 0; } .paper { box-shadow: none; width: auto; } }
 </style></head>
@@ -94,7 +98,7 @@ export async function renderReceiptHtml(view: ReceiptView, receipt: FiscalReceip
   ${row('САЙТ ФНС', 'www.nalog.gov.ru')}
   ${row('ФФД', view.ffd_version === '120' ? '1.2' : '1.05')}
   <div class="qr" role="img" aria-label="QR">${qrSvg}</div>
-  <div class="center small">${esc(view.qr)}</div>
+  <div class="center small qrtext">${esc(view.qr)}</div>
 </div>
 </body></html>`;
 }
