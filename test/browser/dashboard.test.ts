@@ -55,6 +55,8 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium (the original READ
   // Pages at full length; dialogs as the viewport shows them (fixed elements do not compose in full-page shots).
   const shot = async (name: string) => {
     const dialog = (await page.getByRole('dialog').count()) > 0;
+    // A full-page shot keeps the sticky top bar where the page is scrolled to: start at the top.
+    if (!dialog) await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: !dialog, animations: 'disabled' });
   };
 
@@ -164,7 +166,27 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium (the original READ
     await row.click();
     await page.getByRole('heading', { name: `Чек №${id}` }).waitFor();
     await page.getByRole('cell', { name: 'Grain crusher' }).waitFor();
+    // The paper receipt is shown right away in a frame (served by the admin API, SAMEORIGIN).
+    const paper = page.frameLocator('iframe.print-frame');
+    await paper.getByText(/КАССОВЫЙ ЧЕК/).waitFor();
+    expect(await paper.locator('.qr svg').count()).toBe(1);
+    await expect.poll(() => page.locator('iframe.print-frame').evaluate((f) => f.clientHeight)).toBeGreaterThan(500);
+    expect(await page.getByRole('link', { name: /Открыть для печати/ }).getAttribute('href')).toBe(`/admin/api/service_groups/${groupId}/receipts/${id}/print`);
     await shot('08-receipt');
+    const fd = (await (await fetch(`${url}/service_groups/${groupId}/receipts/${id}`, { headers: { authorization: basic('demo', 'p@55w0rd') } })).json()) as { receipt_num: number };
+
+    // «Документы ФН»: the FN archive newest first; a click shows the document's FNS JSON.
+    await page.locator('.crumbs').getByRole('link', { name: 'Интернет-магазин' }).click();
+    await page.locator('.tabs').getByRole('link', { name: 'Документы ФН' }).click();
+    const firstDoc = page.locator('tr[data-fd]').first();
+    await firstDoc.waitFor();
+    expect(Number(await firstDoc.getAttribute('data-fd'))).toBe(fd.receipt_num);
+    expect(await page.locator('tr[data-fd]').last().getAttribute('data-fd')).toBe('1');
+    await shot('08b-documents');
+    await firstDoc.click();
+    await page.getByRole('dialog').getByTestId('document-json').getByText(/"receipt"/).waitFor();
+    await shot('08c-document-json');
+    await page.keyboard.press('Escape');
 
     // The same user is refused on a group they were not granted (the demo group 1).
     expect((await post(1)).status).toBe(403);
@@ -175,11 +197,45 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium (the original READ
     await card.locator('.device-details').waitFor();
     await shot('09-groups-details');
 
+    // «Имитация неисправностей (для тестов)»: a slow register keeps the next receipt pending ...
+    const faults = card.getByTestId('fault-panel');
+    await faults.getByText('Имитация неисправностей (для тестов)').waitFor();
+    await faults.locator('select[name=fault_kind]').selectOption('slow');
+    await faults.locator('input[name=fault_delay]').fill('1500');
+    await faults.getByRole('button', { name: 'Включить' }).click();
+    await faults.locator('[data-fault=slow]').waitFor();
+    await shot('09b-faults');
+    await post(groupId);
+    const { id: queued } = (await (await post(groupId)).json()) as { id: string };
+
+    // ... which the receipt page cancels (confirm dialog), then retries once the fault is cleared.
+    await page.goto(`${url}/admin/groups/${groupId}/receipts/${queued}`);
+    await page.getByTestId('cancel').click();
+    await page.getByRole('dialog').getByText('Чек ещё не пробит').waitFor();
+    await shot('09c-cancel-confirm');
+    await page.getByRole('dialog').getByRole('button', { name: 'Отменить чек' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await page.locator('.page-head [data-state=failed]').waitFor();
+    await page.getByText('canceled', { exact: true }).waitFor();
+    await shot('09d-receipt-canceled');
+    await page.goto(`${url}/admin/groups`);
+    await card.getByRole('button', { name: /Устройство/ }).click();
+    await faults.getByRole('button', { name: 'Сбросить все' }).click();
+    await faults.getByText('Неисправностей нет.').waitFor();
+    await page.goto(`${url}/admin/groups/${groupId}/receipts/${queued}`);
+    await page.getByTestId('retry').click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Повторить' }).click();
+    await page.locator('.page-head [data-state=success]').waitFor({ timeout: 20_000 });
+    await page.frameLocator('iframe.print-frame').getByText(/КАССОВЫЙ ЧЕК/).waitFor();
+    await page.getByRole('navigation').getByRole('link', { name: 'Кассовые сервисы' }).click();
+    await card.waitFor();
+
     await page.getByRole('navigation').getByRole('link', { name: 'Обзор' }).click();
     await page.locator('svg.chart rect').first().waitFor();
     await shot('10-overview');
     await page.getByRole('navigation').getByRole('link', { name: 'Журнал' }).click();
     await page.getByText('service_group.access').first().waitFor();
+    for (const action of ['receipt.cancel', 'receipt.retry', 'device.fault_inject', 'device.fault_clear']) await page.getByText(action, { exact: true }).first().waitFor();
     await shot('11-audit');
 
     // English, persisted across reloads.

@@ -9,6 +9,7 @@ import { Groups } from './pages/Groups';
 import { Receipts } from './pages/Receipts';
 import { ReceiptDetail } from './pages/ReceiptDetail';
 import { Audit } from './pages/Audit';
+import { Documents } from './pages/Documents';
 
 export function App() {
   const path = usePath();
@@ -42,9 +43,11 @@ function Shell({ session, path, onLogout }: { session: Session; path: string; on
   };
   const receiptDetail = /^\/groups\/(\d+)\/receipts\/(\d+)$/.exec(path);
   const receipts = /^\/groups\/(\d+)\/receipts$/.exec(path);
+  const documents = /^\/groups\/(\d+)\/documents$/.exec(path);
   let page;
   if (receiptDetail) page = <ReceiptDetail groupId={Number(receiptDetail[1])} receiptId={Number(receiptDetail[2])} session={session} />;
   else if (receipts) page = <Receipts groupId={Number(receipts[1])} />;
+  else if (documents) page = <Documents groupId={Number(documents[1])} />;
   else if (path === '/users') page = <Users session={session} />;
   else if (path === '/groups') page = <Groups />;
   else if (path === '/audit') page = <Audit />;

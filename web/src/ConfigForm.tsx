@@ -24,6 +24,8 @@ const isSecret = (key: string) => /password|secret|token/i.test(key);
  * enums, bounds): any driver added to the registry gets its form without UI code.
  */
 export function ConfigForm(props: {
+  /** The driver model (emulator, atol, shtrih): the Russian texts are keyed by it. */
+  driver: string;
   schema: JsonSchema;
   value: Record<string, unknown>;
   onChange: (v: Record<string, unknown>) => void;
@@ -31,7 +33,7 @@ export function ConfigForm(props: {
   /** Editing a stored config: secrets are not sent back, leaving them empty keeps them. */
   editing?: boolean;
 }) {
-  const { configLabel } = useI18n();
+  const { configLabel, configHint } = useI18n();
   const required = new Set(props.schema.required ?? []);
   const set = (k: string, v: unknown) => {
     const next = { ...props.value };
@@ -42,23 +44,24 @@ export function ConfigForm(props: {
   return (
     <div className="config-grid">
       {Object.entries(props.schema.properties ?? {}).map(([key, s]) => {
-        const label = configLabel(key, s.title);
+        const label = configLabel(props.driver, key, s.title);
+        const description = configHint(props.driver, key, s.description);
         const range = s.minimum !== undefined && s.maximum !== undefined ? `${s.minimum} – ${s.maximum}`
           : s.minimum !== undefined ? `≥ ${s.minimum}` : s.maximum !== undefined ? `≤ ${s.maximum}` : '';
-        const hint = [s.description, range ? `(${range})` : ''].filter(Boolean).join(' ');
+        const hint = [description, range ? `(${range})` : ''].filter(Boolean).join(' ');
         const v = props.value[key];
         const name = `config.${key}`;
         const error = props.errors(name);
         switch (kindOf(s)) {
           case 'boolean':
             return (
-              <Field key={key} label={label} hint={s.description} error={error} inline>
+              <Field key={key} label={label} hint={description} error={error} inline>
                 <input type="checkbox" name={name} checked={v === true} onChange={(e) => set(key, e.target.checked)} />
               </Field>
             );
           case 'choice':
             return (
-              <Field key={key} label={label} hint={s.description} error={error}>
+              <Field key={key} label={label} hint={description} error={error}>
                 <select name={name} value={v === undefined ? '' : JSON.stringify(v)} onChange={(e) => set(key, e.target.value === '' ? undefined : JSON.parse(e.target.value))}>
                   {required.has(key) ? null : <option value="">—</option>}
                   {(choicesOf(s) ?? []).map((c) => (
@@ -84,7 +87,7 @@ export function ConfigForm(props: {
             );
           case 'string':
             return (
-              <Field key={key} label={label} hint={s.description} error={error}>
+              <Field key={key} label={label} hint={description} error={error}>
                 <input
                   type={isSecret(key) ? 'password' : 'text'}
                   name={name}

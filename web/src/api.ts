@@ -141,6 +141,8 @@ export interface Group {
   device_model_name: string | null;
   config: Record<string, unknown>;
   access: number[];
+  /** A virtual register driven by this node: the fault simulation panel applies. */
+  faults_available: boolean;
 }
 
 export interface Receipt {
@@ -183,4 +185,27 @@ export interface AuditEntry {
   action: string;
   target: string | null;
   details: string | null;
+}
+
+export interface FiscalDocument {
+  fd_number: number;
+  kind: string;
+  date_time: string;
+  fiscal_sign: string;
+  shift_number: number;
+  operation_type: number | null;
+  total_sum: string | null;
+  json: Record<string, unknown>;
+}
+
+export interface DocumentsPage {
+  items: FiscalDocument[];
+  next_before: number | null;
+  last_fd_number: number;
+}
+
+export type FaultKind = 'offline' | 'lose_answer_after_close' | 'disconnect_before_close' | 'paper_out' | 'slow' | 'fn_full' | 'fn_expired';
+
+export interface ActiveFaults {
+  active: { kind: FaultKind; delay_ms: number | null; remaining: number | null }[];
 }

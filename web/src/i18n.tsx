@@ -1,4 +1,5 @@
 import { createContext, useContext, useState, type ReactNode } from 'react';
+import { configDescriptionRu, configLabelRu } from './config-i18n';
 
 export type Lang = 'ru' | 'en';
 
@@ -75,6 +76,34 @@ const ru = {
   'groups.open_shift': 'Открыть смену',
   'groups.close_shift': 'Закрыть смену',
   'groups.x_report': 'X-отчёт',
+  'groups.documents': 'Документы ФН',
+  'docs.title': 'Документы ФН — «{name}»',
+  'docs.hint': 'Фискальные документы из архива ФН, новые сверху. Читаются через очередь устройства, поэтому сервис должен быть запущен.',
+  'docs.fd': 'ФД №',
+  'docs.kind': 'Тип',
+  'docs.date': 'Дата и время',
+  'docs.sum': 'Сумма',
+  'docs.fiscal_sign': 'ФП',
+  'docs.shift': 'Смена',
+  'docs.empty': 'В ФН нет документов',
+  'docs.more': 'Показать более ранние',
+  'docs.last': 'Последний ФД: {n}',
+  'docs.json_title': 'ФД №{n} — JSON в формате ФНС',
+  'faults.title': 'Имитация неисправностей (для тестов)',
+  'faults.hint': 'Тестовый инструмент виртуальной кассы: неисправность действует на следующие операции устройства. Не для работы с покупателями.',
+  'faults.kind': 'Неисправность',
+  'faults.delay': 'Задержка, мс',
+  'faults.times': 'Сколько операций',
+  'faults.times_hint': 'до сброса',
+  'faults.delay_value': '{n} мс',
+  'faults.inject': 'Включить',
+  'faults.clear': 'Сбросить все',
+  'faults.active': 'Активные неисправности',
+  'faults.none': 'Неисправностей нет.',
+  'faults.remaining': 'ещё {n} опер.',
+  'faults.until_cleared': 'до сброса',
+  'tabs.receipts': 'Чеки',
+  'tabs.documents': 'Документы ФН',
   'groups.details': 'Устройство',
   'groups.hide_details': 'Скрыть',
   'groups.job_done': 'Готово: {kind}',
@@ -139,8 +168,15 @@ const ru = {
   'receipts.payments': 'Оплаты',
   'receipts.error': 'Ошибка',
   'receipts.print': 'Печатная форма',
-  'receipts.print_open': 'Открыть в новой вкладке',
-  'receipts.print_show': 'Показать здесь',
+  'receipts.print_open': 'Открыть для печати',
+  'receipts.retry': 'Повторить',
+  'receipts.cancel': 'Отменить чек',
+  'receipts.retry_title': 'Повторить чек №{id}?',
+  'receipts.retry_confirm': 'Чек снова встанет в очередь устройства и будет пробит заново.',
+  'receipts.cancel_title': 'Отменить чек №{id}?',
+  'receipts.cancel_confirm': 'Чек ещё не пробит. После отмены он не будет фискализирован и получит статус «ошибка» с кодом canceled.',
+  'receipts.retried': 'Чек снова в очереди устройства.',
+  'receipts.canceled': 'Чек отменён.',
   'receipts.all_fields': 'Все поля',
   'receipts.tax_system': 'Система налогообложения',
   'receipts.count': 'Чеков',
@@ -242,6 +278,34 @@ const en: Record<MessageKey, string> = {
   'groups.open_shift': 'Open shift',
   'groups.close_shift': 'Close shift',
   'groups.x_report': 'X-report',
+  'groups.documents': 'FN documents',
+  'docs.title': 'FN documents — “{name}”',
+  'docs.hint': 'Fiscal documents from the FN archive, newest first. They are read through the device queue, so the service must be running.',
+  'docs.fd': 'FD #',
+  'docs.kind': 'Type',
+  'docs.date': 'Date and time',
+  'docs.sum': 'Sum',
+  'docs.fiscal_sign': 'Fiscal sign',
+  'docs.shift': 'Shift',
+  'docs.empty': 'The FN has no documents',
+  'docs.more': 'Show older',
+  'docs.last': 'Last FD: {n}',
+  'docs.json_title': 'FD #{n} — FNS JSON',
+  'faults.title': 'Fault simulation (for tests)',
+  'faults.hint': 'A test tool of the virtual register: the fault affects the next device operations. Not for serving customers.',
+  'faults.kind': 'Fault',
+  'faults.delay': 'Delay, ms',
+  'faults.times': 'Operations',
+  'faults.times_hint': 'until cleared',
+  'faults.delay_value': '{n} ms',
+  'faults.inject': 'Inject',
+  'faults.clear': 'Clear all',
+  'faults.active': 'Active faults',
+  'faults.none': 'No faults.',
+  'faults.remaining': '{n} more op.',
+  'faults.until_cleared': 'until cleared',
+  'tabs.receipts': 'Receipts',
+  'tabs.documents': 'FN documents',
   'groups.details': 'Device',
   'groups.hide_details': 'Hide',
   'groups.job_done': 'Done: {kind}',
@@ -306,8 +370,15 @@ const en: Record<MessageKey, string> = {
   'receipts.payments': 'Payments',
   'receipts.error': 'Error',
   'receipts.print': 'Printable receipt',
-  'receipts.print_open': 'Open in a new tab',
-  'receipts.print_show': 'Show here',
+  'receipts.print_open': 'Open for printing',
+  'receipts.retry': 'Retry',
+  'receipts.cancel': 'Cancel receipt',
+  'receipts.retry_title': 'Retry receipt #{id}?',
+  'receipts.retry_confirm': 'The receipt goes back to the device queue and is registered again.',
+  'receipts.cancel_title': 'Cancel receipt #{id}?',
+  'receipts.cancel_confirm': 'The receipt is not registered yet. Once canceled it is never fiscalized and becomes failed with code canceled.',
+  'receipts.retried': 'The receipt is back in the device queue.',
+  'receipts.canceled': 'The receipt is canceled.',
   'receipts.all_fields': 'All fields',
   'receipts.tax_system': 'Taxation system',
   'receipts.count': 'Receipts',
@@ -333,35 +404,6 @@ const en: Record<MessageKey, string> = {
   'audit.details': 'Details',
   'audit.ip': 'IP',
   'lang.switch': 'Русский',
-};
-
-/** Labels for well-known device settings; unknown ones fall back to the schema's own title. */
-const CONFIG_RU: Record<string, string> = {
-  ffd_version: 'Версия ФФД',
-  company_name: 'Наименование пользователя',
-  company_inn: 'ИНН пользователя',
-  operations_address: 'Адрес расчётов',
-  operations_place: 'Место расчётов',
-  tax_systems: 'Системы налогообложения (битовая маска)',
-  ofd_name: 'Наименование ОФД',
-  ofd_inn: 'ИНН ОФД',
-  timezone_offset: 'Часовой пояс устройства',
-  ofd_ack_delay_ms: 'Задержка квитанции ОФД, мс',
-  ofd_enabled: 'ОФД доступен',
-  fn_lifetime_days: 'Срок действия ФН, дней',
-  fn_archive_capacity: 'Ёмкость архива ФН',
-  latency_ms: 'Задержка операций, мс',
-  url: 'Адрес веб-сервера драйвера',
-  device_id: 'Идентификатор устройства',
-  username: 'Имя пользователя',
-  password: 'Пароль',
-  device_model: 'Модель устройства',
-  poll_interval_ms: 'Интервал опроса, мс',
-  timeout_ms: 'Тайм-аут, мс',
-  host: 'Хост',
-  port: 'TCP-порт',
-  retries: 'Повторы',
-  allow_new_vat_codes: 'Передавать ставки НДС 2025+',
 };
 
 export const TAX_SYSTEMS: Record<number, { ru: string; en: string }> = {
@@ -399,6 +441,25 @@ export const RECEIPT_TYPES: Record<number, { ru: string; en: string }> = {
   10: { ru: 'Коррекция возврата расхода', en: 'Purchase refund correction' },
 };
 
+export const DOC_KINDS: Record<string, { ru: string; en: string }> = {
+  registration: { ru: 'Отчёт о регистрации', en: 'Registration report' },
+  openShift: { ru: 'Открытие смены', en: 'Shift opened' },
+  receipt: { ru: 'Кассовый чек', en: 'Receipt' },
+  correction: { ru: 'Чек коррекции', en: 'Correction receipt' },
+  closeShift: { ru: 'Закрытие смены', en: 'Shift closed' },
+  stateReport: { ru: 'Отчёт о состоянии расчётов', en: 'Settlement state report' },
+};
+
+export const FAULT_KINDS: Record<string, { ru: string; en: string }> = {
+  offline: { ru: 'Касса не отвечает', en: 'Register offline' },
+  lose_answer_after_close: { ru: 'Ответ потерян после закрытия чека', en: 'Answer lost after the FN closed the receipt' },
+  disconnect_before_close: { ru: 'Обрыв связи до закрытия чека', en: 'Disconnect before the FN closed the receipt' },
+  paper_out: { ru: 'Нет бумаги', en: 'Paper out' },
+  slow: { ru: 'Медленная работа', en: 'Slow device' },
+  fn_full: { ru: 'Архив ФН заполнен', en: 'FN archive full' },
+  fn_expired: { ru: 'Срок ФН истёк', en: 'FN expired' },
+};
+
 export const PAYMENT_TYPES: Record<number, { ru: string; en: string }> = {
   0: { ru: 'Наличные', en: 'Cash' },
   1: { ru: 'Безналичные', en: 'Card' },
@@ -411,7 +472,9 @@ interface I18n {
   lang: Lang;
   setLang: (l: Lang) => void;
   t: (key: MessageKey, vars?: Record<string, string | number>) => string;
-  configLabel: (key: string, title: string | undefined) => string;
+  /** A device setting's label and description: Russian from config-i18n, else the schema's English. */
+  configLabel: (driver: string, key: string, title: string | undefined) => string;
+  configHint: (driver: string, key: string, description: string | undefined) => string | undefined;
   pick: (v: { ru: string; en: string } | undefined) => string;
   dateTime: (iso: string | null | undefined) => string;
 }
@@ -436,7 +499,8 @@ export function I18nProvider({ children }: { children: ReactNode }) {
       if (vars) for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
       return s;
     },
-    configLabel: (key, title) => (lang === 'ru' ? CONFIG_RU[key] : undefined) ?? title ?? key,
+    configLabel: (driver, key, title) => (lang === 'ru' ? configLabelRu(driver, key) : undefined) ?? title ?? key,
+    configHint: (driver, key, description) => (lang === 'ru' ? configDescriptionRu(driver, key) : undefined) ?? description,
     pick: (v) => (v ? v[lang] : ''),
     dateTime: (iso) => {
       if (!iso) return '—';

@@ -10,6 +10,8 @@ export function Modal(props: {
   submitLabel?: string;
   busy?: boolean;
   wide?: boolean;
+  /** The submit button does something destructive (red). */
+  danger?: boolean;
   error?: string | null;
 }) {
   const { t } = useI18n();
@@ -43,9 +45,9 @@ export function Modal(props: {
             {props.children}
           </div>
           <footer className="modal-foot">
-            <button type="button" className="ghost" onClick={props.onClose}>{t('common.cancel')}</button>
+            <button type="button" className="ghost" onClick={props.onClose}>{props.onSubmit ? t('common.cancel') : t('common.close')}</button>
             {props.onSubmit ? (
-              <button type="submit" className="primary" disabled={props.busy}>{props.submitLabel ?? t('common.save')}</button>
+              <button type="submit" className={props.danger ? 'danger-solid' : 'primary'} disabled={props.busy}>{props.submitLabel ?? t('common.save')}</button>
             ) : null}
           </footer>
         </form>

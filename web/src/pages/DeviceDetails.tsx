@@ -1,8 +1,17 @@
-import type { ReactNode } from 'react';
-import type { Group } from '../api';
-import { useI18n } from '../i18n';
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { api, type ActiveFaults, type FaultKind, type Group } from '../api';
+import { FAULT_KINDS, useI18n } from '../i18n';
 
 export function DeviceDetails({ group }: { group: Group }) {
+  return (
+    <>
+      <DeviceStatus group={group} />
+      {group.faults_available ? <FaultPanel groupId={group.id} /> : null}
+    </>
+  );
+}
+
+function DeviceStatus({ group }: { group: Group }) {
   const { t, dateTime } = useI18n();
   const d = group.device;
   if (!d || (!d.registration && !d.fn)) return <p className="muted">{t('device.no_status')}</p>;
@@ -48,5 +57,82 @@ export function DeviceDetails({ group }: { group: Group }) {
         </div>
       ) : null}
     </div>
+  );
+}
+
+const KINDS: FaultKind[] = ['offline', 'lose_answer_after_close', 'disconnect_before_close', 'paper_out', 'slow', 'fn_full', 'fn_expired'];
+
+/** «Имитация неисправностей (для тестов)»: fault injection on a virtual register driven by this node. */
+function FaultPanel({ groupId }: { groupId: number }) {
+  const { t, pick } = useI18n();
+  const [active, setActive] = useState<ActiveFaults['active'] | null>(null);
+  const [kind, setKind] = useState<FaultKind>('offline');
+  const [delay, setDelay] = useState('2000');
+  const [times, setTimes] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const base = `/service_groups/${groupId}/device/faults`;
+
+  useEffect(() => {
+    let live = true;
+    api<ActiveFaults>('GET', base).then((r) => live && setActive(r.active), (e: unknown) => live && setError(e instanceof Error ? e.message : String(e)));
+    return () => {
+      live = false;
+    };
+  }, [base]);
+
+  const run = async (call: () => Promise<ActiveFaults>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      setActive((await call()).active);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const inject = (e: FormEvent) => {
+    e.preventDefault();
+    const body = { kind, ...(kind === 'slow' ? { delay_ms: Number(delay) } : {}), ...(times ? { times: Number(times) } : {}) };
+    void run(() => api<ActiveFaults>('POST', base, body));
+  };
+
+  return (
+    <form className="fault-panel" onSubmit={inject} data-testid="fault-panel">
+      <h4>⚠ {t('faults.title')}</h4>
+      <p className="muted small-text">{t('faults.hint')}</p>
+      {error ? <div className="alert error small" role="alert">{error}</div> : null}
+      <div className="fault-inputs">
+        <label className="field">
+          <span className="label">{t('faults.kind')}</span>
+          <select name="fault_kind" value={kind} onChange={(e) => setKind(e.target.value as FaultKind)}>
+            {KINDS.map((k) => <option key={k} value={k}>{pick(FAULT_KINDS[k])}</option>)}
+          </select>
+        </label>
+        {kind === 'slow' ? (
+          <label className="field narrow">
+            <span className="label">{t('faults.delay')}</span>
+            <input name="fault_delay" type="number" min={1} max={60000} step={1} value={delay} onChange={(e) => setDelay(e.target.value)} required />
+          </label>
+        ) : null}
+        <label className="field narrow">
+          <span className="label">{t('faults.times')}</span>
+          <input name="fault_times" type="number" min={1} max={1000} step={1} value={times} placeholder={t('faults.times_hint')} onChange={(e) => setTimes(e.target.value)} />
+        </label>
+        <div className="fault-buttons">
+          <button type="submit" className="danger-solid small" disabled={busy}>{t('faults.inject')}</button>
+          <button type="button" className="ghost small" disabled={busy || !active?.length} onClick={() => void run(() => api<ActiveFaults>('DELETE', base))}>{t('faults.clear')}</button>
+        </div>
+      </div>
+      <div className="fault-active" data-testid="fault-active">
+        <span className="muted small-text">{t('faults.active')}:</span>{' '}
+        {!active ? '…' : active.length === 0 ? <span className="muted small-text">{t('faults.none')}</span> : active.map((f, i) => (
+          <span key={i} className="badge bad" data-fault={f.kind}>
+            {pick(FAULT_KINDS[f.kind])}{f.delay_ms !== null ? ` ${t('faults.delay_value', { n: f.delay_ms })}` : ''} · {f.remaining === null ? t('faults.until_cleared') : t('faults.remaining', { n: f.remaining })}
+          </span>
+        ))}
+      </div>
+    </form>
   );
 }

@@ -96,7 +96,7 @@ export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Drive
       {driver ? (
         <fieldset>
           <legend>{t('groups.config')} — {pick(driver.title)}</legend>
-          <ConfigForm key={`${driver.model}-${lang}`} schema={driver.config_schema} value={config} onChange={setConfig} errors={(f) => err?.field(f)} editing={!!group} />
+          <ConfigForm key={`${driver.model}-${lang}`} driver={driver.model} schema={driver.config_schema} value={config} onChange={setConfig} errors={(f) => err?.field(f)} editing={!!group} />
         </fieldset>
       ) : null}
 

@@ -121,6 +121,7 @@ function GroupCard({ group: g, onDialog, onChanged, onNotice }: {
         )}
         <button type="button" className="secondary" onClick={() => onDialog({ kind: 'access', group: g })}>{t('groups.access')}</button>
         <Link to={`/groups/${g.id}/receipts`} className="button secondary">{t('groups.receipts')}</Link>
+        <Link to={`/groups/${g.id}/documents`} className="button secondary">{t('groups.documents')}</Link>
         <button type="button" className="ghost" onClick={() => onDialog({ kind: 'edit', group: g })}>{t('common.edit')}</button>
       </div>
       <div className="group-ops">

@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, type Group, type Receipt } from '../api';
+import { GroupTabs } from '../components/GroupTabs';
 import { useApi } from '../hooks';
 import { RECEIPT_TYPES, useI18n, type MessageKey } from '../i18n';
 import { Link, navigate } from '../router';
@@ -81,6 +82,7 @@ export function Receipts({ groupId }: { groupId: number }) {
         <h1>{t('receipts.title', { name: group.data?.name ?? `#${groupId}` })}</h1>
         <button type="button" className="ghost" onClick={() => setTick((n) => n + 1)}>{t('common.refresh')}</button>
       </div>
+      <GroupTabs groupId={groupId} active="receipts" />
       <form className="filters card" onSubmit={search}>
         <label className="field"><span className="label">{t('receipts.from')}</span><input type="date" name="date_start" value={draft.date_start} onChange={(e) => setDraft({ ...draft, date_start: e.target.value })} /></label>
         <label className="field"><span className="label">{t('receipts.to')}</span><input type="date" name="date_end" value={draft.date_end} onChange={(e) => setDraft({ ...draft, date_end: e.target.value })} /></label>
