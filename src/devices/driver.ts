@@ -134,6 +134,19 @@ export type FiscalDocumentKind =
   | 'stateReport';
 
 /**
+ * Wrapper keys of the FNS/OFD JSON form of each document kind; "receiptCorrection" is the OFD
+ * convention (yandex/ofd, Kontur OFD). Every driver wraps `FiscalDocument.json` with these.
+ */
+export const FNS_JSON_WRAPPERS: Readonly<Record<FiscalDocumentKind, string>> = {
+  registration: 'fiscalReport',
+  openShift: 'openShift',
+  receipt: 'receipt',
+  correction: 'receiptCorrection',
+  closeShift: 'closeShift',
+  stateReport: 'currentStateReport',
+};
+
+/**
  * A document from the FN archive. `json` is the FNS/OFD JSON form (camelCase tag names,
  * money in kopecks) wrapped by document type, e.g. `{"receipt": {...}}`.
  */

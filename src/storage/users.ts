@@ -11,6 +11,17 @@ export interface NewUser {
   isSuperuser: boolean;
 }
 
+const newRow = (u: NewUser, now: number) => ({
+  login: u.login,
+  name: u.name,
+  password_hash: u.passwordHash,
+  is_active: u.isActive ? 1 : 0,
+  is_superuser: u.isSuperuser ? 1 : 0,
+  credentials_version: 1,
+  created_at: now,
+  updated_at: now,
+});
+
 export function createUserRepository(db: Kysely<Database>) {
   return {
     async findByLogin(login: string): Promise<UserRow | undefined> {
@@ -36,37 +47,11 @@ export function createUserRepository(db: Kysely<Database>) {
       return Number(r.n);
     },
     async create(u: NewUser, now: number): Promise<UserRow> {
-      return db
-        .insertInto('users')
-        .values({
-          login: u.login,
-          name: u.name,
-          password_hash: u.passwordHash,
-          is_active: u.isActive ? 1 : 0,
-          is_superuser: u.isSuperuser ? 1 : 0,
-          credentials_version: 1,
-          created_at: now,
-          updated_at: now,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      return db.insertInto('users').values(newRow(u, now)).returningAll().executeTakeFirstOrThrow();
     },
     /** Creates the user unless the login exists (two nodes bootstrapping at once); true when created. */
     async createIfMissing(u: NewUser, now: number): Promise<boolean> {
-      const r = await db
-        .insertInto('users')
-        .values({
-          login: u.login,
-          name: u.name,
-          password_hash: u.passwordHash,
-          is_active: u.isActive ? 1 : 0,
-          is_superuser: u.isSuperuser ? 1 : 0,
-          credentials_version: 1,
-          created_at: now,
-          updated_at: now,
-        })
-        .onConflict((oc) => oc.column('login').doNothing())
-        .executeTakeFirst();
+      const r = await db.insertInto('users').values(newRow(u, now)).onConflict((oc) => oc.column('login').doNothing()).executeTakeFirst();
       return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
     },
     /** Any change to password or status bumps credentials_version so cached verifications die. */

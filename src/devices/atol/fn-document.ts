@@ -1,6 +1,6 @@
 import { isTaxSystem } from '../../domain/enums.js';
 import type { OperationType } from '../../domain/enums.js';
-import type { FiscalDocument, FiscalDocumentKind } from '../driver.js';
+import { FNS_JSON_WRAPPERS, type FiscalDocument, type FiscalDocumentKind } from '../driver.js';
 import { normalizeDateTime } from './datetime.js';
 import { int, num, text } from './json-read.js';
 import { kopecksToRubles, rublesToKopecks } from './money.js';
@@ -51,15 +51,6 @@ const KIND_TO_ATOL: Record<FiscalDocumentKind, string> = {
   correction: 'receiptCorrection',
   closeShift: 'closeShift',
   stateReport: 'ofdExchangeStatus',
-};
-/** The FNS JSON wrapper name of each document kind. */
-const KIND_TO_FNS: Record<FiscalDocumentKind, string> = {
-  registration: 'fiscalReport',
-  openShift: 'openShift',
-  receipt: 'receipt',
-  correction: 'receiptCorrection',
-  closeShift: 'closeShift',
-  stateReport: 'currentStateReport',
 };
 const KIND_BY_ATOL = new Map<string, FiscalDocumentKind>([
   ...Object.entries(KIND_TO_ATOL).map(([k, v]) => [v, k as FiscalDocumentKind] as const),
@@ -141,6 +132,6 @@ export function documentOfFnResult(result: JsonObject, offset: string): FiscalDo
     totalSum: isReceipt && tlv['1020'] !== undefined ? rublesToKopecks(num(tlv, '1020')) : null,
     buyerContact: typeof tlv['1008'] === 'string' ? tlv['1008'] : null,
     itemCount: isReceipt ? (Array.isArray(items) ? items.length : isObject(items) ? 1 : 0) : null,
-    json: { [KIND_TO_FNS[kind]]: json },
+    json: { [FNS_JSON_WRAPPERS[kind]]: json },
   };
 }

@@ -2,6 +2,7 @@
  * FFD tags the virtual FN writes (domain.md §1.2–§1.3), with their TLV type and FNS/OFD JSON name.
  * One table feeds the canonical TLV encoding (fiscal sign) and the JSON rendering.
  */
+import { FNS_JSON_WRAPPERS } from '../driver.js';
 
 export type TagType = 'byte' | 'u32' | 'unixtime' | 'vln' | 'fvln' | 'string' | 'stlv';
 
@@ -154,14 +155,14 @@ export const DOC_CODES = {
 export type DocKind = keyof typeof DOC_CODES;
 export type DocCode = (typeof DOC_CODES)[DocKind];
 
-/** Wrapper keys of the FNS/OFD JSON; "receiptCorrection" is the OFD convention (yandex/ofd, Kontur OFD). */
+/** Wrapper keys of the FNS/OFD JSON by document code (the one table lives in driver.ts). */
 export const DOC_JSON_KEYS: Record<DocCode, string> = {
-  1: 'fiscalReport',
-  2: 'openShift',
-  21: 'currentStateReport',
-  3: 'receipt',
-  31: 'receiptCorrection',
-  5: 'closeShift',
+  1: FNS_JSON_WRAPPERS.registration,
+  2: FNS_JSON_WRAPPERS.openShift,
+  21: FNS_JSON_WRAPPERS.stateReport,
+  3: FNS_JSON_WRAPPERS.receipt,
+  31: FNS_JSON_WRAPPERS.correction,
+  5: FNS_JSON_WRAPPERS.closeShift,
 };
 
 export function docKindOf(code: DocCode): DocKind {

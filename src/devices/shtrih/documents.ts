@@ -2,7 +2,7 @@
  * Reading the FN archive: FF0A finds a document (type, date, FD, FP, sum), FF3A + FF3B stream its
  * TLV, which becomes the FiscalDocument (and its FNS JSON).
  */
-import type { FiscalDocument, FiscalDocumentKind } from '../driver.js';
+import { FNS_JSON_WRAPPERS, type FiscalDocument, type FiscalDocumentKind } from '../driver.js';
 import type { OperationType } from '../../domain/enums.js';
 import { isTaxSystem } from '../../domain/enums.js';
 import { CMD, decodeFoundDocument, decodeTlvDocumentInfo, encodeFdRequest } from './commands.js';
@@ -27,15 +27,6 @@ export function kindOfDocType(docType: number): FiscalDocumentKind {
   }
 }
 
-/** JSON wrapper names of the FNS/OFD format, one per document kind. */
-export const JSON_WRAPPERS: Readonly<Record<FiscalDocumentKind, string>> = {
-  registration: 'fiscalReport',
-  openShift: 'openShift',
-  receipt: 'receipt',
-  correction: 'receiptCorrection',
-  closeShift: 'closeShift',
-  stateReport: 'currentStateReport',
-};
 
 export async function findDocument(s: Session, fd: number): Promise<FoundDocument | null> {
   if (fd <= 0) return null;
@@ -89,7 +80,7 @@ function toFiscalDocument(s: Session, found: FoundDocument, tlvs: readonly Tlv[]
     totalSum: isReceipt ? (num(1020) ?? found.total) : null,
     buyerContact: buyer ? tlvText(buyer) : null,
     itemCount: isReceipt ? tlvs.filter((t) => t.tag === 1059).length : null,
-    json: { [JSON_WRAPPERS[kind]]: tlvsToJson(tlvs, s.time) },
+    json: { [FNS_JSON_WRAPPERS[kind]]: tlvsToJson(tlvs, s.time) },
   };
 }
 
