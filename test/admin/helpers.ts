@@ -41,17 +41,10 @@ export function call(server: Server, a: Admin, method: 'GET' | 'POST' | 'PATCH' 
   });
 }
 
-export const basic = (login: string, password: string) => `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
+export { basic } from '../support/server.js';
 
-export const EXAMPLE_RECEIPT = {
-  email: 'example@mail.ru',
-  products: [
-    { name: 'Grain crusher', payment_state_int: 1, price: 100, commodity_type_int: 1, quantity: 1.0 },
-    { name: 'Shipping', payment_state_int: 1, commodity_type_int: 4, price: 100, quantity: 1.0 },
-  ],
-  receiptType: 1,
-  payments: [{ payment_type_int: 1, payment_sum: 200 }],
-};
+/** The original's example receipt (one definition, in test/api/fixtures.ts). */
+export { ORIGINAL_EXAMPLE as EXAMPLE_RECEIPT } from '../api/fixtures.js';
 
 export const emulatorGroup = (name = 'Интернет-магазин') => ({
   name,
