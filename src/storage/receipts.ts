@@ -91,23 +91,21 @@ export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) 
 
     /**
      * Claims the oldest pending receipt of the group for the device (state → processing) in one
-     * statement. On PostgreSQL SKIP LOCKED keeps two claimers from ever taking the same row; on
-     * SQLite the single writer serializes the UPDATE.
+     * statement, recording the device's last FD number known before the call (the in-doubt
+     * protocol's reference: a value at or below the true one only widens the later search). On
+     * PostgreSQL SKIP LOCKED keeps two claimers from ever taking the same row; on SQLite the single
+     * writer serializes the UPDATE.
      */
-    async claimNext(groupId: number, deviceId: number, now: number): Promise<ReceiptRow | undefined> {
+    async claimNext(groupId: number, deviceId: number, fdBefore: number, now: number): Promise<ReceiptRow | undefined> {
       const lock = dialect === 'postgres' ? sql`FOR UPDATE SKIP LOCKED` : sql``;
       const result = await sql<ReceiptRow>`
-        UPDATE receipts SET state = 'processing', device_id = ${deviceId}, attempts = attempts + 1, updated_at = ${now}
+        UPDATE receipts SET state = 'processing', device_id = ${deviceId}, fd_before = ${fdBefore}, attempts = attempts + 1, updated_at = ${now}
         WHERE id = (SELECT id FROM receipts WHERE group_id = ${groupId} AND state = 'pending' ORDER BY id LIMIT 1 ${lock})
         AND state = 'pending'
         RETURNING *`.execute(db);
       return result.rows[0];
     },
 
-    /** The in-doubt protocol's record: the device's last FD number right before the register call. */
-    async recordFdBefore(id: number, fdBefore: number, now: number): Promise<void> {
-      await db.updateTable('receipts').set({ fd_before: fdBefore, updated_at: now }).where('id', '=', id).execute();
-    },
 
     async markSuccess(id: number, fdNumber: number, fiscal: unknown, now: number): Promise<void> {
       await db

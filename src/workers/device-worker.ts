@@ -54,6 +54,13 @@ export function createDeviceWorker(deps: WorkerDeps) {
   let status: DeviceStatus | null = null;
   let statusAt = 0;
   let lastShiftNumber = -1;
+  // The device's last FD number as this worker knows it. Only this worker drives the device, so it
+  // follows every document; anything it missed (a button pressed on the device) makes the true
+  // number larger, never smaller, and a smaller reference only widens an in-doubt search.
+  let knownLastFd: number | null = null;
+  // Receipts left processing or in doubt must be resolved before new work: at start (a previous
+  // process or node may have died mid-call) and after any failed step.
+  let needsResolve = true;
 
   async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     const started = performance.now();
@@ -85,6 +92,7 @@ export function createDeviceWorker(deps: WorkerDeps) {
     status = await call('status', () => driver.status());
     statusAt = now();
     lastShiftNumber = status.shift.number;
+    knownLastFd = status.lastFdNumber;
     await groups.updateDevice(deps.deviceId, { status, statusAt }, statusAt);
   }
 
@@ -106,6 +114,7 @@ export function createDeviceWorker(deps: WorkerDeps) {
   async function resolve(row: ReceiptRow): Promise<void> {
     const req = JSON.parse(row.request) as StoredRequest;
     const last = await call('lastFdNumber', () => driver.lastFdNumber());
+    knownLastFd = last;
     if (row.fd_before !== null && last > row.fd_before) {
       for (let n = row.fd_before + 1; n <= last; n++) {
         const doc = await call('document', () => driver.document(n));
@@ -204,9 +213,6 @@ export function createDeviceWorker(deps: WorkerDeps) {
 
   async function process(row: ReceiptRow): Promise<void> {
     const req = JSON.parse(row.request) as StoredRequest;
-    // Recorded before the call: if the process dies from here on, recovery compares against it.
-    const fdBefore = await call('lastFdNumber', () => driver.lastFdNumber());
-    await receipts.recordFdBefore(row.id, fdBefore, now());
     let result: FiscalResult;
     try {
       result = await call('register', () => driver.register(req, { autoOpenShift: group?.auto_open_shift === 1 }));
@@ -237,13 +243,18 @@ export function createDeviceWorker(deps: WorkerDeps) {
       logger.warn({ receiptId: row.id, err: rec }, 'receipt in doubt: the answer was lost; the queue waits for the device');
       throw e;
     }
+    knownLastFd = result.fdNumber;
     await receipts.markSuccess(row.id, result.fdNumber, result, now());
     if (result.shiftNumber !== lastShiftNumber) await refreshStatus(true);
   }
 
   async function step(): Promise<boolean> {
     await ensureOpen();
-    for (const row of await receipts.unresolved(deps.groupId)) await resolve(row);
+    if (needsResolve) {
+      for (const row of await receipts.unresolved(deps.groupId)) await resolve(row);
+      needsResolve = false;
+    }
+    // Read every step: a settings change (automatic shift management) applies to the next receipt.
     group = await groups.get(deps.groupId);
     await refreshStatus();
     await closeShiftIfDue();
@@ -252,7 +263,9 @@ export function createDeviceWorker(deps: WorkerDeps) {
       await runJob(job);
       return true;
     }
-    const row = await receipts.claimNext(deps.groupId, deps.deviceId, now());
+    // Recorded with the claim: if the process dies from here on, recovery compares against it.
+    const fdBefore = knownLastFd ?? (knownLastFd = await call('lastFdNumber', () => driver.lastFdNumber()));
+    const row = await receipts.claimNext(deps.groupId, deps.deviceId, fdBefore, now());
     if (!row) return false;
     await process(row);
     return true;
@@ -268,6 +281,7 @@ export function createDeviceWorker(deps: WorkerDeps) {
         }
         if (!worked) await waker.sleep(deps.idleMs ?? 1000);
       } catch (e) {
+        needsResolve = true;
         if (e instanceof DeviceError && e.kind === 'offline') opened = false;
         backoff = Math.min(MAX_BACKOFF_MS, backoff === 0 ? 250 : backoff * 2);
         const rec = errorRecord(e);
