@@ -131,6 +131,7 @@ export interface LoadResult {
   p50: number;
   p99: number;
   errors: number;
+  timeouts: number;
   total: number;
   rssMb: number;
   statusCodes: Record<string, number>;
@@ -181,6 +182,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.non2xx + result.errors,
+    timeouts: result.timeouts,
     total: result.requests.total,
     rssMb,
     statusCodes,

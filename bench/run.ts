@@ -154,7 +154,7 @@ async function throughput(kind: DbKind): Promise<Row[]> {
   const row = (what: string, conns: number, r: LoadResult, ceiling: number | null, note?: string): Row => {
     const out: Row = { db: kind, what, conns, rps: r.rps, p50: r.p50, p99: r.p99, errors: r.errors, rssMb: r.rssMb, ratio: ceiling ? r.rps / ceiling : null };
     if (note !== undefined) out.note = note;
-    if (r.errors > 0) out.note = `${note ?? ''} status ${JSON.stringify(r.statusCodes)}`.trim();
+    if (r.errors > 0) out.note = `${note ?? ''} status ${JSON.stringify(r.statusCodes)}, ${r.timeouts} timeouts`.trim();
     rows.push(out);
     log(`${kind} ${what} c=${conns}: ${r.rps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms errors ${r.errors} rss ${r.rssMb.toFixed(0)} MB`);
     return out;
@@ -230,7 +230,8 @@ async function throughput(kind: DbKind): Promise<Row[]> {
             const seconds = (s.lastFiscalizedAt - t0) / 1000;
             const rps = s.success / seconds;
             const ceiling = ceilPost.get(conns) ?? null;
-            const note = `${s.success}/${E2E_RECEIPTS} success in ${seconds.toFixed(1)} s (all POSTs answered after ${((tPosted - t0) / 1000).toFixed(1)} s); p50/p99 = POST→success`;
+            const postErrors = posted.errors > 0 ? `; POST errors: status ${JSON.stringify(posted.statusCodes)}, ${posted.timeouts} timeouts` : '';
+            const note = `${s.success}/${E2E_RECEIPTS} success in ${seconds.toFixed(1)} s (all POSTs answered after ${((tPosted - t0) / 1000).toFixed(1)} s); p50/p99 = POST→success${postErrors}`;
             rows.push({
               db: kind,
               what: `end-to-end, ${groupCount} register${groupCount > 1 ? 's' : ''} (fiscalized/s)`,
@@ -399,7 +400,7 @@ async function main(): Promise<void> {
   }
 
   if (want('profile')) {
-    out.push('## Profile of the POST path (node --cpu-prof on the server child)', '');
+    out.push('## Profile of the POST path (V8 CPU profile of the server child during the load window only)', '');
     for (const k of kinds) for (const mode of ['accept', 'draining'] as const) out.push(await profile(k, mode), '');
   }
 
