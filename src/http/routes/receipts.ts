@@ -3,11 +3,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { DomainError } from '../../domain/errors.js';
 import { requireGroupAccess } from '../../services/access.js';
 import type { ReceiptService } from '../../services/receipts.js';
-import type { GroupRepository } from '../../storage/groups.js';
+import type { GroupRepository, GroupRow } from '../../storage/groups.js';
 import { currentUser } from '../auth.js';
 import { ErrorSchema, GroupParams, ListQuery, ReceiptBodySchema, ReceiptListResponse, ReceiptParams, ReceiptResponse, RegisterResponse } from '../schemas.js';
 
 const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,128}$/;
+
+/** The group the access check of a request already read, so the handler does not read it again. */
+const checkedGroups = new WeakMap<object, GroupRow>();
 
 export function receiptRoutes(deps: { groups: GroupRepository; receipts: ReceiptService }): FastifyPluginAsync {
   return async (app) => {
@@ -28,14 +31,14 @@ export function receiptRoutes(deps: { groups: GroupRepository; receipts: Receipt
       preValidation: async (request) => {
         const params = request.params as { service_group_id?: string };
         const id = Number(params.service_group_id);
-        if (Number.isSafeInteger(id)) await requireGroupAccess(deps.groups, currentUser(request), id);
+        if (Number.isSafeInteger(id)) checkedGroups.set(request, await requireGroupAccess(deps.groups, currentUser(request), id));
       },
     }, async (request, reply) => {
       const key = request.headers['idempotency-key'];
       if (key !== undefined && (typeof key !== 'string' || !IDEMPOTENCY_KEY_RE.test(key))) {
         throw new DomainError('invalid', { field: 'Idempotency-Key', code: 'invalid_idempotency_key', message: 'Idempotency-Key must be 1–128 printable ASCII characters' });
       }
-      const group = await requireGroupAccess(deps.groups, currentUser(request), Number(request.params.service_group_id));
+      const group = checkedGroups.get(request) ?? (await requireGroupAccess(deps.groups, currentUser(request), Number(request.params.service_group_id)));
       const result = await deps.receipts.register(group, currentUser(request).id, request.body, key ?? null);
       void reply.header('Location', result.location);
       return { id: result.id, location: result.location };
