@@ -12,9 +12,16 @@ export interface AuthenticatedUser {
 
 interface CacheEntry {
   mac: Buffer;
-  version: number;
+  user: UserRow;
   expires: number;
+  /** performance.now() when the user row was last read from the database. */
+  checkedAt: number;
 }
+
+// How long a verified user row is trusted without reading it again. A password change or
+// deactivation made on this node evicts the entry at once (forget); one made on another node
+// takes effect here within this delay.
+const USER_RECHECK_MS = 1000;
 
 /**
  * Basic-auth verification. scrypt costs ~40 ms of CPU, so running it on every request would cap the
@@ -31,13 +38,13 @@ export function createAuthenticator(deps: { users: UserRepository; now: () => nu
   const throttle = deps.throttle ?? createThrottle({ now: deps.now });
   const macOf = (login: string, password: string) => createHmac('sha256', key).update(login).update('\0').update(password).digest();
 
-  function remember(login: string, mac: Buffer, version: number): void {
+  function remember(login: string, mac: Buffer, user: UserRow): void {
     cache.delete(login);
     if (cache.size >= max) {
       const oldest = cache.keys().next().value;
       if (oldest !== undefined) cache.delete(oldest);
     }
-    cache.set(login, { mac, version, expires: deps.now() + ttl });
+    cache.set(login, { mac, user, expires: deps.now() + ttl, checkedAt: performance.now() });
   }
 
   const fail = (ip: string, login: string): never => {
@@ -55,19 +62,26 @@ export function createAuthenticator(deps: { users: UserRepository; now: () => nu
         e.retryAfter = wait;
         throw e;
       }
+      const mac = macOf(login, password);
+      const fresh = cache.get(login);
+      if (fresh && fresh.expires > deps.now() && performance.now() - fresh.checkedAt < USER_RECHECK_MS && timingSafeEqual(fresh.mac, mac)) {
+        return fresh.user;
+      }
       const user = await deps.users.findByLogin(login);
       if (!user || user.is_active !== 1) {
+        cache.delete(login);
         // Spend comparable time whether or not the login exists, so logins cannot be enumerated by timing.
         if (!user) await verifyPassword(password, DUMMY_HASH);
         return fail(ip, login);
       }
-      const mac = macOf(login, password);
       const hit = cache.get(login);
-      if (hit && hit.version === user.credentials_version && hit.expires > deps.now() && timingSafeEqual(hit.mac, mac)) {
+      if (hit && hit.user.credentials_version === user.credentials_version && hit.expires > deps.now() && timingSafeEqual(hit.mac, mac)) {
+        hit.user = user;
+        hit.checkedAt = performance.now();
         return user;
       }
       if (!(await verifyPassword(password, user.password_hash))) return fail(ip, login);
-      remember(login, mac, user.credentials_version);
+      remember(login, mac, user);
       throttle.succeed(ip, login);
       return user;
     },

@@ -28,9 +28,6 @@ export interface ListFilter {
   limit: number;
 }
 
-const isUniqueViolation = (e: unknown): boolean =>
-  e instanceof Error && (/UNIQUE constraint failed/.test(e.message) || (e as { code?: string }).code === '23505');
-
 export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) {
   const byKey = (groupId: number, key: string) =>
     db.selectFrom('receipts').selectAll().where('group_id', '=', groupId).where('idempotency_key', '=', key).executeTakeFirst();
@@ -42,37 +39,32 @@ export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) 
      * race on the unique index, and the loser reads the winner's row.
      */
     async insert(r: NewReceipt, now: number): Promise<InsertOutcome> {
-      if (r.idempotencyKey !== null) {
-        const existing = await byKey(r.groupId, r.idempotencyKey);
-        if (existing) return { kind: existing.request_hash === r.requestHash ? 'replay' : 'conflict', row: existing };
-      }
-      try {
-        const row = await db
-          .insertInto('receipts')
-          .values({
-            group_id: r.groupId,
-            user_id: r.userId,
-            device_id: r.deviceId,
-            state: 'pending',
-            attempts: 0,
-            idempotency_key: r.idempotencyKey,
-            request_hash: r.requestHash,
-            request: r.request,
-            order_id: r.orderId,
-            receipt_type: r.receiptType,
-            total: r.total,
-            created_at: now,
-            updated_at: now,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        return { kind: 'created', row };
-      } catch (e) {
-        if (r.idempotencyKey === null || !isUniqueViolation(e)) throw e;
-        const existing = await byKey(r.groupId, r.idempotencyKey);
-        if (!existing) throw e;
-        return { kind: existing.request_hash === r.requestHash ? 'replay' : 'conflict', row: existing };
-      }
+      // Insert first: the common case costs one statement. A key already used (also by a
+      // concurrent request racing on the unique index) inserts nothing, and the stored row decides.
+      const row = await db
+        .insertInto('receipts')
+        .values({
+          group_id: r.groupId,
+          user_id: r.userId,
+          device_id: r.deviceId,
+          state: 'pending',
+          attempts: 0,
+          idempotency_key: r.idempotencyKey,
+          request_hash: r.requestHash,
+          request: r.request,
+          order_id: r.orderId,
+          receipt_type: r.receiptType,
+          total: r.total,
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.columns(['group_id', 'idempotency_key']).doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (row) return { kind: 'created', row };
+      const existing = r.idempotencyKey === null ? undefined : await byKey(r.groupId, r.idempotencyKey);
+      if (!existing) throw new Error('receipt insert conflicted without an idempotency key');
+      return { kind: existing.request_hash === r.requestHash ? 'replay' : 'conflict', row: existing };
     },
 
     async get(groupId: number, id: number): Promise<ReceiptRow | undefined> {
