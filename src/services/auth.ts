@@ -36,6 +36,7 @@ export function createAuthenticator(deps: { users: UserRepository; now: () => nu
   const max = deps.cacheSize ?? 10_000;
   const ttl = deps.cacheTtlMs ?? 5 * 60_000;
   const throttle = deps.throttle ?? createThrottle({ now: deps.now });
+  const inFlight = new Map<string, Promise<boolean>>();
   const macOf = (login: string, password: string) => createHmac('sha256', key).update(login).update('\0').update(password).digest();
 
   function remember(login: string, mac: Buffer, user: UserRow): void {
@@ -80,7 +81,15 @@ export function createAuthenticator(deps: { users: UserRepository; now: () => nu
         hit.checkedAt = performance.now();
         return user;
       }
-      if (!(await verifyPassword(password, user.password_hash))) return fail(ip, login);
+      // Single flight: N connections opening at once with the same credentials run scrypt (32 MiB,
+      // ~40 ms) once, not N times in parallel.
+      const flightKey = `${login}\0${mac.toString('hex')}\0${user.credentials_version}`;
+      let check = inFlight.get(flightKey);
+      if (!check) {
+        check = verifyPassword(password, user.password_hash).finally(() => inFlight.delete(flightKey));
+        inFlight.set(flightKey, check);
+      }
+      if (!(await check)) return fail(ip, login);
       remember(login, mac, user);
       throttle.succeed(ip, login);
       return user;
