@@ -17,6 +17,12 @@ describe('configuration', () => {
     expect(load(['--port', '9001', '--public-url', 'http://x:1'], env)).toMatchObject({ port: 9001, publicUrl: 'http://x:1' });
   });
 
+  it('trusts no proxy by default, and exactly the configured ones', () => {
+    expect(load([]).trustProxy).toBe(false);
+    expect(load([], { CR_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8' }).trustProxy).toEqual(['127.0.0.1', '10.0.0.0/8']);
+    expect(load([], { CR_TRUST_PROXY: '1' }).trustProxy).toBe(1);
+  });
+
   it('uses admin/admin in the test profile and postgres when DATABASE_URL is set', () => {
     expect(load([], { CR_PROFILE: 'test' }).adminPassword).toBe('admin');
     expect(load([], { DATABASE_URL: 'postgres://u@h/db' })).toMatchObject({ profile: 'postgres', databaseUrl: 'postgres://u@h/db' });
@@ -32,6 +38,7 @@ describe('configuration', () => {
     [['--bogus', '1'], {}, /bogus/],
     [[], { CR_ADMIN_PASSWORD: 'a' }, /CR_ADMIN_PASSWORD/],
     [[], { CR_LOG_LEVEL: 'loud' }, /CR_LOG_LEVEL/],
+    [[], { CR_TRUST_PROXY: 'nginx' }, /CR_TRUST_PROXY/],
   ] as [string[], Record<string, string>, RegExp][])('refuses %j %j with a clear message', (argv, env, message) => {
     expect(() => load(argv, env)).toThrow(ConfigError);
     expect(() => load(argv, env)).toThrow(message);

@@ -18,6 +18,12 @@ export interface Config {
   bodyLimit: number;
   /** Identity of this node for device leases (scale-out). */
   nodeId: string;
+  /**
+   * Which peers may set X-Forwarded-For / X-Forwarded-Proto: false (none), true (any), a hop
+   * count, or addresses/CIDRs. Trusting everyone would let any client pick its own IP and walk
+   * around the per-IP login throttling.
+   */
+  trustProxy: boolean | number | string[];
 }
 
 export class ConfigError extends Error {
@@ -36,6 +42,7 @@ const OPTIONS = {
   logLevel: { env: 'CR_LOG_LEVEL', flag: 'log-level' },
   bodyLimit: { env: 'CR_BODY_LIMIT', flag: 'body-limit' },
   nodeId: { env: 'CR_NODE_ID', flag: 'node-id' },
+  trustProxy: { env: 'CR_TRUST_PROXY', flag: 'trust-proxy' },
 } as const;
 type Key = keyof typeof OPTIONS;
 
@@ -52,6 +59,8 @@ Options (each also read from its environment variable; flags win):
   --log-level <level>                 CR_LOG_LEVEL       default info (warn in test)
   --body-limit <bytes>                CR_BODY_LIMIT      default 262144
   --node-id <id>                      CR_NODE_ID         default hostname:pid
+  --trust-proxy <false|true|N|addrs>  CR_TRUST_PROXY     reverse proxies allowed to set X-Forwarded-*: default false;
+                                                         e.g. 127.0.0.1 or 10.0.0.0/8,192.168.1.5 or a hop count
   -h, --help
 `;
 
@@ -125,6 +134,18 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
   const bodyLimit = parseIntStrict(raw('bodyLimit') ?? '262144', 1024, 16 * 1024 * 1024, name('bodyLimit'));
   const nodeId = raw('nodeId') ?? defaults.nodeId;
 
+  const tp = raw('trustProxy') ?? 'false';
+  let trustProxy: Config['trustProxy'];
+  if (tp === 'false' || tp === 'true') trustProxy = tp === 'true';
+  else if (/^\d{1,2}$/.test(tp)) trustProxy = Number(tp);
+  else {
+    const list = tp.split(',').map((x) => x.trim()).filter(Boolean);
+    if (list.length === 0 || !list.every((x) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(x))) {
+      throw new ConfigError(`${name('trustProxy')}: false, true, a hop count, or comma-separated IP addresses/CIDRs; got "${tp}"`);
+    }
+    trustProxy = list;
+  }
+
   return Object.freeze({
     profile,
     host,
@@ -136,6 +157,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
     logLevel: logLevel as Config['logLevel'],
     bodyLimit,
     nodeId,
+    trustProxy,
   });
 }
 

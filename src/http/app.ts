@@ -21,7 +21,7 @@ import { receiptAdminRoutes } from './routes/receipt-admin.js';
 import { deviceRoutes } from './routes/device.js';
 
 export interface AppDeps {
-  config: Pick<Config, 'bodyLimit' | 'logLevel' | 'publicUrl'>;
+  config: Pick<Config, 'bodyLimit' | 'logLevel' | 'publicUrl' | 'trustProxy'>;
   db: Db;
   metrics: Metrics;
   authenticator: Authenticator;
@@ -38,6 +38,9 @@ export interface AppDeps {
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
 }
 
+/** Trust the nearest `n` proxies in X-Forwarded-For (Fastify's hop-count form). */
+const trustHops = (n: number) => (_address: string, hop: number) => hop < n;
+
 /** Builds the HTTP app; never listens (main.ts owns the process, tests use app.inject()). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -49,7 +52,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: deps.config.bodyLimit,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 100 },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, useDefaults: false } },
-    trustProxy: true,
+    trustProxy: typeof deps.config.trustProxy === 'number' ? trustHops(deps.config.trustProxy) : deps.config.trustProxy,
     return503OnClosing: true,
   });
 

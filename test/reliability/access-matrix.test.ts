@@ -116,3 +116,24 @@ describe('access matrix', () => {
     expect([401, 429]).toContain((await list('inactive_user')).statusCode);
   });
 });
+
+describe('X-Forwarded-For from an untrusted peer', () => {
+  it('cannot pick a new client address for each guess: the throttle still stops the guesser', async () => {
+    const s = await testServer('sqlite', { env: { CR_TRUST_PROXY: 'false' } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        const res = await s.app.inject({
+          url: '/service_groups/',
+          headers: { authorization: basic('admin', `guess-${i}`), 'x-forwarded-for': `198.51.100.${i}` },
+          remoteAddress: '203.0.113.9',
+        });
+        statuses.push(res.statusCode);
+      }
+      expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+      expect(statuses.slice(5)).toEqual([429, 429]);
+    } finally {
+      await s.cleanup();
+    }
+  });
+});

@@ -20,7 +20,8 @@ export const basic = (login: string, password: string) => `Basic ${Buffer.from(`
 export async function testServer(backend: Backend, options: ServerOptions & { env?: Record<string, string> } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cr-test-'));
   let drop: (() => Promise<void>) | null = null;
-  const env: Record<string, string> = { CR_LOG_LEVEL: 'silent', CR_ADMIN_PASSWORD: 'admin', CR_DATA_DIR: dataDir, CR_PORT: '0', ...options.env };
+  // The tests' requests come from 127.0.0.1, which plays the reverse proxy (X-Forwarded-Proto).
+  const env: Record<string, string> = { CR_LOG_LEVEL: 'silent', CR_ADMIN_PASSWORD: 'admin', CR_DATA_DIR: dataDir, CR_PORT: '0', CR_TRUST_PROXY: '127.0.0.1', ...options.env };
   if (backend === 'postgres') {
     const tmp = await createTempDatabase();
     drop = () => tmp.drop();
