@@ -3,21 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import autocannon, { type AutocannonRequest, type AutocannonResult } from 'autocannon';
 import pg from 'pg';
+import { ORIGINAL_EXAMPLE } from '../test/api/fixtures.js';
+import { createTempDatabase } from '../test/support/databases.js';
 
 export const ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 export const PG_ADMIN_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const ADMIN_AUTH = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
 
-/** The original product's example request (test/api/fixtures.ts ORIGINAL_EXAMPLE). */
-export const ORIGINAL_EXAMPLE = {
-  email: 'example@mail.ru',
-  products: [
-    { name: 'Grain crusher', payment_state_int: 1, price: 100, commodity_type_int: 1, quantity: 1.0 },
-    { name: 'Shipping', payment_state_int: 1, commodity_type_int: 4, price: 100, quantity: 1.0 },
-  ],
-  receiptType: 1,
-  payments: [{ payment_type_int: 1, payment_sum: 200 }],
-};
+export { ORIGINAL_EXAMPLE };
 export const RECEIPT_BODY = JSON.stringify(ORIGINAL_EXAMPLE);
 
 export interface Child {
@@ -189,25 +182,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   };
 }
 
-/** A fresh PostgreSQL database on the machine's server (as test/support/databases.ts does). */
-export async function createTempPgDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `cr_bench_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
+/** A fresh PostgreSQL database on the machine's server, dropped by the caller. */
+export const createTempPgDatabase = () => createTempDatabase('cr_bench');
 
 export async function postgresReachable(): Promise<boolean> {
   const c = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3000 });

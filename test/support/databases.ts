@@ -27,8 +27,8 @@ export async function postgresReachable(): Promise<boolean> {
   return reachable;
 }
 
-export async function createTempDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `cr_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+export async function createTempDatabase(prefix = 'cr_test'): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
