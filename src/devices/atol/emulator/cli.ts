@@ -1,15 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { systemClock } from '../../driver.js';
-import { Value } from 'typebox/value';
-import { emulatorConfigSchema, emulatorDefaults, emulatorDriver } from '../../emulator/index.js';
-import type { EmulatorConfig } from '../../emulator/index.js';
-import { isObject } from '../protocol.js';
+import { emulatorDriver } from '../../emulator/index.js';
 import { createAtolEmulator } from './server.js';
 import type { AtolEmulator } from './server.js';
+import { nonNegativeIntArg, parseEmulatorConfigArg } from '../../emulator/cli-args.js';
 
 const USAGE = `Usage: cr-server emulate atol [options]
 
@@ -32,26 +29,6 @@ export interface AtolEmulatorCliHandle {
   close(): Promise<void>;
 }
 
-function parseConfig(value: string | undefined): EmulatorConfig {
-  const defaults = emulatorDefaults();
-  if (value === undefined) return defaults;
-  const text = value.startsWith('@') ? readFileSync(value.slice(1), 'utf8') : value;
-  const parsed: unknown = JSON.parse(text);
-  if (!isObject(parsed)) throw new Error('--config must be a JSON object');
-  const config: unknown = { ...defaults, ...parsed };
-  if (!Value.Check(emulatorConfigSchema, config)) {
-    const first = [...Value.Errors(emulatorConfigSchema, config)][0];
-    throw new Error(`--config: ${first ? `${first.instancePath} ${first.message}` : 'invalid'}`);
-  }
-  return config;
-}
-
-function positiveInt(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer`);
-  return n;
-}
 
 /**
  * `cr-server emulate atol ...` (the main CLI passes the arguments after `atol`).
@@ -79,17 +56,17 @@ export async function runAtolEmulatorCli(argv: readonly string[], logger?: Logge
   }
   const log = logger ?? pino({ level: 'info' });
   const dataDir = resolve(values['data-dir'] ?? './data-atol');
-  const deviceId = positiveInt('device-id', values['device-id'], 1);
-  const config = parseConfig(values.config);
+  const deviceId = nonNegativeIntArg('device-id', values['device-id'], 1);
+  const config = parseEmulatorConfigArg(values.config);
   const driver = emulatorDriver.create(config, { deviceId, dataDir, logger: log, clock: systemClock });
   await driver.open();
   const emulator: AtolEmulator = createAtolEmulator({
-    port: positiveInt('port', values.port, 16732),
+    port: nonNegativeIntArg('port', values.port, 16732),
     host: values.host ?? '127.0.0.1',
     driver,
     ...(values.username !== undefined ? { username: values.username, password: values.password ?? '' } : {}),
     stateFile: join(dataDir, 'devices', `atol-webserver-${deviceId}.json`),
-    recoveryIntervalMs: positiveInt('recovery-interval-ms', values['recovery-interval-ms'], 500),
+    recoveryIntervalMs: nonNegativeIntArg('recovery-interval-ms', values['recovery-interval-ms'], 500),
     logger: log,
   });
   await emulator.listen();

@@ -1,14 +1,12 @@
 /** `cr-server emulate shtrih …`: a Shtrih-M register on TCP in front of a virtual register. */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import { Value } from 'typebox/value';
 import { systemClock } from '../../driver.js';
-import { emulatorConfigSchema, emulatorDefaults, emulatorDriver } from '../../emulator/index.js';
-import type { EmulatorConfig } from '../../emulator/index.js';
+import { emulatorDriver } from '../../emulator/index.js';
 import { createShtrihEmulator } from './server.js';
+import { nonNegativeIntArg, parseEmulatorConfigArg } from '../../emulator/cli-args.js';
 
 const USAGE = `Usage: cr-server emulate shtrih [options]
 
@@ -30,25 +28,6 @@ export interface ShtrihEmulatorCliHandle {
   close(): Promise<void>;
 }
 
-function parseConfig(value: string | undefined): EmulatorConfig {
-  const defaults = emulatorDefaults();
-  if (value === undefined) return defaults;
-  const parsed: unknown = JSON.parse(value.startsWith('@') ? readFileSync(value.slice(1), 'utf8') : value);
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('--config must be a JSON object');
-  const config: unknown = { ...defaults, ...parsed };
-  if (!Value.Check(emulatorConfigSchema, config)) {
-    const first = [...Value.Errors(emulatorConfigSchema, config)][0];
-    throw new Error(`--config: ${first ? `${first.instancePath} ${first.message}` : 'invalid'}`);
-  }
-  return config;
-}
-
-function nonNegativeInt(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer`);
-  return n;
-}
 
 /** Resolves once listening; SIGINT/SIGTERM close it. Returns null after printing the help. */
 export async function runShtrihEmulatorCli(argv: readonly string[], logger?: Logger): Promise<ShtrihEmulatorCliHandle | null> {
@@ -72,15 +51,15 @@ export async function runShtrihEmulatorCli(argv: readonly string[], logger?: Log
   }
   const log = logger ?? pino({ level: 'info' });
   const dataDir = resolve(values['data-dir'] ?? './data-shtrih');
-  const deviceId = nonNegativeInt('device-id', values['device-id'], 1);
-  const config = parseConfig(values.config);
+  const deviceId = nonNegativeIntArg('device-id', values['device-id'], 1);
+  const config = parseEmulatorConfigArg(values.config);
   const driver = emulatorDriver.create(config, { deviceId, dataDir, logger: log, clock: systemClock });
   await driver.open();
   const emulator = createShtrihEmulator({
     driver,
-    port: nonNegativeInt('port', values.port, 7778),
+    port: nonNegativeIntArg('port', values.port, 7778),
     host: values.host ?? '127.0.0.1',
-    password: nonNegativeInt('password', values.password, 30),
+    password: nonNegativeIntArg('password', values.password, 30),
     deviceName: values.model ?? 'ШТРИХ-М-01Ф',
     timezoneOffset: config.timezone_offset,
     logger: log,
