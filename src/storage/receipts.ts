@@ -28,7 +28,76 @@ export interface ListFilter {
   limit: number;
 }
 
+const insertRow = (q: Kysely<Database>, r: NewReceipt, now: number): Promise<ReceiptRow | undefined> =>
+  q
+    .insertInto('receipts')
+    .values({
+      group_id: r.groupId,
+      user_id: r.userId,
+      device_id: r.deviceId,
+      state: 'pending',
+      attempts: 0,
+      idempotency_key: r.idempotencyKey,
+      request_hash: r.requestHash,
+      request: r.request,
+      order_id: r.orderId,
+      receipt_type: r.receiptType,
+      total: r.total,
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict((oc) => oc.columns(['group_id', 'idempotency_key']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+
+/**
+ * Group commit for SQLite: a commit costs an fsync, done synchronously on the event loop, so one
+ * per accepted receipt caps the API at the disk's fsync rate. Inserts that arrive while the event
+ * loop handles one batch of sockets are written in one transaction at the end of that loop turn,
+ * and every caller is answered only after that commit — a 200 still means durable. If the batch
+ * fails, each insert is retried on its own, so one bad row cannot fail its neighbours.
+ */
+function createGroupCommit(db: Kysely<Database>) {
+  type Waiter = { r: NewReceipt; now: number; resolve: (row: ReceiptRow | undefined) => void; reject: (e: unknown) => void };
+  let batch: Waiter[] | null = null;
+
+  async function flush(items: Waiter[]): Promise<void> {
+    if (items.length === 1) {
+      const [only] = items as [Waiter];
+      insertRow(db, only.r, only.now).then(only.resolve, only.reject);
+      return;
+    }
+    try {
+      const rows = await db.transaction().execute(async (trx) => {
+        const out: (ReceiptRow | undefined)[] = [];
+        for (const it of items) out.push(await insertRow(trx, it.r, it.now));
+        return out;
+      });
+      items.forEach((it, i) => it.resolve(rows[i]));
+    } catch {
+      for (const it of items) insertRow(db, it.r, it.now).then(it.resolve, it.reject);
+    }
+  }
+
+  return {
+    insert(r: NewReceipt, now: number): Promise<ReceiptRow | undefined> {
+      return new Promise((resolve, reject) => {
+        if (!batch) {
+          const items: Waiter[] = [];
+          batch = items;
+          setImmediate(() => {
+            batch = null;
+            void flush(items);
+          });
+        }
+        batch.push({ r, now, resolve, reject });
+      });
+    },
+  };
+}
+
 export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) {
+  const groupCommit = createGroupCommit(db);
   const byKey = (groupId: number, key: string) =>
     db.selectFrom('receipts').selectAll().where('group_id', '=', groupId).where('idempotency_key', '=', key).executeTakeFirst();
 
@@ -41,26 +110,7 @@ export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) 
     async insert(r: NewReceipt, now: number): Promise<InsertOutcome> {
       // Insert first: the common case costs one statement. A key already used (also by a
       // concurrent request racing on the unique index) inserts nothing, and the stored row decides.
-      const row = await db
-        .insertInto('receipts')
-        .values({
-          group_id: r.groupId,
-          user_id: r.userId,
-          device_id: r.deviceId,
-          state: 'pending',
-          attempts: 0,
-          idempotency_key: r.idempotencyKey,
-          request_hash: r.requestHash,
-          request: r.request,
-          order_id: r.orderId,
-          receipt_type: r.receiptType,
-          total: r.total,
-          created_at: now,
-          updated_at: now,
-        })
-        .onConflict((oc) => oc.columns(['group_id', 'idempotency_key']).doNothing())
-        .returningAll()
-        .executeTakeFirst();
+      const row = dialect === 'sqlite' ? await groupCommit.insert(r, now) : await insertRow(db, r, now);
       if (row) return { kind: 'created', row };
       const existing = r.idempotencyKey === null ? undefined : await byKey(r.groupId, r.idempotencyKey);
       if (!existing) throw new Error('receipt insert conflicted without an idempotency key');
