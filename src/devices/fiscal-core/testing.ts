@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { RECEIPT_TYPES } from '../../domain/enums.js';
 import type { Measure, PaymentObject, PaymentType, ReceiptType, TaxSystem, Vat1199 } from '../../domain/enums.js';
 import { lineCost } from '../../domain/quantity.js';
-import type { CorrectionData, FiscalReceipt, ReceiptItem } from '../../domain/receipt.js';
+import type { Cashier, CorrectionData, FiscalReceipt, ReceiptItem } from '../../domain/receipt.js';
 import { DeviceError } from '../driver.js';
 import type { Clock } from '../driver.js';
 
@@ -68,6 +68,7 @@ export interface ReceiptSpec {
   payments?: { type: PaymentType; sum: number }[];
   correction?: CorrectionData | null;
   email?: string | null;
+  cashier?: Cashier;
 }
 
 export function receipt(spec: ReceiptSpec = {}): FiscalReceipt {
@@ -89,7 +90,7 @@ export function receipt(spec: ReceiptSpec = {}): FiscalReceipt {
     phone: null,
     correction: spec.correction ?? (type.correction ? { type: 0, reason: 'Не пробит чек', date: '2026-10-01', docNumber: '15' } : null),
     mistakenReceiptNumber: null,
-    cashier: { name: 'Иванов И.И.', inn: null },
+    cashier: spec.cashier ?? { name: 'Иванов И.И.', inn: null },
     needPrint: false,
   };
 }
