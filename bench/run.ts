@@ -3,7 +3,7 @@
  * `npm run bench -- --quick` (~4 min). See docs/benchmarks.md.
  *
  * Flags: --quick, --db=sqlite|postgres (only one database), --skip-scaling, --skip-profile,
- *        --only=profile|scaling|throughput
+ *        --only=profile|scaling|throughput, --profile=accept,draining,get,e2e (which profiles)
  *
  * Every server runs as a separate child process on 127.0.0.1 with a fresh database (temp SQLite
  * file / fresh PostgreSQL database); autocannon runs in this process. All load is bounded in time
@@ -27,6 +27,7 @@ const { values: flags } = parseArgs({
     only: { type: 'string' },
     'skip-scaling': { type: 'boolean', default: false },
     'skip-profile': { type: 'boolean', default: false },
+    profile: { type: 'string' },
   },
 });
 const QUICK = flags.quick === true;
@@ -200,8 +201,7 @@ async function throughput(kind: DbKind): Promise<Row[]> {
       await prime(c);
       await post(c, () => group, 10, { duration: WARMUP });
       for (const conns of CONNECTIONS) row('POST receipts/ (register draining the queue)', conns, await post(c, () => group, conns, { duration: DURATION }), ceilPost.get(conns) ?? null);
-      const newest = await json<{ items: { id: number }[] }>(`${c.url}/service_groups/${group}/receipts/?limit=1`);
-      const hi = Math.min(5000, newest.items[0]?.id ?? 1);
+      const hi = await drained(env, c, group);
       // The stored receipts were posted to this group only, so ids 1…hi all belong to it.
       const g = (conns: number, duration: number) =>
         runLoad({ url: c.url, method: 'GET', connections: conns, duration, headers: { authorization: ADMIN_AUTH }, path: () => `/service_groups/${group}/receipts/${rnd(1, hi)}`, pid: c.pid });
@@ -316,28 +316,80 @@ async function scaling(kind: DbKind): Promise<ScaleRow[]> {
 // ---------------------------------------------------------------------------------------------
 // Profile of the POST path.
 
-async function profile(kind: DbKind, mode: 'accept' | 'draining'): Promise<string> {
+type ProfileMode = 'accept' | 'draining' | 'get' | 'e2e';
+const PROFILE_WHAT: Record<ProfileMode, string> = {
+  accept: 'POST at 50 connections, accept path only (register busy)',
+  draining: 'POST at 50 connections, register draining the queue',
+  get: 'GET receipts/{rid} at 50 connections (queue drained)',
+  e2e: 'end-to-end, 8 registers, POSTs at 10 connections',
+};
+
+function profileModes(list: string): ProfileMode[] {
+  const modes = list.split(',');
+  const bad = modes.filter((m) => !(m in PROFILE_WHAT));
+  if (bad.length > 0) throw new Error(`--profile: unknown ${bad.join(', ')} (known: ${Object.keys(PROFILE_WHAT).join(', ')})`);
+  return modes as ProfileMode[];
+}
+
+async function profile(kind: DbKind, mode: ProfileMode): Promise<string> {
   const dir = join(RESULTS, 'profiles');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `post-${kind}-${mode}.cpuprofile`);
+  const file = join(dir, `${mode}-${kind}.cpuprofile`);
   let rps = 0;
   await withEnv(kind, (env) =>
     withChild(
-      spawnChild('server-child', { ...env.serverEnv, BENCH_GROUPS: '1', BENCH_LATENCY_MS: mode === 'accept' ? '60000' : '0' }),
+      spawnChild('server-child', { ...env.serverEnv, BENCH_GROUPS: mode === 'e2e' ? '8' : '1', BENCH_LATENCY_MS: mode === 'accept' ? '60000' : '0' }),
       async (c) => {
         const group = c.groups[0] ?? 1;
         await prime(c);
-        await post(c, () => group, 50, { duration: WARMUP });
-        await c.request({ type: 'profile-start' }, 'profile-started');
-        rps = (await post(c, () => group, 50, { duration: DURATION })).rps;
-        await c.request({ type: 'profile-stop', file }, 'profile-written');
-        log(`${kind} profiled POST (${mode}) c=50: ${rps.toFixed(0)} req/s (profiler on)`);
+        if (mode === 'e2e') {
+          const store = env.store();
+          try {
+            let k = 0;
+            await c.request({ type: 'profile-start' }, 'profile-started');
+            const t0 = Date.now();
+            await post(c, () => c.groups[k++ % c.groups.length] ?? 1, 10, { amount: E2E_RECEIPTS });
+            while ((await store.unfinished(c.groups)) > 0) await sleep(100);
+            rps = (await store.drainStats(c.groups)).success / ((Date.now() - t0) / 1000);
+          } finally {
+            await store.close();
+          }
+          await c.request({ type: 'profile-stop', file }, 'profile-written');
+        } else {
+          await post(c, () => group, 50, { duration: WARMUP });
+          if (mode === 'get') {
+            const hi = await drained(env, c, group);
+            const g = (duration: number) =>
+              runLoad({ url: c.url, method: 'GET', connections: 50, duration, headers: { authorization: ADMIN_AUTH }, path: () => `/service_groups/${group}/receipts/${rnd(1, hi)}`, pid: c.pid });
+            await c.request({ type: 'profile-start' }, 'profile-started');
+            rps = (await g(DURATION)).rps;
+          } else {
+            await c.request({ type: 'profile-start' }, 'profile-started');
+            rps = (await post(c, () => group, 50, { duration: DURATION })).rps;
+          }
+          await c.request({ type: 'profile-stop', file }, 'profile-written');
+        }
+        log(`${kind} profiled ${mode}: ${rps.toFixed(0)} req/s (profiler on)`);
       },
       mode === 'accept' ? 2000 : undefined,
     ),
   );
-  const what = mode === 'accept' ? 'accept path only (register busy)' : 'register draining the queue';
-  return `### ${kind}: POST at 50 connections, ${DURATION} s, ${what}: ${rps.toFixed(0)} req/s under the profiler (${file.slice(ROOT.length + 1)})\n\n\`\`\`\n${renderSummary(summarise(file, 40), 25)}\n\`\`\``;
+  return `### ${kind}: ${PROFILE_WHAT[mode]}: ${rps.toFixed(0)} req/s under the profiler (${file.slice(ROOT.length + 1)})\n\n\`\`\`\n${renderSummary(summarise(file, 40), 25)}\n\`\`\``;
+}
+
+/**
+ * Waits until the group's queue is empty, so a GET run measures reads alone (the ceiling's GET has
+ * no register working beside it); returns the highest receipt id to read (at most 5000).
+ */
+async function drained(env: Env, c: Child, group: number): Promise<number> {
+  const store = env.store();
+  try {
+    while ((await store.unfinished([group])) > 0) await sleep(100);
+  } finally {
+    await store.close();
+  }
+  const newest = await json<{ items: { id: number }[] }>(`${c.url}/service_groups/${group}/receipts/?limit=1`);
+  return Math.min(5000, newest.items[0]?.id ?? 1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -400,9 +452,9 @@ async function main(): Promise<void> {
   }
 
   if (want('profile')) {
-    out.push('## Profile of the POST path (V8 CPU profile of the server child during the load window only)', '');
-    // The quick run profiles the accept path only.
-    const modes = QUICK ? (['accept'] as const) : (['accept', 'draining'] as const);
+    out.push('## Profiles (V8 CPU profile of the server child during the load window only)', '');
+    // The quick run profiles the accept path and GET only.
+    const modes: readonly ProfileMode[] = flags.profile !== undefined ? profileModes(flags.profile) : QUICK ? ['accept', 'get'] : ['accept', 'draining', 'get', 'e2e'];
     for (const k of kinds) for (const mode of modes) out.push(await profile(k, mode), '');
   }
 
