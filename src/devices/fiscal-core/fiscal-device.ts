@@ -93,7 +93,11 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
   const iso = (ms: number): string => formatDeviceTime(ms, offset);
 
   let ofdEnabledSince: number | null = (o.ofdEnabled ?? true) ? clock.now() : null;
-  /** Lets the simulated OFD catch up with the clock; called before every operation. */
+  /**
+   * Lets the simulated OFD catch up with the clock. Document operations call it inside their own
+   * commit: the acknowledgements share the document's transaction and fsync instead of costing one
+   * more (a rolled-back document rolls them back too — harmless, they are recomputed from the clock).
+   */
   const pumpOfd = (now: number): void => {
     if (ofdEnabledSince !== null) store.ackOfd(now, ofdEnabledSince, ackDelay);
   };
@@ -140,8 +144,8 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
 
     openShift(cashier) {
       const now = clock.now();
-      pumpOfd(now);
       return store.commit((s) => {
+        pumpOfd(now);
         begin('openShift', s, now);
         if (s.shiftOpen) throw rejected('shift_already_open', `shift ${s.shiftNumber} is open`);
         const { state, doc } = openShiftIn(s, now, cashier);
@@ -151,8 +155,8 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
 
     closeShift(cashier) {
       const now = clock.now();
-      pumpOfd(now);
       return store.commit((s) => {
+        pumpOfd(now);
         begin('closeShift', s, now);
         if (!s.shiftOpen) throw rejected('shift_closed', `shift ${s.shiftNumber} is already closed`);
         const stamp = stampOf(s, now);
@@ -166,8 +170,8 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
 
     register(receipt, options) {
       const now = clock.now();
-      pumpOfd(now);
       return store.commit((before) => {
+        pumpOfd(now);
         begin('receipt', before, now);
         const documents: NewDocument[] = [];
         let s = before;
@@ -223,8 +227,8 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
 
     stateReport() {
       const now = clock.now();
-      pumpOfd(now);
       return store.commit((s) => {
+        pumpOfd(now);
         begin('stateReport', s, now);
         const stamp = stampOf(s, now);
         const unsent = unsentInfo();
