@@ -5,9 +5,11 @@ import type { ReceiptInput } from '../domain/receipt-input.js';
 import { parseQueryDate } from '../domain/dates.js';
 import { RECEIPT_STATES } from '../domain/enums.js';
 import type { RegistrationInfo } from '../devices/driver.js';
-import type { GroupRepository, GroupRow } from '../storage/groups.js';
+import type { GroupForReceipts, GroupRepository } from '../storage/groups.js';
 import type { ReceiptRepository } from '../storage/receipts.js';
 import { receiptView, type StoredRequest } from './receipt-view.js';
+import { requireGroupAccess } from './access.js';
+import type { AuthenticatedUser } from './auth.js';
 
 export interface ReceiptServiceDeps {
   groups: GroupRepository;
@@ -32,14 +34,14 @@ export function createReceiptService(deps: ReceiptServiceDeps) {
      * Validates and durably queues a receipt. The 200 answer means "stored and queued", never
      * "fiscalized": the client reads `location` until the state is final.
      */
-    async register(group: GroupRow, userId: number, input: ReceiptInput, idempotencyKey: string | null) {
+    async register(target: Omit<GroupForReceipts, 'allowed'>, userId: number, input: ReceiptInput, idempotencyKey: string | null) {
+      const { group, device } = target;
       if (group.enabled !== 1) {
         throw new DomainError('unavailable', { code: 'service_group_disabled', message: 'The service group is disabled' });
       }
       if (group.running !== 1) {
         throw new DomainError('unavailable', { code: 'service_group_stopped', message: 'The service group is stopped; start it in the dashboard' });
       }
-      const device = await deps.groups.deviceOf(group.id);
       const reg = device?.registration ? (JSON.parse(device.registration) as RegistrationInfo) : null;
       const receipt = validateReceipt(input, {
         defaultTaxSystem: group.default_tax_system,
@@ -75,10 +77,22 @@ export function createReceiptService(deps: ReceiptServiceDeps) {
       return { id: String(outcome.row.id), location: location(group.id, outcome.row.id), replayed: outcome.kind === 'replay' };
     },
 
+    /** For a caller whose access to the group was already checked. */
     async get(groupId: number, receiptId: number) {
       const row = await deps.receipts.get(groupId, receiptId);
       if (!row) throw notFound('receipt_not_found', `Receipt ${receiptId} does not exist in service group ${groupId}`);
       return receiptView(row);
+    },
+
+    /**
+     * The API's GET: access and receipt in one statement. Errors as on every group route: 404 for a
+     * missing group, 403 for a forbidden one, then 404 for a missing receipt.
+     */
+    async getFor(user: AuthenticatedUser, groupId: number, receiptId: number) {
+      const row = await deps.receipts.getVisible(groupId, receiptId, user.isSuperuser ? null : user.id);
+      if (row) return receiptView(row);
+      await requireGroupAccess(deps.groups, user, groupId);
+      throw notFound('receipt_not_found', `Receipt ${receiptId} does not exist in service group ${groupId}`);
     },
 
     async list(groupId: number, q: { date_start?: string; date_end?: string; order_id?: string; state?: string; limit?: number; cursor?: string }) {

@@ -1,8 +1,16 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import { precompile } from './precompiled.js';
 import type { Database, DevicesTable, ServiceGroupsTable } from './schema.js';
 
 export type GroupRow = Selectable<ServiceGroupsTable>;
 export type DeviceRow = Selectable<DevicesTable>;
+
+/** What accepting a receipt needs: the group, its device and whether the caller may use it — one statement. */
+export interface GroupForReceipts {
+  group: GroupRow;
+  device: { id: number; registration: string | null } | null;
+  allowed: boolean;
+}
 
 export interface GroupSettings {
   name: string;
@@ -25,7 +33,34 @@ export function createGroupRepository(db: Kysely<Database>) {
     ...(s.dailyCloseTime !== undefined ? { daily_close_time: s.dailyCloseTime } : {}),
   });
 
+  type Joined = GroupRow & { device_id: number | null; device_registration: string | null; allowed: number | boolean };
+  // The group's first device (a group owns one today; the table allows several, as deviceOf).
+  const withDevice = (userId: number | null) =>
+    db
+      .selectFrom('service_groups')
+      .leftJoin('devices', (j) =>
+        j
+          .onRef('devices.group_id', '=', 'service_groups.id')
+          .on((eb) => eb.not(eb.exists(eb.selectFrom('devices as older').select('older.id').whereRef('older.group_id', '=', 'service_groups.id').whereRef('older.id', '<', 'devices.id')))),
+      )
+      .selectAll('service_groups')
+      .select(['devices.id as device_id', 'devices.registration as device_registration'])
+      .select((eb) =>
+        userId === null
+          ? sql<number>`1`.as('allowed')
+          : eb.exists(eb.selectFrom('group_access').select('group_access.user_id').whereRef('group_access.group_id', '=', 'service_groups.id').where('group_access.user_id', '=', userId)).as('allowed'),
+      );
+  const forAll = precompile<[number], Joined>(db, 1, (groupId) => withDevice(null).where('service_groups.id', '=', groupId));
+  const forUser = precompile<[number, number], Joined>(db, 2, (groupId, userId) => withDevice(userId).where('service_groups.id', '=', groupId));
+
   return {
+    /** userId null: a superuser, who may use every group. */
+    async forReceipts(groupId: number, userId: number | null): Promise<GroupForReceipts | undefined> {
+      const [row] = userId === null ? await forAll(groupId) : await forUser(groupId, userId);
+      if (!row) return undefined;
+      const { device_id, device_registration, allowed, ...group } = row;
+      return { group, device: device_id === null ? null : { id: device_id, registration: device_registration }, allowed: Boolean(allowed) };
+    },
     async get(id: number): Promise<GroupRow | undefined> {
       return db.selectFrom('service_groups').selectAll().where('id', '=', id).executeTakeFirst();
     },

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, ReceiptsTable } from './schema.js';
 import type { Dialect } from './db.js';
+import { precompile } from './precompiled.js';
 
 export type ReceiptRow = Selectable<ReceiptsTable>;
 
@@ -50,54 +51,68 @@ const insertRow = (q: Kysely<Database>, r: NewReceipt, now: number): Promise<Rec
     .returningAll()
     .executeTakeFirst();
 
+type Write<T> = (q: Kysely<Database>) => Promise<T>;
+
 /**
  * Group commit for SQLite: a commit costs an fsync, done synchronously on the event loop, so one
- * per accepted receipt caps the API at the disk's fsync rate. Inserts that arrive while the event
- * loop handles one batch of sockets are written in one transaction at the end of that loop turn,
- * and every caller is answered only after that commit — a 200 still means durable. If the batch
- * fails, each insert is retried on its own, so one bad row cannot fail its neighbours.
+ * per write caps the server at the disk's fsync rate. The queue's writes — accepted receipts, the
+ * workers' claims and outcomes — that arrive while the event loop handles one batch of sockets and
+ * device answers are run in one transaction at the end of that loop turn, and every caller is
+ * answered only after that commit: a 200 still means durable, and a worker still sees its claim or
+ * its outcome durable before it talks to the device again. If the batch fails, each write is
+ * retried on its own, so one bad write cannot fail its neighbours.
  */
 function createGroupCommit(db: Kysely<Database>) {
-  type Waiter = { r: NewReceipt; now: number; resolve: (row: ReceiptRow | undefined) => void; reject: (e: unknown) => void };
+  type Waiter = { write: Write<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void };
   let batch: Waiter[] | null = null;
 
   async function flush(items: Waiter[]): Promise<void> {
     if (items.length === 1) {
       const [only] = items as [Waiter];
-      insertRow(db, only.r, only.now).then(only.resolve, only.reject);
+      only.write(db).then(only.resolve, only.reject);
       return;
     }
     try {
-      const rows = await db.transaction().execute(async (trx) => {
-        const out: (ReceiptRow | undefined)[] = [];
-        for (const it of items) out.push(await insertRow(trx, it.r, it.now));
+      const results = await db.transaction().execute(async (trx) => {
+        const out: unknown[] = [];
+        for (const it of items) out.push(await it.write(trx));
         return out;
       });
-      items.forEach((it, i) => it.resolve(rows[i]));
+      items.forEach((it, i) => it.resolve(results[i]));
     } catch {
-      for (const it of items) insertRow(db, it.r, it.now).then(it.resolve, it.reject);
+      for (const it of items) it.write(db).then(it.resolve, it.reject);
     }
   }
 
-  return {
-    insert(r: NewReceipt, now: number): Promise<ReceiptRow | undefined> {
-      return new Promise((resolve, reject) => {
-        if (!batch) {
-          const items: Waiter[] = [];
-          batch = items;
-          setImmediate(() => {
-            batch = null;
-            void flush(items);
-          });
-        }
-        batch.push({ r, now, resolve, reject });
-      });
-    },
-  };
+  return <T>(write: Write<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (!batch) {
+        const items: Waiter[] = [];
+        batch = items;
+        setImmediate(() => {
+          batch = null;
+          void flush(items);
+        });
+      }
+      batch.push({ write, resolve: resolve as (v: unknown) => void, reject });
+    });
 }
 
 export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) {
-  const groupCommit = createGroupCommit(db);
+  // PostgreSQL commits concurrent transactions with shared WAL flushes by itself, and there a batch
+  // would serialize the writes of many pooled connections onto one.
+  const write: <T>(w: Write<T>) => Promise<T> = dialect === 'sqlite' ? createGroupCommit(db) : (w) => w(db);
+  const byIdForAll = precompile<[number, number], ReceiptRow>(db, 2, (id, groupId) =>
+    db.selectFrom('receipts').selectAll().where('id', '=', id).where('group_id', '=', groupId),
+  );
+  const byIdForUser = precompile<[number, number, number], ReceiptRow>(db, 3, (id, groupId, userId) =>
+    db
+      .selectFrom('receipts')
+      .selectAll()
+      .where('id', '=', id)
+      .where('group_id', '=', groupId)
+      .where((eb) => eb.exists(eb.selectFrom('group_access').select('user_id').whereRef('group_access.group_id', '=', 'receipts.group_id').where('group_access.user_id', '=', userId))),
+  );
   const byKey = (groupId: number, key: string) =>
     db.selectFrom('receipts').selectAll().where('group_id', '=', groupId).where('idempotency_key', '=', key).executeTakeFirst();
 
@@ -110,7 +125,7 @@ export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) 
     async insert(r: NewReceipt, now: number): Promise<InsertOutcome> {
       // Insert first: the common case costs one statement. A key already used (also by a
       // concurrent request racing on the unique index) inserts nothing, and the stored row decides.
-      const row = dialect === 'sqlite' ? await groupCommit.insert(r, now) : await insertRow(db, r, now);
+      const row = await write((q) => insertRow(q, r, now));
       if (row) return { kind: 'created', row };
       const existing = r.idempotencyKey === null ? undefined : await byKey(r.groupId, r.idempotencyKey);
       if (!existing) throw new Error('receipt insert conflicted without an idempotency key');
@@ -118,7 +133,16 @@ export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) 
     },
 
     async get(groupId: number, id: number): Promise<ReceiptRow | undefined> {
-      return db.selectFrom('receipts').selectAll().where('id', '=', id).where('group_id', '=', groupId).executeTakeFirst();
+      return (await byIdForAll(id, groupId))[0];
+    },
+
+    /**
+     * The receipt if `userId` may use its group (null: a superuser, who may use all) — the API's GET
+     * in one statement. Undefined for a missing receipt, a missing group and a forbidden group alike:
+     * the caller tells those apart only on that rare path.
+     */
+    async getVisible(groupId: number, id: number, userId: number | null): Promise<ReceiptRow | undefined> {
+      return (userId === null ? await byIdForAll(id, groupId) : await byIdForUser(id, groupId, userId))[0];
     },
 
     async list(f: ListFilter): Promise<ReceiptRow[]> {
@@ -140,38 +164,36 @@ export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) 
      */
     async claimNext(groupId: number, deviceId: number, fdBefore: number, now: number): Promise<ReceiptRow | undefined> {
       const lock = dialect === 'postgres' ? sql`FOR UPDATE SKIP LOCKED` : sql``;
-      const result = await sql<ReceiptRow>`
-        UPDATE receipts SET state = 'processing', device_id = ${deviceId}, fd_before = ${fdBefore}, attempts = attempts + 1, updated_at = ${now}
-        WHERE id = (SELECT id FROM receipts WHERE group_id = ${groupId} AND state = 'pending' ORDER BY id LIMIT 1 ${lock})
-        AND state = 'pending'
-        RETURNING *`.execute(db);
+      const result = await write((q) =>
+        sql<ReceiptRow>`
+          UPDATE receipts SET state = 'processing', device_id = ${deviceId}, fd_before = ${fdBefore}, attempts = attempts + 1, updated_at = ${now}
+          WHERE id = (SELECT id FROM receipts WHERE group_id = ${groupId} AND state = 'pending' ORDER BY id LIMIT 1 ${lock})
+          AND state = 'pending'
+          RETURNING *`.execute(q),
+      );
       return result.rows[0];
     },
 
 
     async markSuccess(id: number, fdNumber: number, fiscal: unknown, now: number): Promise<void> {
-      await db
-        .updateTable('receipts')
-        .set({ state: 'success', fd_number: fdNumber, fiscal: JSON.stringify(fiscal), error: null, fiscalized_at: now, updated_at: now })
-        .where('id', '=', id)
-        .execute();
+      const values = { state: 'success', fd_number: fdNumber, fiscal: JSON.stringify(fiscal), error: null, fiscalized_at: now, updated_at: now };
+      await write((q) => q.updateTable('receipts').set(values).where('id', '=', id).execute());
     },
 
     async markFailed(id: number, error: unknown, now: number): Promise<void> {
-      await db.updateTable('receipts').set({ state: 'failed', error: JSON.stringify(error), updated_at: now }).where('id', '=', id).execute();
+      const values = { state: 'failed', error: JSON.stringify(error), updated_at: now };
+      await write((q) => q.updateTable('receipts').set(values).where('id', '=', id).execute());
     },
 
     async markInDoubt(id: number, error: unknown, now: number): Promise<void> {
-      await db.updateTable('receipts').set({ state: 'in_doubt', error: JSON.stringify(error), updated_at: now }).where('id', '=', id).execute();
+      const values = { state: 'in_doubt', error: JSON.stringify(error), updated_at: now };
+      await write((q) => q.updateTable('receipts').set(values).where('id', '=', id).execute());
     },
 
     /** Back to the queue: nothing was fiscalized (device offline before sending, or in-doubt resolved as "not registered"). */
     async release(id: number, error: unknown, now: number): Promise<void> {
-      await db
-        .updateTable('receipts')
-        .set({ state: 'pending', error: error === null ? null : JSON.stringify(error), fd_before: null, updated_at: now })
-        .where('id', '=', id)
-        .execute();
+      const values = { state: 'pending', error: error === null ? null : JSON.stringify(error), fd_before: null, updated_at: now };
+      await write((q) => q.updateTable('receipts').set(values).where('id', '=', id).execute());
     },
 
     /** Receipts a worker must resolve before taking new work: left processing by a dead process, or in doubt. */

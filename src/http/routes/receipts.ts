@@ -1,16 +1,16 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { DomainError } from '../../domain/errors.js';
-import { requireGroupAccess } from '../../services/access.js';
+import { requireGroupAccess, requireGroupForReceipts } from '../../services/access.js';
 import type { ReceiptService } from '../../services/receipts.js';
-import type { GroupRepository, GroupRow } from '../../storage/groups.js';
+import type { GroupForReceipts, GroupRepository } from '../../storage/groups.js';
 import { currentUser } from '../auth.js';
 import { ErrorSchema, GroupParams, ListQuery, ReceiptBodySchema, ReceiptListResponse, ReceiptParams, ReceiptResponse, RegisterResponse } from '../schemas.js';
 
 const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,128}$/;
 
 /** The group the access check of a request already read, so the handler does not read it again. */
-const checkedGroups = new WeakMap<object, GroupRow>();
+const checkedGroups = new WeakMap<object, Omit<GroupForReceipts, 'allowed'>>();
 
 export function receiptRoutes(deps: { groups: GroupRepository; receipts: ReceiptService }): FastifyPluginAsync {
   return async (app) => {
@@ -31,15 +31,15 @@ export function receiptRoutes(deps: { groups: GroupRepository; receipts: Receipt
       preValidation: async (request) => {
         const params = request.params as { service_group_id?: string };
         const id = Number(params.service_group_id);
-        if (Number.isSafeInteger(id)) checkedGroups.set(request, await requireGroupAccess(deps.groups, currentUser(request), id));
+        if (Number.isSafeInteger(id)) checkedGroups.set(request, await requireGroupForReceipts(deps.groups, currentUser(request), id));
       },
     }, async (request, reply) => {
       const key = request.headers['idempotency-key'];
       if (key !== undefined && (typeof key !== 'string' || !IDEMPOTENCY_KEY_RE.test(key))) {
         throw new DomainError('invalid', { field: 'Idempotency-Key', code: 'invalid_idempotency_key', message: 'Idempotency-Key must be 1–128 printable ASCII characters' });
       }
-      const group = checkedGroups.get(request) ?? (await requireGroupAccess(deps.groups, currentUser(request), Number(request.params.service_group_id)));
-      const result = await deps.receipts.register(group, currentUser(request).id, request.body, key ?? null);
+      const target = checkedGroups.get(request) ?? (await requireGroupForReceipts(deps.groups, currentUser(request), Number(request.params.service_group_id)));
+      const result = await deps.receipts.register(target, currentUser(request).id, request.body, key ?? null);
       void reply.header('Location', result.location);
       return { id: result.id, location: result.location };
     });
@@ -47,9 +47,7 @@ export function receiptRoutes(deps: { groups: GroupRepository; receipts: Receipt
     r.get('/service_groups/:service_group_id/receipts/:receipt_id', {
       schema: { summary: 'Read a receipt', tags: ['receipts'], params: ReceiptParams, response: { 200: ReceiptResponse, ...errors } },
     }, async (request) => {
-      const groupId = Number(request.params.service_group_id);
-      await requireGroupAccess(deps.groups, currentUser(request), groupId);
-      return deps.receipts.get(groupId, Number(request.params.receipt_id));
+      return deps.receipts.getFor(currentUser(request), Number(request.params.service_group_id), Number(request.params.receipt_id));
     });
 
     r.get('/service_groups/:service_group_id/receipts/', {

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDb, type Db } from '../../src/storage/db.js';
+import { migrate } from '../../src/storage/migrate.js';
+import { precompile } from '../../src/storage/precompiled.js';
+import { createGroupRepository } from '../../src/storage/groups.js';
+import { createReceiptRepository } from '../../src/storage/receipts.js';
+import { createUserRepository } from '../../src/storage/users.js';
+import { BACKENDS, createTempDatabase, postgresReachable } from '../support/databases.js';
+
+const pgOk = await postgresReachable();
+
+/** The one-statement reads of the API's hot paths (POST's group lookup, GET's receipt lookup). */
+describe.each(BACKENDS)('hot-path reads on %s', (backend) => {
+  let db!: Db;
+  let drop = async (): Promise<void> => undefined;
+  const now = 1_780_000_000_000;
+  const ids = { group: 0, other: 0, empty: 0, firstDevice: 0, user: 0, stranger: 0, receipt: 0 };
+
+  beforeAll(async () => {
+    if (backend === 'postgres' && !pgOk) return;
+    if (backend === 'postgres') {
+      const t = await createTempDatabase('cr_hot');
+      drop = () => t.drop();
+      db = openDb({ dialect: 'postgres', url: t.url });
+    } else {
+      db = openDb({ dialect: 'sqlite', file: ':memory:' });
+    }
+    await migrate(db);
+    const groups = createGroupRepository(db.kysely);
+    const users = createUserRepository(db.kysely);
+    const settings = { enabled: true, defaultTaxSystem: 1, defaultVat: null, autoOpenShift: true, shiftDurationMin: 1440, dailyCloseTime: null };
+    const a = await groups.create({ ...settings, name: 'a' }, { model: 'emulator', config: {} }, now);
+    const b = await groups.create({ ...settings, name: 'b' }, { model: 'emulator', config: {} }, now);
+    ids.group = a.group.id;
+    ids.other = b.group.id;
+    ids.firstDevice = a.device.id;
+    // A second device of group a: the lookup must keep answering with the first, as deviceOf does.
+    await db.kysely.insertInto('devices').values({ group_id: a.group.id, model: 'emulator', config: '{}', state: 'stopped', registration: '{"second":true}', created_at: now, updated_at: now }).execute();
+    await groups.updateDevice(a.device.id, { registration: { ffdVersion: '1.2' } }, now);
+    ids.empty = (await db.kysely.insertInto('service_groups').values({ name: 'no device', enabled: 1, running: 0, default_tax_system: null, default_vat: null, auto_open_shift: 1, shift_duration_min: 1440, daily_close_time: null, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow()).id;
+    const mk = (login: string) => users.create({ login, name: login, passwordHash: 'x', isActive: true, isSuperuser: false }, now);
+    ids.user = (await mk('cashier')).id;
+    ids.stranger = (await mk('stranger')).id;
+    await groups.setAccess(a.group.id, [ids.user]);
+    const receipts = createReceiptRepository(db.kysely, db.dialect);
+    const out = await receipts.insert({ groupId: a.group.id, userId: ids.user, deviceId: a.device.id, idempotencyKey: null, requestHash: 'h', request: '{}', orderId: null, receiptType: 1, total: 100 }, now);
+    ids.receipt = out.row.id;
+  });
+  afterAll(async () => {
+    await (db as Db | undefined)?.close();
+    await drop();
+  });
+
+  it.skipIf(backend === 'postgres' && !pgOk)('precompile binds arguments by placeholder, whatever order the SQL uses them in', async () => {
+    const q = precompile<[number, number], { id: number }>(db.kysely, 2, (groupId, id) =>
+      db.kysely.selectFrom('receipts').select('id').where('id', '=', id).where('group_id', '=', groupId),
+    );
+    expect(await q(ids.group, ids.receipt)).toEqual([{ id: ids.receipt }]);
+    expect(await q(ids.other, ids.receipt)).toEqual([]);
+    expect(() => precompile(db.kysely, 1, (id) => db.kysely.selectFrom('receipts').select('id').where('id', '=', id).limit(5))).toThrow(/constant/);
+  });
+
+  it.skipIf(backend === 'postgres' && !pgOk)('forReceipts: the group, its first device and the access flag in one read', async () => {
+    const groups = createGroupRepository(db.kysely);
+    const asSuper = await groups.forReceipts(ids.group, null);
+    expect(asSuper?.group.name).toBe('a');
+    expect(asSuper?.device).toEqual({ id: ids.firstDevice, registration: JSON.stringify({ ffdVersion: '1.2' }) });
+    expect(asSuper?.allowed).toBe(true);
+    expect((await groups.forReceipts(ids.group, ids.user))?.allowed).toBe(true);
+    expect((await groups.forReceipts(ids.group, ids.stranger))?.allowed).toBe(false);
+    expect((await groups.forReceipts(ids.other, ids.user))?.allowed).toBe(false);
+    expect(await groups.forReceipts(ids.empty, null)).toMatchObject({ device: null, allowed: true });
+    expect(await groups.forReceipts(999_999, null)).toBeUndefined();
+  });
+
+  it.skipIf(backend === 'postgres' && !pgOk)('getVisible returns the receipt only to a caller who may use its group', async () => {
+    const receipts = createReceiptRepository(db.kysely, db.dialect);
+    expect((await receipts.getVisible(ids.group, ids.receipt, null))?.id).toBe(ids.receipt);
+    expect((await receipts.getVisible(ids.group, ids.receipt, ids.user))?.id).toBe(ids.receipt);
+    expect(await receipts.getVisible(ids.group, ids.receipt, ids.stranger)).toBeUndefined();
+    expect(await receipts.getVisible(ids.other, ids.receipt, null)).toBeUndefined();
+    expect(await receipts.getVisible(ids.group, ids.receipt + 1000, null)).toBeUndefined();
+  });
+});
