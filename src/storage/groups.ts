@@ -53,7 +53,22 @@ export function createGroupRepository(db: Kysely<Database>) {
   const forAll = precompile<[number], Joined>(db, 1, (groupId) => withDevice(null).where('service_groups.id', '=', groupId));
   const forUser = precompile<[number, number], Joined>(db, 2, (groupId, userId) => withDevice(userId).where('service_groups.id', '=', groupId));
 
+  const withJobFlag = precompile<[number], GroupRow & { has_job: number | boolean }>(db, 1, (groupId) =>
+    db
+      .selectFrom('service_groups')
+      .selectAll()
+      .select(sql<boolean>`EXISTS (SELECT 1 FROM device_jobs WHERE device_jobs.group_id = service_groups.id AND device_jobs.state IN ('pending', 'processing'))`.as('has_job'))
+      .where('id', '=', groupId),
+  );
+
   return {
+    /** The group and whether manual device jobs wait for it: what a device worker reads before every step, in one statement. */
+    async forWorker(groupId: number): Promise<{ group: GroupRow; hasJob: boolean } | undefined> {
+      const [row] = await withJobFlag(groupId);
+      if (!row) return undefined;
+      const { has_job, ...group } = row;
+      return { group, hasJob: Boolean(has_job) };
+    },
     /** userId null: a superuser, who may use every group. */
     async forReceipts(groupId: number, userId: number | null): Promise<GroupForReceipts | undefined> {
       const [row] = userId === null ? await forAll(groupId) : await forUser(groupId, userId);

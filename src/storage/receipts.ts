@@ -29,27 +29,85 @@ export interface ListFilter {
   limit: number;
 }
 
-const insertRow = (q: Kysely<Database>, r: NewReceipt, now: number): Promise<ReceiptRow | undefined> =>
+const rowValues = (r: NewReceipt, now: number) => ({
+  group_id: r.groupId,
+  user_id: r.userId,
+  device_id: r.deviceId,
+  state: 'pending',
+  attempts: 0,
+  idempotency_key: r.idempotencyKey,
+  request_hash: r.requestHash,
+  request: r.request,
+  order_id: r.orderId,
+  receipt_type: r.receiptType,
+  total: r.total,
+  created_at: now,
+  updated_at: now,
+});
+
+const insertRows = (q: Kysely<Database>, rows: ReturnType<typeof rowValues>[]): Promise<ReceiptRow[]> =>
   q
     .insertInto('receipts')
-    .values({
-      group_id: r.groupId,
-      user_id: r.userId,
-      device_id: r.deviceId,
-      state: 'pending',
-      attempts: 0,
-      idempotency_key: r.idempotencyKey,
-      request_hash: r.requestHash,
-      request: r.request,
-      order_id: r.orderId,
-      receipt_type: r.receiptType,
-      total: r.total,
-      created_at: now,
-      updated_at: now,
-    })
+    .values(rows)
     .onConflict((oc) => oc.columns(['group_id', 'idempotency_key']).doNothing())
     .returningAll()
-    .executeTakeFirst();
+    .execute();
+
+const insertRow = async (q: Kysely<Database>, r: NewReceipt, now: number): Promise<ReceiptRow | undefined> => (await insertRows(q, [rowValues(r, now)]))[0];
+
+/** At most this many receipts per batched INSERT (13 parameters each, far below PostgreSQL's 65535). */
+const PG_BATCH_MAX = 500;
+
+/**
+ * Batched accept for PostgreSQL: the receipts of concurrent POSTs that arrive in one event-loop
+ * turn go to the database as one multi-row INSERT — one round trip and one WAL flush instead of one
+ * each, which was most of the accept path's cost (socket writes to the server, PostgreSQL's commit).
+ * Every caller is answered after that statement committed. RETURNING promises no row order, so
+ * rows are matched to callers by content: a keyed row by its key and body, an unkeyed one by its
+ * whole content — two identical unkeyed receipts are interchangeable, each caller still gets its
+ * own id. A caller whose key an earlier row (stored, or in the same batch) already holds gets no
+ * row and goes the usual replay/conflict way. If the statement fails, each insert is retried alone.
+ */
+function createPgInsertBatcher(db: Kysely<Database>) {
+  type Waiter = { r: NewReceipt; now: number; resolve: (row: ReceiptRow | undefined) => void; reject: (e: unknown) => void };
+  let batch: Waiter[] | null = null;
+  const contentKey = (groupId: number, key: string | null, userId: number, hash: string, now: number) =>
+    `${groupId}\0${key === null ? '' : `k${key}`}\0${userId}\0${hash}\0${now}`;
+
+  async function flush(items: Waiter[]): Promise<void> {
+    if (items.length === 1) {
+      const [only] = items as [Waiter];
+      insertRow(db, only.r, only.now).then(only.resolve, only.reject);
+      return;
+    }
+    try {
+      const rows = await insertRows(db, items.map((it) => rowValues(it.r, it.now)));
+      const byContent = new Map<string, ReceiptRow[]>();
+      for (const row of rows) {
+        const k = contentKey(row.group_id, row.idempotency_key, row.user_id, row.request_hash, row.created_at);
+        const list = byContent.get(k);
+        if (list) list.push(row);
+        else byContent.set(k, [row]);
+      }
+      for (const it of items) it.resolve(byContent.get(contentKey(it.r.groupId, it.r.idempotencyKey, it.r.userId, it.r.requestHash, it.now))?.shift());
+    } catch {
+      for (const it of items) insertRow(db, it.r, it.now).then(it.resolve, it.reject);
+    }
+  }
+
+  return (r: NewReceipt, now: number): Promise<ReceiptRow | undefined> =>
+    new Promise((resolve, reject) => {
+      if (!batch || batch.length >= PG_BATCH_MAX) {
+        const items: Waiter[] = [];
+        batch = items;
+        setImmediate(() => {
+          if (batch === items) batch = null;
+          void flush(items);
+        });
+      }
+      batch.push({ r, now, resolve, reject });
+    });
+}
 
 type Write<T> = (q: Kysely<Database>) => Promise<T>;
 
@@ -102,6 +160,7 @@ export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) 
   // PostgreSQL commits concurrent transactions with shared WAL flushes by itself, and there a batch
   // would serialize the writes of many pooled connections onto one.
   const write: <T>(w: Write<T>) => Promise<T> = dialect === 'sqlite' ? createGroupCommit(db) : (w) => w(db);
+  const insertOne = dialect === 'sqlite' ? (r: NewReceipt, now: number) => write((q) => insertRow(q, r, now)) : createPgInsertBatcher(db);
   const byIdForAll = precompile<[number, number], ReceiptRow>(db, 2, (id, groupId) =>
     db.selectFrom('receipts').selectAll().where('id', '=', id).where('group_id', '=', groupId),
   );
@@ -125,7 +184,7 @@ export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) 
     async insert(r: NewReceipt, now: number): Promise<InsertOutcome> {
       // Insert first: the common case costs one statement. A key already used (also by a
       // concurrent request racing on the unique index) inserts nothing, and the stored row decides.
-      const row = await write((q) => insertRow(q, r, now));
+      const row = await insertOne(r, now);
       if (row) return { kind: 'created', row };
       const existing = r.idempotencyKey === null ? undefined : await byKey(r.groupId, r.idempotencyKey);
       if (!existing) throw new Error('receipt insert conflicted without an idempotency key');

@@ -255,10 +255,11 @@ export function createDeviceWorker(deps: WorkerDeps) {
       needsResolve = false;
     }
     // Read every step: a settings change (automatic shift management) applies to the next receipt.
-    group = await groups.get(deps.groupId);
+    const current = await groups.forWorker(deps.groupId);
+    group = current?.group;
     await refreshStatus();
     await closeShiftIfDue();
-    const job = await jobs.nextPending(deps.groupId);
+    const job = current?.hasJob ? await jobs.nextPending(deps.groupId) : undefined;
     if (job) {
       await runJob(job);
       return true;

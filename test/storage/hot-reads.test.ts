@@ -73,6 +73,20 @@ describe.each(BACKENDS)('hot-path reads on %s', (backend) => {
     expect(await groups.forReceipts(999_999, null)).toBeUndefined();
   });
 
+  it.skipIf(backend === 'postgres' && !pgOk)('forWorker: the group and whether a manual job waits, in one read', async () => {
+    const groups = createGroupRepository(db.kysely);
+    expect(await groups.forWorker(ids.other)).toMatchObject({ group: { name: 'b' }, hasJob: false });
+    const job = await db.kysely
+      .insertInto('device_jobs')
+      .values({ group_id: ids.other, kind: 'x_report', params: null, state: 'pending', created_at: now, updated_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    expect((await groups.forWorker(ids.other))?.hasJob).toBe(true);
+    await db.kysely.updateTable('device_jobs').set({ state: 'success' }).where('id', '=', job.id).execute();
+    expect((await groups.forWorker(ids.other))?.hasJob).toBe(false);
+    expect(await groups.forWorker(999_999)).toBeUndefined();
+  });
+
   it.skipIf(backend === 'postgres' && !pgOk)('getVisible returns the receipt only to a caller who may use its group', async () => {
     const receipts = createReceiptRepository(db.kysely, db.dialect);
     expect((await receipts.getVisible(ids.group, ids.receipt, null))?.id).toBe(ids.receipt);
