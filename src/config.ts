@@ -16,6 +16,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Maximum request body, bytes. */
   bodyLimit: number;
+  /** Memory for rendered bodies of fiscalized receipts (GET), bytes; 0 turns the cache off. */
+  receiptCacheBytes: number;
   /** Identity of this node for device leases (scale-out). */
   nodeId: string;
   /**
@@ -41,6 +43,7 @@ const OPTIONS = {
   databaseUrl: { env: 'DATABASE_URL', flag: 'database-url' },
   logLevel: { env: 'CR_LOG_LEVEL', flag: 'log-level' },
   bodyLimit: { env: 'CR_BODY_LIMIT', flag: 'body-limit' },
+  receiptCacheMb: { env: 'CR_RECEIPT_CACHE_MB', flag: 'receipt-cache-mb' },
   nodeId: { env: 'CR_NODE_ID', flag: 'node-id' },
   trustProxy: { env: 'CR_TRUST_PROXY', flag: 'trust-proxy' },
 } as const;
@@ -58,6 +61,7 @@ Options (each also read from its environment variable; flags win):
   --database-url <url>                DATABASE_URL       PostgreSQL connection string (postgres profile)
   --log-level <level>                 CR_LOG_LEVEL       default info (warn in test)
   --body-limit <bytes>                CR_BODY_LIMIT      default 262144
+  --receipt-cache-mb <n>              CR_RECEIPT_CACHE_MB  memory for fiscalized receipts' GET bodies: default 32, 0 = off
   --node-id <id>                      CR_NODE_ID         default hostname:pid
   --trust-proxy <false|true|N|addrs>  CR_TRUST_PROXY     reverse proxies allowed to set X-Forwarded-*: default false;
                                                          e.g. 127.0.0.1 or 10.0.0.0/8,192.168.1.5 or a hop count
@@ -132,6 +136,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
   }
 
   const bodyLimit = parseIntStrict(raw('bodyLimit') ?? '262144', 1024, 16 * 1024 * 1024, name('bodyLimit'));
+  const receiptCacheBytes = parseIntStrict(raw('receiptCacheMb') ?? '32', 0, 4096, name('receiptCacheMb')) * 1024 * 1024;
   const nodeId = raw('nodeId') ?? defaults.nodeId;
 
   const tp = raw('trustProxy') ?? 'false';
@@ -156,6 +161,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
     databaseUrl: profile === 'postgres' ? databaseUrl : null,
     logLevel: logLevel as Config['logLevel'],
     bodyLimit,
+    receiptCacheBytes,
     nodeId,
     trustProxy,
   });

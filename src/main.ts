@@ -11,6 +11,7 @@ import { createAuthenticator } from './services/auth.js';
 import { bootstrap } from './services/bootstrap.js';
 import { createGroupService } from './services/groups.js';
 import { createReceiptService } from './services/receipts.js';
+import { createBodyCache } from './services/body-cache.js';
 import { openDb, type Db } from './storage/db.js';
 import { createGroupRepository } from './storage/groups.js';
 import { createJobRepository } from './storage/jobs.js';
@@ -74,7 +75,7 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
     const notify = (groupId: number) => workers.notify(groupId);
     const authenticator = createAuthenticator({ users, now });
     let publicUrl = config.publicUrl;
-    const receiptService = createReceiptService({ groups, receipts, publicUrl: () => publicUrl, now, notify });
+    const receiptService = createReceiptService({ groups, receipts, publicUrl: () => publicUrl, now, notify, bodies: createBodyCache(config.receiptCacheBytes) });
     const groupService = createGroupService({ groups, receipts, jobs, now, notify });
 
     let stopping = false;

@@ -12,9 +12,12 @@ export async function requireGroupAccess(groups: GroupRepository, user: Authenti
   return group;
 }
 
-/** requireGroupAccess for the receipt POST: the group, its device and the access check in one statement. */
+/**
+ * requireGroupAccess for the receipt POST: the group, its device and the access check in one
+ * statement, reused for up to GROUP_RECHECK_MS (storage/groups.ts) like a verified credential.
+ */
 export async function requireGroupForReceipts(groups: GroupRepository, user: AuthenticatedUser, groupId: number): Promise<Omit<GroupForReceipts, 'allowed'>> {
-  const r = await groups.forReceipts(groupId, user.isSuperuser ? null : user.id);
+  const r = await groups.forReceiptsCached(groupId, user.isSuperuser ? null : user.id);
   if (!r) throw notFound('service_group_not_found', `Service group ${groupId} does not exist`);
   if (!r.allowed) throw new DomainError('forbidden', { code: 'access_denied', message: 'This user may not use this service group' });
   return { group: r.group, device: r.device };

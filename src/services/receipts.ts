@@ -7,7 +7,8 @@ import { RECEIPT_STATES } from '../domain/enums.js';
 import type { RegistrationInfo } from '../devices/driver.js';
 import type { GroupForReceipts, GroupRepository } from '../storage/groups.js';
 import type { ReceiptRepository } from '../storage/receipts.js';
-import { receiptView, type StoredRequest } from './receipt-view.js';
+import { receiptView, type ReceiptView, type StoredRequest } from './receipt-view.js';
+import type { BodyCache } from './body-cache.js';
 import { requireGroupAccess } from './access.js';
 import type { AuthenticatedUser } from './auth.js';
 
@@ -19,6 +20,8 @@ export interface ReceiptServiceDeps {
   now: () => number;
   /** Wakes the group's worker after a receipt was queued. */
   notify: (groupId: number) => void;
+  /** Rendered bodies of fiscalized receipts for the API's GET (absent: no caching). */
+  bodies?: BodyCache;
 }
 
 const todayLocal = (ms: number) => {
@@ -85,12 +88,20 @@ export function createReceiptService(deps: ReceiptServiceDeps) {
     },
 
     /**
-     * The API's GET: access and receipt in one statement. Errors as on every group route: 404 for a
-     * missing group, 403 for a forbidden one, then 404 for a missing receipt.
+     * The API's GET, rendered by `render` (the route's response serializer). A fiscalized receipt
+     * never changes again, so its body is kept (bounded) and served again after the access check
+     * alone; anything else is read with its access check in one statement. Errors as on every group
+     * route: 404 for a missing group, 403 for a forbidden one, then 404 for a missing receipt.
      */
-    async getFor(user: AuthenticatedUser, groupId: number, receiptId: number) {
+    async getFor(user: AuthenticatedUser, groupId: number, receiptId: number, render: (view: ReceiptView) => string): Promise<string> {
+      const cached = deps.bodies?.get(receiptId, groupId);
+      if (cached !== undefined && (user.isSuperuser || (await deps.groups.hasAccess(groupId, user.id)))) return cached;
       const row = await deps.receipts.getVisible(groupId, receiptId, user.isSuperuser ? null : user.id);
-      if (row) return receiptView(row);
+      if (row) {
+        const body = render(receiptView(row));
+        if (row.state === 'success') deps.bodies?.set(row.id, groupId, body);
+        return body;
+      }
       await requireGroupAccess(deps.groups, user, groupId);
       throw notFound('receipt_not_found', `Receipt ${receiptId} does not exist in service group ${groupId}`);
     },

@@ -22,7 +22,33 @@ export interface GroupSettings {
   dailyCloseTime: string | null;
 }
 
+/**
+ * A counter per database handle, bumped by every write to groups, devices' settings and access
+ * lists through any repository on that handle: in-process caches of those rows compare it to know
+ * at once that what they hold is stale.
+ */
+const generations = new WeakMap<Kysely<Database>, { n: number }>();
+function generationOf(db: Kysely<Database>): { n: number } {
+  let g = generations.get(db);
+  if (!g) generations.set(db, (g = { n: 0 }));
+  return g;
+}
+
+/**
+ * How long a receipt-accepting lookup (group settings, device registration, access) is reused. A
+ * change made through this process applies to the next request; one made on another node (or by
+ * hand in the database) within this delay — the same bound as the credential cache's re-check.
+ */
+export const GROUP_RECHECK_MS = 1000;
+const GROUP_CACHE_MAX = 10_000;
+
 export function createGroupRepository(db: Kysely<Database>) {
+  const generation = generationOf(db);
+  const changed = <T>(result: T): T => {
+    generation.n++;
+    return result;
+  };
+  const accepting = new Map<string, { at: number; generation: number; value: GroupForReceipts | undefined }>();
   const toRow = (s: Partial<GroupSettings>) => ({
     ...(s.name !== undefined ? { name: s.name } : {}),
     ...(s.enabled !== undefined ? { enabled: s.enabled ? 1 : 0 } : {}),
@@ -61,6 +87,10 @@ export function createGroupRepository(db: Kysely<Database>) {
       .where('id', '=', groupId),
   );
 
+  const accessRow = precompile<[number, number], { user_id: number }>(db, 2, (groupId, userId) =>
+    db.selectFrom('group_access').select('user_id').where('group_id', '=', groupId).where('user_id', '=', userId),
+  );
+
   return {
     /** The group and whether manual device jobs wait for it: what a device worker reads before every step, in one statement. */
     async forWorker(groupId: number): Promise<{ group: GroupRow; hasJob: boolean } | undefined> {
@@ -75,6 +105,22 @@ export function createGroupRepository(db: Kysely<Database>) {
       if (!row) return undefined;
       const { device_id, device_registration, allowed, ...group } = row;
       return { group, device: device_id === null ? null : { id: device_id, registration: device_registration }, allowed: Boolean(allowed) };
+    },
+    /**
+     * forReceipts, reused for GROUP_RECHECK_MS unless a write through this process (any repository
+     * on the same handle) happened since it was read.
+     */
+    async forReceiptsCached(groupId: number, userId: number | null): Promise<GroupForReceipts | undefined> {
+      const key = `${groupId}:${userId ?? '*'}`;
+      const hit = accepting.get(key);
+      const t = performance.now();
+      if (hit && hit.generation === generation.n && t - hit.at < GROUP_RECHECK_MS) return hit.value;
+      // The generation before the read: a write racing the read leaves the entry stale-marked.
+      const before = generation.n;
+      const value = await this.forReceipts(groupId, userId);
+      if (accepting.size >= GROUP_CACHE_MAX) accepting.clear();
+      accepting.set(key, { at: t, generation: before, value });
+      return value;
     },
     async get(id: number): Promise<GroupRow | undefined> {
       return db.selectFrom('service_groups').selectAll().where('id', '=', id).executeTakeFirst();
@@ -97,7 +143,7 @@ export function createGroupRepository(db: Kysely<Database>) {
     },
     /** Creates the group and its device in one transaction. */
     async create(s: GroupSettings, device: { model: string; config: unknown }, now: number): Promise<{ group: GroupRow; device: DeviceRow }> {
-      return db.transaction().execute(async (tx) => {
+      return changed(await db.transaction().execute(async (tx) => {
         const group = await tx
           .insertInto('service_groups')
           .values({
@@ -120,25 +166,19 @@ export function createGroupRepository(db: Kysely<Database>) {
           .returningAll()
           .executeTakeFirstOrThrow();
         return { group, device: dev };
-      });
+      }));
     },
     async update(id: number, s: Partial<GroupSettings>, now: number): Promise<GroupRow | undefined> {
-      return db.updateTable('service_groups').set({ ...toRow(s), updated_at: now }).where('id', '=', id).returningAll().executeTakeFirst();
+      return changed(await db.updateTable('service_groups').set({ ...toRow(s), updated_at: now }).where('id', '=', id).returningAll().executeTakeFirst());
     },
     async setRunning(id: number, running: boolean, now: number): Promise<void> {
-      await db.updateTable('service_groups').set({ running: running ? 1 : 0, updated_at: now }).where('id', '=', id).execute();
+      changed(await db.updateTable('service_groups').set({ running: running ? 1 : 0, updated_at: now }).where('id', '=', id).execute());
     },
     async delete(id: number): Promise<void> {
-      await db.deleteFrom('service_groups').where('id', '=', id).execute();
+      changed(await db.deleteFrom('service_groups').where('id', '=', id).execute());
     },
     async hasAccess(groupId: number, userId: number): Promise<boolean> {
-      const r = await db
-        .selectFrom('group_access')
-        .select('user_id')
-        .where('group_id', '=', groupId)
-        .where('user_id', '=', userId)
-        .executeTakeFirst();
-      return r !== undefined;
+      return (await accessRow(groupId, userId)).length > 0;
     },
     async accessList(groupId: number): Promise<number[]> {
       const rows = await db.selectFrom('group_access').select('user_id').where('group_id', '=', groupId).orderBy('user_id').execute();
@@ -146,12 +186,12 @@ export function createGroupRepository(db: Kysely<Database>) {
     },
     /** Replaces the group's allowed users atomically (the «Настройки доступа» dialog). */
     async setAccess(groupId: number, userIds: readonly number[]): Promise<void> {
-      await db.transaction().execute(async (tx) => {
+      changed(await db.transaction().execute(async (tx) => {
         await tx.deleteFrom('group_access').where('group_id', '=', groupId).execute();
         if (userIds.length > 0) {
           await tx.insertInto('group_access').values(userIds.map((user_id) => ({ group_id: groupId, user_id }))).execute();
         }
-      });
+      }));
     },
     /** The group's device (a group owns one device today; the table allows several). */
     async deviceOf(groupId: number): Promise<DeviceRow | undefined> {
@@ -206,6 +246,8 @@ export function createGroupRepository(db: Kysely<Database>) {
         })
         .where('id', '=', id)
         .execute();
+      // The registration (FFD version, tax systems) is what validating a receipt reads; status refreshes are not.
+      if (patch.registration !== undefined || patch.model !== undefined) changed(undefined);
     },
   };
 }

@@ -100,6 +100,31 @@ describe.each(BACKENDS)('receipt API on %s', (backend) => {
     expect(list.map((g) => g.id)).toEqual([1]);
   });
 
+  it.skipIf(skip)('serves a fiscalized receipt again from its cached body, still checking access on every read', async () => {
+    const cashier = basic('cashier', 'secret');
+    const { id } = (await post(ORIGINAL_EXAMPLE, { auth: cashier })).json<{ id: string }>();
+    const first = await final(id); // rendered from the database, then kept
+    const url = `/service_groups/1/receipts/${id}`;
+    const again = await get(url, cashier);
+    expect(again.statusCode).toBe(200);
+    expect(again.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(again.json()).toEqual(first);
+    expect((await get(url)).body).toBe(again.body);
+    expect((await get(url, basic('stranger', 'secret'))).statusCode).toBe(403);
+    // Access revoked: the cached body is not served any more.
+    const groups = createGroupRepository(s.db.kysely);
+    const before = await groups.accessList(1);
+    await groups.setAccess(1, []);
+    try {
+      expect((await get(url, cashier)).statusCode).toBe(403);
+    } finally {
+      await groups.setAccess(1, before);
+    }
+    expect((await get(url, cashier)).statusCode).toBe(200);
+    // The same id under another group is not this receipt.
+    expect((await get(`/service_groups/999/receipts/${id}`)).statusCode).toBe(404);
+  });
+
   it.skipIf(skip)('answers 404 for unknown groups and receipts', async () => {
     expect((await post(ORIGINAL_EXAMPLE, { group: 999 })).statusCode).toBe(404);
     expect((await get('/service_groups/1/receipts/999999')).json()).toEqual({ errors: [expect.objectContaining({ code: 'receipt_not_found' })] });

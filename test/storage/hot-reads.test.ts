@@ -73,6 +73,25 @@ describe.each(BACKENDS)('hot-path reads on %s', (backend) => {
     expect(await groups.forReceipts(999_999, null)).toBeUndefined();
   });
 
+  it.skipIf(backend === 'postgres' && !pgOk)('forReceiptsCached: reused until any repository on the same handle writes', async () => {
+    const reader = createGroupRepository(db.kysely);
+    const writer = createGroupRepository(db.kysely);
+    expect((await reader.forReceiptsCached(ids.other, null))?.group.running).toBe(0);
+    // A write behind every repository's back is not seen within the re-check delay…
+    await db.kysely.updateTable('service_groups').set({ running: 1 }).where('id', '=', ids.other).execute();
+    expect((await reader.forReceiptsCached(ids.other, null))?.group.running).toBe(0);
+    // …a write through any repository on the handle is seen at once.
+    await writer.setRunning(ids.other, false, now);
+    await writer.setRunning(ids.other, true, now);
+    expect((await reader.forReceiptsCached(ids.other, null))?.group.running).toBe(1);
+    expect((await reader.forReceiptsCached(ids.other, ids.stranger))?.allowed).toBe(false);
+    await writer.setAccess(ids.other, [ids.stranger]);
+    expect((await reader.forReceiptsCached(ids.other, ids.stranger))?.allowed).toBe(true);
+    await writer.setAccess(ids.other, []);
+    expect((await reader.forReceiptsCached(ids.other, ids.stranger))?.allowed).toBe(false);
+    await writer.setRunning(ids.other, false, now);
+  });
+
   it.skipIf(backend === 'postgres' && !pgOk)('forWorker: the group and whether a manual job waits, in one read', async () => {
     const groups = createGroupRepository(db.kysely);
     expect(await groups.forWorker(ids.other)).toMatchObject({ group: { name: 'b' }, hasJob: false });

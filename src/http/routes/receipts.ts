@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { DomainError } from '../../domain/errors.js';
 import { requireGroupAccess, requireGroupForReceipts } from '../../services/access.js';
 import type { ReceiptService } from '../../services/receipts.js';
+import type { ReceiptView } from '../../services/receipt-view.js';
 import type { GroupForReceipts, GroupRepository } from '../../storage/groups.js';
 import { currentUser } from '../auth.js';
 import { ErrorSchema, GroupParams, ListQuery, ReceiptBodySchema, ReceiptListResponse, ReceiptParams, ReceiptResponse, RegisterResponse } from '../schemas.js';
@@ -46,8 +47,13 @@ export function receiptRoutes(deps: { groups: GroupRepository; receipts: Receipt
 
     r.get('/service_groups/:service_group_id/receipts/:receipt_id', {
       schema: { summary: 'Read a receipt', tags: ['receipts'], params: ReceiptParams, response: { 200: ReceiptResponse, ...errors } },
-    }, async (request) => {
-      return deps.receipts.getFor(currentUser(request), Number(request.params.service_group_id), Number(request.params.receipt_id));
+    }, async (request, reply) => {
+      const serialize = reply.getSerializationFunction('200');
+      const render = (view: ReceiptView) => (serialize ? serialize(view) : JSON.stringify(view));
+      const body = await deps.receipts.getFor(currentUser(request), Number(request.params.service_group_id), Number(request.params.receipt_id), render);
+      // Already serialized by the route's own serializer: Fastify sends a string as it is (the cast
+      // only quiets the type provider, which types the payload as the schema's object).
+      return reply.type('application/json; charset=utf-8').send(body as unknown as ReceiptView);
     });
 
     r.get('/service_groups/:service_group_id/receipts/', {
