@@ -194,21 +194,31 @@ async function throughput(kind: DbKind): Promise<Row[]> {
     }, 2000),
   );
 
-  // The real server as deployed: POST while the group's worker drains the queue, then GET.
-  await withEnv(kind, (env) =>
-    withChild(spawnChild('server-child', { ...env.serverEnv, BENCH_GROUPS: '1' }), async (c) => {
-      const group = c.groups[0] ?? 1;
-      await prime(c);
-      await post(c, () => group, 10, { duration: WARMUP });
-      for (const conns of CONNECTIONS) row('POST receipts/ (register draining the queue)', conns, await post(c, () => group, conns, { duration: DURATION }), ceilPost.get(conns) ?? null);
-      const hi = await drained(env, c, group);
+  // The real server as deployed: POST while the group's worker drains the queue, then GET; then
+  // GET again from a second server on the same database with the body cache off (every read goes
+  // to the database, as the ceiling's does).
+  await withEnv(kind, async (env) => {
+    const getRows = (c: Child, group: number, hi: number, what: string) => async () => {
       // The stored receipts were posted to this group only, so ids 1…hi all belong to it.
       const g = (conns: number, duration: number) =>
         runLoad({ url: c.url, method: 'GET', connections: conns, duration, headers: { authorization: ADMIN_AUTH }, path: () => `/service_groups/${group}/receipts/${rnd(1, hi)}`, pid: c.pid });
       await g(10, WARMUP);
-      for (const conns of CONNECTIONS) row('GET receipts/{rid}', conns, await g(conns, DURATION), ceilGet.get(conns) ?? null);
-    }),
-  );
+      for (const conns of CONNECTIONS) row(what, conns, await g(conns, DURATION), ceilGet.get(conns) ?? null);
+    };
+    const [group, hi] = await withChild(spawnChild('server-child', { ...env.serverEnv, BENCH_GROUPS: '1' }), async (c) => {
+      const g = c.groups[0] ?? 1;
+      await prime(c);
+      await post(c, () => g, 10, { duration: WARMUP });
+      for (const conns of CONNECTIONS) row('POST receipts/ (register draining the queue)', conns, await post(c, () => g, conns, { duration: DURATION }), ceilPost.get(conns) ?? null);
+      const top = await drained(env, c, g);
+      await getRows(c, g, top, 'GET receipts/{rid}')();
+      return [g, top] as const;
+    });
+    await withChild(spawnChild('server-child', { ...env.serverEnv, BENCH_GROUPS: '0', CR_RECEIPT_CACHE_MB: '0' }), async (c) => {
+      await prime(c);
+      await getRows(c, group, hi, 'GET receipts/{rid} (body cache off)')();
+    });
+  });
 
   // End-to-end: POST → success through 1 and 8 virtual registers, a fresh server and database each.
   for (const groupCount of [1, 8]) {
@@ -293,7 +303,8 @@ async function scaling(kind: DbKind): Promise<ScaleRow[]> {
         await store.close();
       }
       const orders = Math.max(1, Math.floor(size / 2));
-      await withChild(spawnChild('server-child', { ...env.serverEnv, BENCH_GROUPS: '0' }), async (c) => {
+      // The body cache off: this measures how the database path scales, not how many ids fit in memory.
+      await withChild(spawnChild('server-child', { ...env.serverEnv, BENCH_GROUPS: '0', CR_RECEIPT_CACHE_MB: '0' }), async (c) => {
         await prime(c);
         const queries: [string, () => string][] = [
           ['GET /receipts/{rid}', () => `/service_groups/${group}/receipts/${rnd(range[0], range[1])}`],

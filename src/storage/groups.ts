@@ -34,6 +34,11 @@ function generationOf(db: Kysely<Database>): { n: number } {
   return g;
 }
 
+/** For other repositories whose writes change what the group caches hold (a device job queued or finished). */
+export function markGroupsChanged(db: Kysely<Database>): void {
+  generationOf(db).n++;
+}
+
 /**
  * How long a receipt-accepting lookup (group settings, device registration, access) is reused. A
  * change made through this process applies to the next request; one made on another node (or by
@@ -49,6 +54,7 @@ export function createGroupRepository(db: Kysely<Database>) {
     return result;
   };
   const accepting = new Map<string, { at: number; generation: number; value: GroupForReceipts | undefined }>();
+  const working = new Map<number, { at: number; generation: number; value: { group: GroupRow; hasJob: boolean } | undefined }>();
   const toRow = (s: Partial<GroupSettings>) => ({
     ...(s.name !== undefined ? { name: s.name } : {}),
     ...(s.enabled !== undefined ? { enabled: s.enabled ? 1 : 0 } : {}),
@@ -98,6 +104,21 @@ export function createGroupRepository(db: Kysely<Database>) {
       if (!row) return undefined;
       const { has_job, ...group } = row;
       return { group, hasJob: Boolean(has_job) };
+    },
+    /**
+     * forWorker, reused like forReceiptsCached: a device worker between two receipts sees a change
+     * made through this process (settings, a queued job) at once, one made on another node within
+     * GROUP_RECHECK_MS — about the delay an idle worker's poll has anyway.
+     */
+    async forWorkerCached(groupId: number): Promise<{ group: GroupRow; hasJob: boolean } | undefined> {
+      const hit = working.get(groupId);
+      const t = performance.now();
+      if (hit && hit.generation === generation.n && t - hit.at < GROUP_RECHECK_MS) return hit.value;
+      const before = generation.n;
+      const value = await this.forWorker(groupId);
+      if (working.size >= GROUP_CACHE_MAX) working.clear();
+      working.set(groupId, { at: t, generation: before, value });
+      return value;
     },
     /** userId null: a superuser, who may use every group. */
     async forReceipts(groupId: number, userId: number | null): Promise<GroupForReceipts | undefined> {

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, DeviceJobsTable } from './schema.js';
+import { markGroupsChanged } from './groups.js';
 
 export type JobRow = Selectable<DeviceJobsTable>;
 export type JobKind = 'open_shift' | 'close_shift' | 'x_report' | 'document' | 'documents';
@@ -11,11 +12,14 @@ export type JobKind = 'open_shift' | 'close_shift' | 'x_report' | 'document' | '
 export function createJobRepository(db: Kysely<Database>) {
   return {
     async create(groupId: number, userId: number | null, kind: JobKind, params: unknown, now: number): Promise<JobRow> {
-      return db
+      const job = await db
         .insertInto('device_jobs')
         .values({ group_id: groupId, user_id: userId, kind, params: params === null ? null : JSON.stringify(params), state: 'pending', created_at: now, updated_at: now })
         .returningAll()
         .executeTakeFirstOrThrow();
+      // The group's worker reads "a job waits" from a cache (groups.forWorkerCached): tell it.
+      markGroupsChanged(db);
+      return job;
     },
     async get(id: number): Promise<JobRow | undefined> {
       return db.selectFrom('device_jobs').selectAll().where('id', '=', id).executeTakeFirst();
@@ -41,6 +45,7 @@ export function createJobRepository(db: Kysely<Database>) {
         })
         .where('id', '=', id)
         .execute();
+      markGroupsChanged(db);
     },
   };
 }

@@ -254,8 +254,9 @@ export function createDeviceWorker(deps: WorkerDeps) {
       for (const row of await receipts.unresolved(deps.groupId)) await resolve(row);
       needsResolve = false;
     }
-    // Read every step: a settings change (automatic shift management) applies to the next receipt.
-    const current = await groups.forWorker(deps.groupId);
+    // A settings change (automatic shift management) or a queued job applies to the next receipt
+    // (at once when made through this process, within a second from another node).
+    const current = await groups.forWorkerCached(deps.groupId);
     group = current?.group;
     await refreshStatus();
     await closeShiftIfDue();

@@ -5,6 +5,7 @@ import { precompile } from '../../src/storage/precompiled.js';
 import { createGroupRepository } from '../../src/storage/groups.js';
 import { createReceiptRepository } from '../../src/storage/receipts.js';
 import { createUserRepository } from '../../src/storage/users.js';
+import { createJobRepository } from '../../src/storage/jobs.js';
 import { BACKENDS, createTempDatabase, postgresReachable } from '../support/databases.js';
 
 const pgOk = await postgresReachable();
@@ -104,6 +105,19 @@ describe.each(BACKENDS)('hot-path reads on %s', (backend) => {
     await db.kysely.updateTable('device_jobs').set({ state: 'success' }).where('id', '=', job.id).execute();
     expect((await groups.forWorker(ids.other))?.hasJob).toBe(false);
     expect(await groups.forWorker(999_999)).toBeUndefined();
+  });
+
+  it.skipIf(backend === 'postgres' && !pgOk)('forWorkerCached sees a job queued or finished through any repository at once', async () => {
+    const groups = createGroupRepository(db.kysely);
+    const jobs = createJobRepository(db.kysely);
+    expect((await groups.forWorkerCached(ids.other))?.hasJob).toBe(false);
+    const job = await jobs.create(ids.other, null, 'x_report', null, now);
+    expect((await groups.forWorkerCached(ids.other))?.hasJob).toBe(true);
+    await jobs.setState(job.id, 'success', { result: {} }, now);
+    expect((await groups.forWorkerCached(ids.other))?.hasJob).toBe(false);
+    await createGroupRepository(db.kysely).update(ids.other, { autoOpenShift: false }, now);
+    expect((await groups.forWorkerCached(ids.other))?.group.auto_open_shift).toBe(0);
+    await createGroupRepository(db.kysely).update(ids.other, { autoOpenShift: true }, now);
   });
 
   it.skipIf(backend === 'postgres' && !pgOk)('getVisible returns the receipt only to a caller who may use its group', async () => {
