@@ -12,6 +12,7 @@ import { bootstrap } from './services/bootstrap.js';
 import { createGroupService } from './services/groups.js';
 import { createReceiptService } from './services/receipts.js';
 import { createBodyCache } from './services/body-cache.js';
+import { createInFlight } from './http/in-flight.js';
 import { openDb, type Db } from './storage/db.js';
 import { createGroupRepository } from './storage/groups.js';
 import { createJobRepository } from './storage/jobs.js';
@@ -85,9 +86,10 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
       driverOf: (groupId) => workers.driverOf(groupId),
       notify,
     });
+    const inFlight = createInFlight();
     const app = await buildApp({
       config, db, metrics, authenticator, groups, receiptService, groupService, receipts, now, notify,
-      audit,
+      audit, inFlight,
       driverOf: (groupId) => workers.driverOf(groupId),
       isStopping: () => stopping,
       plugins: [admin],
@@ -113,6 +115,9 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
         closing ??= (async () => {
           stopping = true;
           await app.close();
+          // Handlers of clients that hung up still run after the sockets are gone: let them finish
+          // with the database open (bounded, so a stuck handler cannot block the stop forever).
+          if (!(await inFlight.drained(10_000))) logger.warn({ running: inFlight.running }, 'stopping with request handlers still running');
           await listener?.stop();
           await workers.stop();
           await db.close();

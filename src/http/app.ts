@@ -19,6 +19,7 @@ import { groupRoutes } from './routes/groups.js';
 import { opsRoutes } from './routes/ops.js';
 import { receiptAdminRoutes } from './routes/receipt-admin.js';
 import { deviceRoutes } from './routes/device.js';
+import type { InFlight } from './in-flight.js';
 
 export interface AppDeps {
   config: Pick<Config, 'bodyLimit' | 'logLevel' | 'publicUrl' | 'trustProxy'>;
@@ -34,6 +35,8 @@ export interface AppDeps {
   notify: (groupId: number) => void;
   driverOf: (groupId: number) => FiscalDriver | undefined;
   isStopping: () => boolean;
+  /** Counts running handlers, so shutdown can wait for them before closing the database. */
+  inFlight?: InFlight;
   /** Extra plugins (the admin API and dashboard) registered by the composition root. */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
 }
@@ -68,6 +71,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => sendErrors(reply, request, 404, [{ code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` }]));
+
+  deps.inFlight?.register(app);
 
   app.addHook('onResponse', async (request, reply) => {
     deps.metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);

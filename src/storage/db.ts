@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, type SqliteDatabase } from 'kysely';
-import { QueuedSqliteDialect } from './sqlite-driver.js';
+import { QueuedSqliteDialect, sqliteDialects } from './sqlite-driver.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -55,7 +55,9 @@ export function openDb(options: DbOptions): Db {
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    const kysely = new Kysely<Database>({ dialect: new QueuedSqliteDialect(withStatementCache(sqlite)) });
+    const dialect = new QueuedSqliteDialect(withStatementCache(sqlite));
+    const kysely = new Kysely<Database>({ dialect });
+    sqliteDialects.set(kysely, dialect);
     return {
       kysely,
       dialect: 'sqlite',

@@ -1,5 +1,6 @@
 import type { Compilable, Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { sqliteDialects } from './sqlite-driver.js';
 
 /**
  * A query built and compiled once, executed with new parameter values. On the hottest reads Kysely's
@@ -20,8 +21,12 @@ export function precompile<A extends readonly number[], R>(
     if (at < 0) throw new Error(`precompile: a parameter of "${compiled.sql}" is a constant, not a placeholder`);
     return at;
   });
+  const sqlite = sqliteDialects.get(db);
   return async (...args) => {
-    const { rows } = await db.executeQuery<R>({ ...compiled, parameters: positions.map((i) => args[i]) });
+    const parameters = positions.map((i) => args[i]);
+    const now = sqlite?.readIfIdle(compiled.sql, parameters);
+    if (now) return now as R[];
+    const { rows } = await db.executeQuery<R>({ ...compiled, parameters });
     return rows;
   };
 }

@@ -11,6 +11,7 @@ import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Driver, typ
  */
 export class QueuedSqliteDialect extends SqliteDialect {
   readonly #database: SqliteDatabase;
+  #driver: QueuedSqliteDriver | null = null;
 
   constructor(database: SqliteDatabase) {
     super({ database });
@@ -18,9 +19,25 @@ export class QueuedSqliteDialect extends SqliteDialect {
   }
 
   override createDriver(): Driver {
-    return new QueuedSqliteDriver(this.#database);
+    this.#driver = new QueuedSqliteDriver(this.#database);
+    return this.#driver;
+  }
+
+  /**
+   * Runs a read at once, synchronously, when nobody holds the connection (so no transaction is
+   * open on it); undefined when it is held, and the caller queues through Kysely as usual. Spares
+   * the hottest reads Kysely's promise hops (`provideConnection` was 8 % of an uncached GET).
+   */
+  readIfIdle(sql: string, parameters: readonly unknown[]): unknown[] | undefined {
+    if (!this.#driver || this.#driver.busy) return undefined;
+    const stmt = this.#database.prepare(sql);
+    // Writes never take this path: they belong to the group commit and its transactions.
+    return stmt.reader ? stmt.all(parameters) : undefined;
   }
 }
+
+/** The SQLite dialect behind a Kysely instance opened by openDb, for readIfIdle. */
+export const sqliteDialects = new WeakMap<object, QueuedSqliteDialect>();
 
 class QueuedSqliteDriver implements Driver {
   readonly #connection: SqliteConnection;
@@ -31,6 +48,10 @@ class QueuedSqliteDriver implements Driver {
   constructor(database: SqliteDatabase) {
     this.#database = database;
     this.#connection = new SqliteConnection(database);
+  }
+
+  get busy(): boolean {
+    return this.#busy;
   }
 
   async init(): Promise<void> {}

@@ -120,6 +120,32 @@ describe.each(BACKENDS)('hot-path reads on %s', (backend) => {
     await createGroupRepository(db.kysely).update(ids.other, { autoOpenShift: true }, now);
   });
 
+  it.skipIf(backend === 'postgres' && !pgOk)('a hot read never sees what an open transaction wrote', async () => {
+    const receipts = createReceiptRepository(db.kysely, db.dialect);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let insertedId: number | null = null;
+    const trx = db.kysely
+      .transaction()
+      .execute(async (tx) => {
+        const row = await tx
+          .insertInto('receipts')
+          .values({ group_id: ids.group, user_id: ids.user, device_id: null, state: 'pending', attempts: 0, idempotency_key: null, request_hash: 'h', request: '{}', order_id: null, receipt_type: 1, total: 1, created_at: now, updated_at: now })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        insertedId = row.id;
+        await gate;
+        throw new Error('rolled back');
+      })
+      .catch((e: unknown) => (e instanceof Error ? e.message : 'failed'));
+    while (insertedId === null) await new Promise((r) => setTimeout(r, 1));
+    // On SQLite the connection is held by the transaction: the read must queue, not read at once.
+    const read = receipts.getVisible(ids.group, insertedId, null);
+    release();
+    expect(await trx).toBe('rolled back');
+    expect(await read).toBeUndefined();
+  });
+
   it.skipIf(backend === 'postgres' && !pgOk)('getVisible returns the receipt only to a caller who may use its group', async () => {
     const receipts = createReceiptRepository(db.kysely, db.dialect);
     expect((await receipts.getVisible(ids.group, ids.receipt, null))?.id).toBe(ids.receipt);
