@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type { Database, ReceiptsTable } from './schema.js';
 import type { Dialect } from './db.js';
 import { precompile } from './precompiled.js';
@@ -156,6 +156,20 @@ function createGroupCommit(db: Kysely<Database>) {
     });
 }
 
+/** A fiscalized receipt whose success is written together with the next claim. */
+export interface Completed {
+  id: number;
+  fdNumber: number;
+  fiscal: unknown;
+}
+
+const successOf = (q: Kysely<Database>, id: number, fdNumber: number, fiscal: unknown, now: number) =>
+  q
+    .updateTable('receipts')
+    .set({ state: 'success', fd_number: fdNumber, fiscal: JSON.stringify(fiscal), error: null, fiscalized_at: now, updated_at: now })
+    .where('id', '=', id)
+    .execute();
+
 export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) {
   // PostgreSQL commits concurrent transactions with shared WAL flushes by itself, and there a batch
   // would serialize the writes of many pooled connections onto one.
@@ -220,23 +234,37 @@ export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) 
      * protocol's reference: a value at or below the true one only widens the later search). On
      * PostgreSQL SKIP LOCKED keeps two claimers from ever taking the same row; on SQLite the single
      * writer serializes the UPDATE.
+     *
+     * `complete`: the previous receipt's success, written atomically with the claim (one round
+     * trip and one commit instead of two). The worker hands it over only if the device did nothing
+     * since that receipt, so the success is durable before the device's next operation either way.
      */
-    async claimNext(groupId: number, deviceId: number, fdBefore: number, now: number): Promise<ReceiptRow | undefined> {
-      const lock = dialect === 'postgres' ? sql`FOR UPDATE SKIP LOCKED` : sql``;
-      const result = await write((q) =>
-        sql<ReceiptRow>`
+    async claimNext(groupId: number, deviceId: number, fdBefore: number, now: number, complete?: Completed): Promise<ReceiptRow | undefined> {
+      const claim = (q: Kysely<Database>, lock: RawBuilder<unknown>, prefix: RawBuilder<unknown>) =>
+        sql<ReceiptRow>`${prefix}
           UPDATE receipts SET state = 'processing', device_id = ${deviceId}, fd_before = ${fdBefore}, attempts = attempts + 1, updated_at = ${now}
           WHERE id = (SELECT id FROM receipts WHERE group_id = ${groupId} AND state = 'pending' ORDER BY id LIMIT 1 ${lock})
           AND state = 'pending'
-          RETURNING *`.execute(q),
-      );
+          RETURNING *`.execute(q);
+      if (dialect === 'postgres') {
+        // A data-modifying WITH runs exactly once and to completion, whether or not a row is claimed.
+        const done = complete
+          ? sql`WITH done AS (
+              UPDATE receipts SET state = 'success', fd_number = ${complete.fdNumber}, fiscal = ${JSON.stringify(complete.fiscal)}, error = NULL,
+                fiscalized_at = ${now}, updated_at = ${now}
+              WHERE id = ${complete.id} RETURNING id)`
+          : sql``;
+        return (await claim(db, sql`FOR UPDATE SKIP LOCKED`, done)).rows[0];
+      }
+      const result = await write(async (q) => {
+        if (complete) await successOf(q, complete.id, complete.fdNumber, complete.fiscal, now);
+        return claim(q, sql``, sql``);
+      });
       return result.rows[0];
     },
 
-
     async markSuccess(id: number, fdNumber: number, fiscal: unknown, now: number): Promise<void> {
-      const values = { state: 'success', fd_number: fdNumber, fiscal: JSON.stringify(fiscal), error: null, fiscalized_at: now, updated_at: now };
-      await write((q) => q.updateTable('receipts').set(values).where('id', '=', id).execute());
+      await write((q) => successOf(q, id, fdNumber, fiscal, now));
     },
 
     async markFailed(id: number, error: unknown, now: number): Promise<void> {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { DeviceError, type DeviceStatus, type FiscalDocument, type FiscalDriver, type FiscalResult, type RegistrationInfo } from '../devices/driver.js';
 import type { GroupRepository, GroupRow } from '../storage/groups.js';
 import type { JobKind, JobRepository, JobRow } from '../storage/jobs.js';
-import type { ReceiptRepository, ReceiptRow } from '../storage/receipts.js';
+import type { Completed, ReceiptRepository, ReceiptRow } from '../storage/receipts.js';
 import type { StoredRequest } from '../services/receipt-view.js';
 import type { AuditRepository } from '../storage/audit.js';
 import { buyerContact } from '../domain/receipt.js';
@@ -62,7 +62,20 @@ export function createDeviceWorker(deps: WorkerDeps) {
   // process or node may have died mid-call) and after any failed step.
   let needsResolve = true;
 
+  // The last receipt's success, not yet written: it goes to the database with the next claim (one
+  // round trip instead of two), or on its own before anything else reaches the device — so, as
+  // before, the device never works again until the success it reported is durable.
+  let unsaved: Completed | null = null;
+
+  async function saveSuccess(): Promise<void> {
+    const u = unsaved;
+    if (!u) return;
+    await receipts.markSuccess(u.id, u.fdNumber, u.fiscal, now());
+    if (unsaved === u) unsaved = null;
+  }
+
   async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    await saveSuccess();
     const started = performance.now();
     try {
       const r = await fn();
@@ -244,13 +257,16 @@ export function createDeviceWorker(deps: WorkerDeps) {
       throw e;
     }
     knownLastFd = result.fdNumber;
-    await receipts.markSuccess(row.id, result.fdNumber, result, now());
+    unsaved = { id: row.id, fdNumber: result.fdNumber, fiscal: result };
     if (result.shiftNumber !== lastShiftNumber) await refreshStatus(true);
   }
 
   async function step(): Promise<boolean> {
     await ensureOpen();
     if (needsResolve) {
+      // First the success this worker already knows: resolving its receipt from the device's
+      // journal would find the document "taken" by nobody yet and could queue it again.
+      await saveSuccess();
       for (const row of await receipts.unresolved(deps.groupId)) await resolve(row);
       needsResolve = false;
     }
@@ -267,13 +283,29 @@ export function createDeviceWorker(deps: WorkerDeps) {
     }
     // Recorded with the claim: if the process dies from here on, recovery compares against it.
     const fdBefore = knownLastFd ?? (knownLastFd = await call('lastFdNumber', () => driver.lastFdNumber()));
-    const row = await receipts.claimNext(deps.groupId, deps.deviceId, fdBefore, now());
+    const done = unsaved;
+    const row = await receipts.claimNext(deps.groupId, deps.deviceId, fdBefore, now(), done ?? undefined);
+    if (unsaved === done) unsaved = null;
     if (!row) return false;
     await process(row);
     return true;
   }
 
   async function run(): Promise<void> {
+    try {
+      await steps();
+    } finally {
+      // Stopping between two receipts: the last success must not wait for a claim that never comes.
+      try {
+        await saveSuccess();
+      } catch (e) {
+        // Left `processing`: the next start resolves it from the device's journal.
+        logger.error({ err: e }, 'device worker: cannot record the last success while stopping');
+      }
+    }
+  }
+
+  async function steps(): Promise<void> {
     while (state === 'running') {
       try {
         const worked = await step();
