@@ -58,58 +58,45 @@ const insertRow = async (q: Kysely<Database>, r: NewReceipt, now: number): Promi
 /** At most this many receipts per batched INSERT (13 parameters each, far below PostgreSQL's 65535). */
 const PG_BATCH_MAX = 500;
 
-/**
- * Batched accept for PostgreSQL: the receipts of concurrent POSTs that arrive in one event-loop
- * turn go to the database as one multi-row INSERT — one round trip and one WAL flush instead of one
- * each, which was most of the accept path's cost (socket writes to the server, PostgreSQL's commit).
- * Every caller is answered after that statement committed. RETURNING promises no row order, so
- * rows are matched to callers by content: a keyed row by its key and body, an unkeyed one by its
- * whole content — two identical unkeyed receipts are interchangeable, each caller still gets its
- * own id. A caller whose key an earlier row (stored, or in the same batch) already holds gets no
- * row and goes the usual replay/conflict way. If the statement fails, each insert is retried alone.
- */
-function createPgInsertBatcher(db: Kysely<Database>) {
-  type Waiter = { r: NewReceipt; now: number; resolve: (row: ReceiptRow | undefined) => void; reject: (e: unknown) => void };
-  let batch: Waiter[] | null = null;
-  const contentKey = (groupId: number, key: string | null, userId: number, hash: string, now: number) =>
-    `${groupId}\0${key === null ? '' : `k${key}`}\0${userId}\0${hash}\0${now}`;
-
-  async function flush(items: Waiter[]): Promise<void> {
-    if (items.length === 1) {
-      const [only] = items as [Waiter];
-      insertRow(db, only.r, only.now).then(only.resolve, only.reject);
-      return;
-    }
-    try {
-      const rows = await insertRows(db, items.map((it) => rowValues(it.r, it.now)));
-      const byContent = new Map<string, ReceiptRow[]>();
-      for (const row of rows) {
-        const k = contentKey(row.group_id, row.idempotency_key, row.user_id, row.request_hash, row.created_at);
-        const list = byContent.get(k);
-        if (list) list.push(row);
-        else byContent.set(k, [row]);
-      }
-      for (const it of items) it.resolve(byContent.get(contentKey(it.r.groupId, it.r.idempotencyKey, it.r.userId, it.r.requestHash, it.now))?.shift());
-    } catch {
-      for (const it of items) insertRow(db, it.r, it.now).then(it.resolve, it.reject);
-    }
-  }
-
-  return (r: NewReceipt, now: number): Promise<ReceiptRow | undefined> =>
-    new Promise((resolve, reject) => {
-      if (!batch || batch.length >= PG_BATCH_MAX) {
-        const items: Waiter[] = [];
-        batch = items;
-        setImmediate(() => {
-          if (batch === items) batch = null;
-          void flush(items);
-        });
-      }
-      batch.push({ r, now, resolve, reject });
-    });
-}
 
 type Write<T> = (q: Kysely<Database>) => Promise<T>;
+
+/**
+ * Collects the calls made during one event-loop turn and runs them together at the end of it
+ * (setImmediate), at most `max` per batch; every caller gets its own result, and only once the
+ * batch is done. A lone call runs through `runOne`; if the batch fails, each call is retried alone
+ * through `runOne`, so one bad item cannot fail its neighbours.
+ */
+function perTurnBatcher<I, O>(runOne: (item: I) => Promise<O>, runBatch: (items: I[]) => Promise<O[]>, max = Number.POSITIVE_INFINITY) {
+  type Waiter = { item: I; resolve: (out: O) => void; reject: (e: unknown) => void };
+  let batch: Waiter[] | null = null;
+
+  async function flush(waiters: Waiter[]): Promise<void> {
+    if (waiters.length > 1) {
+      try {
+        const out = await runBatch(waiters.map((w) => w.item));
+        waiters.forEach((w, i) => w.resolve(out[i] as O));
+        return;
+      } catch {
+        // retried one by one below
+      }
+    }
+    for (const w of waiters) runOne(w.item).then(w.resolve, w.reject);
+  }
+
+  return (item: I): Promise<O> =>
+    new Promise<O>((resolve, reject) => {
+      if (!batch || batch.length >= max) {
+        const waiters: Waiter[] = [];
+        batch = waiters;
+        setImmediate(() => {
+          if (batch === waiters) batch = null;
+          void flush(waiters);
+        });
+      }
+      batch.push({ item, resolve, reject });
+    });
+}
 
 /**
  * Group commit for SQLite: a commit costs an fsync, done synchronously on the event loop, so one
@@ -120,41 +107,51 @@ type Write<T> = (q: Kysely<Database>) => Promise<T>;
  * its outcome durable before it talks to the device again. If the batch fails, each write is
  * retried on its own, so one bad write cannot fail its neighbours.
  */
-function createGroupCommit(db: Kysely<Database>) {
-  type Waiter = { write: Write<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void };
-  let batch: Waiter[] | null = null;
-
-  async function flush(items: Waiter[]): Promise<void> {
-    if (items.length === 1) {
-      const [only] = items as [Waiter];
-      only.write(db).then(only.resolve, only.reject);
-      return;
-    }
-    try {
-      const results = await db.transaction().execute(async (trx) => {
+function createGroupCommit(db: Kysely<Database>): <T>(write: Write<T>) => Promise<T> {
+  const run = perTurnBatcher<Write<unknown>, unknown>(
+    (write) => write(db),
+    (writes) =>
+      db.transaction().execute(async (trx) => {
         const out: unknown[] = [];
-        for (const it of items) out.push(await it.write(trx));
+        for (const write of writes) out.push(await write(trx));
         return out;
-      });
-      items.forEach((it, i) => it.resolve(results[i]));
-    } catch {
-      for (const it of items) it.write(db).then(it.resolve, it.reject);
-    }
-  }
-
-  return <T>(write: Write<T>): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      if (!batch) {
-        const items: Waiter[] = [];
-        batch = items;
-        setImmediate(() => {
-          batch = null;
-          void flush(items);
-        });
-      }
-      batch.push({ write, resolve: resolve as (v: unknown) => void, reject });
-    });
+      }),
+  );
+  return <T>(write: Write<T>) => run(write) as Promise<T>;
 }
+
+/**
+ * Batched accept for PostgreSQL: the receipts of concurrent POSTs that arrive in one event-loop
+ * turn go to the database as one multi-row INSERT — one round trip and one WAL flush instead of one
+ * each, which was most of the accept path's cost (socket writes to the server, PostgreSQL's commit).
+ * Every caller is answered after that statement committed. RETURNING promises no row order, so
+ * rows are matched to callers by content: a keyed row by its key and body, an unkeyed one by its
+ * whole content — two identical unkeyed receipts are interchangeable, each caller still gets its
+ * own id. A caller whose key an earlier row (stored, or in the same batch) already holds gets no
+ * row and goes the usual replay/conflict way. If the statement fails, each insert is retried alone.
+ */
+function createPgInsertBatcher(db: Kysely<Database>): (r: NewReceipt, now: number) => Promise<ReceiptRow | undefined> {
+  type Item = { r: NewReceipt; now: number };
+  const contentKey = (groupId: number, key: string | null, userId: number, hash: string, now: number) =>
+    `${groupId}\0${key === null ? '' : `k${key}`}\0${userId}\0${hash}\0${now}`;
+  const run = perTurnBatcher<Item, ReceiptRow | undefined>(
+    (it) => insertRow(db, it.r, it.now),
+    async (items) => {
+      const rows = await insertRows(db, items.map((it) => rowValues(it.r, it.now)));
+      const byContent = new Map<string, ReceiptRow[]>();
+      for (const row of rows) {
+        const k = contentKey(row.group_id, row.idempotency_key, row.user_id, row.request_hash, row.created_at);
+        const list = byContent.get(k);
+        if (list) list.push(row);
+        else byContent.set(k, [row]);
+      }
+      return items.map((it) => byContent.get(contentKey(it.r.groupId, it.r.idempotencyKey, it.r.userId, it.r.requestHash, it.now))?.shift());
+    },
+    PG_BATCH_MAX,
+  );
+  return (r, now) => run({ r, now });
+}
+
 
 /** A fiscalized receipt whose success is written together with the next claim. */
 export interface Completed {
