@@ -47,14 +47,31 @@ export function markGroupsChanged(db: Kysely<Database>): void {
 export const GROUP_RECHECK_MS = 1000;
 const GROUP_CACHE_MAX = 10_000;
 
+/**
+ * A read reused for GROUP_RECHECK_MS unless the handle's generation moved since it was made. The
+ * generation is taken before the read: a write racing the read leaves the entry already stale.
+ */
+function rechecked<A extends unknown[], V>(generation: { n: number }, load: (...args: A) => Promise<V>, keyOf: (...args: A) => string | number) {
+  const entries = new Map<string | number, { at: number; generation: number; value: V }>();
+  return async (...args: A): Promise<V> => {
+    const key = keyOf(...args);
+    const hit = entries.get(key);
+    const t = performance.now();
+    if (hit && hit.generation === generation.n && t - hit.at < GROUP_RECHECK_MS) return hit.value;
+    const before = generation.n;
+    const value = await load(...args);
+    if (entries.size >= GROUP_CACHE_MAX) entries.clear();
+    entries.set(key, { at: t, generation: before, value });
+    return value;
+  };
+}
+
 export function createGroupRepository(db: Kysely<Database>) {
   const generation = generationOf(db);
   const changed = <T>(result: T): T => {
     generation.n++;
     return result;
   };
-  const accepting = new Map<string, { at: number; generation: number; value: GroupForReceipts | undefined }>();
-  const working = new Map<number, { at: number; generation: number; value: { group: GroupRow; hasJob: boolean } | undefined }>();
   const toRow = (s: Partial<GroupSettings>) => ({
     ...(s.name !== undefined ? { name: s.name } : {}),
     ...(s.enabled !== undefined ? { enabled: s.enabled ? 1 : 0 } : {}),
@@ -97,52 +114,35 @@ export function createGroupRepository(db: Kysely<Database>) {
     db.selectFrom('group_access').select('user_id').where('group_id', '=', groupId).where('user_id', '=', userId),
   );
 
+  /** The group and whether manual device jobs wait for it: what a device worker reads before every step, in one statement. */
+  async function forWorker(groupId: number): Promise<{ group: GroupRow; hasJob: boolean } | undefined> {
+    const [row] = await withJobFlag(groupId);
+    if (!row) return undefined;
+    const { has_job, ...group } = row;
+    return { group, hasJob: Boolean(has_job) };
+  }
+  /** userId null: a superuser, who may use every group. */
+  async function forReceipts(groupId: number, userId: number | null): Promise<GroupForReceipts | undefined> {
+    const [row] = userId === null ? await forAll(groupId) : await forUser(groupId, userId);
+    if (!row) return undefined;
+    const { device_id, device_registration, allowed, ...group } = row;
+    return { group, device: device_id === null ? null : { id: device_id, registration: device_registration }, allowed: Boolean(allowed) };
+  }
+
   return {
-    /** The group and whether manual device jobs wait for it: what a device worker reads before every step, in one statement. */
-    async forWorker(groupId: number): Promise<{ group: GroupRow; hasJob: boolean } | undefined> {
-      const [row] = await withJobFlag(groupId);
-      if (!row) return undefined;
-      const { has_job, ...group } = row;
-      return { group, hasJob: Boolean(has_job) };
-    },
+    forWorker,
     /**
-     * forWorker, reused like forReceiptsCached: a device worker between two receipts sees a change
-     * made through this process (settings, a queued job) at once, one made on another node within
-     * GROUP_RECHECK_MS — about the delay an idle worker's poll has anyway.
+     * forWorker, reused: a device worker between two receipts sees a change made through this
+     * process (settings, a queued job) at once, one made on another node within GROUP_RECHECK_MS —
+     * about the delay an idle worker's poll has anyway.
      */
-    async forWorkerCached(groupId: number): Promise<{ group: GroupRow; hasJob: boolean } | undefined> {
-      const hit = working.get(groupId);
-      const t = performance.now();
-      if (hit && hit.generation === generation.n && t - hit.at < GROUP_RECHECK_MS) return hit.value;
-      const before = generation.n;
-      const value = await this.forWorker(groupId);
-      if (working.size >= GROUP_CACHE_MAX) working.clear();
-      working.set(groupId, { at: t, generation: before, value });
-      return value;
-    },
-    /** userId null: a superuser, who may use every group. */
-    async forReceipts(groupId: number, userId: number | null): Promise<GroupForReceipts | undefined> {
-      const [row] = userId === null ? await forAll(groupId) : await forUser(groupId, userId);
-      if (!row) return undefined;
-      const { device_id, device_registration, allowed, ...group } = row;
-      return { group, device: device_id === null ? null : { id: device_id, registration: device_registration }, allowed: Boolean(allowed) };
-    },
+    forWorkerCached: rechecked(generation, forWorker, (groupId) => groupId),
+    forReceipts,
     /**
      * forReceipts, reused for GROUP_RECHECK_MS unless a write through this process (any repository
      * on the same handle) happened since it was read.
      */
-    async forReceiptsCached(groupId: number, userId: number | null): Promise<GroupForReceipts | undefined> {
-      const key = `${groupId}:${userId ?? '*'}`;
-      const hit = accepting.get(key);
-      const t = performance.now();
-      if (hit && hit.generation === generation.n && t - hit.at < GROUP_RECHECK_MS) return hit.value;
-      // The generation before the read: a write racing the read leaves the entry stale-marked.
-      const before = generation.n;
-      const value = await this.forReceipts(groupId, userId);
-      if (accepting.size >= GROUP_CACHE_MAX) accepting.clear();
-      accepting.set(key, { at: t, generation: before, value });
-      return value;
-    },
+    forReceiptsCached: rechecked(generation, forReceipts, (groupId, userId) => `${groupId}:${userId ?? '*'}`),
     async get(id: number): Promise<GroupRow | undefined> {
       return db.selectFrom('service_groups').selectAll().where('id', '=', id).executeTakeFirst();
     },
