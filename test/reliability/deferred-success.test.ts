@@ -3,14 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulatorDriver } from '../../src/devices/emulator/emulator-driver.js';
 import { emulatorDefaults } from '../../src/devices/emulator/config.js';
 import { fakeClock, item, receipt } from '../../src/devices/fiscal-core/testing.js';
-import { openDb, type Db } from '../../src/storage/db.js';
-import { migrate } from '../../src/storage/migrate.js';
+import type { Db } from '../../src/storage/db.js';
 import { createGroupRepository } from '../../src/storage/groups.js';
 import { createJobRepository } from '../../src/storage/jobs.js';
 import { createReceiptRepository } from '../../src/storage/receipts.js';
 import { createUserRepository } from '../../src/storage/users.js';
 import { createDeviceWorker } from '../../src/workers/device-worker.js';
-import { BACKENDS, createTempDatabase, postgresReachable } from '../support/databases.js';
+import { BACKENDS, openMigratedDb, postgresReachable } from '../support/databases.js';
 
 const pgOk = await postgresReachable();
 
@@ -22,22 +21,16 @@ const pgOk = await postgresReachable();
  */
 describe.each(BACKENDS)('deferred success on %s', (backend) => {
   let db!: Db;
-  let drop = async (): Promise<void> => undefined;
+  let close = async (): Promise<void> => undefined;
 
   beforeAll(async () => {
     if (backend === 'postgres' && !pgOk) return;
-    if (backend === 'postgres') {
-      const t = await createTempDatabase('cr_defer');
-      drop = () => t.drop();
-      db = openDb({ dialect: 'postgres', url: t.url });
-    } else {
-      db = openDb({ dialect: 'sqlite', file: ':memory:' });
-    }
-    await migrate(db);
+    const opened = await openMigratedDb(backend, 'cr_defer');
+    db = opened.db;
+    close = () => opened.close();
   });
   afterAll(async () => {
-    await (db as Db | undefined)?.close();
-    await drop();
+    await close();
   });
 
   it.skipIf(backend === 'postgres' && !pgOk)('a failure between a receipt and the next claim never re-queues the fiscalized receipt', async () => {

@@ -1,32 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDb, type Db } from '../../src/storage/db.js';
-import { migrate } from '../../src/storage/migrate.js';
+import type { Db } from '../../src/storage/db.js';
 import { precompile } from '../../src/storage/precompiled.js';
 import { createGroupRepository } from '../../src/storage/groups.js';
 import { createReceiptRepository } from '../../src/storage/receipts.js';
 import { createUserRepository } from '../../src/storage/users.js';
 import { createJobRepository } from '../../src/storage/jobs.js';
-import { BACKENDS, createTempDatabase, postgresReachable } from '../support/databases.js';
+import { BACKENDS, openMigratedDb, postgresReachable } from '../support/databases.js';
 
 const pgOk = await postgresReachable();
 
 /** The one-statement reads of the API's hot paths (POST's group lookup, GET's receipt lookup). */
 describe.each(BACKENDS)('hot-path reads on %s', (backend) => {
   let db!: Db;
-  let drop = async (): Promise<void> => undefined;
+  let close = async (): Promise<void> => undefined;
   const now = 1_780_000_000_000;
   const ids = { group: 0, other: 0, empty: 0, firstDevice: 0, user: 0, stranger: 0, receipt: 0 };
 
   beforeAll(async () => {
     if (backend === 'postgres' && !pgOk) return;
-    if (backend === 'postgres') {
-      const t = await createTempDatabase('cr_hot');
-      drop = () => t.drop();
-      db = openDb({ dialect: 'postgres', url: t.url });
-    } else {
-      db = openDb({ dialect: 'sqlite', file: ':memory:' });
-    }
-    await migrate(db);
+    const opened = await openMigratedDb(backend, 'cr_hot');
+    db = opened.db;
+    close = () => opened.close();
     const groups = createGroupRepository(db.kysely);
     const users = createUserRepository(db.kysely);
     const settings = { enabled: true, defaultTaxSystem: 1, defaultVat: null, autoOpenShift: true, shiftDurationMin: 1440, dailyCloseTime: null };
@@ -48,8 +42,7 @@ describe.each(BACKENDS)('hot-path reads on %s', (backend) => {
     ids.receipt = out.row.id;
   });
   afterAll(async () => {
-    await (db as Db | undefined)?.close();
-    await drop();
+    await close();
   });
 
   it.skipIf(backend === 'postgres' && !pgOk)('precompile binds arguments by placeholder, whatever order the SQL uses them in', async () => {

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDb, type Db } from '../../src/storage/db.js';
-import { migrate } from '../../src/storage/migrate.js';
+import type { Db } from '../../src/storage/db.js';
 import { createGroupRepository } from '../../src/storage/groups.js';
 import { createReceiptRepository, type NewReceipt } from '../../src/storage/receipts.js';
 import { createUserRepository } from '../../src/storage/users.js';
-import { BACKENDS, createTempDatabase, postgresReachable } from '../support/databases.js';
+import { BACKENDS, openMigratedDb, postgresReachable } from '../support/databases.js';
 
 const pgOk = await postgresReachable();
 
@@ -14,28 +13,22 @@ const pgOk = await postgresReachable();
  */
 describe.each(BACKENDS)('batched receipt inserts on %s', (backend) => {
   let db!: Db;
-  let drop = async (): Promise<void> => undefined;
+  let close = async (): Promise<void> => undefined;
   const now = 1_780_000_000_000;
   let groupId = 0;
   let userId = 0;
 
   beforeAll(async () => {
     if (backend === 'postgres' && !pgOk) return;
-    if (backend === 'postgres') {
-      const t = await createTempDatabase('cr_ins');
-      drop = () => t.drop();
-      db = openDb({ dialect: 'postgres', url: t.url });
-    } else {
-      db = openDb({ dialect: 'sqlite', file: ':memory:' });
-    }
-    await migrate(db);
+    const opened = await openMigratedDb(backend, 'cr_ins');
+    db = opened.db;
+    close = () => opened.close();
     const settings = { name: 'g', enabled: true, defaultTaxSystem: 1, defaultVat: null, autoOpenShift: true, shiftDurationMin: 1440, dailyCloseTime: null };
     groupId = (await createGroupRepository(db.kysely).create(settings, { model: 'emulator', config: {} }, now)).group.id;
     userId = (await createUserRepository(db.kysely).create({ login: 'u', name: 'u', passwordHash: 'x', isActive: true, isSuperuser: true }, now)).id;
   });
   afterAll(async () => {
-    await (db as Db | undefined)?.close();
-    await drop();
+    await close();
   });
 
   it.skipIf(backend === 'postgres' && !pgOk)('gives each concurrent caller its own outcome: created, replay or conflict', async () => {

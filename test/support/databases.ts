@@ -1,5 +1,7 @@
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
+import { openDb, type Db } from '../../src/storage/db.js';
+import { migrate } from '../../src/storage/migrate.js';
 
 /**
  * The storage and API suites run on SQLite and on PostgreSQL. PostgreSQL is the machine's server
@@ -49,3 +51,25 @@ export async function createTempDatabase(prefix = 'cr_test'): Promise<{ url: str
 export type Backend = 'sqlite' | 'postgres';
 /** Both backends; suites call `describe.each(BACKENDS)` and skip postgres only when unreachable outside CI. */
 export const BACKENDS: Backend[] = ['sqlite', 'postgres'];
+
+/**
+ * A migrated database of `backend` for a storage-level suite: in-memory SQLite, or a fresh
+ * PostgreSQL database that `close()` drops.
+ */
+export async function openMigratedDb(backend: Backend, prefix: string): Promise<{ db: Db; close(): Promise<void> }> {
+  if (backend === 'sqlite') {
+    const db = openDb({ dialect: 'sqlite', file: ':memory:' });
+    await migrate(db);
+    return { db, close: () => db.close() };
+  }
+  const t = await createTempDatabase(prefix);
+  const db = openDb({ dialect: 'postgres', url: t.url });
+  await migrate(db);
+  return {
+    db,
+    async close() {
+      await db.close();
+      await t.drop();
+    },
+  };
+}
