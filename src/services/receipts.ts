@@ -9,7 +9,7 @@ import type { GroupForReceipts, GroupRepository } from '../storage/groups.js';
 import type { ReceiptRepository } from '../storage/receipts.js';
 import { receiptView, type ReceiptView, type StoredRequest } from './receipt-view.js';
 import type { BodyCache } from './body-cache.js';
-import { requireGroupAccess } from './access.js';
+import { callerId, requireGroupAccess } from './access.js';
 import type { AuthenticatedUser } from './auth.js';
 
 export interface ReceiptServiceDeps {
@@ -96,7 +96,7 @@ export function createReceiptService(deps: ReceiptServiceDeps) {
     async getFor(user: AuthenticatedUser, groupId: number, receiptId: number, render: (view: ReceiptView) => string): Promise<string> {
       const cached = deps.bodies?.get(receiptId, groupId);
       if (cached !== undefined && (user.isSuperuser || (await deps.groups.hasAccess(groupId, user.id)))) return cached;
-      const row = await deps.receipts.getVisible(groupId, receiptId, user.isSuperuser ? null : user.id);
+      const row = await deps.receipts.getVisible(groupId, receiptId, callerId(user));
       if (row) {
         const body = render(receiptView(row));
         if (row.state === 'success') deps.bodies?.set(row.id, groupId, body);
