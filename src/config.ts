@@ -26,6 +26,25 @@ export interface Config {
    * around the per-IP login throttling.
    */
   trustProxy: boolean | number | string[];
+  /** Whole request (headers and body) must arrive within this, ms (slow-body clients are cut). */
+  requestTimeoutMs: number;
+  /** Request headers must arrive within this, ms. */
+  headersTimeoutMs: number;
+  /** A connection that sends or receives nothing for this long is closed, ms (a trickling body). */
+  idleTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this, ms. */
+  keepAliveTimeoutMs: number;
+  /** Open connections, in total and from one address; more are refused at accept. */
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  /** Bearer token required by GET /metrics; null: open (bind to a private address instead). */
+  metricsToken: string | null;
+  /** /ready reports not ready, and new receipts are refused with 503, below this free space, bytes. */
+  minFreeBytes: number;
+  /** Device lease length, ms: a node that stops renewing loses its devices after this. */
+  leaseTtlMs: number;
+  /** Upper bound of one device call, ms; must leave the lease a safety margin (≤ a third of the lease). */
+  deviceCallTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -46,6 +65,16 @@ const OPTIONS = {
   receiptCacheMb: { env: 'CR_RECEIPT_CACHE_MB', flag: 'receipt-cache-mb' },
   nodeId: { env: 'CR_NODE_ID', flag: 'node-id' },
   trustProxy: { env: 'CR_TRUST_PROXY', flag: 'trust-proxy' },
+  requestTimeoutMs: { env: 'CR_REQUEST_TIMEOUT_MS', flag: 'request-timeout-ms' },
+  headersTimeoutMs: { env: 'CR_HEADERS_TIMEOUT_MS', flag: 'headers-timeout-ms' },
+  idleTimeoutMs: { env: 'CR_IDLE_TIMEOUT_MS', flag: 'idle-timeout-ms' },
+  keepAliveTimeoutMs: { env: 'CR_KEEPALIVE_TIMEOUT_MS', flag: 'keepalive-timeout-ms' },
+  maxConnections: { env: 'CR_MAX_CONNECTIONS', flag: 'max-connections' },
+  maxConnectionsPerIp: { env: 'CR_MAX_CONNECTIONS_PER_IP', flag: 'max-connections-per-ip' },
+  metricsToken: { env: 'CR_METRICS_TOKEN', flag: 'metrics-token' },
+  minFreeMb: { env: 'CR_MIN_FREE_MB', flag: 'min-free-mb' },
+  leaseTtlMs: { env: 'CR_LEASE_TTL_MS', flag: 'lease-ttl-ms' },
+  deviceCallTimeoutMs: { env: 'CR_DEVICE_CALL_TIMEOUT_MS', flag: 'device-call-timeout-ms' },
 } as const;
 type Key = keyof typeof OPTIONS;
 
@@ -65,6 +94,16 @@ Options (each also read from its environment variable; flags win):
   --node-id <id>                      CR_NODE_ID         default hostname:pid
   --trust-proxy <false|true|N|addrs>  CR_TRUST_PROXY     reverse proxies allowed to set X-Forwarded-*: default false;
                                                          e.g. 127.0.0.1 or 10.0.0.0/8,192.168.1.5 or a hop count
+  --request-timeout-ms <n>            CR_REQUEST_TIMEOUT_MS    whole request (headers + body): default 30000
+  --headers-timeout-ms <n>            CR_HEADERS_TIMEOUT_MS    request headers: default 10000
+  --idle-timeout-ms <n>               CR_IDLE_TIMEOUT_MS       connection silent this long is closed: default 10000
+  --keepalive-timeout-ms <n>          CR_KEEPALIVE_TIMEOUT_MS  idle keep-alive connection: default 5000
+  --max-connections <n>               CR_MAX_CONNECTIONS       open connections in total: default 10000
+  --max-connections-per-ip <n>        CR_MAX_CONNECTIONS_PER_IP  open connections from one address: default 256
+  --metrics-token <token>             CR_METRICS_TOKEN   bearer token for GET /metrics (default: none, open)
+  --min-free-mb <n>                   CR_MIN_FREE_MB     free disk space below which receipts are refused: default 100
+  --lease-ttl-ms <n>                  CR_LEASE_TTL_MS    device lease length (scale-out): default 30000
+  --device-call-timeout-ms <n>        CR_DEVICE_CALL_TIMEOUT_MS  longest device call: default 10000 (≤ a third of the lease)
   -h, --help
 `;
 
@@ -151,6 +190,24 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
     trustProxy = list;
   }
 
+  const requestTimeoutMs = parseIntStrict(raw('requestTimeoutMs') ?? '30000', 1000, 600_000, name('requestTimeoutMs'));
+  const headersTimeoutMs = parseIntStrict(raw('headersTimeoutMs') ?? '10000', 1000, 600_000, name('headersTimeoutMs'));
+  if (headersTimeoutMs > requestTimeoutMs) throw new ConfigError(`${name('headersTimeoutMs')}: must not exceed ${name('requestTimeoutMs')} (${requestTimeoutMs})`);
+  const idleTimeoutMs = parseIntStrict(raw('idleTimeoutMs') ?? '10000', 1000, 600_000, name('idleTimeoutMs'));
+  const keepAliveTimeoutMs = parseIntStrict(raw('keepAliveTimeoutMs') ?? '5000', 100, 600_000, name('keepAliveTimeoutMs'));
+  const maxConnections = parseIntStrict(raw('maxConnections') ?? '10000', 1, 1_000_000, name('maxConnections'));
+  const maxConnectionsPerIp = parseIntStrict(raw('maxConnectionsPerIp') ?? '256', 1, 1_000_000, name('maxConnectionsPerIp'));
+  const metricsToken = raw('metricsToken') ?? null;
+  if (metricsToken !== null && !/^[\x21-\x7e]{16,256}$/.test(metricsToken)) {
+    throw new ConfigError(`${name('metricsToken')}: 16 to 256 printable ASCII characters without spaces`);
+  }
+  const minFreeBytes = parseIntStrict(raw('minFreeMb') ?? '100', 0, 1_000_000, name('minFreeMb')) * 1024 * 1024;
+  const leaseTtlMs = parseIntStrict(raw('leaseTtlMs') ?? '30000', 1000, 3_600_000, name('leaseTtlMs'));
+  const deviceCallTimeoutMs = parseIntStrict(raw('deviceCallTimeoutMs') ?? '10000', 100, 600_000, name('deviceCallTimeoutMs'));
+  if (deviceCallTimeoutMs * 3 > leaseTtlMs) {
+    throw new ConfigError(`${name('deviceCallTimeoutMs')}: must be at most a third of ${name('leaseTtlMs')} (${leaseTtlMs}): the lease must outlast a device call with a safety margin`);
+  }
+
   return Object.freeze({
     profile,
     host,
@@ -164,6 +221,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
     receiptCacheBytes,
     nodeId,
     trustProxy,
+    requestTimeoutMs,
+    headersTimeoutMs,
+    idleTimeoutMs,
+    keepAliveTimeoutMs,
+    maxConnections,
+    maxConnectionsPerIp,
+    metricsToken,
+    minFreeBytes,
+    leaseTtlMs,
+    deviceCallTimeoutMs,
   });
 }
 

@@ -2,8 +2,9 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './db.js';
 import * as m001 from './migrations/001_initial.js';
 import * as m002 from './migrations/002_queue_notify.js';
+import * as m003 from './migrations/003_fencing.js';
 
-const ALL = { '001_initial': m001, '002_queue_notify': m002 } as const;
+const ALL = { '001_initial': m001, '002_queue_notify': m002, '003_fencing': m003 } as const;
 
 /**
  * Applies the forward-only migrations. Kysely's migrator takes a lock first (an advisory lock on

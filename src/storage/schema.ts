@@ -14,6 +14,8 @@ export interface Database {
   device_jobs: DeviceJobsTable;
   sessions: SessionsTable;
   audit_log: AuditLogTable;
+  orphan_documents: OrphanDocumentsTable;
+  login_trust: LoginTrustTable;
 }
 
 export interface UsersTable {
@@ -65,6 +67,10 @@ export interface DevicesTable {
   /** Node that drives the device (scale-out lease). */
   lease_owner: string | null;
   lease_until: number | null;
+  /** Fencing token: increases at every change of the lease's owner (migration 003). */
+  lease_epoch: Generated<number>;
+  /** The FN journal has been checked for ownerless receipt documents up to this FD number. */
+  reconciled_fd: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -100,6 +106,8 @@ export interface ReceiptsTable {
   created_at: number;
   updated_at: number;
   fiscalized_at: number | null;
+  /** The device lease epoch under which the receipt was last claimed (fencing). */
+  claim_epoch: number | null;
 }
 
 export interface DeviceJobsTable {
@@ -138,4 +146,33 @@ export interface AuditLogTable {
   action: string;
   target: string | null;
   details: string | null;
+}
+
+/** A receipt document in an FN journal that no receipt owns (found by the reconciliation pass). */
+export interface OrphanDocumentsTable {
+  id: Generated<number>;
+  device_id: number;
+  group_id: number;
+  fd_number: number;
+  /** receipt | correction */
+  kind: string;
+  /** 1020, kopecks */
+  total: number | null;
+  /** 1012 as the document carries it */
+  document_at: string | null;
+  fiscal_sign: string | null;
+  found_at: number;
+  /** Node id of the worker that found it. */
+  found_by: string;
+  acknowledged_at: number | null;
+  acknowledged_by: string | null;
+}
+
+/** A (user, address) pair that logged in successfully: its failures alone count against it. */
+export interface LoginTrustTable {
+  user_id: number;
+  ip: string;
+  /** Trust ends when the user's credentials change. */
+  credentials_version: number;
+  expires_at: number;
 }
