@@ -22,6 +22,8 @@ import { createReceiptRepository } from './storage/receipts.js';
 import { createUserRepository } from './storage/users.js';
 import { createWorkerManager, type WorkerManager } from './workers/manager.js';
 import { listenForQueuedWork } from './storage/queue-listener.js';
+import { createLeaseRepository } from './storage/fence.js';
+import { createOrphanRepository } from './storage/orphans.js';
 
 export interface Server {
   app: FastifyInstance;
@@ -39,7 +41,7 @@ export interface ServerOptions {
   /** Do not listen on a port (tests use app.inject()). */
   listen?: boolean;
   /** Scale-out timing (tests shorten it): how often leases are renewed and how long they last. */
-  leases?: { reconcileMs: number; ttlMs: number };
+  leases?: { reconcileMs: number; ttlMs: number; callTimeoutMs?: number };
 }
 
 /** The composition root: config → db → migrate → services → app → listen → workers. */
@@ -66,11 +68,16 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
 
     const metrics = createMetrics({ receipts });
     const audit = createAuditRepository(db.kysely);
+    const orphans = createOrphanRepository(db.kysely);
     const workers = createWorkerManager({
       groups, receipts, jobs, registry, logger, clock, audit,
       dataDir: config.dataDir,
       nodeId: config.nodeId,
-      ...(options.leases ? { reconcileMs: options.leases.reconcileMs, leaseTtlMs: options.leases.ttlMs } : {}),
+      leases: createLeaseRepository(db.kysely, db.dialect),
+      orphans,
+      leaseTtlMs: options.leases?.ttlMs ?? config.leaseTtlMs,
+      deviceCallTimeoutMs: options.leases?.callTimeoutMs ?? config.deviceCallTimeoutMs,
+      ...(options.leases ? { reconcileMs: options.leases.reconcileMs } : {}),
       observe: (op, s, ok) => metrics.observeDevice(op, s, ok),
     });
     const notify = (groupId: number) => workers.notify(groupId);

@@ -217,6 +217,18 @@ export const DEVICE_ERROR_CODES = {
 } as const;
 export type DeviceErrorCode = keyof typeof DEVICE_ERROR_CODES;
 
+/**
+ * Codes the server itself gives a device call (no device reports them): the call ran past its
+ * timeout, or the worker's lease no longer covered it (checkFence).
+ */
+export const WORKER_ERROR_CODES = {
+  device_timeout: 'The device did not answer within the device call timeout',
+  lease_lost: "This node's lease on the device ended before the call could reach the FN",
+} as const;
+
+/** What DriverContext.checkFence throws: nothing reached the FN. */
+export const leaseLost = (detail: string): DeviceError => new DeviceError('offline', 'lease_lost', `${WORKER_ERROR_CODES.lease_lost}: ${detail}`);
+
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
@@ -230,6 +242,14 @@ export interface DriverContext {
   dataDir: string | null;
   logger: Logger;
   clock: Clock;
+  /**
+   * Called by the driver right before each step the device cannot take back (sending a document
+   * to the FN, opening or closing a shift). Throws DeviceError('offline', 'lease_lost') when the
+   * worker that made this call may no longer drive the device: the call outlived its deadline (a
+   * paused process, a stalled link) or the node's lease no longer covers it. Nothing has reached
+   * the FN then, so the receipt can go back to the queue. Absent: no fencing (tests, tools).
+   */
+  checkFence?: () => void;
 }
 
 /** A driver model: its config schema feeds validation, the OpenAPI document and the dashboard form. */

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { precompile } from './precompiled.js';
 import type { Database, DevicesTable, ServiceGroupsTable } from './schema.js';
+import { fenceHoldsOn, type Fence } from './fence.js';
 
 export type GroupRow = Selectable<ServiceGroupsTable>;
 export type DeviceRow = Selectable<DevicesTable>;
@@ -221,39 +222,14 @@ export function createGroupRepository(db: Kysely<Database>) {
     async devices(): Promise<DeviceRow[]> {
       return db.selectFrom('devices').selectAll().orderBy('id').execute();
     },
-    /**
-     * Takes or renews the lease on a device: exactly one node drives a device at a time. A lease
-     * that was not renewed in time (its node died) can be taken over; the in-doubt protocol makes
-     * the takeover safe.
-     */
-    async acquireLease(deviceId: number, nodeId: string, ttlMs: number, now: number): Promise<boolean> {
-      const r = await db
-        .updateTable('devices')
-        .set({ lease_owner: nodeId, lease_until: now + ttlMs })
-        .where('id', '=', deviceId)
-        .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_owner', '=', nodeId), eb('lease_until', '<', now)]))
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows) > 0;
-    },
-    /** Takes a lease from a named owner known to be dead (compare-and-set on the owner). */
-    async takeOverLease(deviceId: number, nodeId: string, deadOwner: string, ttlMs: number, now: number): Promise<boolean> {
-      const r = await db
-        .updateTable('devices')
-        .set({ lease_owner: nodeId, lease_until: now + ttlMs })
-        .where('id', '=', deviceId)
-        .where('lease_owner', '=', deadOwner)
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows) > 0;
-    },
-    async releaseLease(deviceId: number, nodeId: string): Promise<void> {
-      await db.updateTable('devices').set({ lease_owner: null, lease_until: null }).where('id', '=', deviceId).where('lease_owner', '=', nodeId).execute();
-    },
     async updateDevice(
       id: number,
       patch: Partial<{ model: string; config: unknown; state: string; stateReason: string | null; registration: unknown; status: unknown; statusAt: number }>,
       now: number,
-    ): Promise<void> {
-      await db
+      /** A device worker's write: applies only while its lease holds (false: stale, nothing written). */
+      fence?: Fence,
+    ): Promise<boolean> {
+      const r = await db
         .updateTable('devices')
         .set({
           ...(patch.model !== undefined ? { model: patch.model } : {}),
@@ -266,9 +242,20 @@ export function createGroupRepository(db: Kysely<Database>) {
           updated_at: now,
         })
         .where('id', '=', id)
-        .execute();
+        .$if(fence !== undefined, (q) => q.where(fenceHoldsOn(db, fence as Fence)))
+        .executeTakeFirst();
       // The registration (FFD version, tax systems) is what validating a receipt reads; status refreshes are not.
       if (patch.registration !== undefined || patch.model !== undefined) changed(undefined);
+      return Number(r.numUpdatedRows) > 0;
+    },
+    /** Where the FN journal has been checked for receipt documents no receipt owns (null: never). */
+    async reconciledFd(deviceId: number): Promise<number | null> {
+      const r = await db.selectFrom('devices').select('reconciled_fd').where('id', '=', deviceId).executeTakeFirst();
+      return r?.reconciled_fd ?? null;
+    },
+    async setReconciledFd(fence: Fence, fd: number): Promise<boolean> {
+      const r = await db.updateTable('devices').set({ reconciled_fd: fd }).where('id', '=', fence.deviceId).where(fenceHoldsOn(db, fence)).executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
     },
   };
 }

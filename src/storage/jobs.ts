@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, DeviceJobsTable } from './schema.js';
 import { markGroupsChanged } from './groups.js';
+import { fenceHoldsOn, type Fence } from './fence.js';
 
 export type JobRow = Selectable<DeviceJobsTable>;
 export type JobKind = 'open_shift' | 'close_shift' | 'x_report' | 'document' | 'documents';
@@ -33,6 +34,28 @@ export function createJobRepository(db: Kysely<Database>) {
         .orderBy('id')
         .limit(1)
         .executeTakeFirst();
+    },
+    /**
+     * A device worker's transition of a job: to processing from pending (or a processing one left
+     * by a dead worker), to an outcome or back to pending from processing — and only while the
+     * worker's lease holds. False: a stale write, nothing changed.
+     */
+    async transition(fence: Fence, id: number, state: 'pending' | 'processing' | 'success' | 'failed', patch: { result?: unknown; error?: unknown }, now: number): Promise<boolean> {
+      const from = state === 'processing' ? ['pending', 'processing'] : ['processing'];
+      const r = await db
+        .updateTable('device_jobs')
+        .set({
+          state,
+          ...(patch.result !== undefined ? { result: JSON.stringify(patch.result) } : {}),
+          ...(patch.error !== undefined ? { error: JSON.stringify(patch.error) } : {}),
+          updated_at: now,
+        })
+        .where('id', '=', id)
+        .where('state', 'in', from)
+        .where(fenceHoldsOn(db, fence))
+        .executeTakeFirst();
+      markGroupsChanged(db);
+      return Number(r.numUpdatedRows) === 1;
     },
     async setState(id: number, state: 'pending' | 'processing' | 'success' | 'failed', patch: { result?: unknown; error?: unknown }, now: number): Promise<void> {
       await db

@@ -1,7 +1,8 @@
-import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
 import type { Database, ReceiptsTable } from './schema.js';
 import type { Dialect } from './db.js';
 import { precompile } from './precompiled.js';
+import { fenceHolds, type Fence } from './fence.js';
 
 export type ReceiptRow = Selectable<ReceiptsTable>;
 
@@ -160,14 +161,33 @@ export interface Completed {
   fiscal: unknown;
 }
 
-const successOf = (q: Kysely<Database>, id: number, fdNumber: number, fiscal: unknown, now: number) =>
-  q
-    .updateTable('receipts')
-    .set({ state: 'success', fd_number: fdNumber, fiscal: JSON.stringify(fiscal), error: null, fiscalized_at: now, updated_at: now })
-    .where('id', '=', id)
-    .execute();
+/** What claimNext did: whether the fence held, whether `complete` was written, the claimed row. */
+export interface Claim {
+  fenced: boolean;
+  completed: boolean;
+  row?: ReceiptRow;
+}
 
 export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) {
+  /**
+   * An outcome of the worker's own receipt: changes it only while it is still processing, claimed
+   * by this device under this epoch, and the lease still holds. Anything else is a stale write.
+   */
+  const ownOutcome = async (q: Kysely<Database>, fence: Fence, id: number, values: Updateable<ReceiptsTable>): Promise<boolean> => {
+    const r = await q
+      .updateTable('receipts')
+      .set(values)
+      .where('id', '=', id)
+      .where('state', '=', 'processing')
+      .where('device_id', '=', fence.deviceId)
+      .where('claim_epoch', '=', fence.epoch)
+      .where(fenceHolds(dialect, fence))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  };
+  const successOf = (q: Kysely<Database>, fence: Fence, id: number, fdNumber: number, fiscal: unknown, now: number) =>
+    ownOutcome(q, fence, id, { state: 'success', fd_number: fdNumber, fiscal: JSON.stringify(fiscal), error: null, fiscalized_at: now, updated_at: now });
+
   // PostgreSQL commits concurrent transactions with shared WAL flushes by itself, and there a batch
   // would serialize the writes of many pooled connections onto one.
   const write: <T>(w: Write<T>) => Promise<T> = dialect === 'sqlite' ? createGroupCommit(db) : (w) => w(db);
@@ -228,56 +248,118 @@ export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) 
     /**
      * Claims the oldest pending receipt of the group for the device (state → processing) in one
      * statement, recording the device's last FD number known before the call (the in-doubt
-     * protocol's reference: a value at or below the true one only widens the later search). On
-     * PostgreSQL SKIP LOCKED keeps two claimers from ever taking the same row; on SQLite the single
-     * writer serializes the UPDATE.
+     * protocol's reference: a value at or below the true one only widens the later search) and the
+     * lease epoch it was claimed under. On PostgreSQL SKIP LOCKED keeps two claimers from ever
+     * taking the same row; on SQLite the single writer serializes the UPDATE.
+     *
+     * Fenced: nothing is claimed or completed unless the device's lease still names `fence`'s owner
+     * and epoch (`fenced: false` then — the caller lost the device and must stop).
      *
      * `complete`: the previous receipt's success, written atomically with the claim (one round
      * trip and one commit instead of two). The worker hands it over only if the device did nothing
      * since that receipt, so the success is durable before the device's next operation either way.
      */
-    async claimNext(groupId: number, deviceId: number, fdBefore: number, now: number, complete?: Completed): Promise<ReceiptRow | undefined> {
-      const claim = (q: Kysely<Database>, lock: RawBuilder<unknown>, prefix: RawBuilder<unknown>) =>
-        sql<ReceiptRow>`${prefix}
-          UPDATE receipts SET state = 'processing', device_id = ${deviceId}, fd_before = ${fdBefore}, attempts = attempts + 1, updated_at = ${now}
-          WHERE id = (SELECT id FROM receipts WHERE group_id = ${groupId} AND state = 'pending' ORDER BY id LIMIT 1 ${lock})
+    async claimNext(groupId: number, fence: Fence, fdBefore: number, now: number, complete?: Completed): Promise<Claim> {
+      const claimSql = sql<ReceiptRow>`UPDATE receipts SET state = 'processing', device_id = ${fence.deviceId}, fd_before = ${fdBefore}, claim_epoch = ${fence.epoch},
+            attempts = attempts + 1, updated_at = ${now}
+          WHERE id = (SELECT id FROM receipts WHERE group_id = ${groupId} AND state = 'pending' ORDER BY id LIMIT 1)
           AND state = 'pending'
-          RETURNING *`.execute(q);
+          RETURNING *`;
       if (dialect === 'postgres') {
-        // A data-modifying WITH runs exactly once and to completion, whether or not a row is claimed.
+        // Data-modifying WITHs run exactly once and to completion; the fence CTE share-locks the
+        // lease row for the whole statement (see fenceHolds).
         const done = complete
-          ? sql`WITH done AS (
+          ? sql`, done AS (
               UPDATE receipts SET state = 'success', fd_number = ${complete.fdNumber}, fiscal = ${JSON.stringify(complete.fiscal)}, error = NULL,
                 fiscalized_at = ${now}, updated_at = ${now}
-              WHERE id = ${complete.id} RETURNING id)`
-          : sql``;
-        return (await claim(db, sql`FOR UPDATE SKIP LOCKED`, done)).rows[0];
+              WHERE id = ${complete.id} AND state = 'processing' AND device_id = ${fence.deviceId} AND claim_epoch = ${fence.epoch} AND EXISTS (SELECT 1 FROM fence)
+              RETURNING id)`
+          : sql`, done AS (SELECT 1 AS id WHERE false)`;
+        const r = await sql<ReceiptRow & { fence_ok: number; done_n: number }>`WITH fence AS (
+              SELECT 1 AS ok FROM devices WHERE id = ${fence.deviceId} AND lease_owner = ${fence.owner} AND lease_epoch = ${fence.epoch} FOR SHARE)
+            ${done},
+            claimed AS (
+              UPDATE receipts SET state = 'processing', device_id = ${fence.deviceId}, fd_before = ${fdBefore}, claim_epoch = ${fence.epoch},
+                attempts = attempts + 1, updated_at = ${now}
+              WHERE id = (SELECT id FROM receipts WHERE group_id = ${groupId} AND state = 'pending' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+              AND state = 'pending' AND EXISTS (SELECT 1 FROM fence)
+              RETURNING *)
+          SELECT (SELECT count(*) FROM fence)::int AS fence_ok, (SELECT count(*) FROM done)::int AS done_n, claimed.*
+          FROM (SELECT 1) AS one LEFT JOIN claimed ON true`.execute(db);
+        const first = r.rows[0];
+        if (!first || Number(first.fence_ok) === 0) return { fenced: false, completed: false };
+        const { fence_ok: _f, done_n, ...row } = first;
+        return { fenced: true, completed: !complete || Number(done_n) === 1, ...(row.id === null ? {} : { row: row }) };
       }
-      const result = await write(async (q) => {
-        if (complete) await successOf(q, complete.id, complete.fdNumber, complete.fiscal, now);
-        return claim(q, sql``, sql``);
+      return write(async (q) => {
+        const ok = await sql<{ ok: number }>`SELECT 1 AS ok FROM devices WHERE id = ${fence.deviceId} AND lease_owner = ${fence.owner} AND lease_epoch = ${fence.epoch}`.execute(q);
+        if (ok.rows.length === 0) return { fenced: false, completed: false };
+        const completed = complete ? (await successOf(q, fence, complete.id, complete.fdNumber, complete.fiscal, now)) : true;
+        const row = (await claimSql.execute(q)).rows[0];
+        return { fenced: true, completed, ...(row ? { row } : {}) };
       });
-      return result.rows[0];
     },
 
-    async markSuccess(id: number, fdNumber: number, fiscal: unknown, now: number): Promise<void> {
-      await write((q) => successOf(q, id, fdNumber, fiscal, now));
+    /** The worker's own receipt (claimed under this epoch, still processing) fiscalized. False: a stale write, nothing changed. */
+    async markSuccess(fence: Fence, id: number, fdNumber: number, fiscal: unknown, now: number): Promise<boolean> {
+      return write((q) => successOf(q, fence, id, fdNumber, fiscal, now));
     },
 
-    async markFailed(id: number, error: unknown, now: number): Promise<void> {
-      const values = { state: 'failed', error: JSON.stringify(error), updated_at: now };
-      await write((q) => q.updateTable('receipts').set(values).where('id', '=', id).execute());
+    async markFailed(fence: Fence, id: number, error: unknown, now: number): Promise<boolean> {
+      return write((q) => ownOutcome(q, fence, id, { state: 'failed', error: JSON.stringify(error), updated_at: now }));
     },
 
-    async markInDoubt(id: number, error: unknown, now: number): Promise<void> {
-      const values = { state: 'in_doubt', error: JSON.stringify(error), updated_at: now };
-      await write((q) => q.updateTable('receipts').set(values).where('id', '=', id).execute());
+    async markInDoubt(fence: Fence, id: number, error: unknown, now: number): Promise<boolean> {
+      return write((q) => ownOutcome(q, fence, id, { state: 'in_doubt', error: JSON.stringify(error), updated_at: now }));
     },
 
-    /** Back to the queue: nothing was fiscalized (device offline before sending, or in-doubt resolved as "not registered"). */
-    async release(id: number, error: unknown, now: number): Promise<void> {
+    /** Back to the queue: nothing was fiscalized (device offline before sending, a passing refusal). */
+    async release(fence: Fence, id: number, error: unknown, now: number): Promise<boolean> {
       const values = { state: 'pending', error: error === null ? null : JSON.stringify(error), fd_before: null, updated_at: now };
-      await write((q) => q.updateTable('receipts').set(values).where('id', '=', id).execute());
+      return write((q) => ownOutcome(q, fence, id, values));
+    },
+
+    /**
+     * In-doubt resolution by the device's current lease holder: the receipt (left processing or in
+     * doubt, possibly under an older epoch) was registered as document `fdNumber`, or was not
+     * (`null`: back to the queue). Conditional on the receipt still being unresolved and the fence.
+     */
+    async resolve(fence: Fence, id: number, outcome: { fdNumber: number; fiscal: unknown } | null, now: number): Promise<boolean> {
+      const values = outcome
+        ? { state: 'success', fd_number: outcome.fdNumber, fiscal: JSON.stringify(outcome.fiscal), error: null, fiscalized_at: now, updated_at: now }
+        : { state: 'pending', error: null, fd_before: null, updated_at: now };
+      return write(async (q) => {
+        const r = await q
+          .updateTable('receipts')
+          .set(values)
+          .where('id', '=', id)
+          .where('state', 'in', ['processing', 'in_doubt'])
+          .where(fenceHolds(dialect, fence))
+          .executeTakeFirst();
+        return Number(r.numUpdatedRows) === 1;
+      });
+    },
+
+    /** FD numbers in [from, to] that receipts of the device own (the journal reconciliation skips them without asking the device). */
+    async ownedFds(deviceId: number, from: number, to: number): Promise<Set<number>> {
+      const rows = await db
+        .selectFrom('receipts')
+        .select('fd_number')
+        .where('device_id', '=', deviceId)
+        .where('fd_number', '>=', from)
+        .where('fd_number', '<=', to)
+        .execute();
+      return new Set(rows.map((r) => Number(r.fd_number)));
+    },
+
+    /** The highest FD number a receipt of the device owns (a device reporting less is not the FN we used). */
+    async maxOwnedFd(deviceId: number): Promise<number | null> {
+      const r = await db
+        .selectFrom('receipts')
+        .select((eb) => eb.fn.max('fd_number').as('m'))
+        .where('device_id', '=', deviceId)
+        .executeTakeFirst();
+      return r?.m === null || r?.m === undefined ? null : Number(r.m);
     },
 
     /** Receipts a worker must resolve before taking new work: left processing by a dead process, or in doubt. */

@@ -5,7 +5,11 @@ import type { JobKind, JobRepository, JobRow } from '../storage/jobs.js';
 import type { Completed, ReceiptRepository, ReceiptRow } from '../storage/receipts.js';
 import type { StoredRequest } from '../services/receipt-view.js';
 import type { AuditRepository } from '../storage/audit.js';
+import type { Fence } from '../storage/fence.js';
+import type { OrphanRepository } from '../storage/orphans.js';
 import { buyerContact } from '../domain/receipt.js';
+import type { CallFence } from './call-fence.js';
+import { reconcileJournal } from './journal-reconcile.js';
 import { createWaker } from './sleep.js';
 import { shiftCloseDue } from './shift-policy.js';
 
@@ -13,6 +17,18 @@ export interface WorkerDeps {
   groupId: number;
   deviceId: number;
   driver: FiscalDriver;
+  /** This node's lease on the device: every write the worker makes is conditional on it. */
+  fence: Fence;
+  /** Bounds each device call in time against the lease (the same object the driver's checkFence asks). */
+  callFence: CallFence;
+  /**
+   * performance.now() before which the device must not be touched: a successor waits until the
+   * previous owner's lease ended plus its longest device call.
+   */
+  notBefore?: number;
+  /** The worker found its lease gone (a fenced write changed nothing): it has stopped itself. */
+  onLeaseLost?: (reason: string) => void;
+  orphans?: OrphanRepository;
   groups: GroupRepository;
   receipts: ReceiptRepository;
   jobs: JobRepository;
@@ -29,6 +45,13 @@ export interface WorkerDeps {
 export type WorkerState = 'created' | 'running' | 'stopping' | 'stopped';
 
 const STATUS_REFRESH_MS = 10_000;
+/** Operations after which the FN may hold a new document: a timeout leaves them in doubt. */
+const DOCUMENT_MAKING = new Set(['register', 'openShift', 'closeShift', 'xReport']);
+
+/** A fenced write changed nothing: another node holds the device now. Ends the worker. */
+export class LeaseGone extends Error {
+  override name = 'LeaseGone';
+}
 const MAX_BACKOFF_MS = 10_000;
 
 const errorRecord = (e: unknown) =>
@@ -67,46 +90,137 @@ export function createDeviceWorker(deps: WorkerDeps) {
   // before, the device never works again until the success it reported is durable.
   let unsaved: Completed | null = null;
 
+  const { fence } = deps;
+
+  /**
+   * A fenced write changed nothing: the receipt (or job, or device row) is no longer this epoch's
+   * to write. Logged and audited, never retried: the worker stops and its successor owns the
+   * device, resolving whatever this worker left from the FN's own counters.
+   */
+  async function stale(operation: string, target: string, details: Record<string, unknown> = {}): Promise<never> {
+    logger.error({ operation, target, owner: fence.owner, epoch: fence.epoch, ...details }, 'stale write refused: this node no longer holds the device lease');
+    try {
+      await deps.audit?.write(
+        { userId: null, login: null, ip: null, action: 'device.stale_write', target, details: { operation, node: fence.owner, epoch: fence.epoch, device: deps.deviceId, service_group: deps.groupId, ...details } },
+        now(),
+      );
+    } catch (e) {
+      logger.error({ err: e }, 'cannot audit a stale write');
+    }
+    throw new LeaseGone(`${operation} on ${target}: the lease moved on from epoch ${fence.epoch}`);
+  }
+  const fenced = async (ok: boolean, operation: string, target: string, details?: Record<string, unknown>): Promise<void> => {
+    if (!ok) await stale(operation, target, details);
+  };
+
   async function saveSuccess(): Promise<void> {
     const u = unsaved;
     if (!u) return;
-    await receipts.markSuccess(u.id, u.fdNumber, u.fiscal, now());
+    const ok = await receipts.markSuccess(fence, u.id, u.fdNumber, u.fiscal, now());
     if (unsaved === u) unsaved = null;
+    await fenced(ok, 'success', `receipt:${u.id}`, { fd_number: u.fdNumber });
   }
 
+  let waitedNotBefore = false;
   async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     await saveSuccess();
+    if (!waitedNotBefore) {
+      const wait = (deps.notBefore ?? 0) - performance.now();
+      if (wait > 0) {
+        logger.info({ waitMs: Math.round(wait) }, 'taking the device over: waiting until the previous owner cannot be in a device call');
+        // notify() may end a sleep early; the wait itself is not negotiable.
+        while (state === 'running' && performance.now() < (deps.notBefore ?? 0)) await waker.sleep((deps.notBefore ?? 0) - performance.now());
+        if (state !== 'running') throw new LeaseGone('stopped while waiting to take the device over');
+      }
+      waitedNotBefore = true;
+    }
     const started = performance.now();
     try {
-      const r = await fn();
+      const r = await deps.callFence.run(DOCUMENT_MAKING.has(operation), fn);
       deps.observe?.(operation, (performance.now() - started) / 1000, true);
       return r;
     } catch (e) {
       deps.observe?.(operation, (performance.now() - started) / 1000, false);
+      if (e instanceof DeviceError && e.code === 'device_timeout') {
+        // The abandoned call may still hold the link: start from a fresh connection.
+        opened = false;
+        await driver.close().catch(() => undefined);
+      }
       throw e;
     }
   }
 
   async function setDeviceState(s: 'running' | 'error' | 'stopped', reason: string | null): Promise<void> {
-    await groups.updateDevice(deps.deviceId, { state: s, stateReason: reason }, now());
+    await fenced(await groups.updateDevice(deps.deviceId, { state: s, stateReason: reason }, now(), fence), 'device_state', `device:${deps.deviceId}`);
   }
 
   async function ensureOpen(): Promise<void> {
     if (opened) return;
     await call('open', () => driver.open());
     opened = true;
-    registration = await call('registrationInfo', () => driver.registrationInfo());
-    await groups.updateDevice(deps.deviceId, { registration, state: 'running', stateReason: null }, now());
+    const reg = await call('registrationInfo', () => driver.registrationInfo());
+    await checkSameFn(reg);
+    registration = reg;
+    await fenced(await groups.updateDevice(deps.deviceId, { registration, state: 'running', stateReason: null }, now(), fence), 'registration', `device:${deps.deviceId}`);
     await refreshStatus(true);
   }
+
+  /**
+   * The FN this worker is about to drive must be the one the database's receipts were fiscalized
+   * on. The same FN serial with a counter below the highest FD number a receipt of this device owns
+   * is not that FN's memory (a virtual register opened from another node's data directory, a device
+   * restored from an old backup): in-doubt matching against it would be wrong, so refuse to drive it.
+   */
+  async function checkSameFn(reg: RegistrationInfo): Promise<void> {
+    const stored = (await groups.deviceOf(deps.groupId))?.registration;
+    const before = stored ? (JSON.parse(stored) as Partial<RegistrationInfo>) : null;
+    if (before?.fnSerial !== reg.fnSerial) {
+      if (before?.fnSerial) {
+        logger.warn({ before: before.fnSerial, now: reg.fnSerial }, 'the device reports another FN than recorded');
+        await deps.audit?.write({ userId: null, login: null, ip: null, action: 'device.fn_changed', target: `device:${deps.deviceId}`, details: { before: before.fnSerial, now: reg.fnSerial, service_group: deps.groupId } }, now());
+      }
+      return;
+    }
+    const last = await call('lastFdNumber', () => driver.lastFdNumber());
+    const owned = await receipts.maxOwnedFd(deps.deviceId);
+    if (owned !== null && last < owned) {
+      opened = false;
+      const message = `FN ${reg.fnSerial} reports last document ${last}, but receipts of this device own document ${owned}: this is not the FN memory they were fiscalized on (a virtual register's state lives in the data directory of the node that drives it)`;
+      if (!fnMismatchReported) {
+        fnMismatchReported = true;
+        await deps.audit?.write({ userId: null, login: null, ip: null, action: 'device.fn_state_mismatch', target: `device:${deps.deviceId}`, details: { fn: reg.fnSerial, device_last_fd: last, owned_fd: owned, node: fence.owner, service_group: deps.groupId } }, now());
+      }
+      throw new DeviceError('rejected', 'fn_state_mismatch', message, { retryable: true });
+    }
+  }
+  let fnMismatchReported = false;
 
   async function refreshStatus(force = false): Promise<void> {
     if (!force && now() - statusAt < STATUS_REFRESH_MS) return;
     status = await call('status', () => driver.status());
     statusAt = now();
     lastShiftNumber = status.shift.number;
+    // More documents than this worker made: someone else wrote to the FN (a node that lost its
+    // lease, the register's own keyboard). Look at them now rather than at the next periodic pass.
+    if (knownLastFd !== null && status.lastFdNumber > knownLastFd) journalDue = true;
     knownLastFd = status.lastFdNumber;
-    await groups.updateDevice(deps.deviceId, { status, statusAt }, statusAt);
+    journalDue ||= !force;
+    await fenced(await groups.updateDevice(deps.deviceId, { status, statusAt }, statusAt, fence), 'status', `device:${deps.deviceId}`);
+  }
+
+  /** Receipt documents in the FN journal that no receipt owns: found, recorded, reported (never silent). */
+  let journalDue = true;
+  async function checkJournal(): Promise<void> {
+    if (!journalDue || !deps.orphans) return;
+    await saveSuccess();
+    const done = await reconcileJournal({
+      fence, groupId: deps.groupId, groups, receipts, orphans: deps.orphans, logger, now,
+      lastFd: () => call('lastFdNumber', () => driver.lastFdNumber()),
+      document: (n) => call('document', () => driver.document(n)),
+      stale,
+      ...(deps.audit ? { audit: deps.audit } : {}),
+    });
+    journalDue = !done;
   }
 
   // ---- in-doubt protocol (architecture.md, domain.md §2.5) ----
@@ -144,13 +258,13 @@ export function createDeviceWorker(deps: WorkerDeps) {
           change: paid - req.total,
           registration: reg,
         };
-        await receipts.markSuccess(row.id, result.fdNumber, result, now());
+        await fenced(await receipts.resolve(fence, row.id, { fdNumber: result.fdNumber, fiscal: result }, now()), 'resolve_registered', `receipt:${row.id}`, { fd_number: n });
         logger.warn({ receiptId: row.id, fd: n }, 'in-doubt receipt resolved: the device had registered it');
         await recordResolution(row, 'registered', n, last);
         return;
       }
     }
-    await receipts.release(row.id, null, now());
+    await fenced(await receipts.resolve(fence, row.id, null, now()), 'resolve_not_registered', `receipt:${row.id}`);
     logger.warn({ receiptId: row.id, fdBefore: row.fd_before, last }, 'in-doubt receipt resolved: not registered, back to the queue');
     await recordResolution(row, 'not_registered', null, last);
   }
@@ -180,7 +294,8 @@ export function createDeviceWorker(deps: WorkerDeps) {
   }
 
   async function runJob(job: JobRow): Promise<void> {
-    await jobs.setState(job.id, 'processing', {}, now());
+    const target = `device_job:${job.id}`;
+    await fenced(await jobs.transition(fence, job.id, 'processing', {}, now()), 'job_start', target);
     try {
       const kind = job.kind as JobKind;
       let result: unknown;
@@ -213,46 +328,51 @@ export function createDeviceWorker(deps: WorkerDeps) {
           break;
         }
       }
-      await jobs.setState(job.id, 'success', { result }, now());
+      await fenced(await jobs.transition(fence, job.id, 'success', { result }, now()), 'job_success', target);
       if (kind === 'open_shift' || kind === 'close_shift' || kind === 'x_report') await refreshStatus(true);
     } catch (e) {
+      if (e instanceof LeaseGone) throw e;
       if (e instanceof DeviceError && e.kind === 'offline') {
-        await jobs.setState(job.id, 'pending', {}, now());
+        await fenced(await jobs.transition(fence, job.id, 'pending', {}, now()), 'job_release', target);
         throw e;
       }
-      await jobs.setState(job.id, 'failed', { error: errorRecord(e) }, now());
+      await fenced(await jobs.transition(fence, job.id, 'failed', { error: errorRecord(e) }, now()), 'job_failure', target);
     }
   }
 
-  async function process(row: ReceiptRow): Promise<void> {
+  /** One claimed receipt through the device; the outcome table: DeviceError kind → receipt state. */
+  async function fiscalize(row: ReceiptRow): Promise<void> {
     const req = JSON.parse(row.request) as StoredRequest;
+    const target = `receipt:${row.id}`;
     let result: FiscalResult;
     try {
       result = await call('register', () => driver.register(req, { autoOpenShift: group?.auto_open_shift === 1 }));
     } catch (e) {
+      if (e instanceof LeaseGone) throw e;
       const rec = errorRecord(e);
       if (e instanceof DeviceError && e.kind === 'rejected') {
         const shiftIssue = e.code === 'shift_expired' || e.code === 'shift_closed';
         if (shiftIssue && group?.auto_open_shift === 1) {
           // Automatic shift management: close the expired shift now; the retry opens the next one.
-          await receipts.release(row.id, rec, now());
+          await fenced(await receipts.release(fence, row.id, rec, now()), 'release', target);
           if (e.code === 'shift_expired') await call('closeShift', () => driver.closeShift(null));
           await refreshStatus(true);
           return;
         }
         if (!e.retryable || shiftIssue) {
-          await receipts.markFailed(row.id, rec, now());
+          await fenced(await receipts.markFailed(fence, row.id, rec, now()), 'failure', target);
           logger.info({ receiptId: row.id, code: e.code, deviceCode: e.deviceCode }, 'receipt rejected by the device');
           return;
         }
       }
       if (e instanceof DeviceError && (e.kind === 'offline' || e.kind === 'rejected')) {
-        // Nothing reached the FN (offline), or the device refused for a passing reason (paper
-        // out): the receipt keeps its place at the head of the queue and the worker backs off.
-        await receipts.release(row.id, rec, now());
+        // Nothing reached the FN (offline, or refused by the fence before it could), or the device
+        // refused for a passing reason (paper out): the receipt keeps its place at the head of the
+        // queue and the worker backs off.
+        await fenced(await receipts.release(fence, row.id, rec, now()), 'release', target);
         throw e;
       }
-      await receipts.markInDoubt(row.id, { ...rec, code: 'in_doubt' }, now());
+      await fenced(await receipts.markInDoubt(fence, row.id, { ...rec, code: 'in_doubt' }, now()), 'in_doubt', target);
       logger.warn({ receiptId: row.id, err: rec }, 'receipt in doubt: the answer was lost; the queue waits for the device');
       throw e;
     }
@@ -269,12 +389,14 @@ export function createDeviceWorker(deps: WorkerDeps) {
       await saveSuccess();
       for (const row of await receipts.unresolved(deps.groupId)) await resolve(row);
       needsResolve = false;
+      journalDue = true;
     }
     // A settings change (automatic shift management) or a queued job applies to the next receipt
     // (at once when made through this process, within a second from another node).
     const current = await groups.forWorkerCached(deps.groupId);
     group = current?.group;
     await refreshStatus();
+    await checkJournal();
     await closeShiftIfDue();
     const job = current?.hasJob ? await jobs.nextPending(deps.groupId) : undefined;
     if (job) {
@@ -284,10 +406,12 @@ export function createDeviceWorker(deps: WorkerDeps) {
     // Recorded with the claim: if the process dies from here on, recovery compares against it.
     const fdBefore = knownLastFd ?? (knownLastFd = await call('lastFdNumber', () => driver.lastFdNumber()));
     const done = unsaved;
-    const row = await receipts.claimNext(deps.groupId, deps.deviceId, fdBefore, now(), done ?? undefined);
+    const claim = await receipts.claimNext(deps.groupId, fence, fdBefore, now(), done ?? undefined);
     if (unsaved === done) unsaved = null;
-    if (!row) return false;
-    await process(row);
+    if (!claim.fenced) await stale('claim', `service_group:${deps.groupId}`);
+    if (done && !claim.completed) await stale('success', `receipt:${done.id}`, { fd_number: done.fdNumber });
+    if (!claim.row) return false;
+    await fiscalize(claim.row);
     return true;
   }
 
@@ -315,13 +439,20 @@ export function createDeviceWorker(deps: WorkerDeps) {
         }
         if (!worked) await waker.sleep(deps.idleMs ?? 1000);
       } catch (e) {
+        if (e instanceof LeaseGone) {
+          // Stop at once, touching nothing more: the successor owns the device and its rows.
+          state = 'stopping';
+          unsaved = null;
+          deps.onLeaseLost?.(e.message);
+          return;
+        }
         needsResolve = true;
         if (e instanceof DeviceError && e.kind === 'offline') opened = false;
         backoff = Math.min(MAX_BACKOFF_MS, backoff === 0 ? 250 : backoff * 2);
         const rec = errorRecord(e);
         logger.warn({ err: rec, backoffMs: backoff }, 'device worker: operation failed, retrying');
         try {
-          await setDeviceState('error', `${rec.code}: ${rec.message}`);
+          await groups.updateDevice(deps.deviceId, { state: 'error', stateReason: `${rec.code}: ${rec.message}` }, now(), fence);
         } catch (dbErr) {
           logger.error({ err: dbErr }, 'device worker: cannot record device state');
         }
@@ -345,7 +476,7 @@ export function createDeviceWorker(deps: WorkerDeps) {
     },
     /** Finishes the current device operation, then stops; resolves when the loop has ended. */
     async stop(): Promise<void> {
-      if (state !== 'running') return;
+      if (state === 'created' || state === 'stopped') return;
       state = 'stopping';
       waker.wake();
       await loop;

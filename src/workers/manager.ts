@@ -6,12 +6,17 @@ import type { GroupRepository } from '../storage/groups.js';
 import type { JobRepository } from '../storage/jobs.js';
 import type { AuditRepository } from '../storage/audit.js';
 import type { ReceiptRepository } from '../storage/receipts.js';
+import type { Fence, Lease, LeaseRepository } from '../storage/fence.js';
+import type { OrphanRepository } from '../storage/orphans.js';
 import { createDeviceWorker, type DeviceWorker } from './device-worker.js';
+import { createCallFence } from './call-fence.js';
 
 export interface ManagerDeps {
   groups: GroupRepository;
   receipts: ReceiptRepository;
   jobs: JobRepository;
+  leases: LeaseRepository;
+  orphans?: OrphanRepository;
   registry: DriverRegistry;
   logger: Logger;
   clock: Clock;
@@ -22,6 +27,8 @@ export interface ManagerDeps {
   /** How often to reconcile running groups and renew device leases. */
   reconcileMs?: number;
   leaseTtlMs?: number;
+  /** Longest single device call; at most a third of the lease (config enforces it). */
+  deviceCallTimeoutMs?: number;
 }
 
 /**
@@ -45,25 +52,98 @@ function deadLocalOwner(owner: string): boolean {
  * picked up here.
  */
 export function createWorkerManager(deps: ManagerDeps) {
-  const workers = new Map<number, { worker: DeviceWorker; deviceId: number }>();
+  interface Running {
+    worker: DeviceWorker;
+    deviceId: number;
+    fence: Fence;
+    /** performance.now() until which the lease is known to hold (renewals move it on). */
+    validUntil: number;
+  }
+  const workers = new Map<number, Running>();
   const reconcileMs = deps.reconcileMs ?? 5000;
   const leaseTtl = deps.leaseTtlMs ?? 30_000;
+  const callTimeout = Math.min(deps.deviceCallTimeoutMs ?? 10_000, Math.floor(leaseTtl / 3));
   let timer: NodeJS.Timeout | null = null;
   let reconciling: Promise<void> | null = null;
   let stopped = false;
+
+  /**
+   * The local view of a lease written at `sentAt` (performance.now() taken before the statement was
+   * sent): the database set its end at least ttl after that, so locally it is safe to assume it
+   * holds until sentAt + ttl. A device call starts only while that leaves room for the whole call.
+   */
+  const localUntil = (sentAt: number) => sentAt + leaseTtl;
 
   async function stopWorker(groupId: number): Promise<void> {
     const w = workers.get(groupId);
     if (!w) return;
     workers.delete(groupId);
     await w.worker.stop();
-    await deps.groups.releaseLease(w.deviceId, deps.nodeId);
-    await deps.groups.updateDevice(w.deviceId, { state: 'stopped', stateReason: null }, deps.clock.now());
+    // Written only while the lease is still ours: a successor's device row is not ours to touch.
+    await deps.groups.updateDevice(w.deviceId, { state: 'stopped', stateReason: null }, deps.clock.now(), w.fence);
+    await deps.leases.release(w.fence);
+  }
+
+  /** The lease is gone (taken over): stop the worker without a single further write. */
+  async function dropWorker(groupId: number, reason: string): Promise<void> {
+    const w = workers.get(groupId);
+    if (!w) return;
+    workers.delete(groupId);
+    deps.logger.error({ group: groupId, device: w.deviceId, epoch: w.fence.epoch, reason }, 'device lease lost: the worker stops at once');
+    await w.worker.stop();
+  }
+
+  async function start(groupId: number, device: { id: number; model: string; config: string }, lease: Lease, sentAt: number): Promise<void> {
+    const now = deps.clock.now();
+    const fence: Fence = { deviceId: device.id, owner: deps.nodeId, epoch: lease.epoch };
+    const running: Running = { worker: undefined as unknown as DeviceWorker, deviceId: device.id, fence, validUntil: localUntil(sentAt) };
+    const callFence = createCallFence({ validUntil: () => running.validUntil, timeoutMs: callTimeout });
+    const factory = deps.registry.get(device.model);
+    if (!factory) {
+      await deps.groups.updateDevice(device.id, { state: 'error', stateReason: `unknown device model "${device.model}"` }, now, fence);
+      return;
+    }
+    let driver;
+    try {
+      driver = factory.create({ ...(factory.defaults() as object), ...(JSON.parse(device.config) as object) }, {
+        deviceId: device.id,
+        dataDir: deps.dataDir,
+        logger: deps.logger.child({ device: device.id }),
+        clock: deps.clock,
+        checkFence: () => callFence.check(),
+      });
+    } catch (e) {
+      await deps.groups.updateDevice(device.id, { state: 'error', stateReason: e instanceof Error ? e.message : String(e) }, now, fence);
+      return;
+    }
+    // Taken over from an owner that may still be alive (its lease merely expired): touch the device
+    // only once that owner's lease ended plus its longest device call — by then any call it started
+    // has finished or been refused by its own fence.
+    const waitMs = lease.previousUntil === null ? 0 : Math.max(0, lease.previousUntil + callTimeout - lease.at);
+    if (waitMs > 0) deps.logger.warn({ group: groupId, device: device.id, epoch: lease.epoch, waitMs }, 'device taken over from an expired lease');
+    running.worker = createDeviceWorker({
+      groupId,
+      deviceId: device.id,
+      driver,
+      fence,
+      callFence,
+      notBefore: sentAt + waitMs,
+      onLeaseLost: (reason) => void dropWorker(groupId, reason).catch((e: unknown) => deps.logger.error({ err: e }, 'stopping a fenced worker failed')),
+      groups: deps.groups,
+      receipts: deps.receipts,
+      jobs: deps.jobs,
+      logger: deps.logger.child({ group: groupId, device: device.id, epoch: lease.epoch }),
+      now: () => deps.clock.now(),
+      ...(deps.audit ? { audit: deps.audit } : {}),
+      ...(deps.orphans ? { orphans: deps.orphans } : {}),
+      ...(deps.observe ? { observe: deps.observe } : {}),
+    });
+    workers.set(groupId, running);
+    running.worker.start();
   }
 
   async function reconcileOnce(): Promise<void> {
     const groups = await deps.groups.list();
-    const now = deps.clock.now();
     for (const g of groups) {
       const want = g.running === 1 && g.enabled === 1 && !stopped;
       const has = workers.get(g.id);
@@ -71,47 +151,19 @@ export function createWorkerManager(deps: ManagerDeps) {
         if (has) await stopWorker(g.id);
         continue;
       }
+      if (has) {
+        const sentAt = performance.now();
+        const renewed = await deps.leases.renew(has.fence, leaseTtl);
+        if (renewed) has.validUntil = localUntil(sentAt);
+        else await dropWorker(g.id, 'the lease was taken over');
+        continue;
+      }
       const device = await deps.groups.deviceOf(g.id);
       if (!device) continue;
-      const leased =
-        (await deps.groups.acquireLease(device.id, deps.nodeId, leaseTtl, now)) ||
-        (device.lease_owner !== null && deadLocalOwner(device.lease_owner) && (await deps.groups.takeOverLease(device.id, deps.nodeId, device.lease_owner, leaseTtl, now)));
-      if (!leased) {
-        if (has) await stopWorker(g.id);
-        continue;
-      }
-      if (has) continue;
-      const factory = deps.registry.get(device.model);
-      if (!factory) {
-        await deps.groups.updateDevice(device.id, { state: 'error', stateReason: `unknown device model "${device.model}"` }, now);
-        continue;
-      }
-      let driver;
-      try {
-        driver = factory.create({ ...(factory.defaults() as object), ...(JSON.parse(device.config) as object) }, {
-          deviceId: device.id,
-          dataDir: deps.dataDir,
-          logger: deps.logger.child({ device: device.id }),
-          clock: deps.clock,
-        });
-      } catch (e) {
-        await deps.groups.updateDevice(device.id, { state: 'error', stateReason: e instanceof Error ? e.message : String(e) }, now);
-        continue;
-      }
-      const worker = createDeviceWorker({
-        groupId: g.id,
-        deviceId: device.id,
-        driver,
-        groups: deps.groups,
-        receipts: deps.receipts,
-        jobs: deps.jobs,
-        logger: deps.logger.child({ group: g.id, device: device.id }),
-        now: () => deps.clock.now(),
-        ...(deps.audit ? { audit: deps.audit } : {}),
-        ...(deps.observe ? { observe: deps.observe } : {}),
-      });
-      workers.set(g.id, { worker, deviceId: device.id });
-      worker.start();
+      const sentAt = performance.now();
+      const lease = await deps.leases.acquire(device.id, deps.nodeId, leaseTtl, deadLocalOwner);
+      if (!lease) continue;
+      await start(g.id, device, lease, sentAt);
     }
     for (const id of [...workers.keys()]) {
       if (!groups.some((g) => g.id === id)) await stopWorker(id);

@@ -10,6 +10,7 @@ import { createReceiptRepository } from '../../src/storage/receipts.js';
 import { createUserRepository } from '../../src/storage/users.js';
 import { createDeviceWorker } from '../../src/workers/device-worker.js';
 import { BACKENDS, openMigratedDb, postgresReachable } from '../support/databases.js';
+import { testLease } from '../support/lease.js';
 
 const pgOk = await postgresReachable();
 
@@ -75,6 +76,7 @@ describe.each(BACKENDS)('deferred success on %s', (backend) => {
       },
     };
     const worker = createDeviceWorker({
+      ...(await testLease(db, device.id)),
       groupId: group.id, deviceId: device.id, driver: flakyDriver, groups: flakyGroups, receipts, jobs: createJobRepository(db.kysely),
       logger: pino({ level: 'silent' }), now: () => clock.now(), idleMs: 20,
     });

@@ -79,6 +79,7 @@ export function createAtolDriver(config: AtolConfig, ctx: DriverContext, client?
   async function fiscal(key: string, task: JsonObject, what: string, isRetry = false): Promise<JsonObject> {
     const uuid = pending.uuidFor(key);
     // 409 means an earlier attempt with this uuid was queued: poll it instead of re-queueing.
+    ctx.checkFence?.();
     const outcome = await http.submit(uuid, [task]);
     const r = (await http.wait(uuid))?.[0];
     const status = r?.status ?? 'wait';

@@ -78,6 +78,8 @@ export function createEmulatorDriver(config: EmulatorConfig, ctx: DriverContext)
   /** Every call goes through latency, then the injected faults, then the device. */
   async function call<T>(op: OperationClass, fn: (d: FiscalDevice) => T): Promise<T> {
     if (c.latency_ms > 0) await sleep(c.latency_ms);
+    // The last moment before the FN: a caller paused past its deadline must not write a document.
+    if (op === 'document') ctx.checkFence?.();
     return faults.run(op, () => fn(ensureOpen()));
   }
 

@@ -45,7 +45,7 @@ export const shtrihDriver: DriverFactory<ShtrihConfig> = {
   create: (config, context) => createShtrihDriver(config, context),
 };
 
-export function createShtrihDriver(config: ShtrihConfig, ctx: Pick<DriverContext, 'clock'>, link?: ShtrihLink): FiscalDriver {
+export function createShtrihDriver(config: ShtrihConfig, ctx: Pick<DriverContext, 'clock' | 'checkFence'>, link?: ShtrihLink): FiscalDriver {
   const l = link ?? createShtrihLink({ host: config.host, port: config.port, timeoutMs: config.timeout_ms, retries: config.retries });
   const s = createSession(l, config.password, config.timezone_offset);
   let registration: RegistrationInfo | null = null;
@@ -59,10 +59,12 @@ export function createShtrihDriver(config: ShtrihConfig, ctx: Pick<DriverContext
 
   /** FF41/FF42 → cashier tags by FF0C → E0/0x41; the report's FD comes from FF01 + FF0A. */
   async function shiftReport(begin: number, close: number, cashier: Cashier | null, what: string): Promise<ShiftDocument> {
+    ctx.checkFence?.();
     await s.call(begin);
     if (cashier) {
       for (const t of cashierTags(cashier)) await s.call(CMD.fnSendTlv, withTlv(s.password, encodeTlv(t.tag, t.value)));
     }
+    ctx.checkFence?.();
     await s.call(close);
     return afterCommit(what, async () => {
       const { lastFd } = decodeFnStatus(await s.call(CMD.fnStatus));
@@ -157,6 +159,7 @@ export function createShtrihDriver(config: ShtrihConfig, ctx: Pick<DriverContext
         session: s,
         registration: await cachedRegistration(),
         allowNewVatCodes: config.allow_new_vat_codes,
+        ...(ctx.checkFence ? { checkFence: ctx.checkFence } : {}),
         openShift: async () => {
           await driver.openShift(receipt.cashier);
         },

@@ -34,6 +34,8 @@ export interface RegisterDeps {
   registration: RegistrationInfo;
   allowNewVatCodes: boolean;
   openShift(): Promise<void>;
+  /** DriverContext.checkFence: before the first command and before the FN closes the document. */
+  checkFence?: () => void;
 }
 
 export async function registerReceipt(deps: RegisterDeps, receipt: FiscalReceipt, autoOpenShift: boolean): Promise<FiscalResult> {
@@ -41,6 +43,7 @@ export async function registerReceipt(deps: RegisterDeps, receipt: FiscalReceipt
   const tags = receiptTags(receipt, registration.ffdVersion);
   checkFits(receipt, tags, deps.allowNewVatCodes);
 
+  deps.checkFence?.();
   const status = decodeShortStatus(await s.call(CMD.shortStatus));
   if ((status.mode & 0x0f) === MODE_RECEIPT_OPEN) {
     // A receipt left open by an earlier attempt that failed mid-way: it has no FD number yet.
@@ -68,6 +71,8 @@ export async function registerReceipt(deps: RegisterDeps, receipt: FiscalReceipt
       for (const t of itemTags(item, registration.ffdVersion)) await s.call(CMD.fnOperationTlv, withTlv(s.password, encodeTlv(t.tag, t.value)));
     }
     for (const t of tags) await s.call(CMD.fnSendTlv, withTlv(s.password, encodeTlv(t.tag, t.value)));
+    // The receipt is still open here: a fenced caller leaves it for the next owner's start, which cancels it.
+    deps.checkFence?.();
     answer = decodeCloseReceiptAnswer(await s.call(CMD.fnCloseReceipt, encodeCloseReceipt(s.password, {
       payments: paymentSlots(receipt),
       rounding: 0,

@@ -1,0 +1,82 @@
+import type { Logger } from 'pino';
+import type { FiscalDocument } from '../devices/driver.js';
+import type { AuditRepository } from '../storage/audit.js';
+import type { Fence } from '../storage/fence.js';
+import type { GroupRepository } from '../storage/groups.js';
+import type { OrphanRepository } from '../storage/orphans.js';
+import type { ReceiptRepository } from '../storage/receipts.js';
+
+/** Documents read from the device per pass: a long backlog is worked off between receipts, not before them. */
+export const RECONCILE_BATCH = 50;
+
+export interface ReconcileDeps {
+  fence: Fence;
+  groupId: number;
+  groups: Pick<GroupRepository, 'reconciledFd' | 'setReconciledFd'>;
+  receipts: Pick<ReceiptRepository, 'ownedFds' | 'maxOwnedFd'>;
+  orphans: OrphanRepository;
+  audit?: AuditRepository;
+  logger: Logger;
+  now: () => number;
+  lastFd(): Promise<number>;
+  document(n: number): Promise<FiscalDocument | null>;
+  /** A fenced write changed nothing: throws (the worker stops). */
+  stale(operation: string, target: string): Promise<never>;
+}
+
+/**
+ * One pass over the FN journal from where the last pass stopped: every receipt or correction
+ * document that no receipt owns is recorded as an orphan, written to the audit journal and logged
+ * as an error (the dashboard and /metrics show the unacknowledged ones). Runs in the device worker
+ * between receipts, when no receipt of this device is in flight and every success it knows of is
+ * saved, so "owned by nobody" means exactly that. Shift reports are skipped: no receipt owns them.
+ * Returns true when the journal is checked up to the device's last document.
+ *
+ * The first pass of a device starts after the highest document its receipts own (or at the current
+ * last document for a device without receipts): what the FN held before cr-server drove it is not
+ * cr-server's to account for.
+ */
+export async function reconcileJournal(d: ReconcileDeps): Promise<boolean> {
+  const last = await d.lastFd();
+  let from = await d.groups.reconciledFd(d.fence.deviceId);
+  if (from === null) {
+    from = (await d.receipts.maxOwnedFd(d.fence.deviceId)) ?? last;
+    if (!(await d.groups.setReconciledFd(d.fence, from))) await d.stale('journal_watermark', `device:${d.fence.deviceId}`);
+  }
+  if (from >= last) return true;
+  const to = Math.min(last, from + RECONCILE_BATCH);
+  const owned = await d.receipts.ownedFds(d.fence.deviceId, from + 1, to);
+  for (let n = from + 1; n <= to; n++) {
+    if (owned.has(n)) continue;
+    const doc = await d.document(n);
+    if (!doc || (doc.kind !== 'receipt' && doc.kind !== 'correction')) continue;
+    const fresh = await d.orphans.record(
+      {
+        deviceId: d.fence.deviceId,
+        groupId: d.groupId,
+        fdNumber: n,
+        kind: doc.kind,
+        total: doc.totalSum,
+        documentAt: doc.dateTime,
+        fiscalSign: doc.fiscalSign,
+        foundBy: d.fence.owner,
+      },
+      d.now(),
+    );
+    if (!fresh) continue;
+    d.logger.error({ fd: n, kind: doc.kind, total: doc.totalSum, dateTime: doc.dateTime }, 'a fiscal document in the FN journal belongs to no receipt');
+    await d.audit?.write(
+      {
+        userId: null,
+        login: null,
+        ip: null,
+        action: 'device.orphan_document',
+        target: `device:${d.fence.deviceId}`,
+        details: { fd_number: n, kind: doc.kind, total: doc.totalSum, document_at: doc.dateTime, fiscal_sign: doc.fiscalSign, service_group: d.groupId, node: d.fence.owner },
+      },
+      d.now(),
+    );
+  }
+  if (!(await d.groups.setReconciledFd(d.fence, to))) await d.stale('journal_watermark', `device:${d.fence.deviceId}`);
+  return to >= last;
+}
