@@ -20,10 +20,13 @@ import { createAuditRepository } from './storage/audit.js';
 import { migrate } from './storage/migrate.js';
 import { createReceiptRepository } from './storage/receipts.js';
 import { createUserRepository } from './storage/users.js';
+import { createLoginTrustRepository } from './storage/login-trust.js';
 import { createWorkerManager, type WorkerManager } from './workers/manager.js';
 import { listenForQueuedWork } from './storage/queue-listener.js';
 import { createLeaseRepository } from './storage/fence.js';
 import { createOrphanRepository } from './storage/orphans.js';
+import { createStatsRepository } from './storage/stats.js';
+import { DataDirError, createStorageHealth, dataDirProblem, dbFileOf } from './storage/health.js';
 
 export interface Server {
   app: FastifyInstance;
@@ -50,12 +53,29 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
   const clock = options.clock ?? systemClock;
   const now = () => clock.now();
 
+  // Never replace a lost database with a fresh one silently (see dataDirProblem).
+  const embeddedDir = config.profile === 'embedded' ? config.dataDir : null;
+  const lost = embeddedDir === null ? null : dataDirProblem(embeddedDir);
+  if (lost !== null) {
+    logger.fatal(`cannot start: ${lost}`);
+    throw new DataDirError(lost);
+  }
+
   const db = openDb(
     config.profile === 'postgres'
-      ? { dialect: 'postgres', url: config.databaseUrl ?? '' }
+      ? { dialect: 'postgres', url: config.databaseUrl ?? '', onConnectionError: (e) => logger.warn({ err: e }, 'a PostgreSQL connection failed; queries in flight on it fail with 503, the pool reconnects') }
       : { dialect: 'sqlite', file: config.dataDir === null ? ':memory:' : join(config.dataDir, 'cr-server.sqlite') },
   );
+  let health: ReturnType<typeof createStorageHealth> | null = null;
   try {
+    // The data directory check behind /ready and the accept path; the file's identity is taken now.
+    health = createStorageHealth({
+      dataDir: config.profile === 'postgres' ? null : config.dataDir,
+      dbFile: config.profile === 'postgres' || config.dataDir === null ? null : dbFileOf(config.dataDir),
+      minFreeBytes: config.minFreeBytes,
+      logger,
+    });
+    const storage = health;
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
@@ -66,7 +86,8 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
     const registry = createDriverRegistry(options.drivers);
     await bootstrap({ profile: config.profile, adminPassword: config.adminPassword, users, groups, registry, logger, now: now() });
 
-    const metrics = createMetrics({ receipts });
+    await storage.start();
+    const metrics = createMetrics({ stats: createStatsRepository(db.kysely), storage: () => storage.current });
     const audit = createAuditRepository(db.kysely);
     const orphans = createOrphanRepository(db.kysely);
     const workers = createWorkerManager({
@@ -81,10 +102,14 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
       observe: (op, s, ok) => metrics.observeDevice(op, s, ok),
     });
     const notify = (groupId: number) => workers.notify(groupId);
-    const authenticator = createAuthenticator({ users, now });
+    const authenticator = createAuthenticator({ users, now, trust: createLoginTrustRepository(db.kysely) });
     let publicUrl = config.publicUrl;
-    const receiptService = createReceiptService({ groups, receipts, publicUrl: () => publicUrl, now, notify, bodies: createBodyCache(config.receiptCacheBytes) });
-    const groupService = createGroupService({ groups, receipts, jobs, now, notify });
+    const receiptService = createReceiptService({
+      groups, receipts, publicUrl: () => publicUrl, now, notify, bodies: createBodyCache(config.receiptCacheBytes),
+      canStore: () => storage.assertWritable(),
+      onAccepted: (groupId) => metrics.receiptAccepted(groupId),
+    });
+    const groupService = createGroupService({ groups, receipts, jobs, orphans, now, notify });
 
     let stopping = false;
     const admin = createAdminPlugin({
@@ -95,7 +120,7 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
     });
     const inFlight = createInFlight();
     const app = await buildApp({
-      config, db, metrics, authenticator, groups, receiptService, groupService, receipts, now, notify,
+      config, db, metrics, authenticator, groups, receiptService, groupService, receipts, now, notify, health: storage,
       audit, inFlight,
       driverOf: (groupId) => workers.driverOf(groupId),
       isStopping: () => stopping,
@@ -127,12 +152,14 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
           if (!(await inFlight.drained(10_000))) logger.warn({ running: inFlight.running }, 'stopping with request handlers still running');
           await listener?.stop();
           await workers.stop();
+          storage.stop();
           await db.close();
         })();
         return closing;
       },
     };
   } catch (e) {
+    health?.stop();
     await db.close();
     throw e;
   }

@@ -16,7 +16,7 @@ export interface Db {
 
 export type DbOptions =
   | { dialect: 'sqlite'; /** A path, or ':memory:' */ file: string }
-  | { dialect: 'postgres'; url: string; poolSize?: number };
+  | { dialect: 'postgres'; url: string; poolSize?: number; onConnectionError?: (e: Error) => void };
 
 // pg returns int8 (BIGSERIAL ids, COUNT, BIGINT timestamps) as strings; every value we store fits in
 // 2^53, so parse them as numbers and both dialects hand out the same JavaScript types.
@@ -66,9 +66,15 @@ export function openDb(options: DbOptions): Db {
       },
     };
   }
-  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
-  pool.on('error', () => undefined);
+  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, connectionTimeoutMillis: 5000 });
+  // A connection lost while idle in the pool (the pool's own listener) or while checked out (a
+  // terminated backend, a restarted server: pg emits 'error' on the client and, without a listener,
+  // that kills the process). The query in flight fails with the same error and its caller answers
+  // 503; the broken client is discarded and the next query opens a fresh connection.
+  pool.on('error', (e) => options.onConnectionError?.(e));
+  pool.on('connect', (client) => {
+    client.on('error', (e) => options.onConnectionError?.(e));
+  });
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     kysely,

@@ -60,8 +60,10 @@ export function createWorkerManager(deps: ManagerDeps) {
     validUntil: number;
   }
   const workers = new Map<number, Running>();
-  const reconcileMs = deps.reconcileMs ?? 5000;
   const leaseTtl = deps.leaseTtlMs ?? 30_000;
+  // Renewed six times per lease: a call needs the lease to hold for its whole timeout (a third of
+  // the lease at most), so renewals must come well before that room runs out.
+  const reconcileMs = deps.reconcileMs ?? Math.min(5000, Math.floor(leaseTtl / 6));
   const callTimeout = Math.min(deps.deviceCallTimeoutMs ?? 10_000, Math.floor(leaseTtl / 3));
   let timer: NodeJS.Timeout | null = null;
   let reconciling: Promise<void> | null = null;
@@ -90,7 +92,11 @@ export function createWorkerManager(deps: ManagerDeps) {
     if (!w) return;
     workers.delete(groupId);
     deps.logger.error({ group: groupId, device: w.deviceId, epoch: w.fence.epoch, reason }, 'device lease lost: the worker stops at once');
-    await w.worker.stop();
+    const stopping = w.worker.stop();
+    await deps.audit
+      ?.write({ userId: null, login: null, ip: null, action: 'device.lease_lost', target: `device:${w.deviceId}`, details: { node: w.fence.owner, epoch: w.fence.epoch, service_group: groupId, reason } }, deps.clock.now())
+      .catch((e: unknown) => deps.logger.error({ err: e }, 'cannot audit a lost lease'));
+    await stopping;
   }
 
   async function start(groupId: number, device: { id: number; model: string; config: string }, lease: Lease, sentAt: number): Promise<void> {

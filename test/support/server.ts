@@ -8,6 +8,8 @@ import { createTempDatabase, type Backend } from './databases.js';
 export interface TestServer extends Server {
   /** Basic auth header for admin/admin. */
   admin: string;
+  /** The server's CR_DATA_DIR (the virtual registers' FN memory lives under it). */
+  dataDir: string;
   cleanup(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function testServer(backend: Backend, options: ServerOptions & { en
   return {
     ...server,
     admin: basic('admin', 'admin'),
+    dataDir,
     async cleanup() {
       await server.close();
       if (drop) await drop();
