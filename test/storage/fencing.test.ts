@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../src/storage/db.js';
+import { createLeaseRepository, type Fence } from '../../src/storage/fence.js';
+import { createGroupRepository } from '../../src/storage/groups.js';
+import { createJobRepository } from '../../src/storage/jobs.js';
+import { createReceiptRepository, type NewReceipt } from '../../src/storage/receipts.js';
+import { createUserRepository } from '../../src/storage/users.js';
+import { BACKENDS, openMigratedDb, postgresReachable } from '../support/databases.js';
+
+const pgOk = await postgresReachable();
+
+/**
+ * The lease's epoch is a fencing token: it increases at every change of owner, and every write a
+ * device worker makes is conditional on it. A worker that lost its device (paused past its lease,
+ * partitioned) writes nothing: 0 rows, and the successor's outcomes stand.
+ */
+describe.each(BACKENDS)('device lease fencing on %s', (backend) => {
+  let db!: Db;
+  let close = async (): Promise<void> => undefined;
+  const now = 1_780_000_000_000;
+  let groupId = 0;
+  let deviceId = 0;
+  let userId = 0;
+
+  beforeAll(async () => {
+    if (backend === 'postgres' && !pgOk) return;
+    const opened = await openMigratedDb(backend, 'cr_fence');
+    db = opened.db;
+    close = () => opened.close();
+    const settings = { name: 'g', enabled: true, defaultTaxSystem: 1, defaultVat: null, autoOpenShift: true, shiftDurationMin: 1440, dailyCloseTime: null };
+    const created = await createGroupRepository(db.kysely).create(settings, { model: 'emulator', config: {} }, now);
+    groupId = created.group.id;
+    deviceId = created.device.id;
+    userId = (await createUserRepository(db.kysely).create({ login: 'u', name: 'u', passwordHash: 'x', isActive: true, isSuperuser: true }, now)).id;
+  });
+  afterAll(async () => {
+    await close();
+  });
+
+  const expireLease = () => db.kysely.updateTable('devices').set({ lease_until: 1 }).where('id', '=', deviceId).execute();
+
+  it.skipIf(backend === 'postgres' && !pgOk)('bumps the epoch at every change of owner and keeps it on renewal', async () => {
+    const leases = createLeaseRepository(db.kysely, db.dialect);
+    const a = await leases.acquire(deviceId, 'node-a', 30_000);
+    expect(a).not.toBeNull();
+    expect(a?.previousUntil).toBeNull();
+    // Held and valid: nobody else gets it; its owner renews it under the same epoch.
+    expect(await leases.acquire(deviceId, 'node-b', 30_000)).toBeNull();
+    const renewed = await leases.renew({ deviceId, owner: 'node-a', epoch: a?.epoch ?? -1 }, 30_000);
+    expect(renewed?.epoch).toBe(a?.epoch);
+    expect(renewed?.until ?? 0).toBeGreaterThanOrEqual(a?.until ?? 0);
+    // Expired: node-b takes it over under a new epoch and learns until when node-a could still act.
+    await expireLease();
+    const b = await leases.acquire(deviceId, 'node-b', 30_000);
+    expect(b?.epoch).toBe((a?.epoch ?? 0) + 1);
+    expect(b?.previousUntil).toBe(1);
+    // node-a can neither renew nor release what is node-b's now.
+    expect(await leases.renew({ deviceId, owner: 'node-a', epoch: a?.epoch ?? -1 }, 30_000)).toBeNull();
+    await leases.release({ deviceId, owner: 'node-a', epoch: a?.epoch ?? -1 });
+    expect((await db.kysely.selectFrom('devices').select('lease_owner').where('id', '=', deviceId).executeTakeFirstOrThrow()).lease_owner).toBe('node-b');
+    // A graceful release, then a new owner: a new epoch and nothing to wait for.
+    await leases.release({ deviceId, owner: 'node-b', epoch: b?.epoch ?? -1 });
+    const c = await leases.acquire(deviceId, 'node-c', 30_000);
+    expect(c?.epoch).toBe((b?.epoch ?? 0) + 1);
+    expect(c?.previousUntil).toBeNull();
+    // A dead local owner's lease is taken at once, without waiting for it to expire.
+    const d = await leases.acquire(deviceId, 'node-d', 30_000, (owner) => owner === 'node-c');
+    expect(d?.epoch).toBe((c?.epoch ?? 0) + 1);
+    expect(d?.previousUntil).toBeNull();
+  });
+
+  it.skipIf(backend === 'postgres' && !pgOk)('refuses every write of a worker whose epoch is gone and never overwrites the successor', async () => {
+    const leases = createLeaseRepository(db.kysely, db.dialect);
+    const receipts = createReceiptRepository(db.kysely, db.dialect);
+    const jobs = createJobRepository(db.kysely);
+    const groups = createGroupRepository(db.kysely);
+    const newReceipt = (n: number): NewReceipt => ({
+      groupId, userId, deviceId, idempotencyKey: null, requestHash: `h${n}`, request: JSON.stringify({ n }), orderId: `o${n}`, receiptType: 1, total: 100 * n,
+    });
+    await expireLease();
+    const oldLease = await leases.acquire(deviceId, 'old-node', 30_000);
+    const old: Fence = { deviceId, owner: 'old-node', epoch: oldLease?.epoch ?? -1 };
+    const first = (await receipts.insert(newReceipt(1), now)).row;
+    const second = (await receipts.insert(newReceipt(2), now)).row;
+    const claimed = await receipts.claimNext(groupId, old, 10, now);
+    expect(claimed).toMatchObject({ fenced: true, completed: true });
+    expect(claimed.row?.id).toBe(first.id);
+    expect(claimed.row?.claim_epoch).toBe(old.epoch);
+    const job = await jobs.create(groupId, null, 'x_report', null, now);
+
+    // The old node pauses; its lease expires and a successor takes the device over.
+    await expireLease();
+    const newLease = await leases.acquire(deviceId, 'new-node', 30_000);
+    const fresh: Fence = { deviceId, owner: 'new-node', epoch: newLease?.epoch ?? -1 };
+    expect(fresh.epoch).toBe(old.epoch + 1);
+
+    // Every write the old worker could still try changes nothing.
+    expect(await receipts.markSuccess(old, first.id, 11, { fdNumber: 11 }, now)).toBe(false);
+    expect(await receipts.markFailed(old, first.id, { code: 'x' }, now)).toBe(false);
+    expect(await receipts.markInDoubt(old, first.id, { code: 'x' }, now)).toBe(false);
+    expect(await receipts.release(old, first.id, null, now)).toBe(false);
+    expect(await receipts.resolve(old, first.id, null, now)).toBe(false);
+    expect(await receipts.claimNext(groupId, old, 10, now, { id: first.id, fdNumber: 11, fiscal: {} })).toEqual({ fenced: false, completed: false });
+    expect(await jobs.transition(old, job.id, 'processing', {}, now)).toBe(false);
+    expect(await groups.updateDevice(deviceId, { state: 'error', stateReason: 'stale' }, now, old)).toBe(false);
+    expect(await groups.setReconciledFd(old, 99)).toBe(false);
+    const untouched = await db.kysely.selectFrom('receipts').select(['id', 'state', 'fd_number']).where('group_id', '=', groupId).orderBy('id').execute();
+    expect(untouched).toEqual([
+      { id: first.id, state: 'processing', fd_number: null },
+      { id: second.id, state: 'pending', fd_number: null },
+    ]);
+    expect((await jobs.get(job.id))?.state).toBe('pending');
+    expect((await db.kysely.selectFrom('devices').select(['state', 'reconciled_fd']).where('id', '=', deviceId).executeTakeFirstOrThrow())).toMatchObject({ reconciled_fd: null });
+
+    // The successor resolves the old epoch's receipt (the in-doubt protocol) and goes on.
+    expect(await receipts.resolve(fresh, first.id, { fdNumber: 11, fiscal: { fdNumber: 11 } }, now)).toBe(true);
+    const next = await receipts.claimNext(groupId, fresh, 11, now);
+    expect(next.row?.id).toBe(second.id);
+    expect(next.row?.claim_epoch).toBe(fresh.epoch);
+    // The old worker's late success for the receipt the successor now processes: refused.
+    expect(await receipts.markSuccess(old, second.id, 12, {}, now)).toBe(false);
+    expect(await receipts.markSuccess(fresh, second.id, 12, { fdNumber: 12 }, now)).toBe(true);
+    // A resolved receipt is not resolved again, not even by the lease holder.
+    expect(await receipts.resolve(fresh, first.id, null, now)).toBe(false);
+    const final = await db.kysely.selectFrom('receipts').select(['id', 'state', 'fd_number']).where('group_id', '=', groupId).orderBy('id').execute();
+    expect(final).toEqual([
+      { id: first.id, state: 'success', fd_number: 11 },
+      { id: second.id, state: 'success', fd_number: 12 },
+    ]);
+    expect(await jobs.transition(fresh, job.id, 'processing', {}, now)).toBe(true);
+    expect(await jobs.transition(fresh, job.id, 'success', { result: {} }, now)).toBe(true);
+  });
+});
