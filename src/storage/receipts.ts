@@ -358,6 +358,8 @@ export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) 
         .selectFrom('receipts')
         .select((eb) => eb.fn.max('fd_number').as('m'))
         .where('device_id', '=', deviceId)
+        // Matches the partial index receipts_device_fd: one index probe, not a scan of the device's receipts.
+        .where('fd_number', 'is not', null)
         .executeTakeFirst();
       return r?.m === null || r?.m === undefined ? null : Number(r.m);
     },
