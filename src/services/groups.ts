@@ -2,6 +2,7 @@ import type { DeviceStatus, RegistrationInfo } from '../devices/driver.js';
 import { DomainError, notFound } from '../domain/errors.js';
 import type { GroupRepository, GroupRow } from '../storage/groups.js';
 import type { JobKind, JobRepository } from '../storage/jobs.js';
+import type { OrphanRepository } from '../storage/orphans.js';
 import type { ReceiptRepository } from '../storage/receipts.js';
 import type { AuthenticatedUser } from './auth.js';
 
@@ -9,6 +10,8 @@ export interface GroupServiceDeps {
   groups: GroupRepository;
   receipts: ReceiptRepository;
   jobs: JobRepository;
+  /** Fiscal documents in an FN that no receipt owns (the journal reconciliation's findings). */
+  orphans: Pick<OrphanRepository, 'openCounts'>;
   now: () => number;
   notify: (groupId: number) => void;
 }
@@ -55,6 +58,8 @@ export function createGroupService(deps: GroupServiceDeps) {
         },
         queue_length: await deps.receipts.queueLength(g.id),
         last_receipt_at: iso(last?.created_at),
+        // Unacknowledged receipt documents in the FN journal that no receipt owns: never silent.
+        orphan_documents: (await deps.orphans.openCounts()).get(g.id) ?? 0,
         device: device
           ? {
               id: device.id,

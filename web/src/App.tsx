@@ -10,6 +10,8 @@ import { Receipts } from './pages/Receipts';
 import { ReceiptDetail } from './pages/ReceiptDetail';
 import { Audit } from './pages/Audit';
 import { Documents } from './pages/Documents';
+import { Orphans } from './pages/Orphans';
+import { OrphanBanner } from './components/OrphanBanner';
 
 export function App() {
   const path = usePath();
@@ -51,6 +53,7 @@ function Shell({ session, path, onLogout }: { session: Session; path: string; on
   else if (path === '/users') page = <Users session={session} />;
   else if (path === '/groups') page = <Groups />;
   else if (path === '/audit') page = <Audit />;
+  else if (path === '/orphans') page = <Orphans />;
   else page = <Overview />;
   const section = path.split('/')[1] ?? '';
   const nav = (to: string, label: string) => (
@@ -79,7 +82,10 @@ function Shell({ session, path, onLogout }: { session: Session; path: string; on
           <button type="button" className="ghost small" onClick={() => void logout()}>{t('nav.logout')}</button>
         </div>
       </header>
-      <main className="content">{page}</main>
+      <main className="content">
+        <OrphanBanner />
+        {page}
+      </main>
     </div>
   );
 }

@@ -122,6 +122,10 @@ export interface DeviceView {
   ofd: null | { unsent_count: number; oldest_unsent_at: string | null };
   paper_present: boolean | null;
   warnings: string[];
+  /** The scale-out lease (admin view only): the node driving the device, its fencing epoch, until when. */
+  lease_owner?: string | null;
+  lease_epoch?: number;
+  lease_until?: string | null;
 }
 
 export interface Group {
@@ -135,6 +139,8 @@ export interface Group {
   settings: { default_tax_system: number | null; default_vat: number | null; auto_open_shift: boolean; shift_duration: number; daily_close_time: string | null };
   queue_length: number;
   last_receipt_at: string | null;
+  /** Unacknowledged fiscal documents in the FN that no receipt owns. */
+  orphan_documents: number;
   device: DeviceView | null;
   driver: string | null;
   driver_title: { ru: string; en: string } | null;
@@ -173,7 +179,7 @@ export interface Receipt {
 export interface Overview {
   days: string[];
   groups: { id: number; name: string; state: string; counts: number[]; sums: number[]; by_state: Record<string, number> }[];
-  attention: { group_id: number; group_name: string; severity: 'error' | 'warning'; code: string; message: string }[];
+  attention: { group_id: number; group_name: string; severity: 'error' | 'warning'; code: string; message: string; count?: number }[];
 }
 
 export interface AuditEntry {
@@ -208,4 +214,28 @@ export type FaultKind = 'offline' | 'lose_answer_after_close' | 'disconnect_befo
 
 export interface ActiveFaults {
   active: { kind: FaultKind; delay_ms: number | null; remaining: number | null }[];
+}
+
+/** A fiscal document found in an FN journal that no receipt owns (GET /orphan-documents). */
+export interface OrphanDocument {
+  id: number;
+  group_id: number;
+  group_name: string;
+  device_id: number;
+  fd_number: number;
+  kind: string;
+  /** Roubles. */
+  total_sum: string | null;
+  document_at: string | null;
+  fiscal_sign: string | null;
+  found_at: string;
+  found_by: string;
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+}
+
+export interface OrphanList {
+  items: OrphanDocument[];
+  /** Unacknowledged ones (of the filtered group), whatever the other filters say. */
+  open_count: number;
 }

@@ -9,12 +9,14 @@ import type { ReceiptService } from '../../services/receipts.js';
 import { auditor } from '../../services/admin/audit-context.js';
 import { createDeviceAdmin } from '../../services/admin/device.js';
 import { createGroupAdmin } from '../../services/admin/groups.js';
+import { createOrphanAdmin } from '../../services/admin/orphans.js';
 import { createOverview } from '../../services/admin/overview.js';
 import { createReceiptAdmin } from '../../services/admin/receipts.js';
 import { createAdminSessions } from '../../services/admin/sessions.js';
 import { createUserAdmin } from '../../services/admin/users.js';
 import { createAuditRepository } from '../../storage/audit.js';
 import type { GroupRepository } from '../../storage/groups.js';
+import { createOrphanRepository } from '../../storage/orphans.js';
 import type { ReceiptRepository } from '../../storage/receipts.js';
 import type { Database } from '../../storage/schema.js';
 import { createSessionRepository } from '../../storage/sessions.js';
@@ -23,6 +25,7 @@ import type { UserRepository } from '../../storage/users.js';
 import { securityHeaders } from './headers.js';
 import { deviceRoutes } from './routes/device.js';
 import { groupRoutes } from './routes/groups.js';
+import { orphanRoutes } from './routes/orphans.js';
 import { overviewRoutes } from './routes/overview.js';
 import { receiptRoutes } from './routes/receipts.js';
 import { sessionRoutes } from './routes/session.js';
@@ -67,6 +70,7 @@ export function createAdminPlugin(deps: AdminDeps) {
   });
   const receiptAdmin = createReceiptAdmin({ receipts: deps.receipts, receiptService: deps.receiptService, audit: write, now: deps.now, notify: deps.notify ?? (() => undefined) });
   const overview = createOverview({ groupAdmin, stats, receipts: deps.receipts, now: deps.now });
+  const orphanAdmin = createOrphanAdmin({ db: deps.kysely, orphans: createOrphanRepository(deps.kysely), audit: write, now: deps.now });
 
   return async function adminPlugin(root: FastifyInstance): Promise<void> {
     // The dashboard's own print route (GET /admin/api/service_groups/:id/receipts/:receipt_id/print).
@@ -86,6 +90,7 @@ export function createAdminPlugin(deps: AdminDeps) {
         await api.register(receiptRoutes({ groupAdmin, receipts: deps.receiptService, receiptAdmin }));
         await api.register(deviceRoutes({ groupAdmin, deviceAdmin }));
         await api.register(overviewRoutes({ overview, audit }));
+        await api.register(orphanRoutes({ orphans: orphanAdmin }));
       }, { prefix: '/api' });
       await registerDashboard(admin, deps.webRoot ?? defaultWebRoot());
     }, { prefix: '/admin' });

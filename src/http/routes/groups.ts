@@ -31,6 +31,7 @@ export function groupRoutes(deps: { groups: GroupRepository; service: GroupServi
     r.get('/service_groups/:service_group_id', {
       schema: {
         summary: 'Service group state and device status',
+        description: '`orphan_documents`: receipt documents found in the FN journal that no receipt owns and no superuser has acknowledged yet (see the dashboard).',
         tags: ['service groups'],
         params: GroupParams,
         response: { 200: Type.Object({}, { additionalProperties: true }), ...errors },

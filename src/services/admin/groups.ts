@@ -88,6 +88,13 @@ export function createGroupAdmin(deps: GroupAdminDeps) {
       : base.device?.registration?.model ?? (factory && factory.deviceModels.length === 1 ? factory.deviceModels[0] : null) ?? factory?.title.en ?? device?.model ?? null;
     return {
       ...base,
+      // The scale-out lease: which node drives the device, under which fencing epoch, until when.
+      device: base.device && device ? {
+        ...base.device,
+        lease_owner: device.lease_owner,
+        lease_epoch: Number(device.lease_epoch),
+        lease_until: device.lease_until === null ? null : new Date(Number(device.lease_until)).toISOString(),
+      } : base.device,
       driver: device?.model ?? null,
       driver_title: factory?.title ?? null,
       device_model_name: modelName,

@@ -12,16 +12,22 @@ export interface Attention {
   severity: 'error' | 'warning';
   code: string;
   message: string;
+  /** How many things the item is about, when it counts them (the dashboard words it in its language). */
+  count?: number;
 }
 
 type GroupView = Awaited<ReturnType<GroupAdmin['get']>>;
 
-/** What needs an admin: shift near its 24 h limit, FN end of life, OFD backlog, device errors, doubtful receipts. */
+/** What needs an admin: shift near its 24 h limit, FN end of life, OFD backlog, device errors, doubtful receipts, orphan fiscal documents. */
 export function attentionOf(g: GroupView, states: Map<string, number>, now: number): Attention[] {
   const out: Attention[] = [];
-  const add = (severity: Attention['severity'], code: string, message: string) => out.push({ group_id: g.id, group_name: g.name, severity, code, message });
+  const add = (severity: Attention['severity'], code: string, message: string, count?: number) =>
+    out.push({ group_id: g.id, group_name: g.name, severity, code, message, ...(count !== undefined ? { count } : {}) });
   const d = g.device;
   if (g.state === 'error') add('error', 'device_error', g.state_reason ?? 'The device reported an error');
+  // Fiscal documents in the FN that no receipt owns: until a superuser acknowledges each one.
+  const orphans = g.orphan_documents;
+  if (orphans > 0) add('error', 'orphan_documents', `${orphans} fiscal document(s) in the FN belong to no receipt; check them and acknowledge`, orphans);
   if (g.running && d?.shift?.state === 'expired') add('error', 'shift_expired', 'The shift is open for more than 24 hours; close it');
   const expires = d?.shift?.expires_at ? Date.parse(d.shift.expires_at) : null;
   if (d?.shift?.state === 'open' && expires !== null && expires - now < 2 * HOUR) add('warning', 'shift_expires_soon', `The shift expires at ${d.shift.expires_at}`);

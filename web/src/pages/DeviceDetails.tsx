@@ -14,14 +14,30 @@ export function DeviceDetails({ group }: { group: Group }) {
 function DeviceStatus({ group }: { group: Group }) {
   const { t, dateTime } = useI18n();
   const d = group.device;
-  if (!d || (!d.registration && !d.fn)) return <p className="muted">{t('device.no_status')}</p>;
-  const r = d.registration;
   const row = (label: string, value: ReactNode) => (
     <div className="kv">
       <dt>{label}</dt>
       <dd>{value ?? '—'}</dd>
     </div>
   );
+  // The scale-out lease: which node drives the device, under which fencing epoch, until when.
+  const lease = d && d.lease_owner !== undefined ? (
+    <dl className="kv-list" data-testid="device-lease">
+      <h4>{t('device.lease')}</h4>
+      {row(t('device.lease_owner'), d.lease_owner ? <code>{d.lease_owner}</code> : t('device.lease_free'))}
+      {row(t('device.lease_epoch'), d.lease_epoch ?? '—')}
+      {row(t('device.lease_until'), dateTime(d.lease_until))}
+    </dl>
+  ) : null;
+  if (!d || (!d.registration && !d.fn)) {
+    return (
+      <>
+        <p className="muted">{t('device.no_status')}</p>
+        {lease ? <div className="device-details">{lease}</div> : null}
+      </>
+    );
+  }
+  const r = d.registration;
   return (
     <div className="device-details">
       {r ? (
@@ -50,6 +66,7 @@ function DeviceStatus({ group }: { group: Group }) {
           {row(t('device.status_at'), dateTime(d.status_at))}
         </dl>
       ) : null}
+      {lease}
       {d.warnings.length > 0 ? (
         <div className="warnings">
           <h4>{t('device.warnings')}</h4>

@@ -104,6 +104,11 @@ function GroupCard({ group: g, onDialog, onChanged, onNotice }: {
         <StateBadge state={g.state} reason={g.state_reason} />
       </header>
       {g.state === 'error' && g.state_reason ? <div className="alert error small">{g.state_reason}</div> : null}
+      {g.orphan_documents > 0 ? (
+        <div className="alert error small" data-testid="group-orphans">
+          ⚠ <Link to={`/orphans?group=${g.id}`}>{t('orphans.in_group', { n: g.orphan_documents })}</Link>
+        </div>
+      ) : null}
       <dl className="facts">
         <div><dt>{t('groups.model')}</dt><dd>{g.device_model_name ?? '—'}</dd></div>
         <div><dt>{t('groups.shift_state')}</dt><dd className={shift?.state === 'expired' ? 'text-bad' : ''}>{shiftText}</dd></div>

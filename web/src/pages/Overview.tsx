@@ -32,8 +32,17 @@ export function Overview() {
                 {data.attention.map((a, i) => (
                   <li key={i} className={a.severity}>
                     <span className={`badge ${a.severity === 'error' ? 'bad' : 'warn'}`}>{a.code}</span>
-                    <Link to="/groups">{a.group_name}</Link>
-                    <span className="msg">{a.message}</span>
+                    {a.code === 'orphan_documents' ? (
+                      <>
+                        <Link to={`/orphans?group=${a.group_id}`}>{a.group_name}</Link>
+                        <span className="msg">{t('attention.orphan_documents', { n: a.count ?? 0 })}</span>
+                      </>
+                    ) : (
+                      <>
+                        <Link to="/groups">{a.group_name}</Link>
+                        <span className="msg">{a.message}</span>
+                      </>
+                    )}
                   </li>
                 ))}
               </ul>

@@ -23,7 +23,7 @@ const EMPTY: Filters = { date_start: '', date_end: '', state: '', order_id: '' }
 
 const query = (f: Filters, cursor: string | null) => {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(f)) if (v) q.set(k, v);
+  for (const [k, v] of Object.entries(f) as [string, string][]) if (v) q.set(k, v);
   q.set('limit', '50');
   if (cursor) q.set('cursor', cursor);
   return q.toString();

@@ -31,6 +31,7 @@ export function overviewRoutes(deps: { overview: Overview; audit: AuditRepositor
             })),
             attention: Type.Array(Type.Object({
               group_id: Type.Integer(), group_name: Type.String(), severity: Type.String(), code: Type.String(), message: Type.String(),
+              count: Type.Optional(Type.Integer({ description: 'How many, when the item counts something (orphan_documents)' })),
             })),
           }),
           ...errors,

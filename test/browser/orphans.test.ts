@@ -1,0 +1,156 @@
+/**
+ * «Никогда молча»: a fiscal document in the FN that no receipt owns puts a red banner on every
+ * dashboard page until a superuser acknowledges it. Rows are inserted as the journal
+ * reconciliation records them; the walk is in Russian (the default), with a look at the English.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { startServer, type Server } from '../../src/main.js';
+import { createGroupRepository } from '../../src/storage/groups.js';
+import { createOrphanRepository } from '../../src/storage/orphans.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const WEB = join(ROOT, 'web');
+const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
+const CHROMIUM = '/usr/bin/chromium';
+const NODE = 'orphans-browser-test';
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const s = statSync(p);
+    newest = Math.max(newest, s.isDirectory() ? newestMtime(p) : s.mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds web/dist when it is missing or older than the sources. */
+function ensureWebBuilt(): void {
+  const index = join(WEB, 'dist', 'index.html');
+  const sources = Math.max(newestMtime(join(WEB, 'src')), statSync(join(WEB, 'index.html')).mtimeMs, statSync(join(WEB, 'vite.config.ts')).mtimeMs);
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(WEB, 'vite.config.ts'), '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('orphan fiscal documents on the dashboard (Chromium)', () => {
+  let server: Server;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+  const shot = async (name: string) => {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });
+  };
+
+  beforeAll(async () => {
+    ensureWebBuilt();
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startServer(loadConfig([], { CR_PROFILE: 'test', CR_PORT: '0', CR_LOG_LEVEL: 'silent' }, { nodeId: NODE }));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'ru-RU' });
+    page = await context.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/status of 40[0139]/.test(m.text())) problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('shows the banner and the documents, and «Подтвердить» clears them', async () => {
+    // Two receipt documents of the demo register that no receipt owns, found by another node.
+    const device = await createGroupRepository(server.db.kysely).deviceOf(1);
+    if (!device) throw new Error('the demo group has no device');
+    const orphans = createOrphanRepository(server.db.kysely);
+    const base = { deviceId: device.id, groupId: 1, kind: 'receipt', fiscalSign: '3522343476', foundBy: 'node-b' };
+    expect(await orphans.record({ ...base, fdNumber: 9001, total: 123_450, documentAt: '2026-03-01T10:15:00' }, Date.now() - 60_000)).toBe(true);
+    expect(await orphans.record({ ...base, fdNumber: 9002, kind: 'correction', total: 5000, documentAt: '2026-03-01T11:00:00' }, Date.now())).toBe(true);
+
+    await page.goto(`${server.url}/admin/`);
+    await page.waitForURL(/\/admin\/login$/);
+    await page.getByLabel('Логин').fill('admin');
+    await page.getByLabel('Пароль').fill('admin');
+    await page.getByRole('button', { name: 'Войти' }).click();
+    await page.getByRole('heading', { name: 'Обзор' }).waitFor();
+
+    // The red banner on the overview, with the count and the one-sentence explanation.
+    const banner = page.getByTestId('orphan-banner');
+    await expect.poll(() => banner.textContent()).toContain('Найдены фискальные документы без чека: 2');
+    expect(await banner.textContent()).toContain('Документ есть в ФН, но ни один чек cr-server ему не соответствует');
+    expect(await banner.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(198, 40, 40)');
+    // The overview's attention list words it in Russian.
+    await expect.poll(() => page.locator('.attention-list').textContent()).toContain('Фискальных документов без чека: 2');
+    await shot('orphans-01-overview-banner');
+
+    // The group's card on «Кассовые сервисы»: the banner, the count, and the device lease in «Устройство».
+    await page.getByRole('navigation').getByRole('link', { name: 'Кассовые сервисы' }).click();
+    const card = page.locator('[data-group-id="1"]');
+    await card.waitFor();
+    expect(await banner.isVisible()).toBe(true);
+    await expect.poll(() => card.getByTestId('group-orphans').textContent()).toContain('Документов без чека: 2');
+    await card.getByRole('button', { name: /Устройство/ }).click();
+    const lease = card.getByTestId('device-lease');
+    await expect.poll(() => lease.textContent(), { timeout: 10_000 }).toContain(NODE);
+    expect(await lease.textContent()).toContain('Эпоха');
+    await shot('orphans-02-group-card');
+
+    // The banner's link → the list: ФД №, type, sum in roubles, document date, found when and by which node, group.
+    await banner.getByRole('link', { name: /Найдены фискальные документы без чека/ }).click();
+    await page.waitForURL(/\/admin\/orphans$/);
+    await page.getByRole('heading', { name: 'Фискальные документы без чека' }).waitFor();
+    const row = page.locator('tr[data-fd="9001"]');
+    await row.waitFor();
+    const text = await row.textContent();
+    expect(text).toContain('9001');
+    expect(text).toContain('Кассовый чек');
+    expect(text).toMatch(/1\s?234,50/);
+    expect(text).toContain('01.03.2026');
+    expect(text).toContain('узел node-b');
+    expect(text).toContain('Демо');
+    expect(await page.locator('tr[data-fd="9002"]').textContent()).toContain('Чек коррекции');
+    expect(await page.locator('tbody tr').count()).toBe(2);
+    await shot('orphans-03-list');
+
+    // «Подтвердить» the first: the row leaves the open list, the banner counts one.
+    await row.getByRole('button', { name: 'Подтвердить' }).click();
+    await page.getByRole('status').filter({ hasText: 'ФД №9001 подтверждён.' }).waitFor();
+    await row.waitFor({ state: 'detached' });
+    await expect.poll(() => banner.textContent()).toContain('Найдены фискальные документы без чека: 1');
+
+    // English, then back.
+    await page.getByTestId('lang').click();
+    await expect.poll(() => banner.textContent()).toContain('Fiscal documents without a receipt found: 1');
+    expect(await page.locator('tr[data-fd="9002"]').getByRole('button').textContent()).toBe('Acknowledge');
+    await page.getByTestId('lang').click();
+
+    // «Показать подтверждённые»: the acknowledged one, with who acknowledged it.
+    await page.getByLabel('Показать подтверждённые').check();
+    await expect.poll(() => page.locator('tr[data-fd="9001"]').textContent()).toContain('Подтверждён: admin');
+    await page.getByLabel('Показать подтверждённые').uncheck();
+
+    // The last one: the banner disappears.
+    await page.locator('tr[data-fd="9002"]').getByRole('button', { name: 'Подтвердить' }).click();
+    await banner.waitFor({ state: 'detached' });
+    await page.getByText('Документов без чека нет.').waitFor();
+    await page.getByRole('navigation').getByRole('link', { name: 'Обзор' }).click();
+    await page.getByRole('heading', { name: 'Обзор' }).waitFor();
+    await expect.poll(() => page.locator('.card.attention').textContent()).not.toContain('без чека');
+    expect(await banner.count()).toBe(0);
+
+    // Both acknowledgements are in the audit journal.
+    const audit = await server.db.kysely.selectFrom('audit_log').select(['action', 'login']).where('action', '=', 'device.orphan_acknowledged').execute();
+    expect(audit).toEqual([{ action: 'device.orphan_acknowledged', login: 'admin' }, { action: 'device.orphan_acknowledged', login: 'admin' }]);
+    expect(problems).toEqual([]);
+  }, 120_000);
+});
