@@ -74,6 +74,9 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
       dbFile: config.profile === 'postgres' || config.dataDir === null ? null : dbFileOf(config.dataDir),
       minFreeBytes: config.minFreeBytes,
       logger,
+      // A stat, an access and a statfs: cheap enough to keep the window in which a broken data
+      // directory still gets a 200 to a quarter of a second.
+      ttlMs: 250,
     });
     const storage = health;
     const applied = await migrate(db);
@@ -87,9 +90,9 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
     await bootstrap({ profile: config.profile, adminPassword: config.adminPassword, users, groups, registry, logger, now: now() });
 
     await storage.start();
-    const metrics = createMetrics({ stats: createStatsRepository(db.kysely), storage: () => storage.current });
-    const audit = createAuditRepository(db.kysely);
     const orphans = createOrphanRepository(db.kysely);
+    const metrics = createMetrics({ stats: createStatsRepository(db.kysely), orphans, ...(config.profile === 'embedded' ? { storage: () => storage.current } : {}) });
+    const audit = createAuditRepository(db.kysely);
     const workers = createWorkerManager({
       groups, receipts, jobs, registry, logger, clock, audit,
       dataDir: config.dataDir,
@@ -100,6 +103,12 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
       deviceCallTimeoutMs: options.leases?.callTimeoutMs ?? config.deviceCallTimeoutMs,
       ...(options.leases ? { reconcileMs: options.leases.reconcileMs } : {}),
       observe: (op, s, ok) => metrics.observeDevice(op, s, ok),
+      // Free space below the threshold only stops new receipts: the queue's outcomes are small
+      // and still fit. A missing or replaced database cannot keep them at all.
+      storageProblem: () => {
+        const st = storage.current;
+        return st.ok || st.code === 'disk_full' ? null : st.code;
+      },
     });
     const notify = (groupId: number) => workers.notify(groupId);
     const authenticator = createAuthenticator({ users, now, trust: createLoginTrustRepository(db.kysely) });

@@ -1,8 +1,34 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ReceiptRepository } from './storage/receipts.js';
+import { BACKLOG_STATES, type Backlog } from './storage/stats.js';
+import type { StorageStatus } from './storage/health.js';
 
-/** Prometheus metrics, one registry per server instance (no module-level singletons). */
-export function createMetrics(deps: { receipts: ReceiptRepository }) {
+export interface MetricsDeps {
+  /** Backlog per group (StatsRepository.backlog): indexed counts of the queue only, never the history. */
+  stats: { backlog(): Promise<Backlog[]> };
+  /** Unacknowledged receipt documents no receipt owns, per group (a handful of rows, never the receipts' volume). */
+  orphans?: { openCounts(): Promise<Map<number, number>> };
+  /** The storage check's last result (embedded profile). */
+  storage?: () => StorageStatus;
+  /** A scrape is reused for this long, ms: a scrape loop cannot multiply the work. */
+  cacheMs?: number;
+  /** Longest wait for the backlog query, ms: the process metrics are served even while the database hangs. */
+  queryTimeoutMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Prometheus metrics, one registry per server instance (no module-level singletons).
+ *
+ * A scrape costs the same whatever the number of receipts stored: the queue gauges come from one
+ * statement that counts only the backlog (pending, processing, in_doubt) through indexes, and are
+ * true across nodes because the receipts table is the queue; history is counted in-process as it
+ * happens (receipts accepted by this node's API; device operations by outcome). The rendered text
+ * is cached for `cacheMs`, and concurrent scrapes share one collection.
+ */
+export function createMetrics(deps: MetricsDeps) {
+  const cacheMs = deps.cacheMs ?? 1000;
+  const queryTimeoutMs = deps.queryTimeoutMs ?? 2000;
+  const now = deps.now ?? (() => performance.now());
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'cr_' });
   const httpRequests = new Counter({
@@ -25,39 +51,123 @@ export function createMetrics(deps: { receipts: ReceiptRepository }) {
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30],
     registers: [registry],
   });
-  // Collected on scrape from the receipts table, which is the queue: always the truth, on every node.
-  new Gauge({
-    name: 'cr_receipts',
-    help: 'Receipts by service group and state',
-    labelNames: ['service_group', 'state'] as const,
+  const accepted = new Counter({
+    name: 'cr_receipts_accepted_total',
+    help: 'Receipts newly queued through this node\'s API (idempotent replays not counted), by service group',
+    labelNames: ['service_group'] as const,
     registers: [registry],
-    async collect() {
-      this.reset();
-      for (const r of await deps.receipts.countByState()) this.set({ service_group: String(r.group_id), state: r.state }, r.n);
+  });
+
+  // Filled once per collection, before the registry renders (see scrape()); empty (series absent,
+  // as Prometheus expects for "unknown") when the database did not answer.
+  let backlog: Backlog[] = [];
+  let databaseUp = true;
+  new Gauge({
+    name: 'cr_database_up',
+    help: 'Whether the database answered this scrape\'s backlog query (1) or not (0)',
+    registers: [registry],
+    collect() {
+      this.set(databaseUp ? 1 : 0);
     },
   });
   new Gauge({
     name: 'cr_queue_length',
-    help: 'Receipts waiting for or at the device (pending, processing, in_doubt) by service group',
+    help: 'Receipts waiting for or at the device (pending, processing, in_doubt) by service group; the same on every node',
     labelNames: ['service_group'] as const,
     registers: [registry],
-    async collect() {
+    collect() {
       this.reset();
-      const by = new Map<number, number>();
-      for (const r of await deps.receipts.countByState()) {
-        if (r.state === 'pending' || r.state === 'processing' || r.state === 'in_doubt') by.set(r.group_id, (by.get(r.group_id) ?? 0) + r.n);
-      }
-      for (const [g, n] of by) this.set({ service_group: String(g) }, n);
+      for (const b of backlog) this.set({ service_group: String(b.group_id) }, b.pending + b.processing + b.in_doubt);
     },
   });
+  new Gauge({
+    name: 'cr_receipts_backlog',
+    help: 'Receipts not yet final by service group and state (pending, processing, in_doubt); the same on every node',
+    labelNames: ['service_group', 'state'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const b of backlog) for (const state of BACKLOG_STATES) this.set({ service_group: String(b.group_id), state }, b[state]);
+    },
+  });
+  let orphans = new Map<number, number>();
+  new Gauge({
+    name: 'cr_orphan_documents',
+    help: 'Receipt documents in an FN journal that no receipt owns and no operator has acknowledged, by service group (alert on > 0)',
+    labelNames: ['service_group'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [group, n] of orphans) this.set({ service_group: String(group) }, n);
+    },
+  });
+  if (deps.storage) {
+    const storage = deps.storage;
+    new Gauge({
+      name: 'cr_storage_ok',
+      help: 'Whether the data directory and database file can keep receipts (1) or not (0; /ready says why)',
+      registers: [registry],
+      collect() {
+        this.set(storage().ok ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'cr_data_dir_free_bytes',
+      help: 'Free space of the data directory, bytes (as of the last storage check)',
+      registers: [registry],
+      collect() {
+        const free = storage().freeBytes;
+        if (free === null) this.reset();
+        else this.set(free);
+      },
+    });
+  }
+
+  let cached: { at: number; text: Promise<string> } | null = null;
+  async function collect(): Promise<string> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      [backlog, orphans] = await Promise.race([
+        Promise.all([deps.stats.backlog(), deps.orphans?.openCounts() ?? Promise.resolve(new Map<number, number>())]),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('backlog query timed out')), queryTimeoutMs))),
+      ]);
+      databaseUp = true;
+    } catch {
+      backlog = [];
+      orphans = new Map();
+      databaseUp = false;
+    } finally {
+      clearTimeout(timer);
+    }
+    return registry.metrics();
+  }
+
   return {
     registry,
+    contentType: registry.contentType,
+    /** The exposition text: collected at most once per `cacheMs`; concurrent callers share it. */
+    scrape(): Promise<string> {
+      const t = now();
+      if (cached && t - cached.at < cacheMs) return cached.text;
+      const text = collect();
+      const entry = { at: t, text };
+      cached = entry;
+      // A failed collection is not cached: the next scrape tries again.
+      text.catch(() => {
+        if (cached === entry) cached = null;
+      });
+      return text;
+    },
     observeRequest(method: string, route: string, status: number, seconds: number): void {
       httpRequests.inc({ method, route, status: String(status) });
       httpDuration.observe({ method, route }, seconds);
     },
     observeDevice(operation: string, seconds: number, ok: boolean): void {
       deviceOps.observe({ operation, ok: ok ? 'true' : 'false' }, seconds);
+    },
+    /** A receipt newly queued through the API (not a replay). */
+    receiptAccepted(groupId: number): void {
+      accepted.inc({ service_group: String(groupId) });
     },
   };
 }

@@ -22,6 +22,13 @@ export interface ReceiptServiceDeps {
   notify: (groupId: number) => void;
   /** Rendered bodies of fiscalized receipts for the API's GET (absent: no caching). */
   bodies?: BodyCache;
+  /**
+   * Throws (503) when the server cannot keep a receipt — data directory gone, disk full — checked
+   * before every insert; synchronous on the hot path (StorageHealth.assertWritable).
+   */
+  canStore?: () => void | Promise<void>;
+  /** A receipt was newly queued (not a replay): metrics. */
+  onAccepted?: (groupId: number) => void;
 }
 
 const todayLocal = (ms: number) => {
@@ -56,6 +63,8 @@ export function createReceiptService(deps: ReceiptServiceDeps) {
       const stored: StoredRequest = { ...receipt, orderId: input.order_id ?? null };
       const request = JSON.stringify(stored);
       const requestHash = createHash('sha256').update(request).digest('hex');
+      const storable = deps.canStore?.();
+      if (storable) await storable;
       const outcome = await deps.receipts.insert(
         {
           groupId: group.id,
@@ -76,7 +85,10 @@ export function createReceiptService(deps: ReceiptServiceDeps) {
           message: 'This Idempotency-Key was already used with a different request body',
         });
       }
-      if (outcome.kind === 'created') deps.notify(group.id);
+      if (outcome.kind === 'created') {
+        deps.notify(group.id);
+        deps.onAccepted?.(group.id);
+      }
       return { id: String(outcome.row.id), location: location(group.id, outcome.row.id), replayed: outcome.kind === 'replay' };
     },
 

@@ -29,6 +29,12 @@ export interface WorkerDeps {
   /** The worker found its lease gone (a fenced write changed nothing): it has stopped itself. */
   onLeaseLost?: (reason: string) => void;
   orphans?: OrphanRepository;
+  /**
+   * Why the server's storage cannot keep an outcome now (data directory removed, disk full), or
+   * null. The device is not asked to make anything while this is set: a document whose receipt's
+   * outcome would be written into a deleted database is a document no receipt will own.
+   */
+  storageProblem?: () => string | null;
   groups: GroupRepository;
   receipts: ReceiptRepository;
   jobs: JobRepository;
@@ -134,6 +140,8 @@ export function createDeviceWorker(deps: WorkerDeps) {
       }
       waitedNotBefore = true;
     }
+    const problem = deps.storageProblem?.() ?? null;
+    if (problem !== null) throw new DeviceError('offline', 'storage_unavailable', `the server cannot keep outcomes now (${problem}); the device waits`);
     const started = performance.now();
     try {
       const r = await deps.callFence.run(DOCUMENT_MAKING.has(operation), fn);

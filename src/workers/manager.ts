@@ -27,6 +27,8 @@ export interface ManagerDeps {
   /** How often to reconcile running groups and renew device leases. */
   reconcileMs?: number;
   leaseTtlMs?: number;
+  /** Why the storage cannot keep outcomes now, or null (the device worker waits meanwhile). */
+  storageProblem?: () => string | null;
   /** Longest single device call; at most a third of the lease (config enforces it). */
   deviceCallTimeoutMs?: number;
 }
@@ -142,6 +144,7 @@ export function createWorkerManager(deps: ManagerDeps) {
       now: () => deps.clock.now(),
       ...(deps.audit ? { audit: deps.audit } : {}),
       ...(deps.orphans ? { orphans: deps.orphans } : {}),
+      ...(deps.storageProblem ? { storageProblem: deps.storageProblem } : {}),
       ...(deps.observe ? { observe: deps.observe } : {}),
     });
     workers.set(groupId, running);

@@ -245,7 +245,8 @@ describe.each(BACKENDS)('receipt API on %s', (backend) => {
     expect((await s.app.inject('/health')).json()).toEqual({ status: 'ok' });
     expect((await s.app.inject('/ready')).statusCode).toBe(200);
     const metrics = await s.app.inject('/metrics');
-    expect(metrics.body).toContain('cr_receipts{service_group="1",state="success"}');
+    expect(metrics.body).toMatch(/^cr_receipts_accepted_total\{service_group="1"\} [1-9]/m);
+    expect(metrics.body).toContain('cr_queue_length{service_group="1"}');
     expect(metrics.body).toContain('cr_device_operation_duration_seconds_bucket');
     expect(metrics.body).toContain('cr_http_requests_total');
     const doc = (await s.app.inject('/docs/json')).json<{ paths: Record<string, unknown> }>();
