@@ -1,5 +1,6 @@
 /**
- * The POST body as the HTTP schema has already shaped it (types checked, unknown fields ignored).
+ * The POST body as the HTTP schema has already shaped it (types checked, unknown fields ignored,
+ * every string under the text rule of ./text.ts — validateReceipt checks that rule again).
  * Field names are the original API's.
  */
 export type MoneyInput = number | string;

@@ -63,6 +63,33 @@ describe('receipt validation', () => {
     expect(validateReceipt(p('кг'), ctx).items[0]).toMatchObject({ quantity: 123_456, measure: 11 });
     expect(codes(() => validateReceipt(p(null), ctx))).toEqual(['invalid_quantity']);
   });
+
+  it('refuses control characters, lone surrogates, bidi overrides and noncharacters in every text field, one error per field', () => {
+    const fields = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        if (e instanceof DomainError) return e.errors.map((x) => `${x.field ?? ''}:${x.code}`);
+        throw e;
+      }
+      return [];
+    };
+    const p = (x: object) => ({ ...base, products: [{ ...base.products[0]!, ...x }] });
+    for (const c of ['\u0000', '\t', '\u001b', '\u009b', '\ud800', '\udfff', '\u202e', '\u2067', '\ufeff', '\uffff']) {
+      expect(fields(() => validateReceipt(p({ name: `Чай${c}` }), ctx)), JSON.stringify(c)).toEqual(['products[0].name:invalid_characters']);
+      // The field's other rules do not pile up on it (an e-mail with NUL is not also "not an e-mail").
+      expect(fields(() => validateReceipt({ ...base, email: `a@b.ru${c}` }, ctx))).toEqual(['email:invalid_characters']);
+      expect(fields(() => validateReceipt({ ...base, order_id: `A-1${c}` }, ctx))).toEqual(['order_id:invalid_characters']);
+      expect(fields(() => validateReceipt({ ...base, cashier: { name: `Иванова${c}` } }, ctx))).toEqual(['cashier.name:invalid_characters']);
+      expect(fields(() => validateReceipt(p({ price: `100${c}` }), ctx))).toEqual(['products[0].price:invalid_characters']);
+    }
+    const corr = { ...base, receiptType: 7, correction_reason: 'r\u0000', correction_date: '2026-11-01', doc_number: '1\u202e', precept: true, mistaken_receipt_number: '5' };
+    expect(fields(() => validateReceipt(corr, ctx))).toEqual(['correction_reason:invalid_characters', 'doc_number:invalid_characters']);
+    const text = 'Молоко «Домик в деревне» 3,2% "1 л" — 🥛👍🏽';
+    const ok = validateReceipt({ ...p({ name: text }), order_id: 'заказ 😀', cashier: { name: 'Кассир "Ёлка" 🎄' } }, ctx);
+    expect(ok.items[0]?.name).toBe(text);
+    expect(ok.cashier?.name).toBe('Кассир "Ёлка" 🎄');
+  });
 });
 
 describe('contacts, dates and QR', () => {

@@ -11,6 +11,7 @@ import { parseCorrectionDate } from './dates.js';
 import { measureFromUnit, WEIGHED_MEASURES } from './units.js';
 import type { FiscalReceipt, ReceiptItem, ReceiptPayment } from './receipt.js';
 import type { ReceiptContext, ReceiptInput } from './receipt-input.js';
+import { forbiddenCharacter, INVALID_CHARACTERS_MESSAGE } from './text.js';
 
 const MONEY_MESSAGES: Record<MoneyParseError, string> = {
   not_a_number: 'must be a number or a numeric string',
@@ -36,6 +37,26 @@ export function validateReceipt(input: ReceiptInput, ctx: ReceiptContext): Fisca
   const err = (field: string, code: string, message: string) => bad.push({ field, code, message: `${field} ${message}` });
   const fiscal = (field: string | undefined, code: string, message: string) =>
     impossible.push(field === undefined ? { code, message } : { field, code, message });
+
+  // Text the device or the OFD would refuse (src/domain/text.ts). The HTTP schema refuses it first;
+  // this keeps the rule for any other caller. A field refused here gets no other error.
+  const refused = new Set<string>();
+  const text = (field: string, value: unknown) => {
+    const c = typeof value === 'string' ? forbiddenCharacter(value) : null;
+    if (c) {
+      err(field, 'invalid_characters', `${INVALID_CHARACTERS_MESSAGE} (${c})`);
+      refused.add(field);
+    }
+  };
+  input.products.forEach((p, i) => {
+    for (const k of ['name', 'price', 'quantity', 'tax_type', 'quantity_unit'] as const) text(`products[${i}].${k}`, p[k]);
+  });
+  input.payments.forEach((p, i) => text(`payments[${i}].payment_sum`, p.payment_sum));
+  for (const k of ['email', 'phone_number', 'order_id', 'mistaken_receipt_number', 'correction_reason', 'correction_date', 'doc_number'] as const) text(k, input[k]);
+  if (input.cashier) {
+    text('cashier.name', input.cashier.name);
+    text('cashier.inn', input.cashier.inn);
+  }
 
   if (!isReceiptType(input.receiptType)) err('receiptType', 'invalid_receipt_type', 'must be one of 1, 2, 4, 5, 7, 8, 9, 10');
   const type = isReceiptType(input.receiptType) ? RECEIPT_TYPES[input.receiptType] : null;
@@ -148,7 +169,7 @@ export function validateReceipt(input: ReceiptInput, ctx: ReceiptContext): Fisca
     }
   }
 
-  if (bad.length > 0) throw new DomainError('invalid', bad);
+  if (bad.length > 0) throw new DomainError('invalid', bad.filter((e) => e.code === 'invalid_characters' || !refused.has(e.field ?? '')));
 
   // Fiscal rules (api.md, domain.md §2.4), checked on exact integers.
   const total = items.reduce((a, it) => a + it.total, 0);

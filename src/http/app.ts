@@ -20,9 +20,16 @@ import { opsRoutes } from './routes/ops.js';
 import { receiptAdminRoutes } from './routes/receipt-admin.js';
 import { deviceRoutes } from './routes/device.js';
 import type { InFlight } from './in-flight.js';
+import type { StorageHealth } from '../storage/health.js';
+import { limitConnections, registerCloseAfterUnreadBody, timeoutOptions } from './limits.js';
+import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
+import { registerApiSecurityHeaders } from './security-headers.js';
+import { crossSiteGuard } from './cross-site.js';
 
 export interface AppDeps {
-  config: Pick<Config, 'bodyLimit' | 'logLevel' | 'publicUrl' | 'trustProxy'>;
+  config: Pick<Config, 'bodyLimit' | 'logLevel' | 'publicUrl' | 'trustProxy'
+    | 'requestTimeoutMs' | 'headersTimeoutMs' | 'idleTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnections' | 'maxConnectionsPerIp'
+    | 'metricsToken'>;
   db: Db;
   metrics: Metrics;
   authenticator: Authenticator;
@@ -35,6 +42,8 @@ export interface AppDeps {
   notify: (groupId: number) => void;
   driverOf: (groupId: number) => FiscalDriver | undefined;
   isStopping: () => boolean;
+  /** The data directory check behind /ready (embedded profile). */
+  health?: StorageHealth;
   /** Counts running handlers, so shutdown can wait for them before closing the database. */
   inFlight?: InFlight;
   /** Extra plugins (the admin API and dashboard) registered by the composition root. */
@@ -57,7 +66,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, useDefaults: false } },
     trustProxy: typeof deps.config.trustProxy === 'number' ? trustHops(deps.config.trustProxy) : deps.config.trustProxy,
     return503OnClosing: true,
+    // Slow clients are cut (src/http/limits.ts); router and HTTP-parser errors answer in the API format.
+    ...timeoutOptions(deps.config),
+    frameworkErrors,
+    clientErrorHandler,
   });
+  limitConnections(app.server, deps.config, app.log);
 
   app.decorateRequest('user', null);
   app.removeContentTypeParser(['application/json']);
@@ -73,6 +87,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((request, reply) => sendErrors(reply, request, 404, [{ code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` }]));
 
   deps.inFlight?.register(app);
+  registerCloseAfterUnreadBody(app);
+  registerApiSecurityHeaders(app);
 
   app.addHook('onResponse', async (request, reply) => {
     deps.metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
@@ -89,10 +105,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  await app.register(opsRoutes({ db: deps.db, metrics: deps.metrics, isStopping: deps.isStopping }));
+  await app.register(opsRoutes({ db: deps.db, metrics: deps.metrics, isStopping: deps.isStopping, metricsToken: deps.config.metricsToken, ...(deps.health ? { health: deps.health } : {}) }));
 
   // The REST API: Basic auth on every route, checked before the body is read.
+  // Before it, state-changing requests must be same-origin (or not from a browser) and carry JSON
+  // or no body (src/http/cross-site.ts): a refused request does not even count as a login attempt.
   await app.register(async (api) => {
+    api.addHook('onRequest', crossSiteGuard({ publicUrl: deps.config.publicUrl }));
     api.addHook('onRequest', basicAuth(deps.authenticator));
     await api.register(receiptRoutes({ groups: deps.groups, receipts: deps.receiptService }));
     await api.register(groupRoutes({ groups: deps.groups, service: deps.groupService, audit: deps.audit, now: deps.now }));

@@ -17,6 +17,9 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${PARAMS.N}$${PARAMS.r}$${PARAMS.p}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
+/** Checks a password against a stored hash (injectable into the authenticator, so tests count the runs). */
+export type PasswordVerifier = (password: string, stored: string) => Promise<boolean>;
+
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const parts = stored.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;

@@ -54,12 +54,18 @@ export function createUserRepository(db: Kysely<Database>) {
       const r = await db.insertInto('users').values(newRow(u, now)).onConflict((oc) => oc.column('login').doNothing()).executeTakeFirst();
       return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
     },
-    /** Any change to password or status bumps credentials_version so cached verifications die. */
+    /**
+     * A change of password or status (active, superuser) bumps credentials_version: cached
+     * verifications and address trust (login_trust) of the user end. A rename alone does not, so it
+     * does not drop the trust of the user's backends. A deleted user's trust rows go with it (ON
+     * DELETE CASCADE); a login created again is a new row with a new id, which nothing cached matches.
+     */
     async update(
       id: number,
       patch: Partial<{ name: string; passwordHash: string; isActive: boolean; isSuperuser: boolean }>,
       now: number,
     ): Promise<UserRow | undefined> {
+      const credentials = patch.passwordHash !== undefined || patch.isActive !== undefined || patch.isSuperuser !== undefined;
       return db
         .updateTable('users')
         .set((eb) => ({
@@ -67,7 +73,7 @@ export function createUserRepository(db: Kysely<Database>) {
           ...(patch.passwordHash !== undefined ? { password_hash: patch.passwordHash } : {}),
           ...(patch.isActive !== undefined ? { is_active: patch.isActive ? 1 : 0 } : {}),
           ...(patch.isSuperuser !== undefined ? { is_superuser: patch.isSuperuser ? 1 : 0 } : {}),
-          credentials_version: eb('credentials_version', '+', 1),
+          ...(credentials ? { credentials_version: eb('credentials_version', '+', 1) } : {}),
           updated_at: now,
         }))
         .where('id', '=', id)

@@ -57,16 +57,36 @@ describe.each(BACKENDS)('deferred success on %s', (backend) => {
     // that follows writes its success at once), the worker's next database read fails once.
     let registered = 0;
     let failNextRead = false;
+    // The fault must fire, and fire in the window this test is about: receipt 2 fiscalized, its
+    // success not yet written. Without these the test passes without testing anything once the
+    // worker stops reading through forWorkerCached there.
+    const fired: { state: string | undefined }[] = [];
     const flakyGroups = {
       ...groups,
       forWorkerCached: async (id: number) => {
         if (failNextRead) {
           failNextRead = false;
+          const second = await db.kysely.selectFrom('receipts').select(['state']).where('id', '=', ids[1] as number).executeTakeFirst();
+          fired.push({ state: second?.state });
           throw new Error('database unavailable for a moment');
         }
         return groups.forWorkerCached(id);
       },
     };
+    // What in-doubt resolution found in the queue after the failure: it must have looked, and found
+    // nothing, because the success the worker knew was written first.
+    const resolutionSaw: number[][] = [];
+    const watchedReceipts = {
+      ...receipts,
+      unresolved: async (...a: Parameters<typeof receipts.unresolved>) => {
+        const rows = await receipts.unresolved(...a);
+        if (fired.length > 0) resolutionSaw.push(rows.map((r) => r.id));
+        return rows;
+      },
+    };
+    // The worker's error path must have run: it logs the failure and retries.
+    const logged: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(line) });
     const flakyDriver = {
       ...driver,
       register: async (...args: Parameters<typeof driver.register>) => {
@@ -77,8 +97,8 @@ describe.each(BACKENDS)('deferred success on %s', (backend) => {
     };
     const worker = createDeviceWorker({
       ...(await testLease(db, device.id)),
-      groupId: group.id, deviceId: device.id, driver: flakyDriver, groups: flakyGroups, receipts, jobs: createJobRepository(db.kysely),
-      logger: pino({ level: 'silent' }), now: () => clock.now(), idleMs: 20,
+      groupId: group.id, deviceId: device.id, driver: flakyDriver, groups: flakyGroups, receipts: watchedReceipts, jobs: createJobRepository(db.kysely),
+      logger, now: () => clock.now(), idleMs: 20,
     });
     worker.start();
     let journal: Awaited<ReturnType<typeof driver.journal>> = [];
@@ -101,5 +121,9 @@ describe.each(BACKENDS)('deferred success on %s', (backend) => {
     expect(rows.map((r) => r.fd_number)).toEqual(receiptDocs.map((d) => d.fdNumber));
     expect(registered).toBe(3);
     expect(ids).toHaveLength(3);
+    expect(fired).toEqual([{ state: 'processing' }]);
+    expect(logged.filter((l) => l.includes('database unavailable for a moment'))).toHaveLength(1);
+    expect(resolutionSaw.length).toBeGreaterThanOrEqual(1);
+    expect(resolutionSaw.flat()).toEqual([]);
   });
 });

@@ -44,8 +44,16 @@ describe.each(BACKENDS)('device faults on %s', (backend) => {
     driver.faults.inject(fault, times);
     const id = await post();
     if (times === undefined) {
-      // A standing fault: the receipt waits, then the fault is cleared as a technician would.
-      await eventually(async () => (await read(id)).error !== null || (await read(id)).state !== 'pending', 10_000);
+      // A standing fault: the worker meets it — on the receipt, or before claiming it (the device
+      // then shows the error) — and the receipt waits unfiscalized; then the fault is cleared as a
+      // technician would.
+      await eventually(async () => {
+        const r = await read(id);
+        const device = (await s.app.inject({ url: '/service_groups/1', headers: { authorization: s.admin } })).json<{ device: { state: string } }>().device;
+        return r.error !== null || r.state !== 'pending' || device.state === 'error';
+      }, 10_000);
+      expect((await read(id)).state).not.toMatch(/^(success|failed)$/);
+      expect((await receiptDocs()).length).toBe(docsBefore);
       driver.faults.clear();
       s.workers.notify(1);
     }
@@ -61,6 +69,8 @@ describe.each(BACKENDS)('device faults on %s', (backend) => {
   it.skipIf(skip)('answer lost after the FN closed the document → in doubt → resolved to that document, no second one', async () => {
     const r = await faultCase({ kind: 'lose_answer_after_close' }, 1, 'success');
     const doc = (await driver.journal()).find((d) => d.fdNumber === r.receipt_num);
+    expect(doc).toBeDefined();
+    expect(r.fiscal_sign).toEqual(expect.any(String));
     expect(doc?.fiscalSign).toBe(r.fiscal_sign);
   });
 
@@ -93,9 +103,29 @@ describe.each(BACKENDS)('device faults on %s', (backend) => {
   });
 
   it.skipIf(skip)('never shares a fiscal document between receipts', async () => {
-    const rows = await s.db.kysely.selectFrom('receipts').select(['fd_number']).where('state', '=', 'success').execute();
+    // Its own receipts (the test runs alone too): plain ones, and ones whose document is resolved
+    // after a lost answer or a dropped connection — the paths where a document could be given to
+    // a second receipt or registered twice.
+    const ids = [await post(), await post()];
+    driver.faults.inject({ kind: 'lose_answer_after_close' }, 1);
+    ids.push(await post(), await post());
+    await settled(ids[ids.length - 1] as string);
+    driver.faults.inject({ kind: 'disconnect_before_close' }, 1);
+    ids.push(await post(), await post());
+    const mine = await Promise.all(ids.map((id) => settled(id)));
+    expect(mine.map((r) => r.state)).toEqual(ids.map(() => 'success'));
+    expect(driver.faults.active()).toEqual([]); // both faults hit a receipt
+    expect(new Set(mine.map((r) => r.receipt_num)).size).toBe(ids.length);
+
+    // Every successful receipt of the group, this test's and any earlier test's.
+    const rows = await s.db.kysely.selectFrom('receipts').select(['id', 'fd_number']).where('group_id', '=', 1).where('state', '=', 'success').execute();
+    expect(rows.length).toBeGreaterThanOrEqual(ids.length);
     const fds = rows.map((r) => r.fd_number);
+    expect(fds.every((f) => typeof f === 'number')).toBe(true);
     expect(new Set(fds).size).toBe(fds.length);
-    expect((await receiptDocs()).length).toBe(fds.length);
+    // The register's journal: exactly one receipt document per successful receipt, and the same ones.
+    const docs = await receiptDocs();
+    expect(docs.length).toBe(fds.length);
+    expect(new Set(docs.map((d) => d.fdNumber))).toEqual(new Set(fds));
   });
 });

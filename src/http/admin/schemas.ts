@@ -1,14 +1,18 @@
 import { Type } from 'typebox';
+import { NullableText, Text, TEXT_GUARD } from '../schemas.js';
 
-/** TypeBox schemas of the admin API: validation, serialization and the OpenAPI document (/docs). */
+/**
+ * TypeBox schemas of the admin API: validation, serialization and the OpenAPI document (/docs).
+ * Request strings use Text / NullableText (the text rule of src/http/schemas.ts), never Type.String.
+ */
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 export const IdParams = Type.Object({ id: Type.String({ pattern: '^\\d{1,15}$' }) });
 export const GroupReceiptParams = Type.Object({ id: Type.String({ pattern: '^\\d{1,15}$' }), receipt_id: Type.String({ pattern: '^\\d{1,15}$' }) });
 
 export const LoginBody = Type.Object({
-  login: Type.String({ minLength: 1, maxLength: 64 }),
-  password: Type.String({ minLength: 1, maxLength: 256 }),
+  login: Text({ minLength: 1, maxLength: 64 }),
+  password: Text({ minLength: 1, maxLength: 256 }),
 });
 
 export const User = Type.Object({
@@ -30,28 +34,29 @@ export const SessionInfo = Type.Object({
 });
 
 export const UserCreateBody = Type.Object({
-  login: Type.String({ minLength: 1, maxLength: 64, description: 'Latin letters, digits and . _ @ + -' }),
-  name: Type.String({ maxLength: 128 }),
-  password: Type.String({ minLength: 1, maxLength: 256 }),
+  login: Text({ minLength: 1, maxLength: 64, description: 'Latin letters, digits and . _ @ + -' }),
+  name: Text({ maxLength: 128 }),
+  password: Text({ minLength: 1, maxLength: 256 }),
   is_active: Type.Boolean({ default: true }),
   is_superuser: Type.Boolean({ default: false }),
 });
 export const UserPatchBody = Type.Object({
-  name: Type.Optional(Type.String({ maxLength: 128 })),
+  name: Type.Optional(Text({ maxLength: 128 })),
   is_active: Type.Optional(Type.Boolean()),
   is_superuser: Type.Optional(Type.Boolean()),
 });
-export const PasswordBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 256 }) });
+export const PasswordBody = Type.Object({ password: Text({ minLength: 1, maxLength: 256 }) });
 
 const groupFields = {
-  name: Type.String({ minLength: 1, maxLength: 128 }),
-  driver: Type.String({ minLength: 1, maxLength: 64, description: 'Driver model from GET /admin/api/drivers' }),
-  config: Type.Object({}, { additionalProperties: true, description: "Device settings, validated against the driver's config_schema" }),
+  name: Text({ minLength: 1, maxLength: 128 }),
+  driver: Text({ minLength: 1, maxLength: 64, description: 'Driver model from GET /admin/api/drivers' }),
+  // Any setting the driver's schema allows, each under the text rule (the schemas are flat).
+  config: Type.Object({}, { additionalProperties: Type.Unknown({ not: TEXT_GUARD }), description: "Device settings, validated against the driver's config_schema" }),
   default_tax_system: Nullable(Type.Integer({ description: 'Tag 1055 used when a receipt omits tax_system: 1 OSN, 2 USN income, 4 USN income−expense, 8 ENVD, 16 ESHN, 32 patent' })),
   default_vat: Nullable(Type.Integer({ description: 'Tag 1199 code used when an item omits its VAT' })),
   auto_open_shift: Type.Boolean(),
   shift_duration: Type.Integer({ minimum: 1, maximum: 1440, description: 'Minutes before the worker closes the shift (≤ 24 h)' }),
-  daily_close_time: Nullable(Type.String({ maxLength: 5, description: 'HH:MM, device local time' })),
+  daily_close_time: NullableText({ maxLength: 5, description: 'HH:MM, device local time' }),
   enabled: Type.Boolean(),
 };
 export const GroupCreateBody = Type.Object({ ...groupFields, enabled: Type.Optional(groupFields.enabled) });
@@ -70,13 +75,13 @@ export const Driver = Type.Object({
 });
 
 export const OverviewQuery = Type.Object({
-  days: Type.Optional(Type.String({ pattern: '^([1-9]|[1-8]\\d|90)$', description: '1..90, default 14' })),
-  tz_offset: Type.Optional(Type.String({ pattern: '^-?\\d{1,4}$', description: 'Minutes east of UTC for day boundaries (default: the server’s)' })),
+  days: Type.Optional(Text({ pattern: '^([1-9]|[1-8]\\d|90)$', description: '1..90, default 14' })),
+  tz_offset: Type.Optional(Text({ pattern: '^-?\\d{1,4}$', description: 'Minutes east of UTC for day boundaries (default: the server’s)' })),
 });
 
 export const AuditQuery = Type.Object({
-  limit: Type.Optional(Type.String({ pattern: '^([1-9]|[1-9]\\d|1\\d\\d|200)$' })),
-  before: Type.Optional(Type.String({ pattern: '^\\d{1,15}$' })),
+  limit: Type.Optional(Text({ pattern: '^([1-9]|[1-9]\\d|1\\d\\d|200)$' })),
+  before: Type.Optional(Text({ pattern: '^\\d{1,15}$' })),
 });
 export const AuditEntry = Type.Object({
   id: Type.Integer(),
@@ -90,8 +95,8 @@ export const AuditEntry = Type.Object({
 });
 
 export const DocumentsQuery = Type.Object({
-  before: Type.Optional(Type.String({ pattern: '^\\d{1,10}$', description: 'Documents numbered below this FD number' })),
-  limit: Type.Optional(Type.String({ pattern: '^([1-9]|[1-9]\\d|100)$', description: '1..100, default 20' })),
+  before: Type.Optional(Text({ pattern: '^\\d{1,10}$', description: 'Documents numbered below this FD number' })),
+  limit: Type.Optional(Text({ pattern: '^([1-9]|[1-9]\\d|100)$', description: '1..100, default 20' })),
 });
 export const FiscalDocumentItem = Type.Object({
   fd_number: Type.Integer({ description: 'Tag 1040' }),

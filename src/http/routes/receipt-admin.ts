@@ -9,6 +9,7 @@ import type { AuditRepository } from '../../storage/audit.js';
 import type { GroupRepository } from '../../storage/groups.js';
 import type { ReceiptRepository } from '../../storage/receipts.js';
 import { currentUser } from '../auth.js';
+import { PRINT_CSP } from '../admin/headers.js';
 import { ErrorSchema, ReceiptParams, ReceiptResponse } from '../schemas.js';
 
 const requireSuperuser = (request: Parameters<typeof currentUser>[0]) => {
@@ -33,6 +34,8 @@ export function receiptAdminRoutes(deps: { groups: GroupRepository; receipts: Re
       if (row.state !== 'success') throw new DomainError('conflict', { code: 'receipt_not_fiscalized', message: `The receipt is ${row.state}: there is no fiscal document to print` });
       const view = await deps.service.get(groupId, row.id);
       const html = await renderReceiptHtml(view, JSON.parse(row.request) as StoredRequest);
+      // The dashboard's print view policy: static HTML, no script, framed only by this server.
+      void reply.headers({ 'Content-Security-Policy': PRINT_CSP, 'X-Frame-Options': 'SAMEORIGIN', 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'same-origin' });
       return reply.type('text/html; charset=utf-8').send(html);
     });
 

@@ -33,7 +33,10 @@ export function createAdminSessions(deps: AdminSessionDeps) {
     ttlMs: ttl,
     /**
      * Checks the password through the API authenticator, so failed dashboard logins feed the same
-     * throttle (429 + Retry-After). A valid non-superuser is refused with 403 and gets no session.
+     * throttle (429 + Retry-After) and a successful one makes the address trusted for the login:
+     * an attacker spraying the admin login from elsewhere neither refuses a correct password from a
+     * new address nor locks out a trusted one (see createThrottle). A valid non-superuser is
+     * refused with 403 and gets no session.
      */
     async login(login: string, password: string, ip: string, userAgent: string | null): Promise<{ token: string } & AdminPrincipal> {
       const user = await deps.authenticator.verify(login, password, ip);
