@@ -55,6 +55,23 @@ const RU: Record<string, string> = {
   tax_system_not_registered: 'касса не зарегистрирована с этой системой налогообложения',
   correction_type_not_supported: 'касса с ФФД 1.05 регистрирует только коррекции прихода (7) и расхода (9)',
   commodity_type_requires_ffd_1_2: 'этот признак предмета расчёта есть только в ФФД 1.2',
+  cross_site_request: 'Запросы с других сайтов не могут изменять данные; вызывайте API со своего сервера',
+  bad_url: 'Некорректный адрес запроса',
+  bad_request: 'Некорректный HTTP-запрос',
+  request_timeout: 'Запрос не поступил полностью за отведённое время',
+  headers_too_large: 'Слишком большие заголовки запроса',
+  forbidden: 'Доступ запрещён',
+  method_not_allowed: 'Метод не поддерживается',
+  superuser_required: 'Действие доступно только суперпользователю',
+  database_unavailable: 'База данных временно недоступна; повторите запрос с тем же Idempotency-Key',
+  storage_unavailable: 'Хранилище данных недоступно; чек не принят',
+  disk_full: 'На диске недостаточно места; чек не принят',
+  data_dir_missing: 'Каталог данных сервера отсутствует; чек не принят',
+  data_dir_not_writable: 'В каталог данных сервера нельзя записать; чек не принят',
+  database_missing: 'Файл базы данных отсутствует; чек не принят',
+  database_replaced: 'Файл базы данных заменён; чек не принят',
+  unauthenticated: 'Требуется авторизация',
+  internal_error: 'Внутренняя ошибка сервера',
 };
 
 export function localize(errors: FieldError[], acceptLanguage: string | undefined): FieldError[] {

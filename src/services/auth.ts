@@ -1,5 +1,6 @@
 import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { DomainError } from '../domain/errors.js';
+import { forbiddenCharacter } from '../domain/text.js';
 import type { LoginTrustRepository } from '../storage/login-trust.js';
 import type { UserRepository, UserRow } from '../storage/users.js';
 import { verifyPassword, type PasswordVerifier } from './passwords.js';
@@ -123,7 +124,9 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
   async function slowPath(first: Ticket, login: string, password: string, ip: string): Promise<UserRow> {
     let ticket = first;
     try {
-      const user = await deps.users.findByLogin(login);
+      // A login no user can have (a NUL, other control characters: PostgreSQL refuses NUL in text
+      // outright) is an unknown login — looked up nowhere, hashed like any other.
+      const user = forbiddenCharacter(login) === null ? await deps.users.findByLogin(login) : undefined;
       // Admitted as trusted: the trust must be this user's with these credentials, else it is
       // over (password or status changed, login recreated) and the attempt counts as untrusted.
       if (ticket.trusted && !trust.matches(login, ip, user)) {
