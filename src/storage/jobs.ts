@@ -4,12 +4,20 @@ import { markGroupsChanged } from './groups.js';
 import { fenceHoldsOn, type Fence } from './fence.js';
 
 export type JobRow = Selectable<DeviceJobsTable>;
+export type JobState = 'pending' | 'processing' | 'success' | 'failed';
 export type JobKind = 'open_shift' | 'close_shift' | 'x_report' | 'document' | 'documents';
 
 /**
  * Manual device operations (shift open/close, X-report, reading FN documents), executed by the
  * group's worker between receipts, in order, on whichever node drives the device.
  */
+const jobValues = (state: JobState, patch: { result?: unknown; error?: unknown }, now: number) => ({
+  state,
+  ...(patch.result !== undefined ? { result: JSON.stringify(patch.result) } : {}),
+  ...(patch.error !== undefined ? { error: JSON.stringify(patch.error) } : {}),
+  updated_at: now,
+});
+
 export function createJobRepository(db: Kysely<Database>) {
   return {
     async create(groupId: number, userId: number | null, kind: JobKind, params: unknown, now: number): Promise<JobRow> {
@@ -40,16 +48,11 @@ export function createJobRepository(db: Kysely<Database>) {
      * by a dead worker), to an outcome or back to pending from processing — and only while the
      * worker's lease holds. False: a stale write, nothing changed.
      */
-    async transition(fence: Fence, id: number, state: 'pending' | 'processing' | 'success' | 'failed', patch: { result?: unknown; error?: unknown }, now: number): Promise<boolean> {
+    async transition(fence: Fence, id: number, state: JobState, patch: { result?: unknown; error?: unknown }, now: number): Promise<boolean> {
       const from = state === 'processing' ? ['pending', 'processing'] : ['processing'];
       const r = await db
         .updateTable('device_jobs')
-        .set({
-          state,
-          ...(patch.result !== undefined ? { result: JSON.stringify(patch.result) } : {}),
-          ...(patch.error !== undefined ? { error: JSON.stringify(patch.error) } : {}),
-          updated_at: now,
-        })
+        .set(jobValues(state, patch, now))
         .where('id', '=', id)
         .where('state', 'in', from)
         .where(fenceHoldsOn(db, fence))
@@ -57,15 +60,10 @@ export function createJobRepository(db: Kysely<Database>) {
       markGroupsChanged(db);
       return Number(r.numUpdatedRows) === 1;
     },
-    async setState(id: number, state: 'pending' | 'processing' | 'success' | 'failed', patch: { result?: unknown; error?: unknown }, now: number): Promise<void> {
+    async setState(id: number, state: JobState, patch: { result?: unknown; error?: unknown }, now: number): Promise<void> {
       await db
         .updateTable('device_jobs')
-        .set({
-          state,
-          ...(patch.result !== undefined ? { result: JSON.stringify(patch.result) } : {}),
-          ...(patch.error !== undefined ? { error: JSON.stringify(patch.error) } : {}),
-          updated_at: now,
-        })
+        .set(jobValues(state, patch, now))
         .where('id', '=', id)
         .execute();
       markGroupsChanged(db);

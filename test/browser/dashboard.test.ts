@@ -4,39 +4,19 @@
  * configuration → «Сохранить», «Настройки доступа» → move the user right, «Пуск», then the new
  * user's receipt reaches the dashboard's receipt list. Screenshots go to test-artifacts/screenshots/.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type Server } from '../../src/main.js';
+import { ensureWebBuilt } from '../support/web.js';
 import { basic } from '../support/server.js';
 import { ORIGINAL_EXAMPLE } from '../api/fixtures.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const WEB = join(ROOT, 'web');
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
 const CHROMIUM = '/usr/bin/chromium';
-
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const s = statSync(p);
-    newest = Math.max(newest, s.isDirectory() ? newestMtime(p) : s.mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds web/dist when it is missing or older than the sources. */
-function ensureWebBuilt(): void {
-  const index = join(WEB, 'dist', 'index.html');
-  const sources = Math.max(newestMtime(join(WEB, 'src')), statSync(join(WEB, 'index.html')).mtimeMs, statSync(join(WEB, 'vite.config.ts')).mtimeMs);
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(WEB, 'vite.config.ts'), '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
-}
 
 
 describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('dashboard in Chromium (the original README walk)', () => {

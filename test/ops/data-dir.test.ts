@@ -7,7 +7,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, startChild, type ChildServer } from '../support/child.js';
 import { basic, eventually } from '../support/server.js';
 import { ORIGINAL_EXAMPLE } from '../api/fixtures.js';
-import { startChildAlive } from './helpers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const base = mkdtempSync(join(tmpdir(), 'cr-ops-dir-'));
@@ -85,7 +84,7 @@ describe('a running embedded server whose data directory becomes unusable', () =
   // CR_MIN_FREE_MB accepts up to 1 000 000 MB; a disk with more free space than that cannot be "full" here.
   it.skipIf(freeMb >= 1_000_000)('free space below CR_MIN_FREE_MB: /ready 503 disk_full and receipts get 503 disk_full', { timeout: 90_000 }, async () => {
     const dir = newDir();
-    const s = await startChildAlive(env(dir, { CR_MIN_FREE_MB: '1000000' }), await freePort());
+    const s = await startChild(env(dir, { CR_MIN_FREE_MB: '1000000' }), await freePort(), 60_000, '/health');
     try {
       expect(await notReady(s)).toEqual({ status: 503, body: { status: 'not_ready', code: 'disk_full' } });
       await expectRefused(s, 'disk_full');

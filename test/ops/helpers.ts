@@ -1,41 +1,4 @@
-import { spawn } from 'node:child_process';
 import { createServer, connect, type Server as NetServer, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import type { ChildServer } from '../support/child.js';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/**
- * Like startChild, but waits for /health (liveness) instead of /ready: for servers that are
- * expected to start not ready (a disk-full threshold above the free space).
- */
-export async function startChildAlive(env: Record<string, string>, port: number, timeoutMs = 60_000): Promise<ChildServer> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts'], {
-    cwd: root,
-    env: { ...process.env, CR_PORT: String(port), CR_HOST: '127.0.0.1', CR_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}: ${out}`);
-    try {
-      if ((await fetch(`${url}/health`)).status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`server not alive in ${timeoutMs} ms: ${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { proc, url, output: () => out, exited };
-}
 
 /**
  * A TCP forwarder in front of PostgreSQL that a test can cut: `down()` stops listening and resets

@@ -24,8 +24,12 @@ export interface ChildServer {
   exited: Promise<number | null>;
 }
 
-/** Starts cr-server as a real child process (the CLI, through tsx) and waits until /ready answers 200. */
-export async function startChild(env: Record<string, string>, port: number, timeoutMs = 60_000): Promise<ChildServer> {
+/**
+ * Starts cr-server as a real child process (the CLI, through tsx) and waits until `waitFor` answers
+ * 200: /ready, or /health for a server expected to start not ready (a disk-full threshold above the
+ * free space).
+ */
+export async function startChild(env: Record<string, string>, port: number, timeoutMs = 60_000, waitFor: '/ready' | '/health' = '/ready'): Promise<ChildServer> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts'], {
     cwd: root,
     env: { ...process.env, CR_PORT: String(port), CR_HOST: '127.0.0.1', CR_LOG_LEVEL: 'warn', ...env },
@@ -40,7 +44,7 @@ export async function startChild(env: Record<string, string>, port: number, time
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}: ${out}`);
     try {
-      const r = await fetch(`${url}/ready`);
+      const r = await fetch(`${url}${waitFor}`);
       if (r.status === 200) break;
     } catch {
       // not listening yet
