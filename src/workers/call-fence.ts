@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { DeviceError, WORKER_ERROR_CODES, leaseLost } from '../devices/driver.js';
 
 /**
@@ -9,8 +8,10 @@ import { DeviceError, WORKER_ERROR_CODES, leaseLost } from '../devices/driver.js
  * - the driver asks `check()` right before each step the FN cannot take back, and is refused once
  *   the call's own deadline passed — so a process frozen mid-call (SIGSTOP, a VM pause, a GC pause)
  *   wakes up unable to write a document after its successor took the device over.
- * The deadline belongs to the call (AsyncLocalStorage), not to the worker: a call that timed out
- * and still runs in the background keeps its expired deadline while the next call has its own.
+ * One call at a time: a call abandoned at its timeout may still be running inside the driver, so
+ * until it settles its expired deadline stays the current one (every check fails) and no new call
+ * starts — a device never has two calls in flight. (Not AsyncLocalStorage: on Node 20 it turns on
+ * promise hooks for the whole process, which cost every request memory and CPU.)
  */
 export function createCallFence(opts: {
   /** performance.now() until which this node's lease is known to hold. */
@@ -19,8 +20,9 @@ export function createCallFence(opts: {
   /** Kept between the lease's end and the end of the longest call (clock drift, scheduling). */
   marginMs?: number;
 }) {
-  const scope = new AsyncLocalStorage<{ deadline: number }>();
   const margin = opts.marginMs ?? Math.min(1000, Math.round(opts.timeoutMs / 4));
+  let current: { deadline: number } | null = null;
+  let abandoned: Promise<unknown> | null = null;
 
   return {
     timeoutMs: opts.timeoutMs,
@@ -29,34 +31,46 @@ export function createCallFence(opts: {
      * unknown (in doubt) rather than "nothing happened".
      */
     async run<T>(documentMaking: boolean, fn: () => Promise<T>): Promise<T> {
+      if (abandoned) throw new DeviceError('offline', 'device_timeout', `${WORKER_ERROR_CODES.device_timeout}: the abandoned call has not ended yet`);
       const start = performance.now();
       const left = opts.validUntil() - start;
       if (left < opts.timeoutMs + margin) {
         throw leaseLost(`the lease holds for ${Math.max(0, Math.round(left))} ms more, a call may take ${opts.timeoutMs} ms`);
       }
-      const deadline = start + opts.timeoutMs;
+      const token = { deadline: start + opts.timeoutMs };
+      current = token;
       let timer: NodeJS.Timeout | undefined;
-      const call = scope.run({ deadline }, fn);
-      // Abandoned on timeout: its later failure must not surface as an unhandled rejection.
-      call.catch(() => undefined);
+      let timedOut = false;
+      const call = fn();
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new DeviceError(documentMaking ? 'in_doubt' : 'offline', 'device_timeout', `${WORKER_ERROR_CODES.device_timeout} (${opts.timeoutMs} ms)`),
-            ),
-          opts.timeoutMs,
-        );
+        timer = setTimeout(() => {
+          timedOut = true;
+          reject(new DeviceError(documentMaking ? 'in_doubt' : 'offline', 'device_timeout', `${WORKER_ERROR_CODES.device_timeout} (${opts.timeoutMs} ms)`));
+        }, opts.timeoutMs);
       });
       try {
         return await Promise.race([call, timeout]);
       } finally {
         clearTimeout(timer);
+        if (timedOut) {
+          // Still running in the driver: its (expired) deadline stays current until it ends.
+          const settled = call.then(
+            () => undefined,
+            () => undefined,
+          );
+          abandoned = settled;
+          void settled.then(() => {
+            if (abandoned === settled) abandoned = null;
+            if (current === token) current = null;
+          });
+        } else if (current === token) {
+          current = null;
+        }
       }
     },
     /** DriverContext.checkFence. Outside a fenced call (tools, tests driving a driver directly) it allows. */
     check(): void {
-      const s = scope.getStore();
+      const s = current;
       if (!s) return;
       const t = performance.now();
       if (t > s.deadline) throw leaseLost(`the call's deadline passed ${Math.round(t - s.deadline)} ms ago`);
