@@ -6,24 +6,23 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type Server } from '../../src/main.js';
-import { ensureWebBuilt } from '../support/web.js';
+import { CHROMIUM, ensureWebBuilt, openDashboardPage } from '../support/web.js';
 import { basic } from '../support/server.js';
 import { ORIGINAL_EXAMPLE } from '../api/fixtures.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
-const CHROMIUM = '/usr/bin/chromium';
 
 
 describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('dashboard in Chromium (the original README walk)', () => {
   let server: Server;
   let browser: Browser;
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[] = [];
   // Pages at full length; dialogs as the viewport shows them (fixed elements do not compose in full-page shots).
   const shot = async (name: string) => {
     const dialog = (await page.getByRole('dialog').count()) > 0;
@@ -36,17 +35,10 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('dashboard in 
     ensureWebBuilt();
     mkdirSync(SHOTS, { recursive: true });
     server = await startServer(loadConfig([], { CR_PROFILE: 'test', CR_PORT: '0', CR_LOG_LEVEL: 'silent' }, { nodeId: 'browser-test' }));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'ru-RU' });
-    page = await context.newPage();
-    // CSP violations and script errors surface here.
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/status of 40[0139]/.test(m.text())) problems.push(m.text());
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
+    const opened = await openDashboardPage();
+    browser = opened.browser;
+    page = opened.page;
+    problems = opened.problems;
   }, 180_000);
 
   afterAll(async () => {

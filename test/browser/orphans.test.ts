@@ -5,24 +5,23 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type Server } from '../../src/main.js';
-import { ensureWebBuilt } from '../support/web.js';
+import { CHROMIUM, ensureWebBuilt, openDashboardPage } from '../support/web.js';
 import { createGroupRepository } from '../../src/storage/groups.js';
 import { createOrphanRepository } from '../../src/storage/orphans.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
-const CHROMIUM = '/usr/bin/chromium';
 const NODE = 'orphans-browser-test';
 
 describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('orphan fiscal documents on the dashboard (Chromium)', () => {
   let server: Server;
   let browser: Browser;
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[] = [];
   const shot = async (name: string) => {
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });
@@ -32,16 +31,10 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('orphan fiscal
     ensureWebBuilt();
     mkdirSync(SHOTS, { recursive: true });
     server = await startServer(loadConfig([], { CR_PROFILE: 'test', CR_PORT: '0', CR_LOG_LEVEL: 'silent' }, { nodeId: NODE }));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'ru-RU' });
-    page = await context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/status of 40[0139]/.test(m.text())) problems.push(m.text());
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
+    const opened = await openDashboardPage();
+    browser = opened.browser;
+    page = opened.page;
+    problems = opened.problems;
   }, 180_000);
 
   afterAll(async () => {
