@@ -223,7 +223,9 @@ export function createDeviceWorker(deps: WorkerDeps) {
     await saveSuccess();
     const done = await reconcileJournal({
       fence, groupId: deps.groupId, groups, receipts, orphans: deps.orphans, logger, now,
-      lastFd: () => call('lastFdNumber', () => driver.lastFdNumber()),
+      // A pass runs right after a status read or an in-doubt resolution, which both read the
+      // counter: no second device call for it.
+      lastFd: async () => knownLastFd ?? (knownLastFd = await call('lastFdNumber', () => driver.lastFdNumber())),
       document: (n) => call('document', () => driver.document(n)),
       stale,
       ...(deps.audit ? { audit: deps.audit } : {}),

@@ -59,7 +59,7 @@ export function createWorkerManager(deps: ManagerDeps) {
     deviceId: number;
     fence: Fence;
     /** performance.now() until which the lease is known to hold (renewals move it on). */
-    validUntil: number;
+    lease: { validUntil: number };
   }
   const workers = new Map<number, Running>();
   const leaseTtl = deps.leaseTtlMs ?? 30_000;
@@ -104,8 +104,8 @@ export function createWorkerManager(deps: ManagerDeps) {
   async function start(groupId: number, device: { id: number; model: string; config: string }, lease: Lease, sentAt: number): Promise<void> {
     const now = deps.clock.now();
     const fence: Fence = { deviceId: device.id, owner: deps.nodeId, epoch: lease.epoch };
-    const running: Running = { worker: undefined as unknown as DeviceWorker, deviceId: device.id, fence, validUntil: localUntil(sentAt) };
-    const callFence = createCallFence({ validUntil: () => running.validUntil, timeoutMs: callTimeout });
+    const held = { validUntil: localUntil(sentAt) };
+    const callFence = createCallFence({ validUntil: () => held.validUntil, timeoutMs: callTimeout });
     const factory = deps.registry.get(device.model);
     if (!factory) {
       await deps.groups.updateDevice(device.id, { state: 'error', stateReason: `unknown device model "${device.model}"` }, now, fence);
@@ -129,7 +129,7 @@ export function createWorkerManager(deps: ManagerDeps) {
     // has finished or been refused by its own fence.
     const waitMs = lease.previousUntil === null ? 0 : Math.max(0, lease.previousUntil + callTimeout - lease.at);
     if (waitMs > 0) deps.logger.warn({ group: groupId, device: device.id, epoch: lease.epoch, waitMs }, 'device taken over from an expired lease');
-    running.worker = createDeviceWorker({
+    const worker = createDeviceWorker({
       groupId,
       deviceId: device.id,
       driver,
@@ -147,8 +147,8 @@ export function createWorkerManager(deps: ManagerDeps) {
       ...(deps.storageProblem ? { storageProblem: deps.storageProblem } : {}),
       ...(deps.observe ? { observe: deps.observe } : {}),
     });
-    workers.set(groupId, running);
-    running.worker.start();
+    workers.set(groupId, { worker, deviceId: device.id, fence, lease: held });
+    worker.start();
   }
 
   async function reconcileOnce(): Promise<void> {
@@ -163,7 +163,7 @@ export function createWorkerManager(deps: ManagerDeps) {
       if (has) {
         const sentAt = performance.now();
         const renewed = await deps.leases.renew(has.fence, leaseTtl);
-        if (renewed) has.validUntil = localUntil(sentAt);
+        if (renewed) has.lease.validUntil = localUntil(sentAt);
         else await dropWorker(g.id, 'the lease was taken over');
         continue;
       }
