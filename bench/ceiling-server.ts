@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import SQLite from 'better-sqlite3';
+import { NativeSqlite as SQLite } from '../src/sqlite-native.js';
 import Fastify from 'fastify';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
@@ -34,11 +34,11 @@ async function sqliteStore(file: string): Promise<Store> {
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: db }) });
-  await migrate({ kysely, dialect: 'sqlite', close: async () => undefined });
+  await migrate({ kysely, dialect: 'sqlite' });
   const now = Date.now();
   db.prepare(`INSERT INTO users (login, password_hash, created_at, updated_at) VALUES ('bench', 'x', ?, ?)`).run(now, now);
   db.prepare(`INSERT INTO service_groups (name, running, created_at, updated_at) VALUES ('bench', 1, ?, ?)`).run(now, now);
-  db.prepare(`INSERT INTO devices (group_id, model, config, created_at, updated_at) VALUES (1, 'emulator', '{}', ?, ?)`).run(now, now);
+  db.prepare(`INSERT INTO devices (group_id, driver, config, created_at, updated_at) VALUES (1, 'emulator', '{}', ?, ?)`).run(now, now);
   const ins = db.prepare<unknown[], { id: number }>(`INSERT INTO receipts (${COLUMNS}) VALUES (?, 1, 1, 'pending', 0, ?, ?, ?, ?, 1, ?, ?, ?) RETURNING id`);
   const sel = db.prepare('SELECT * FROM receipts WHERE id = ? AND group_id = ?');
   return {
@@ -59,11 +59,11 @@ async function postgresStore(url: string): Promise<Store> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   pool.on('error', () => undefined);
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  await migrate({ kysely, dialect: 'postgres', close: async () => undefined });
+  await migrate({ kysely, dialect: 'postgres' });
   const now = Date.now();
   await pool.query(`INSERT INTO users (login, password_hash, created_at, updated_at) VALUES ('bench', 'x', $1, $1)`, [now]);
   await pool.query(`INSERT INTO service_groups (name, running, created_at, updated_at) VALUES ('bench', 1, $1, $1)`, [now]);
-  await pool.query(`INSERT INTO devices (group_id, model, config, created_at, updated_at) VALUES (1, 'emulator', '{}', $1, $1)`, [now]);
+  await pool.query(`INSERT INTO devices (group_id, driver, config, created_at, updated_at) VALUES (1, 'emulator', '{}', $1, $1)`, [now]);
   const insertText = `INSERT INTO receipts (${COLUMNS}) VALUES ($1, 1, 1, 'pending', 0, $2, $3, $4, $5, 1, $6, $7, $7) RETURNING id`;
   return {
     insert: async (groupId, key, hash, request, orderId, total, t) => {

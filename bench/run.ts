@@ -3,7 +3,9 @@
  * `npm run bench -- --quick` (~4 min). See docs/benchmarks.md.
  *
  * Flags: --quick, --db=sqlite|postgres (only one database), --skip-scaling, --skip-profile,
- *        --only=profile|scaling|throughput, --profile=accept,draining,get,e2e (which profiles)
+ *        --only=profile|scaling|throughput, --profile=accept,draining,get,e2e (which profiles),
+ *        --fast=-group-commit,-read-cache,-precompiled,-sqlite-handover | none (storage fast paths
+ *        to switch off in the server under test; default all on)
  *
  * Every server runs as a separate child process on 127.0.0.1 with a fresh database (temp SQLite
  * file / fresh PostgreSQL database); autocannon runs in this process. All load is bounded in time
@@ -28,6 +30,7 @@ const { values: flags } = parseArgs({
     'skip-scaling': { type: 'boolean', default: false },
     'skip-profile': { type: 'boolean', default: false },
     profile: { type: 'string' },
+    fast: { type: 'string' },
   },
 });
 const QUICK = flags.quick === true;
@@ -41,6 +44,29 @@ const SCALING_SIZES: [number, number] = QUICK ? [10_000, 100_000] : [10_000, 1_0
 const RESULTS = join(ROOT, 'bench', 'results');
 const want = (part: 'throughput' | 'scaling' | 'profile') =>
   flags.only === undefined ? !(part === 'scaling' && flags['skip-scaling']) && !(part === 'profile' && flags['skip-profile']) : flags.only === part;
+
+/** The server's CR_FAST_* switch of each fast path (src/config.ts). */
+const FAST_ENV = {
+  'group-commit': 'CR_FAST_GROUP_COMMIT',
+  'read-cache': 'CR_FAST_READ_CACHE',
+  precompiled: 'CR_FAST_PRECOMPILED',
+  'sqlite-handover': 'CR_FAST_SQLITE_HANDOVER',
+} as const;
+
+/** `--fast=-group-commit,-read-cache` (each named one off) or `--fast=none` (all off): the server children's environment. */
+function fastPathEnv(spec: string | undefined): Record<string, string> {
+  if (spec === undefined || spec === '' || spec === 'all') return {};
+  if (spec === 'none') return Object.fromEntries(Object.values(FAST_ENV).map((env) => [env, 'off']));
+  const out: Record<string, string> = {};
+  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const name = part.replace(/^-/, '');
+    const env = Object.entries(FAST_ENV).find(([k]) => k === name)?.[1];
+    if (!part.startsWith('-') || env === undefined) throw new Error(`--fast: expected -name or none, names: ${Object.keys(FAST_ENV).join(', ')}; got "${part}"`);
+    out[env] = 'off';
+  }
+  return out;
+}
+const FAST_OFF = fastPathEnv(flags.fast);
 
 const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
@@ -59,7 +85,7 @@ interface Env {
 
 async function freshEnv(kind: DbKind): Promise<Env> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cr-bench-'));
-  const base = { CR_LOG_LEVEL: 'warn', CR_ADMIN_PASSWORD: 'admin', CR_DATA_DIR: dataDir, CR_PORT: '0', CR_HOST: '127.0.0.1' };
+  const base = { CR_LOG_LEVEL: 'warn', CR_ADMIN_PASSWORD: 'admin', CR_DATA_DIR: dataDir, CR_PORT: '0', CR_HOST: '127.0.0.1', ...FAST_OFF };
   if (kind === 'sqlite') {
     const file = join(dataDir, 'cr-server.sqlite');
     return {
@@ -432,7 +458,9 @@ async function main(): Promise<void> {
   const out: string[] = [];
   out.push(`# cr-server benchmark — ${QUICK ? 'quick' : 'full'} run, ${started.toISOString()}`, '');
   out.push(`Machine: ${machine()}. Load average (1/5/15 min) before: ${loadBefore}.`);
-  out.push(`Each load run: autocannon, ${DURATION} s after a ${WARMUP} s warm-up; end-to-end: ${E2E_RECEIPTS} receipts.`, '');
+  out.push(`Each load run: autocannon, ${DURATION} s after a ${WARMUP} s warm-up; end-to-end: ${E2E_RECEIPTS} receipts.`);
+  const off = Object.entries(FAST_OFF).map(([env]) => env);
+  out.push(`Storage fast paths: ${off.length === 0 ? 'all on' : `off: ${off.join(', ')}`}.`, '');
 
   if (want('throughput')) {
     const rows: Row[] = [];
@@ -471,7 +499,9 @@ async function main(): Promise<void> {
 
   out.push(`Load average after: ${load()}. Total time ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s.`);
   const text = out.join('\n');
-  writeFileSync(join(RESULTS, QUICK ? 'latest-quick.md' : 'latest.md'), `${text}\n`);
+  // A run with fast paths off is written beside the default one, never over it.
+  const variant = off.length === 0 ? '' : flags.fast === 'none' ? '-no-fast-paths' : `-without${(flags.fast ?? '').replace(/[^a-z,-]/g, '').replace(/,/g, '')}`;
+  writeFileSync(join(RESULTS, `${QUICK ? 'latest-quick' : 'latest'}${variant}.md`), `${text}\n`);
   process.stdout.write(`${text}\n`);
 }
 

@@ -16,7 +16,7 @@ import { createGroupRepository } from '../src/storage/groups.js';
 async function main(): Promise<void> {
   const config = loadConfig([], process.env, { nodeId: `bench:${process.pid}` });
   const server = await startServer(config);
-  const groups = createGroupRepository(server.db.kysely);
+  const groups = createGroupRepository(server.db);
   const ids: number[] = [];
   const n = Number(process.env.BENCH_GROUPS ?? '1');
   // BENCH_LATENCY_MS > 0 holds the register busy: the worker stays inside its first device call,
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     const now = Date.now();
     const { group } = await groups.create(
       { name: `bench-${i + 1}`, enabled: true, defaultTaxSystem: 1, defaultVat: null, autoOpenShift: true, shiftDurationMin: 1440, dailyCloseTime: null },
-      { model: 'emulator', config: { latency_ms: latency } },
+      { driver: 'emulator', config: { latency_ms: latency } },
       now,
     );
     await groups.setRunning(group.id, true, now);

@@ -3,7 +3,7 @@
  * and bulk-inserting stored receipts (read-scaling). Never used while measuring a request path
  * except for the sparse drain polling.
  */
-import SQLite from 'better-sqlite3';
+import { NativeSqlite as SQLite } from '../src/sqlite-native.js';
 import pg from 'pg';
 
 export interface ReceiptTemplate {

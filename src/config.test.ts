@@ -28,6 +28,14 @@ describe('configuration', () => {
     expect(load([], { DATABASE_URL: 'postgres://u@h/db' })).toMatchObject({ profile: 'postgres', databaseUrl: 'postgres://u@h/db' });
   });
 
+  it('turns every storage fast path on by default, and each one off on its own', () => {
+    expect(load([]).fastPaths).toEqual({ groupCommit: true, readCache: true, precompiled: true, sqliteHandover: true });
+    expect(load([], { CR_FAST_GROUP_COMMIT: 'off' }).fastPaths).toEqual({ groupCommit: false, readCache: true, precompiled: true, sqliteHandover: true });
+    expect(load([], { CR_FAST_READ_CACHE: 'false', CR_FAST_PRECOMPILED: '0' }).fastPaths).toMatchObject({ readCache: false, precompiled: false, groupCommit: true });
+    expect(load(['--fast-sqlite-handover', 'OFF'], { CR_FAST_SQLITE_HANDOVER: 'on' }).fastPaths.sqliteHandover).toBe(false);
+    expect(Object.isFrozen(load([]).fastPaths)).toBe(true);
+  });
+
   it.each([
     [['--port', 'abc'], {}, /CR_PORT.*integer/],
     [['--port', '70000'], {}, /CR_PORT.*between/],
@@ -39,6 +47,8 @@ describe('configuration', () => {
     [[], { CR_ADMIN_PASSWORD: 'a' }, /CR_ADMIN_PASSWORD/],
     [[], { CR_LOG_LEVEL: 'loud' }, /CR_LOG_LEVEL/],
     [[], { CR_TRUST_PROXY: 'nginx' }, /CR_TRUST_PROXY/],
+    [[], { CR_FAST_GROUP_COMMIT: 'maybe' }, /CR_FAST_GROUP_COMMIT.*on or off.*maybe/],
+    [['--fast-read-cache', 'disabled'], {}, /CR_FAST_READ_CACHE \/ --fast-read-cache/],
   ] as [string[], Record<string, string>, RegExp][])('refuses %j %j with a clear message', (argv, env, message) => {
     expect(() => load(argv, env)).toThrow(ConfigError);
     expect(() => load(argv, env)).toThrow(message);

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import type { FastPathSwitches } from './storage/fast-paths.js';
 
 export type Profile = 'test' | 'embedded' | 'postgres';
 
@@ -45,6 +46,8 @@ export interface Config {
   leaseTtlMs: number;
   /** Upper bound of one device call, ms; must leave the lease a safety margin (≤ a third of the lease). */
   deviceCallTimeoutMs: number;
+  /** The storage fast paths (docs/architecture.md «Batching and caches»): each on by default; off only to measure or to rule one out. */
+  fastPaths: Readonly<FastPathSwitches>;
 }
 
 export class ConfigError extends Error {
@@ -75,6 +78,10 @@ const OPTIONS = {
   minFreeMb: { env: 'CR_MIN_FREE_MB', flag: 'min-free-mb' },
   leaseTtlMs: { env: 'CR_LEASE_TTL_MS', flag: 'lease-ttl-ms' },
   deviceCallTimeoutMs: { env: 'CR_DEVICE_CALL_TIMEOUT_MS', flag: 'device-call-timeout-ms' },
+  fastGroupCommit: { env: 'CR_FAST_GROUP_COMMIT', flag: 'fast-group-commit' },
+  fastReadCache: { env: 'CR_FAST_READ_CACHE', flag: 'fast-read-cache' },
+  fastPrecompiled: { env: 'CR_FAST_PRECOMPILED', flag: 'fast-precompiled' },
+  fastSqliteHandover: { env: 'CR_FAST_SQLITE_HANDOVER', flag: 'fast-sqlite-handover' },
 } as const;
 type Key = keyof typeof OPTIONS;
 
@@ -104,6 +111,11 @@ Options (each also read from its environment variable; flags win):
   --min-free-mb <n>                   CR_MIN_FREE_MB     free disk space below which receipts are refused: default 100
   --lease-ttl-ms <n>                  CR_LEASE_TTL_MS    device lease length (scale-out): default 30000
   --device-call-timeout-ms <n>        CR_DEVICE_CALL_TIMEOUT_MS  longest device call: default 10000 (≤ a third of the lease)
+  Storage fast paths (on|off, default on; off only to measure one's effect or rule it out):
+  --fast-group-commit <on|off>        CR_FAST_GROUP_COMMIT     SQLite group commit, PostgreSQL batched accept
+  --fast-read-cache <on|off>          CR_FAST_READ_CACHE       1-second group lookup cache
+  --fast-precompiled <on|off>         CR_FAST_PRECOMPILED      hot reads compiled once, SQLite statement cache
+  --fast-sqlite-handover <on|off>     CR_FAST_SQLITE_HANDOVER  SQLite connection hand-over and idle reads
   -h, --help
 `;
 
@@ -208,6 +220,20 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
     throw new ConfigError(`${name('deviceCallTimeoutMs')}: must be at most a third of ${name('leaseTtlMs')} (${leaseTtlMs}): the lease must outlast a device call with a safety margin`);
   }
 
+  const onOff = (key: 'fastGroupCommit' | 'fastReadCache' | 'fastPrecompiled' | 'fastSqliteHandover'): boolean => {
+    const given = raw(key) ?? 'on';
+    const v = given.toLowerCase();
+    if (v === 'on' || v === 'true' || v === '1') return true;
+    if (v === 'off' || v === 'false' || v === '0') return false;
+    throw new ConfigError(`${name(key)}: on or off, got "${given}"`);
+  };
+  const fastPaths = Object.freeze({
+    groupCommit: onOff('fastGroupCommit'),
+    readCache: onOff('fastReadCache'),
+    precompiled: onOff('fastPrecompiled'),
+    sqliteHandover: onOff('fastSqliteHandover'),
+  });
+
   return Object.freeze({
     profile,
     host,
@@ -231,6 +257,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
     minFreeBytes,
     leaseTtlMs,
     deviceCallTimeoutMs,
+    fastPaths,
   });
 }
 

@@ -1,7 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Dialect } from './db.js';
 import type { Database } from './schema.js';
-import { sqliteDialects } from './sqlite-driver.js';
 
 /**
  * The right to drive one device: the lease's owner and its epoch (the fencing token). Every write a
@@ -36,9 +35,6 @@ export const fenceHolds = (dialect: Dialect, f: Fence): RawBuilder<boolean> =>
   dialect === 'postgres'
     ? sql<boolean>`EXISTS (SELECT 1 FROM devices WHERE devices.id = ${f.deviceId} AND devices.lease_owner = ${f.owner} AND devices.lease_epoch = ${f.epoch} FOR SHARE)`
     : sql<boolean>`EXISTS (SELECT 1 FROM devices WHERE devices.id = ${f.deviceId} AND devices.lease_owner = ${f.owner} AND devices.lease_epoch = ${f.epoch})`;
-
-/** fenceHolds for a repository that knows only its Kysely handle. */
-export const fenceHoldsOn = (db: Kysely<Database>, f: Fence): RawBuilder<boolean> => fenceHolds(sqliteDialects.has(db) ? 'sqlite' : 'postgres', f);
 
 /** A lease this node now holds. */
 export interface Lease {

@@ -1,16 +1,36 @@
-import type { Kysely, Selectable } from 'kysely';
-import type { Database, DeviceJobsTable } from './schema.js';
-import { markGroupsChanged } from './groups.js';
-import { fenceHoldsOn, type Fence } from './fence.js';
+import type { Selectable } from 'kysely';
+import type { Db } from './db.js';
+import type { DeviceJobsTable } from './schema.js';
+import { fenceHolds, type Fence } from './fence.js';
+import { JOB_KINDS, JOB_STATES, jobRequest, type JobKind, type JobRequest, type JobState } from '../domain/records.js';
+import { parseStoredOrNull, storedEnum } from './json.js';
 
-export type JobRow = Selectable<DeviceJobsTable>;
-export type JobState = 'pending' | 'processing' | 'success' | 'failed';
-export type JobKind = 'open_shift' | 'close_shift' | 'x_report' | 'document' | 'documents';
+type JobRow = Selectable<DeviceJobsTable>;
 
-/**
- * Manual device operations (shift open/close, X-report, reading FN documents), executed by the
- * group's worker between receipts, in order, on whichever node drives the device.
- */
+/** A stored device job: kind and state checked, parameters typed by kind, result and error parsed. */
+export type JobRecord = Omit<JobRow, 'kind' | 'state' | 'params' | 'result' | 'error'> &
+  JobRequest & {
+    state: JobState;
+    /** What the device answered (success). */
+    result: unknown;
+    /** Why it failed ({code, message, ...}). */
+    error: unknown;
+  };
+
+function toJobRecord(row: JobRow): JobRecord {
+  const { kind: storedKind, params: storedParams, state, result, error, ...rest } = row;
+  const kind = storedEnum(JOB_KINDS, storedKind, 'device_jobs.kind');
+  const request = jobRequest(kind, parseStoredOrNull<unknown>(storedParams));
+  if (!request) throw new Error(`device_jobs ${row.id}: parameters do not fit kind ${kind}`);
+  return {
+    ...rest,
+    ...request,
+    state: storedEnum(JOB_STATES, state, 'device_jobs.state'),
+    result: parseStoredOrNull<unknown>(result),
+    error: parseStoredOrNull<unknown>(error),
+  };
+}
+
 const jobValues = (state: JobState, patch: { result?: unknown; error?: unknown }, now: number) => ({
   state,
   ...(patch.result !== undefined ? { result: JSON.stringify(patch.result) } : {}),
@@ -18,23 +38,43 @@ const jobValues = (state: JobState, patch: { result?: unknown; error?: unknown }
   updated_at: now,
 });
 
-export function createJobRepository(db: Kysely<Database>) {
+/**
+ * Manual device operations (shift open/close, X-report, reading FN documents), executed by the
+ * group's worker between receipts, in order, on whichever node drives the device.
+ */
+export function createJobRepository(handle: Db) {
+  const { kysely: db, dialect, fast } = handle;
   return {
-    async create(groupId: number, userId: number | null, kind: JobKind, params: unknown, now: number): Promise<JobRow> {
+    /**
+     * Queues a job. Parameters that do not fit the kind are refused here (a TypeError), before a
+     * worker could find the job unrunnable.
+     */
+    async create(groupId: number, userId: number | null, kind: JobKind, params: unknown, now: number): Promise<JobRecord> {
+      const request = jobRequest(kind, params);
+      if (!request) throw new TypeError(`device job ${kind}: parameters do not fit the kind`);
       const job = await db
         .insertInto('device_jobs')
-        .values({ group_id: groupId, user_id: userId, kind, params: params === null ? null : JSON.stringify(params), state: 'pending', created_at: now, updated_at: now })
+        .values({
+          group_id: groupId,
+          user_id: userId,
+          kind,
+          params: request.params === null ? null : JSON.stringify(request.params),
+          state: 'pending',
+          created_at: now,
+          updated_at: now,
+        })
         .returningAll()
         .executeTakeFirstOrThrow();
       // The group's worker reads "a job waits" from a cache (groups.forWorkerCached): tell it.
-      markGroupsChanged(db);
-      return job;
+      fast.markGroupsChanged();
+      return toJobRecord(job);
     },
-    async get(id: number): Promise<JobRow | undefined> {
-      return db.selectFrom('device_jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    async get(id: number): Promise<JobRecord | undefined> {
+      const row = await db.selectFrom('device_jobs').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toJobRecord(row);
     },
-    async nextPending(groupId: number): Promise<JobRow | undefined> {
-      return db
+    async nextPending(groupId: number): Promise<JobRecord | undefined> {
+      const row = await db
         .selectFrom('device_jobs')
         .selectAll()
         .where('group_id', '=', groupId)
@@ -42,6 +82,7 @@ export function createJobRepository(db: Kysely<Database>) {
         .orderBy('id')
         .limit(1)
         .executeTakeFirst();
+      return row && toJobRecord(row);
     },
     /**
      * A device worker's transition of a job: to processing from pending (or a processing one left
@@ -55,9 +96,9 @@ export function createJobRepository(db: Kysely<Database>) {
         .set(jobValues(state, patch, now))
         .where('id', '=', id)
         .where('state', 'in', from)
-        .where(fenceHoldsOn(db, fence))
+        .where(fenceHolds(dialect, fence))
         .executeTakeFirst();
-      markGroupsChanged(db);
+      fast.markGroupsChanged();
       return Number(r.numUpdatedRows) === 1;
     },
     async setState(id: number, state: JobState, patch: { result?: unknown; error?: unknown }, now: number): Promise<void> {
@@ -66,7 +107,7 @@ export function createJobRepository(db: Kysely<Database>) {
         .set(jobValues(state, patch, now))
         .where('id', '=', id)
         .execute();
-      markGroupsChanged(db);
+      fast.markGroupsChanged();
     },
   };
 }

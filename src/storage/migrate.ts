@@ -3,15 +3,17 @@ import type { Db } from './db.js';
 import * as m001 from './migrations/001_initial.js';
 import * as m002 from './migrations/002_queue_notify.js';
 import * as m003 from './migrations/003_fencing.js';
+import * as m004 from './migrations/004_device_driver.js';
+import * as m005 from './migrations/005_job_done_notify.js';
 
-const ALL = { '001_initial': m001, '002_queue_notify': m002, '003_fencing': m003 } as const;
+const ALL = { '001_initial': m001, '002_queue_notify': m002, '003_fencing': m003, '004_device_driver': m004, '005_job_done_notify': m005 } as const;
 
 /**
  * Applies the forward-only migrations. Kysely's migrator takes a lock first (an advisory lock on
  * PostgreSQL, inside the migration transaction), so two nodes starting at once apply each
  * migration exactly once.
  */
-export async function migrate(db: Db): Promise<string[]> {
+export async function migrate(db: Pick<Db, 'kysely' | 'dialect'>, options: { upTo?: MigrationName } = {}): Promise<string[]> {
   const provider: MigrationProvider = {
     getMigrations: async () =>
       Object.fromEntries(
@@ -22,9 +24,11 @@ export async function migrate(db: Db): Promise<string[]> {
       ),
   };
   const migrator = new Migrator({ db: db.kysely, provider });
-  const { error, results } = await migrator.migrateToLatest();
+  // upTo: an older schema, for tests that migrate a database holding rows of an earlier version.
+  const { error, results } = options.upTo === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(options.upTo);
   if (error) throw error instanceof Error ? error : new Error(`migration failed: ${JSON.stringify(error)}`);
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
+export type MigrationName = keyof typeof ALL;
 export const LATEST_MIGRATION = Object.keys(ALL).at(-1) ?? '';

@@ -1,31 +1,54 @@
 import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
 import type { Database, ReceiptsTable } from './schema.js';
-import type { Dialect } from './db.js';
-import { precompile } from './precompiled.js';
+import type { Db } from './db.js';
 import { fenceHolds, type Fence } from './fence.js';
+import { RECEIPT_STATES, type ReceiptState } from '../domain/enums.js';
+import type { ReceiptError, StoredRequest } from '../domain/records.js';
+import type { FiscalResult } from '../devices/driver.js';
+import { parseStored, parseStoredOrNull, storedEnum } from './json.js';
 
-export type ReceiptRow = Selectable<ReceiptsTable>;
+type ReceiptRow = Selectable<ReceiptsTable>;
+
+/** A stored receipt: its JSON columns parsed, its state one of api.md's. */
+export type ReceiptRecord = Omit<ReceiptRow, 'state' | 'request' | 'fiscal' | 'error'> & {
+  state: ReceiptState;
+  request: StoredRequest;
+  fiscal: FiscalResult | null;
+  error: ReceiptError | null;
+};
+
+/** `request`: the object just stored, when the caller has it (spares parsing it back). */
+export function toReceiptRecord(row: ReceiptRow, request?: StoredRequest): ReceiptRecord {
+  return {
+    ...row,
+    state: storedEnum(RECEIPT_STATES, row.state, 'receipts.state'),
+    request: request ?? parseStored<StoredRequest>(row.request),
+    fiscal: parseStoredOrNull<FiscalResult>(row.fiscal),
+    error: parseStoredOrNull<ReceiptError>(row.error),
+  };
+}
 
 export interface NewReceipt {
   groupId: number;
   userId: number;
   deviceId: number | null;
   idempotencyKey: string | null;
+  /** sha256 of the request's JSON text (idempotency comparisons). */
   requestHash: string;
-  request: string;
+  request: StoredRequest;
   orderId: string | null;
   receiptType: number;
   total: number;
 }
 
-export type InsertOutcome = { kind: 'created'; row: ReceiptRow } | { kind: 'replay'; row: ReceiptRow } | { kind: 'conflict'; row: ReceiptRow };
+export type InsertOutcome = { kind: 'created'; row: ReceiptRecord } | { kind: 'replay'; row: ReceiptRecord } | { kind: 'conflict'; row: ReceiptRecord };
 
 export interface ListFilter {
   groupId: number;
   createdFrom: number | null;
   createdTo: number | null;
   orderId: string | null;
-  state: string | null;
+  state: ReceiptState | null;
   beforeId: number | null;
   limit: number;
 }
@@ -38,7 +61,7 @@ const rowValues = (r: NewReceipt, now: number) => ({
   attempts: 0,
   idempotency_key: r.idempotencyKey,
   request_hash: r.requestHash,
-  request: r.request,
+  request: JSON.stringify(r.request),
   order_id: r.orderId,
   receipt_type: r.receiptType,
   total: r.total,
@@ -59,68 +82,6 @@ const insertRow = async (q: Kysely<Database>, r: NewReceipt, now: number): Promi
 /** At most this many receipts per batched INSERT (13 parameters each, far below PostgreSQL's 65535). */
 const PG_BATCH_MAX = 500;
 
-
-type Write<T> = (q: Kysely<Database>) => Promise<T>;
-
-/**
- * Collects the calls made during one event-loop turn and runs them together at the end of it
- * (setImmediate), at most `max` per batch; every caller gets its own result, and only once the
- * batch is done. A lone call runs through `runOne`; if the batch fails, each call is retried alone
- * through `runOne`, so one bad item cannot fail its neighbours.
- */
-function perTurnBatcher<I, O>(runOne: (item: I) => Promise<O>, runBatch: (items: I[]) => Promise<O[]>, max = Number.POSITIVE_INFINITY) {
-  type Waiter = { item: I; resolve: (out: O) => void; reject: (e: unknown) => void };
-  let batch: Waiter[] | null = null;
-
-  async function flush(waiters: Waiter[]): Promise<void> {
-    if (waiters.length > 1) {
-      try {
-        const out = await runBatch(waiters.map((w) => w.item));
-        waiters.forEach((w, i) => w.resolve(out[i] as O));
-        return;
-      } catch {
-        // retried one by one below
-      }
-    }
-    for (const w of waiters) runOne(w.item).then(w.resolve, w.reject);
-  }
-
-  return (item: I): Promise<O> =>
-    new Promise<O>((resolve, reject) => {
-      if (!batch || batch.length >= max) {
-        const waiters: Waiter[] = [];
-        batch = waiters;
-        setImmediate(() => {
-          if (batch === waiters) batch = null;
-          void flush(waiters);
-        });
-      }
-      batch.push({ item, resolve, reject });
-    });
-}
-
-/**
- * Group commit for SQLite: a commit costs an fsync, done synchronously on the event loop, so one
- * per write caps the server at the disk's fsync rate. The queue's writes — accepted receipts, the
- * workers' claims and outcomes — that arrive while the event loop handles one batch of sockets and
- * device answers are run in one transaction at the end of that loop turn, and every caller is
- * answered only after that commit: a 200 still means durable, and a worker still sees its claim or
- * its outcome durable before it talks to the device again. If the batch fails, each write is
- * retried on its own, so one bad write cannot fail its neighbours.
- */
-function createGroupCommit(db: Kysely<Database>): <T>(write: Write<T>) => Promise<T> {
-  const run = perTurnBatcher<Write<unknown>, unknown>(
-    (write) => write(db),
-    (writes) =>
-      db.transaction().execute(async (trx) => {
-        const out: unknown[] = [];
-        for (const write of writes) out.push(await write(trx));
-        return out;
-      }),
-  );
-  return <T>(write: Write<T>) => run(write) as Promise<T>;
-}
-
 /**
  * Batched accept for PostgreSQL: the receipts of concurrent POSTs that arrive in one event-loop
  * turn go to the database as one multi-row INSERT — one round trip and one WAL flush instead of one
@@ -130,15 +91,16 @@ function createGroupCommit(db: Kysely<Database>): <T>(write: Write<T>) => Promis
  * whole content — two identical unkeyed receipts are interchangeable, each caller still gets its
  * own id. A caller whose key an earlier row (stored, or in the same batch) already holds gets no
  * row and goes the usual replay/conflict way. If the statement fails, each insert is retried alone.
+ * With group commit switched off every insert is its own statement.
  */
-function createPgInsertBatcher(db: Kysely<Database>): (r: NewReceipt, now: number) => Promise<ReceiptRow | undefined> {
+function createPgInsertBatcher(db: Db): (r: NewReceipt, now: number) => Promise<ReceiptRow | undefined> {
   type Item = { r: NewReceipt; now: number };
   const contentKey = (groupId: number, key: string | null, userId: number, hash: string, now: number) =>
     `${groupId}\0${key === null ? '' : `k${key}`}\0${userId}\0${hash}\0${now}`;
-  const run = perTurnBatcher<Item, ReceiptRow | undefined>(
-    (it) => insertRow(db, it.r, it.now),
+  const run = db.fast.batcher<Item, ReceiptRow | undefined>(
+    (it) => insertRow(db.kysely, it.r, it.now),
     async (items) => {
-      const rows = await insertRows(db, items.map((it) => rowValues(it.r, it.now)));
+      const rows = await insertRows(db.kysely, items.map((it) => rowValues(it.r, it.now)));
       const byContent = new Map<string, ReceiptRow[]>();
       for (const row of rows) {
         const k = contentKey(row.group_id, row.idempotency_key, row.user_id, row.request_hash, row.created_at);
@@ -158,17 +120,18 @@ function createPgInsertBatcher(db: Kysely<Database>): (r: NewReceipt, now: numbe
 export interface Completed {
   id: number;
   fdNumber: number;
-  fiscal: unknown;
+  fiscal: FiscalResult;
 }
 
 /** What claimNext did: whether the fence held, whether `complete` was written, the claimed row. */
 export interface Claim {
   fenced: boolean;
   completed: boolean;
-  row?: ReceiptRow;
+  row?: ReceiptRecord;
 }
 
-export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) {
+export function createReceiptRepository(handle: Db) {
+  const { kysely: db, dialect, fast } = handle;
   /**
    * An outcome of the worker's own receipt: changes it only while it is still processing, claimed
    * by this device under this epoch, and the lease still holds. Anything else is a stale write.
@@ -185,17 +148,16 @@ export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) 
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   };
-  const successOf = (q: Kysely<Database>, fence: Fence, id: number, fdNumber: number, fiscal: unknown, now: number) =>
+  const successOf = (q: Kysely<Database>, fence: Fence, id: number, fdNumber: number, fiscal: FiscalResult, now: number) =>
     ownOutcome(q, fence, id, { state: 'success', fd_number: fdNumber, fiscal: JSON.stringify(fiscal), error: null, fiscalized_at: now, updated_at: now });
 
-  // PostgreSQL commits concurrent transactions with shared WAL flushes by itself, and there a batch
-  // would serialize the writes of many pooled connections onto one.
-  const write: <T>(w: Write<T>) => Promise<T> = dialect === 'sqlite' ? createGroupCommit(db) : (w) => w(db);
-  const insertOne = dialect === 'sqlite' ? (r: NewReceipt, now: number) => write((q) => insertRow(q, r, now)) : createPgInsertBatcher(db);
-  const byIdForAll = precompile<[number, number], ReceiptRow>(db, 2, (id, groupId) =>
+  // The queue's writes go through the handle's group commit (SQLite; direct on PostgreSQL, see FastPaths.write).
+  const write = <T>(w: (q: Kysely<Database>) => Promise<T>): Promise<T> => fast.write(w);
+  const insertOne = dialect === 'sqlite' ? (r: NewReceipt, now: number) => write((q) => insertRow(q, r, now)) : createPgInsertBatcher(handle);
+  const byIdForAll = fast.precompile<[number, number], ReceiptRow>(2, (id, groupId) =>
     db.selectFrom('receipts').selectAll().where('id', '=', id).where('group_id', '=', groupId),
   );
-  const byIdForUser = precompile<[number, number, number], ReceiptRow>(db, 3, (id, groupId, userId) =>
+  const byIdForUser = fast.precompile<[number, number, number], ReceiptRow>(3, (id, groupId, userId) =>
     db
       .selectFrom('receipts')
       .selectAll()
@@ -216,14 +178,15 @@ export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) 
       // Insert first: the common case costs one statement. A key already used (also by a
       // concurrent request racing on the unique index) inserts nothing, and the stored row decides.
       const row = await insertOne(r, now);
-      if (row) return { kind: 'created', row };
+      if (row) return { kind: 'created', row: toReceiptRecord(row, r.request) };
       const existing = r.idempotencyKey === null ? undefined : await byKey(r.groupId, r.idempotencyKey);
       if (!existing) throw new Error('receipt insert conflicted without an idempotency key');
-      return { kind: existing.request_hash === r.requestHash ? 'replay' : 'conflict', row: existing };
+      return { kind: existing.request_hash === r.requestHash ? 'replay' : 'conflict', row: toReceiptRecord(existing) };
     },
 
-    async get(groupId: number, id: number): Promise<ReceiptRow | undefined> {
-      return (await byIdForAll(id, groupId))[0];
+    async get(groupId: number, id: number): Promise<ReceiptRecord | undefined> {
+      const [row] = await byIdForAll(id, groupId);
+      return row && toReceiptRecord(row);
     },
 
     /**
@@ -231,18 +194,19 @@ export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) 
      * in one statement. Undefined for a missing receipt, a missing group and a forbidden group alike:
      * the caller tells those apart only on that rare path.
      */
-    async getVisible(groupId: number, id: number, userId: number | null): Promise<ReceiptRow | undefined> {
-      return (userId === null ? await byIdForAll(id, groupId) : await byIdForUser(id, groupId, userId))[0];
+    async getVisible(groupId: number, id: number, userId: number | null): Promise<ReceiptRecord | undefined> {
+      const [row] = userId === null ? await byIdForAll(id, groupId) : await byIdForUser(id, groupId, userId);
+      return row && toReceiptRecord(row);
     },
 
-    async list(f: ListFilter): Promise<ReceiptRow[]> {
+    async list(f: ListFilter): Promise<ReceiptRecord[]> {
       let q = db.selectFrom('receipts').selectAll().where('group_id', '=', f.groupId);
       if (f.createdFrom !== null) q = q.where('created_at', '>=', f.createdFrom);
       if (f.createdTo !== null) q = q.where('created_at', '<', f.createdTo);
       if (f.orderId !== null) q = q.where('order_id', '=', f.orderId);
       if (f.state !== null) q = q.where('state', '=', f.state);
       if (f.beforeId !== null) q = q.where('id', '<', f.beforeId);
-      return q.orderBy('id', 'desc').limit(f.limit).execute();
+      return (await q.orderBy('id', 'desc').limit(f.limit).execute()).map((row) => toReceiptRecord(row));
     },
 
     /**
@@ -289,32 +253,33 @@ export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) 
         const first = r.rows[0];
         if (!first || Number(first.fence_ok) === 0) return { fenced: false, completed: false };
         const { fence_ok: _f, done_n, ...row } = first;
-        return { fenced: true, completed: !complete || Number(done_n) === 1, ...(row.id === null ? {} : { row: row }) };
+        // LEFT JOIN: with nothing claimed the row's columns are all NULL.
+        return { fenced: true, completed: !complete || Number(done_n) === 1, ...(row.id === null ? {} : { row: toReceiptRecord(row) }) };
       }
       return write(async (q) => {
         const ok = await sql<{ ok: number }>`SELECT 1 AS ok FROM devices WHERE id = ${fence.deviceId} AND lease_owner = ${fence.owner} AND lease_epoch = ${fence.epoch}`.execute(q);
         if (ok.rows.length === 0) return { fenced: false, completed: false };
         const completed = complete ? (await successOf(q, fence, complete.id, complete.fdNumber, complete.fiscal, now)) : true;
         const row = (await claimSql.execute(q)).rows[0];
-        return { fenced: true, completed, ...(row ? { row } : {}) };
+        return { fenced: true, completed, ...(row ? { row: toReceiptRecord(row) } : {}) };
       });
     },
 
     /** The worker's own receipt (claimed under this epoch, still processing) fiscalized. False: a stale write, nothing changed. */
-    async markSuccess(fence: Fence, id: number, fdNumber: number, fiscal: unknown, now: number): Promise<boolean> {
+    async markSuccess(fence: Fence, id: number, fdNumber: number, fiscal: FiscalResult, now: number): Promise<boolean> {
       return write((q) => successOf(q, fence, id, fdNumber, fiscal, now));
     },
 
-    async markFailed(fence: Fence, id: number, error: unknown, now: number): Promise<boolean> {
+    async markFailed(fence: Fence, id: number, error: ReceiptError, now: number): Promise<boolean> {
       return write((q) => ownOutcome(q, fence, id, { state: 'failed', error: JSON.stringify(error), updated_at: now }));
     },
 
-    async markInDoubt(fence: Fence, id: number, error: unknown, now: number): Promise<boolean> {
+    async markInDoubt(fence: Fence, id: number, error: ReceiptError, now: number): Promise<boolean> {
       return write((q) => ownOutcome(q, fence, id, { state: 'in_doubt', error: JSON.stringify(error), updated_at: now }));
     },
 
     /** Back to the queue: nothing was fiscalized (device offline before sending, a passing refusal). */
-    async release(fence: Fence, id: number, error: unknown, now: number): Promise<boolean> {
+    async release(fence: Fence, id: number, error: ReceiptError | null, now: number): Promise<boolean> {
       const values = { state: 'pending', error: error === null ? null : JSON.stringify(error), fd_before: null, updated_at: now };
       return write((q) => ownOutcome(q, fence, id, values));
     },
@@ -324,7 +289,7 @@ export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) 
      * doubt, possibly under an older epoch) was registered as document `fdNumber`, or was not
      * (`null`: back to the queue). Conditional on the receipt still being unresolved and the fence.
      */
-    async resolve(fence: Fence, id: number, outcome: { fdNumber: number; fiscal: unknown } | null, now: number): Promise<boolean> {
+    async resolve(fence: Fence, id: number, outcome: { fdNumber: number; fiscal: FiscalResult } | null, now: number): Promise<boolean> {
       const values = outcome
         ? { state: 'success', fd_number: outcome.fdNumber, fiscal: JSON.stringify(outcome.fiscal), error: null, fiscalized_at: now, updated_at: now }
         : { state: 'pending', error: null, fd_before: null, updated_at: now };
@@ -365,14 +330,15 @@ export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) 
     },
 
     /** Receipts a worker must resolve before taking new work: left processing by a dead process, or in doubt. */
-    async unresolved(groupId: number): Promise<ReceiptRow[]> {
-      return db
+    async unresolved(groupId: number): Promise<ReceiptRecord[]> {
+      const rows = await db
         .selectFrom('receipts')
         .selectAll()
         .where('group_id', '=', groupId)
         .where('state', 'in', ['processing', 'in_doubt'])
         .orderBy('id')
         .execute();
+      return rows.map((row) => toReceiptRecord(row));
     },
 
     async queueLength(groupId: number): Promise<number> {
@@ -385,20 +351,20 @@ export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) 
       return Number(r.n);
     },
 
-    async countByState(): Promise<{ group_id: number; state: string; n: number }[]> {
+    async countByState(): Promise<{ group_id: number; state: ReceiptState; n: number }[]> {
       const rows = await db
         .selectFrom('receipts')
         .select(['group_id', 'state', (eb) => eb.fn.countAll<number>().as('n')])
         .groupBy(['group_id', 'state'])
         .execute();
-      return rows.map((r) => ({ group_id: r.group_id, state: r.state, n: Number(r.n) }));
+      return rows.map((r) => ({ group_id: r.group_id, state: storedEnum(RECEIPT_STATES, r.state, 'receipts.state'), n: Number(r.n) }));
     },
 
     /**
      * Admin actions. Conditional on the current state, so they cannot race the worker: a receipt the
      * worker has already claimed is no longer pending and the cancel does not apply.
      */
-    async cancel(groupId: number, id: number, error: unknown, now: number): Promise<boolean> {
+    async cancel(groupId: number, id: number, error: ReceiptError, now: number): Promise<boolean> {
       const r = await db
         .updateTable('receipts')
         .set({ state: 'failed', error: JSON.stringify(error), updated_at: now })
@@ -425,8 +391,9 @@ export function createReceiptRepository(db: Kysely<Database>, dialect: Dialect) 
       return r !== undefined;
     },
 
-    async last(groupId: number): Promise<ReceiptRow | undefined> {
-      return db.selectFrom('receipts').selectAll().where('group_id', '=', groupId).orderBy('id', 'desc').limit(1).executeTakeFirst();
+    async last(groupId: number): Promise<ReceiptRecord | undefined> {
+      const row = await db.selectFrom('receipts').selectAll().where('group_id', '=', groupId).orderBy('id', 'desc').limit(1).executeTakeFirst();
+      return row && toReceiptRecord(row);
     },
   };
 }

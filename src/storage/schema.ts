@@ -3,7 +3,8 @@ import type { Generated } from 'kysely';
 /**
  * Table types shared by both dialects. Timestamps are integer milliseconds since the epoch and
  * booleans are 0/1 integers, so SQLite and PostgreSQL return the same JavaScript values
- * (pg's int8 parser is set to Number in db.ts). JSON columns are text, parsed by repositories.
+ * (pg's int8 parser is set to Number per pool in db.ts). JSON columns are text, parsed once by the
+ * repository that reads them, which hands out typed records.
  */
 export interface Database {
   users: UsersTable;
@@ -53,7 +54,8 @@ export interface ServiceGroupsTable {
 export interface DevicesTable {
   id: Generated<number>;
   group_id: number;
-  model: string;
+  /** The driver's id in the registry (`emulator`, `atol`, `shtrih`); column `model` before migration 004. */
+  driver: string;
   /** JSON, validated against the driver's config schema. */
   config: string;
   /** 'stopped' | 'running' | 'error' */

@@ -36,9 +36,6 @@ export class QueuedSqliteDialect extends SqliteDialect {
   }
 }
 
-/** The SQLite dialect behind a Kysely instance opened by openDb, for readIfIdle. */
-export const sqliteDialects = new WeakMap<object, QueuedSqliteDialect>();
-
 class QueuedSqliteDriver implements Driver {
   readonly #connection: SqliteConnection;
   readonly #database: SqliteDatabase;

@@ -1,7 +1,12 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, UsersTable } from './schema.js';
 
-export type UserRow = Selectable<UsersTable>;
+type UserRow = Selectable<UsersTable>;
+
+/** A stored user, its 0/1 columns as booleans. */
+export type UserRecord = Omit<UserRow, 'is_active' | 'is_superuser'> & { is_active: boolean; is_superuser: boolean };
+
+const toUserRecord = (row: UserRow): UserRecord => ({ ...row, is_active: row.is_active === 1, is_superuser: row.is_superuser === 1 });
 
 export interface NewUser {
   login: string;
@@ -24,14 +29,16 @@ const newRow = (u: NewUser, now: number) => ({
 
 export function createUserRepository(db: Kysely<Database>) {
   return {
-    async findByLogin(login: string): Promise<UserRow | undefined> {
-      return db.selectFrom('users').selectAll().where('login', '=', login).executeTakeFirst();
+    async findByLogin(login: string): Promise<UserRecord | undefined> {
+      const row = await db.selectFrom('users').selectAll().where('login', '=', login).executeTakeFirst();
+      return row && toUserRecord(row);
     },
-    async findById(id: number): Promise<UserRow | undefined> {
-      return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    async findById(id: number): Promise<UserRecord | undefined> {
+      const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toUserRecord(row);
     },
-    async list(): Promise<UserRow[]> {
-      return db.selectFrom('users').selectAll().orderBy('id').execute();
+    async list(): Promise<UserRecord[]> {
+      return (await db.selectFrom('users').selectAll().orderBy('id').execute()).map(toUserRecord);
     },
     async count(): Promise<number> {
       const r = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -46,8 +53,8 @@ export function createUserRepository(db: Kysely<Database>) {
         .executeTakeFirstOrThrow();
       return Number(r.n);
     },
-    async create(u: NewUser, now: number): Promise<UserRow> {
-      return db.insertInto('users').values(newRow(u, now)).returningAll().executeTakeFirstOrThrow();
+    async create(u: NewUser, now: number): Promise<UserRecord> {
+      return toUserRecord(await db.insertInto('users').values(newRow(u, now)).returningAll().executeTakeFirstOrThrow());
     },
     /** Creates the user unless the login exists (two nodes bootstrapping at once); true when created. */
     async createIfMissing(u: NewUser, now: number): Promise<boolean> {
@@ -64,9 +71,9 @@ export function createUserRepository(db: Kysely<Database>) {
       id: number,
       patch: Partial<{ name: string; passwordHash: string; isActive: boolean; isSuperuser: boolean }>,
       now: number,
-    ): Promise<UserRow | undefined> {
+    ): Promise<UserRecord | undefined> {
       const credentials = patch.passwordHash !== undefined || patch.isActive !== undefined || patch.isSuperuser !== undefined;
-      return db
+      const row = await db
         .updateTable('users')
         .set((eb) => ({
           ...(patch.name !== undefined ? { name: patch.name } : {}),
@@ -79,6 +86,7 @@ export function createUserRepository(db: Kysely<Database>) {
         .where('id', '=', id)
         .returningAll()
         .executeTakeFirst();
+      return row && toUserRecord(row);
     },
     async delete(id: number): Promise<boolean> {
       const r = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst();

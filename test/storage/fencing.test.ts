@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/storage/db.js';
-import { createLeaseRepository, type Fence } from '../../src/storage/fence.js';
+import type { Fence } from '../../src/storage/fence.js';
+import { createDeviceRepository } from '../../src/storage/devices.js';
 import { createGroupRepository } from '../../src/storage/groups.js';
 import { createJobRepository } from '../../src/storage/jobs.js';
 import { createReceiptRepository, type NewReceipt } from '../../src/storage/receipts.js';
 import { createUserRepository } from '../../src/storage/users.js';
-import { BACKENDS, openMigratedDb, postgresReachable } from '../support/databases.js';
+import { openMigratedDb, postgresReachable } from '../support/databases.js';
+import { STORAGE_VARIANTS } from './fast-variants.js';
+import { fiscalResult, storedRequest } from './records.js';
 
 const pgOk = await postgresReachable();
 
@@ -14,7 +17,7 @@ const pgOk = await postgresReachable();
  * device worker makes is conditional on it. A worker that lost its device (paused past its lease,
  * partitioned) writes nothing: 0 rows, and the successor's outcomes stand.
  */
-describe.each(BACKENDS)('device lease fencing on %s', (backend) => {
+describe.each(STORAGE_VARIANTS)('device lease fencing on $backend, $label', ({ backend, fast }) => {
   let db!: Db;
   let close = async (): Promise<void> => undefined;
   const now = 1_780_000_000_000;
@@ -24,11 +27,11 @@ describe.each(BACKENDS)('device lease fencing on %s', (backend) => {
 
   beforeAll(async () => {
     if (backend === 'postgres' && !pgOk) return;
-    const opened = await openMigratedDb(backend, 'cr_fence');
+    const opened = await openMigratedDb(backend, 'cr_fence', fast);
     db = opened.db;
     close = () => opened.close();
     const settings = { name: 'g', enabled: true, defaultTaxSystem: 1, defaultVat: null, autoOpenShift: true, shiftDurationMin: 1440, dailyCloseTime: null };
-    const created = await createGroupRepository(db.kysely).create(settings, { model: 'emulator', config: {} }, now);
+    const created = await createGroupRepository(db).create(settings, { driver: 'emulator', config: {} }, now);
     groupId = created.group.id;
     deviceId = created.device.id;
     userId = (await createUserRepository(db.kysely).create({ login: 'u', name: 'u', passwordHash: 'x', isActive: true, isSuperuser: true }, now)).id;
@@ -40,7 +43,7 @@ describe.each(BACKENDS)('device lease fencing on %s', (backend) => {
   const expireLease = () => db.kysely.updateTable('devices').set({ lease_until: 1 }).where('id', '=', deviceId).execute();
 
   it.skipIf(backend === 'postgres' && !pgOk)('bumps the epoch at every change of owner and keeps it on renewal', async () => {
-    const leases = createLeaseRepository(db.kysely, db.dialect);
+    const leases = createDeviceRepository(db).leases;
     const a = await leases.acquire(deviceId, 'node-a', 30_000);
     expect(a).not.toBeNull();
     expect(a?.previousUntil).toBeNull();
@@ -70,12 +73,12 @@ describe.each(BACKENDS)('device lease fencing on %s', (backend) => {
   });
 
   it.skipIf(backend === 'postgres' && !pgOk)('refuses every write of a worker whose epoch is gone and never overwrites the successor', async () => {
-    const leases = createLeaseRepository(db.kysely, db.dialect);
-    const receipts = createReceiptRepository(db.kysely, db.dialect);
-    const jobs = createJobRepository(db.kysely);
-    const groups = createGroupRepository(db.kysely);
+    const devices = createDeviceRepository(db);
+    const leases = devices.leases;
+    const receipts = createReceiptRepository(db);
+    const jobs = createJobRepository(db);
     const newReceipt = (n: number): NewReceipt => ({
-      groupId, userId, deviceId, idempotencyKey: null, requestHash: `h${n}`, request: JSON.stringify({ n }), orderId: `o${n}`, receiptType: 1, total: 100 * n,
+      groupId, userId, deviceId, idempotencyKey: null, requestHash: `h${n}`, request: storedRequest(100 * n, `o${n}`), orderId: `o${n}`, receiptType: 1, total: 100 * n,
     });
     await expireLease();
     const oldLease = await leases.acquire(deviceId, 'old-node', 30_000);
@@ -95,15 +98,15 @@ describe.each(BACKENDS)('device lease fencing on %s', (backend) => {
     expect(fresh.epoch).toBe(old.epoch + 1);
 
     // Every write the old worker could still try changes nothing.
-    expect(await receipts.markSuccess(old, first.id, 11, { fdNumber: 11 }, now)).toBe(false);
-    expect(await receipts.markFailed(old, first.id, { code: 'x' }, now)).toBe(false);
-    expect(await receipts.markInDoubt(old, first.id, { code: 'x' }, now)).toBe(false);
+    expect(await receipts.markSuccess(old, first.id, 11, fiscalResult(11), now)).toBe(false);
+    expect(await receipts.markFailed(old, first.id, { code: 'x', message: 'x' }, now)).toBe(false);
+    expect(await receipts.markInDoubt(old, first.id, { code: 'x', message: 'x' }, now)).toBe(false);
     expect(await receipts.release(old, first.id, null, now)).toBe(false);
     expect(await receipts.resolve(old, first.id, null, now)).toBe(false);
-    expect(await receipts.claimNext(groupId, old, 10, now, { id: first.id, fdNumber: 11, fiscal: {} })).toEqual({ fenced: false, completed: false });
+    expect(await receipts.claimNext(groupId, old, 10, now, { id: first.id, fdNumber: 11, fiscal: fiscalResult(11) })).toEqual({ fenced: false, completed: false });
     expect(await jobs.transition(old, job.id, 'processing', {}, now)).toBe(false);
-    expect(await groups.updateDevice(deviceId, { state: 'error', stateReason: 'stale' }, now, old)).toBe(false);
-    expect(await groups.setReconciledFd(old, 99)).toBe(false);
+    expect(await devices.updateDevice(deviceId, { state: 'error', stateReason: 'stale' }, now, old)).toBe(false);
+    expect(await devices.setReconciledFd(old, 99)).toBe(false);
     const untouched = await db.kysely.selectFrom('receipts').select(['id', 'state', 'fd_number']).where('group_id', '=', groupId).orderBy('id').execute();
     expect(untouched).toEqual([
       { id: first.id, state: 'processing', fd_number: null },
@@ -113,13 +116,13 @@ describe.each(BACKENDS)('device lease fencing on %s', (backend) => {
     expect((await db.kysely.selectFrom('devices').select(['state', 'reconciled_fd']).where('id', '=', deviceId).executeTakeFirstOrThrow())).toMatchObject({ reconciled_fd: null });
 
     // The successor resolves the old epoch's receipt (the in-doubt protocol) and goes on.
-    expect(await receipts.resolve(fresh, first.id, { fdNumber: 11, fiscal: { fdNumber: 11 } }, now)).toBe(true);
+    expect(await receipts.resolve(fresh, first.id, { fdNumber: 11, fiscal: fiscalResult(11) }, now)).toBe(true);
     const next = await receipts.claimNext(groupId, fresh, 11, now);
     expect(next.row?.id).toBe(second.id);
     expect(next.row?.claim_epoch).toBe(fresh.epoch);
     // The old worker's late success for the receipt the successor now processes: refused.
-    expect(await receipts.markSuccess(old, second.id, 12, {}, now)).toBe(false);
-    expect(await receipts.markSuccess(fresh, second.id, 12, { fdNumber: 12 }, now)).toBe(true);
+    expect(await receipts.markSuccess(old, second.id, 12, fiscalResult(12), now)).toBe(false);
+    expect(await receipts.markSuccess(fresh, second.id, 12, fiscalResult(12), now)).toBe(true);
     // A resolved receipt is not resolved again, not even by the lease holder.
     expect(await receipts.resolve(fresh, first.id, null, now)).toBe(false);
     const final = await db.kysely.selectFrom('receipts').select(['id', 'state', 'fd_number']).where('group_id', '=', groupId).orderBy('id').execute();
@@ -127,6 +130,8 @@ describe.each(BACKENDS)('device lease fencing on %s', (backend) => {
       { id: first.id, state: 'success', fd_number: 11 },
       { id: second.id, state: 'success', fd_number: 12 },
     ]);
+    // Read back as typed records: the fiscal result as written.
+    expect(await receipts.get(groupId, second.id)).toMatchObject({ state: 'success', fiscal: fiscalResult(12), error: null, request: storedRequest(200, 'o2') });
     expect(await jobs.transition(fresh, job.id, 'processing', {}, now)).toBe(true);
     expect(await jobs.transition(fresh, job.id, 'success', { result: {} }, now)).toBe(true);
   });

@@ -1,0 +1,176 @@
+import type { Compilable, Kysely } from 'kysely';
+import type { Database } from './schema.js';
+import type { QueuedSqliteDialect } from './sqlite-driver.js';
+
+/**
+ * The measured shortcuts of the hot paths (docs/benchmarks.md), one set per open database. Each
+ * can be switched off (config `CR_FAST_*`, bench `--fast=`); off, the same call takes the plain
+ * way and gives exactly the same results, only slower — the storage suites run both ways.
+ */
+export interface FastPathSwitches {
+  /** SQLite: the queue's writes of one event-loop turn share one transaction (one fsync). PostgreSQL: concurrent accepts share one multi-row INSERT. */
+  groupCommit: boolean;
+  /** Group lookups reused for up to 1 s, dropped at once on a write through this process. */
+  readCache: boolean;
+  /** Hot reads built and compiled once; SQLite statements prepared once. */
+  precompiled: boolean;
+  /** SQLite: the connection lock hands over to the next waiter, and idle reads run synchronously. */
+  sqliteHandover: boolean;
+}
+
+export const FAST_PATH_NAMES = ['groupCommit', 'readCache', 'precompiled', 'sqliteHandover'] as const satisfies readonly (keyof FastPathSwitches)[];
+export type FastPathName = (typeof FAST_PATH_NAMES)[number];
+
+export const ALL_FAST_PATHS: Readonly<FastPathSwitches> = Object.freeze({ groupCommit: true, readCache: true, precompiled: true, sqliteHandover: true });
+
+export type Write<T> = (q: Kysely<Database>) => Promise<T>;
+
+/**
+ * How long a group lookup (group settings, device registration, access, "a job waits") is reused.
+ * A change made through this process applies to the next request; one made on another node (or by
+ * hand in the database) within this delay — the same bound as the credential cache's re-check.
+ */
+export const GROUP_RECHECK_MS = 1000;
+const CACHE_MAX = 10_000;
+
+/**
+ * Collects the calls made during one event-loop turn and runs them together at the end of it
+ * (setImmediate), at most `max` per batch; every caller gets its own result, and only once the
+ * batch is done. A lone call runs through `runOne`; if the batch fails, each call is retried alone
+ * through `runOne`, so one bad item cannot fail its neighbours.
+ */
+export function perTurnBatcher<I, O>(runOne: (item: I) => Promise<O>, runBatch: (items: I[]) => Promise<O[]>, max = Number.POSITIVE_INFINITY): (item: I) => Promise<O> {
+  type Waiter = { item: I; resolve: (out: O) => void; reject: (e: unknown) => void };
+  let batch: Waiter[] | null = null;
+
+  async function flush(waiters: Waiter[]): Promise<void> {
+    if (waiters.length > 1) {
+      try {
+        const out = await runBatch(waiters.map((w) => w.item));
+        if (out.length === waiters.length) {
+          waiters.forEach((w, i) => w.resolve(out[i] as O));
+          return;
+        }
+      } catch {
+        // retried one by one below
+      }
+    }
+    for (const w of waiters) runOne(w.item).then(w.resolve, w.reject);
+  }
+
+  return (item: I): Promise<O> =>
+    new Promise<O>((resolve, reject) => {
+      if (!batch || batch.length >= max) {
+        const waiters: Waiter[] = [];
+        batch = waiters;
+        setImmediate(() => {
+          if (batch === waiters) batch = null;
+          void flush(waiters);
+        });
+      }
+      batch.push({ item, resolve, reject });
+    });
+}
+
+export interface FastPaths {
+  readonly switches: Readonly<FastPathSwitches>;
+  /**
+   * Runs one of the queue's writes. SQLite with group commit: a commit costs an fsync, done
+   * synchronously on the event loop, so one per write caps the server at the disk's fsync rate.
+   * The writes that arrive while the event loop handles one batch of sockets and device answers run
+   * in one transaction at the end of that turn, and every caller is answered only after that
+   * commit: a 200 still means durable, and a worker sees its claim or outcome durable before it
+   * talks to the device again. If the batch fails, each write is retried on its own. PostgreSQL
+   * commits concurrent transactions with shared WAL flushes by itself, and there a batch would
+   * serialize the writes of many pooled connections onto one: writes run directly.
+   */
+  write<T>(w: Write<T>): Promise<T>;
+  /**
+   * perTurnBatcher when group commit is on; otherwise every call runs alone through `runOne`.
+   */
+  batcher<I, O>(runOne: (item: I) => Promise<O>, runBatch: (items: I[]) => Promise<O[]>, max?: number): (item: I) => Promise<O>;
+  /**
+   * A read reused for GROUP_RECHECK_MS unless a write through this database handle marked the
+   * group data changed since it was made (the generation is taken before the read: a write racing
+   * the read leaves the entry already stale). With the read cache off, every call reads.
+   */
+  rechecked<A extends unknown[], V>(load: (...args: A) => Promise<V>, keyOf: (...args: A) => string | number): (...args: A) => Promise<V>;
+  /** Bumped by every write to groups, devices' settings, access lists and device jobs through this handle. */
+  markGroupsChanged(): void;
+  /**
+   * A query built and compiled once, executed with new parameter values (the GET profile: 15 % of
+   * the request in Kysely's builder and compiler). `build` receives one placeholder per argument
+   * (negative sentinels, never real ids) and their positions in the compiled SQL are located, so
+   * argument order never depends on how the compiler orders the parameters. Off: built and
+   * compiled at every call.
+   */
+  precompile<A extends readonly number[], R>(arity: A['length'], build: (...placeholders: number[]) => Compilable<R>): (...args: A) => Promise<R[]>;
+}
+
+/**
+ * The fast paths of one database handle. `sqlite` is the hand-over dialect when openDb made one
+ * (SQLite with the hand-over switch on): precompiled reads then run at once when the connection is
+ * idle.
+ */
+export function createFastPaths(kysely: Kysely<Database>, dialect: 'sqlite' | 'postgres', switches: Readonly<FastPathSwitches>, sqlite: QueuedSqliteDialect | null): FastPaths {
+  const generation = { n: 0 };
+  const direct = <T>(w: Write<T>) => w(kysely);
+
+  const groupCommit =
+    dialect === 'sqlite' && switches.groupCommit
+      ? perTurnBatcher<Write<unknown>, unknown>(
+          (w) => w(kysely),
+          (writes) =>
+            kysely.transaction().execute(async (trx) => {
+              const out: unknown[] = [];
+              for (const w of writes) out.push(await w(trx));
+              return out;
+            }),
+        )
+      : null;
+
+  return {
+    switches,
+    // The batch returns what each write returned, in order: the element type is the caller's T.
+    write: groupCommit ? <T>(w: Write<T>) => groupCommit(w) as Promise<T> : direct,
+    batcher: (runOne, runBatch, max) => (switches.groupCommit ? perTurnBatcher(runOne, runBatch, max) : runOne),
+    rechecked<A extends unknown[], V>(load: (...args: A) => Promise<V>, keyOf: (...args: A) => string | number) {
+      if (!switches.readCache) return load;
+      const entries = new Map<string | number, { at: number; generation: number; value: V }>();
+      return async (...args: A): Promise<V> => {
+        const key = keyOf(...args);
+        const hit = entries.get(key);
+        const t = performance.now();
+        if (hit && hit.generation === generation.n && t - hit.at < GROUP_RECHECK_MS) return hit.value;
+        const before = generation.n;
+        const value = await load(...args);
+        if (entries.size >= CACHE_MAX) entries.clear();
+        entries.set(key, { at: t, generation: before, value });
+        return value;
+      };
+    },
+    markGroupsChanged() {
+      generation.n++;
+    },
+    precompile<A extends readonly number[], R>(arity: A['length'], build: (...placeholders: number[]) => Compilable<R>) {
+      if (!switches.precompiled) {
+        return async (...args: A): Promise<R[]> => (await kysely.executeQuery(build(...args).compile())).rows;
+      }
+      const sentinels = Array.from({ length: arity }, (_, i) => -987_654_321 - i);
+      const compiled = build(...sentinels).compile();
+      const positions = compiled.parameters.map((p) => {
+        const at = typeof p === 'number' ? sentinels.indexOf(p) : -1;
+        if (at < 0) throw new Error(`precompile: a parameter of "${compiled.sql}" is a constant, not a placeholder`);
+        return at;
+      });
+      return async (...args: A): Promise<R[]> => {
+        const parameters = positions.map((i) => args[i]);
+        const now = sqlite?.readIfIdle(compiled.sql, parameters);
+        // The compiled query's result type is R: the statement is the one `build` described.
+        if (now) return now as R[];
+        const { rows } = await kysely.executeQuery<R>({ ...compiled, parameters });
+        return rows;
+      };
+    },
+  };
+}
