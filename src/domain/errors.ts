@@ -1,6 +1,10 @@
+import type { ErrorCode } from './error-codes.js';
+
+export type { DeviceErrorCode, ErrorCode } from './error-codes.js';
+
 /**
- * Errors with a stable machine-readable `code`. The HTTP layer maps `kind` to a status in one
- * place (src/http/errors.ts); domain code never knows about HTTP.
+ * Errors with a stable machine-readable `code` from the one table (src/domain/error-codes.ts). The
+ * HTTP layer maps `kind` to a status in one place (src/http/errors.ts).
  */
 export type ErrorKind =
   | 'invalid' // 400: malformed or invalid field
@@ -14,6 +18,10 @@ export type ErrorKind =
 
 export interface FieldError {
   field?: string;
+  /**
+   * A code of the table; a string because some are relayed as they come (a device job's stored
+   * error, a framework's own code), which src/domain/error-codes.test.ts accounts for.
+   */
   code: string;
   message: string;
 }
@@ -33,10 +41,10 @@ export class DomainError extends Error {
   }
 }
 
-export const invalid = (field: string | undefined, code: string, message: string): DomainError =>
+export const invalid = (field: string | undefined, code: ErrorCode, message: string): DomainError =>
   new DomainError('invalid', field === undefined ? { code, message } : { field, code, message });
 
-export const unprocessable = (field: string | undefined, code: string, message: string): DomainError =>
+export const unprocessable = (field: string | undefined, code: ErrorCode, message: string): DomainError =>
   new DomainError('unprocessable', field === undefined ? { code, message } : { field, code, message });
 
-export const notFound = (code: string, message: string): DomainError => new DomainError('not_found', { code, message });
+export const notFound = (code: ErrorCode, message: string): DomainError => new DomainError('not_found', { code, message });

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_CODES, validationCodes, type ErrorCode } from '../domain/error-codes.js';
 import { DomainError, type ErrorKind, type FieldError } from '../domain/errors.js';
 import { localize } from './i18n.js';
 
@@ -28,30 +29,16 @@ export function fieldPath(instancePath: string, extra?: string): string {
   return parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
 }
 
-const KEYWORD_CODES: Record<string, string> = {
-  required: 'required',
-  type: 'invalid_type',
-  anyOf: 'invalid_type',
-  oneOf: 'invalid_type',
-  pattern: 'invalid_format',
-  format: 'invalid_format',
-  maxLength: 'too_long',
-  minLength: 'too_short',
-  maxItems: 'too_many_items',
-  minItems: 'too_few_items',
-  minimum: 'out_of_range',
-  maximum: 'out_of_range',
-  enum: 'invalid_value',
-  const: 'invalid_value',
-  not: 'invalid_characters', // the text rule (TEXT_GUARD in src/http/schemas.ts) is the only `not` of the request schemas
-};
+/** An error with the table's English text: for the answers whose message says nothing more specific. */
+export const tableError = (code: ErrorCode): FieldError => ({ code, message: ERROR_CODES[code].en });
 
 function fromValidation(errors: AjvError[], context: string | undefined): FieldError[] {
-  return errors.map((e) => {
+  const codes = validationCodes(errors);
+  return errors.map((e, i) => {
     const missing = e.keyword === 'required' ? typeof e.params.missingProperty === 'string' ? e.params.missingProperty : '' : undefined;
     const path = fieldPath(e.instancePath, missing);
     const field = path;
-    const code = KEYWORD_CODES[e.keyword] ?? 'invalid';
+    const code = codes[i] ?? 'invalid';
     const message = e.keyword === 'required' ? `${field} is required` : `${field || context || 'body'} ${e.message ?? 'is invalid'}`;
     return field ? { field, code, message } : { code, message };
   });
@@ -63,15 +50,16 @@ export function sendErrors(reply: FastifyReply, request: FastifyRequest, status:
 
 /** A failure of the database or of the disk under it, not of the request: 503, and the client retries. */
 export interface Unavailable {
-  code: 'database_unavailable' | 'disk_full' | 'storage_unavailable';
+  code: Extract<ErrorCode, 'database_unavailable' | 'disk_full' | 'storage_unavailable'>;
   message: string;
   /** Seconds, for Retry-After. */
   retryAfter: number;
 }
 
-const DATABASE_UNAVAILABLE: Unavailable = { code: 'database_unavailable', message: 'The database is unreachable. Retry later, with the same Idempotency-Key', retryAfter: 1 };
-const DISK_FULL: Unavailable = { code: 'disk_full', message: 'The server is out of disk space. Retry later', retryAfter: 5 };
-const STORAGE_UNAVAILABLE: Unavailable = { code: 'storage_unavailable', message: 'The server cannot write its database. Retry later', retryAfter: 5 };
+const storageFailure = (code: Unavailable['code'], retryAfter: number): Unavailable => ({ code, message: ERROR_CODES[code].en, retryAfter });
+const DATABASE_UNAVAILABLE = storageFailure('database_unavailable', 1);
+const DISK_FULL = storageFailure('disk_full', 5);
+const STORAGE_UNAVAILABLE = storageFailure('storage_unavailable', 5);
 
 /** PostgreSQL SQLSTATEs of a lost or refused connection: class 08, the shutdown family 57P0x, too many connections. */
 const PG_CONNECTION_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
@@ -116,7 +104,7 @@ export function unavailableOf(error: unknown): Unavailable | null {
   return null;
 }
 
-const CODE_OF_STATUS: Record<number, string> = { 403: 'forbidden', 404: 'not_found', 405: 'method_not_allowed', 406: 'not_acceptable', 412: 'precondition_failed', 416: 'range_not_satisfiable' };
+const CODE_OF_STATUS: Partial<Record<number, ErrorCode>> = { 403: 'forbidden', 404: 'not_found', 405: 'method_not_allowed', 406: 'not_acceptable', 412: 'precondition_failed', 416: 'range_not_satisfiable' };
 
 export function errorHandler(error: FastifyError | DomainError | Error, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof DomainError) {
@@ -134,19 +122,19 @@ export function errorHandler(error: FastifyError | DomainError | Error, request:
   const fe = error as FastifyError & { validation?: AjvError[]; validationContext?: string };
   if (fe.validation) {
     // A malformed id in the path names no resource that exists.
-    if (fe.validationContext === 'params') return sendErrors(reply, request, 404, [{ code: 'not_found', message: 'No such resource' }]);
+    if (fe.validationContext === 'params') return sendErrors(reply, request, 404, [tableError('not_found')]);
     return sendErrors(reply, request, 400, fromValidation(fe.validation, fe.validationContext));
   }
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return sendErrors(reply, request, 413, [{ code: 'body_too_large', message: 'The request body is too large' }]);
+      return sendErrors(reply, request, 413, [tableError('body_too_large')]);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return sendErrors(reply, request, 415, [{ code: 'unsupported_media_type', message: 'Content-Type must be application/json' }]);
+      return sendErrors(reply, request, 415, [tableError('unsupported_media_type')]);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return sendErrors(reply, request, 400, [{ code: 'malformed_json', message: 'The body is not valid JSON' }]);
+      return sendErrors(reply, request, 400, [tableError('malformed_json')]);
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return sendErrors(reply, request, 400, [{ code: 'invalid_content_length', message: 'Content-Length does not match the body' }]);
+      return sendErrors(reply, request, 400, [tableError('invalid_content_length')]);
     default:
       break;
   }
@@ -156,5 +144,5 @@ export function errorHandler(error: FastifyError | DomainError | Error, request:
     return sendErrors(reply, request, status, [{ code: fe.code ? fe.code.toLowerCase() : (CODE_OF_STATUS[status] ?? 'bad_request'), message: fe.message }]);
   }
   request.log.error({ err: error }, 'unhandled error');
-  return sendErrors(reply, request, 500, [{ code: 'internal_error', message: 'Internal server error' }]);
+  return sendErrors(reply, request, 500, [tableError('internal_error')]);
 }

@@ -1,7 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { sendErrors } from './errors.js';
+import { ERROR_CODES, type ErrorCode } from '../domain/error-codes.js';
+import { sendErrors, tableError } from './errors.js';
 import { bodyUnread } from './limits.js';
 import { API_CSP, apiSecurityHeaders } from './security-headers.js';
 
@@ -16,15 +17,15 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
   if (bodyUnread(request)) void reply.header('Connection', 'close');
   switch (error.code) {
     case 'FST_ERR_BAD_URL':
-      void sendErrors(reply, request, 400, [{ code: 'bad_url', message: 'The URL is malformed (invalid percent-encoding)' }]);
+      void sendErrors(reply, request, 400, [tableError('bad_url')]);
       return;
     case 'FST_ERR_MAX_PARAM_LENGTH':
       // A path parameter this long names no resource that exists (as a malformed id does).
-      void sendErrors(reply, request, 404, [{ code: 'not_found', message: 'No such resource' }]);
+      void sendErrors(reply, request, 404, [tableError('not_found')]);
       return;
     default:
       request.log.error({ err: error }, 'router error');
-      void sendErrors(reply, request, 500, [{ code: 'internal_error', message: 'Internal server error' }]);
+      void sendErrors(reply, request, 500, [tableError('internal_error')]);
   }
 }
 
@@ -37,13 +38,14 @@ type HttpSocket = Socket & { _httpMessage?: { headersSent?: boolean } | null };
  */
 export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, code, message] =
-    error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request_timeout', 'The request did not arrive in time']
-      : error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers_too_large', 'The request headers are too large']
-        : [400, 'bad_request', 'Malformed HTTP request'];
+  // No request exists yet to read Accept-Language from: the answer is in English.
+  const [status, code]: [number, ErrorCode] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request_timeout']
+      : error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers_too_large']
+        : [400, 'bad_request'];
   const started = (socket as HttpSocket)._httpMessage?.headersSent === true;
   if (socket.writable && !started) {
-    const body = JSON.stringify({ errors: [{ code, message }] });
+    const body = JSON.stringify({ errors: [{ code, message: ERROR_CODES[code].en }] });
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
       'Content-Type: application/json; charset=utf-8\r\n' +
