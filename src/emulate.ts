@@ -1,5 +1,5 @@
-import { runAtolEmulatorCli } from './devices/atol/index.js';
-import { runShtrihEmulatorCli } from './devices/shtrih/index.js';
+import { runAtolEmulatorCli } from './devices/atol/emulator/index.js';
+import { runShtrihEmulatorCli } from './devices/shtrih/emulator/index.js';
 
 const USAGE = `Usage: cr-server emulate <shtrih|atol> [options]
 

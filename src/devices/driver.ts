@@ -2,34 +2,90 @@ import type { TObject } from 'typebox';
 import type { Logger } from 'pino';
 import type { FfdVersion, OperationType, TaxSystem } from '../domain/enums.js';
 import type { Cashier, FiscalReceipt } from '../domain/receipt.js';
+import { ERROR_CODES, type DeviceErrorCode } from '../domain/error-codes.js';
+
+export type { DeviceErrorCode } from '../domain/error-codes.js';
 
 /**
  * The one interface every fiscal register driver implements (emulator, atol, shtrih).
  * A driver talks to exactly one device and is called by exactly one worker at a time, so
- * implementations need no internal locking. One contract test suite runs against every driver.
+ * implementations need no internal locking. One contract test suite
+ * (test/contract/fiscal-driver-contract.ts) runs against every driver and checks each obligation
+ * stated here that the device worker relies on.
+ *
+ * Errors: every failure is a DeviceError whose `kind` says what reached the FN —
+ * 'offline': nothing did (the call may be repeated as it is); 'rejected': the device refused and
+ * made no document; 'in_doubt': a document may or may not exist (only `register`, `openShift`,
+ * `closeShift` and `xReport` may end so). The worker's whole exactly-once protocol rests on a
+ * driver never calling an outcome 'offline' or 'rejected' when the FN may have closed a document.
  */
 export interface FiscalDriver {
+  /** The driver model (the registry key), not the device's own model name. */
   readonly model: string;
-  /** Connects; throws DeviceError('offline') when the device cannot be reached. */
+  /**
+   * Connects; throws DeviceError('offline') when the device cannot be reached. May be called again
+   * after `close()` or after any failure: the worker reopens after every offline error and timeout.
+   */
   open(): Promise<void>;
+  /** Drops the connection. Never throws for a connection already gone; safe to call twice. */
   close(): Promise<void>;
+  /**
+   * A read: makes no document. `lastFdNumber` is the same number `lastFdNumber()` returns at that
+   * moment (1040 of the last document the FN closed, of any kind, shift reports included); the
+   * worker records it before a receipt and compares it after a lost answer.
+   */
   status(): Promise<DeviceStatus>;
-  /** Registration data read from the device (tags 1037, 1041, 1018, 1048, 1046, 1017, ...). */
+  /**
+   * Registration data read from the device (tags 1037, 1041, 1018, 1048, 1046, 1017, ...). A read.
+   * `fnSerial` identifies the FN: the worker refuses to drive an FN with the serial it knows but a
+   * counter behind the documents its receipts own (a restored or foreign FN memory).
+   */
   registrationInfo(): Promise<RegistrationInfo>;
+  /** Makes one open-shift document; 'rejected' / 'shift_already_open' when a shift is open. */
   openShift(cashier: Cashier | null): Promise<ShiftDocument>;
-  /** Z-report. */
+  /** Z-report: one close-shift document; 'rejected' / 'shift_closed' when no shift is open. */
   closeShift(cashier: Cashier | null): Promise<ShiftDocument>;
+  /** X-report; counted in `lastFdNumber` only when the device makes a document for it (`fdNumber`). */
   xReport(): Promise<XReport>;
   /**
-   * Registers one receipt or correction receipt. Throws DeviceError: 'offline' when nothing
-   * reached the fiscal drive, 'rejected' when the device refused the document (nothing
-   * fiscalized), 'in_doubt' when the outcome is unknown (answer lost after sending).
+   * Registers one receipt or correction receipt: on success the FN holds exactly one new receipt
+   * document (two when `autoOpenShift` opened the shift first), `FiscalResult.fdNumber` is its
+   * number and `lastFdNumber()` returns it next.
+   *
+   * Never a second document for one call: a driver may send again only what cannot reach the FN
+   * twice — a frame the device NAKed, or a request the device itself deduplicates (ATOL: the same
+   * task uuid, answered with the first attempt's result). Once the document may have reached the
+   * FN and the answer is lost, the call ends 'in_doubt' ('answer_lost'); the worker then resolves
+   * it from `lastFdNumber()` and `document()` and never asks to register it blindly again.
+   *
+   * Refusals carry stable codes: 'shift_closed' (no shift open and `autoOpenShift` false) and
+   * 'shift_expired' (a shift older than 24 h) are retryable once the shift is dealt with.
+   * Calls `DriverContext.checkFence()` right before the step that sends the document to the FN.
    */
   register(receipt: FiscalReceipt, options: RegisterOptions): Promise<FiscalResult>;
-  /** Number (1040) of the last fiscal document the FN closed; 0 before registration. */
+  /**
+   * Number (1040) of the last fiscal document the FN closed, of any kind; 0 before registration.
+   * A read. Never decreases on one FN: a greater number after a lost answer means the FN closed
+   * a document since it was recorded.
+   */
   lastFdNumber(): Promise<number>;
-  /** A fiscal document read back from the FN archive by number, or null if it does not exist. */
+  /**
+   * A fiscal document read back from the FN archive by number, or null when the FN has none with
+   * that number (0, or above `lastFdNumber()`). A read: it makes no document and changes nothing.
+   *
+   * In-doubt matching (workers/in-doubt.ts) compares a receipt with the documents after the
+   * recorded counter by these fields, so for receipts and corrections they must be what the FN
+   * holds: `kind` ('receipt' or 'correction'), `operationType` (1054), `totalSum` (1020),
+   * `fiscalSign`, `shiftNumber`, `receiptInShift` (1042) and `dateTime` as `register` returned
+   * them; `buyerContact` (1008) and `itemCount` may be null when the device does not report them
+   * (then they do not take part in the match), never a wrong value.
+   */
   document(fdNumber: number): Promise<FiscalDocument | null>;
+  /**
+   * Fault injection, present only on the virtual register (never on a driver of real hardware):
+   * the admin API's fault panel and the fault tests use it when it is there.
+   */
+  readonly faults?: FaultControl;
 }
 
 export interface RegisterOptions {
@@ -173,18 +229,19 @@ export interface FiscalDocument {
 export type DeviceErrorKind = 'offline' | 'rejected' | 'in_doubt';
 
 /**
- * A device failure with a stable `code` (see DEVICE_ERROR_CODES) and the device's own code kept
- * in `deviceCode` (e.g. "0x45" for Shtrih, "66" for ATOL).
+ * A device failure with a stable `code` (REPORTED_ERROR_CODES or WORKER_ERROR_CODES) and the
+ * device's own code kept in `deviceCode` (e.g. "0x45" for Shtrih, "66" for ATOL).
  * `retryable`: the same receipt may succeed later without change (device offline, paper out,
  * shift to be closed first); otherwise the receipt fails with nothing fiscalized.
+ * What each kind and code does to a receipt is one table: workers/outcomes.ts.
  */
 export class DeviceError extends Error {
   readonly kind: DeviceErrorKind;
-  readonly code: string;
+  readonly code: DeviceErrorCode;
   readonly deviceCode: string | null;
   readonly retryable: boolean;
 
-  constructor(kind: DeviceErrorKind, code: string, message: string, options: { deviceCode?: string | null; retryable?: boolean } = {}) {
+  constructor(kind: DeviceErrorKind, code: DeviceErrorCode, message: string, options: { deviceCode?: string | null; retryable?: boolean } = {}) {
     super(message);
     this.name = 'DeviceError';
     this.kind = kind;
@@ -194,40 +251,31 @@ export class DeviceError extends Error {
   }
 }
 
-/** Stable device error codes shared by all drivers. */
-export const DEVICE_ERROR_CODES = {
-  device_offline: 'The device does not answer',
-  answer_lost: 'The device took the document but its answer was lost',
-  shift_closed: 'The shift is closed',
-  shift_expired: 'The shift is open for more than 24 hours; close it first',
-  shift_already_open: 'The shift is already open',
-  insufficient_payment: 'The payments are less than the receipt total',
-  noncash_exceeds_total: 'Non-cash payments exceed the receipt total',
-  zero_total: 'The receipt total is zero',
-  sum_mismatch: 'An item total does not equal price × quantity',
-  tax_system_not_registered: 'The taxation system is not one the FN is registered for',
-  invalid_document: 'The device refused the document data',
-  not_supported: 'The device does not support this operation',
-  paper_out: 'The device is out of paper',
-  fn_expired: 'The fiscal drive lifetime has ended',
-  fn_memory_full: 'The fiscal drive archive is full',
-  ofd_backlog: 'A document has waited for the OFD for more than 30 days; the FN refuses new documents',
-  invalid_datetime: 'The device clock is behind the last fiscal document',
-  device_error: 'The device reported an error',
-} as const;
-export type DeviceErrorCode = keyof typeof DEVICE_ERROR_CODES;
+/**
+ * The codes a device itself reports: every driver maps its device's own codes onto these (and back,
+ * in the protocol emulators). Their kind and texts live in the one table, domain/error-codes.ts.
+ */
+export const REPORTED_ERROR_CODES = [
+  'device_offline', 'answer_lost', 'shift_closed', 'shift_expired', 'shift_already_open', 'insufficient_payment',
+  'noncash_exceeds_total', 'zero_total', 'sum_mismatch', 'tax_system_not_registered', 'invalid_document',
+  'not_supported', 'paper_out', 'fn_expired', 'fn_memory_full', 'ofd_backlog', 'invalid_datetime', 'device_error',
+] as const satisfies readonly DeviceErrorCode[];
+export type ReportedErrorCode = (typeof REPORTED_ERROR_CODES)[number];
 
 /**
  * Codes the server itself gives a device call (no device reports them): the call ran past its
- * timeout, or the worker's lease no longer covered it (checkFence).
+ * timeout, the worker's lease no longer covered it (checkFence), the server could not keep the
+ * outcome, or the FN is not the memory the receipts were fiscalized on. Together with
+ * REPORTED_ERROR_CODES: every DeviceErrorCode (driver.test.ts checks it).
  */
-export const WORKER_ERROR_CODES = {
-  device_timeout: 'The device did not answer within the device call timeout',
-  lease_lost: "This node's lease on the device ended before the call could reach the FN",
-} as const;
+export const WORKER_ERROR_CODES = ['device_timeout', 'lease_lost', 'storage_unavailable', 'fn_state_mismatch'] as const satisfies readonly DeviceErrorCode[];
+export type WorkerErrorCode = (typeof WORKER_ERROR_CODES)[number];
+
+/** A device error code's meaning in English, from the one table of error codes. */
+export const deviceErrorText = (code: DeviceErrorCode): string => ERROR_CODES[code].en;
 
 /** What DriverContext.checkFence throws: nothing reached the FN. */
-export const leaseLost = (detail: string): DeviceError => new DeviceError('offline', 'lease_lost', `${WORKER_ERROR_CODES.lease_lost}: ${detail}`);
+export const leaseLost = (detail: string): DeviceError => new DeviceError('offline', 'lease_lost', `${deviceErrorText('lease_lost')}: ${detail}`);
 
 export interface Clock {
   /** Milliseconds since the epoch. */

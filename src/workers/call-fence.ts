@@ -1,4 +1,4 @@
-import { DeviceError, WORKER_ERROR_CODES, leaseLost } from '../devices/driver.js';
+import { DeviceError, deviceErrorText, leaseLost } from '../devices/driver.js';
 
 /**
  * Bounds every device call of one worker in time, on the monotonic clock (performance.now(), which
@@ -31,7 +31,7 @@ export function createCallFence(opts: {
      * unknown (in doubt) rather than "nothing happened".
      */
     async run<T>(documentMaking: boolean, fn: () => Promise<T>): Promise<T> {
-      if (abandoned) throw new DeviceError('offline', 'device_timeout', `${WORKER_ERROR_CODES.device_timeout}: the abandoned call has not ended yet`);
+      if (abandoned) throw new DeviceError('offline', 'device_timeout', `${deviceErrorText('device_timeout')}: the abandoned call has not ended yet`);
       const start = performance.now();
       const left = opts.validUntil() - start;
       if (left < opts.timeoutMs + margin) {
@@ -45,7 +45,7 @@ export function createCallFence(opts: {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           timedOut = true;
-          reject(new DeviceError(documentMaking ? 'in_doubt' : 'offline', 'device_timeout', `${WORKER_ERROR_CODES.device_timeout} (${opts.timeoutMs} ms)`));
+          reject(new DeviceError(documentMaking ? 'in_doubt' : 'offline', 'device_timeout', `${deviceErrorText('device_timeout')} (${opts.timeoutMs} ms)`));
         }, opts.timeoutMs);
       });
       try {

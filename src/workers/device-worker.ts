@@ -1,17 +1,23 @@
 import type { Logger } from 'pino';
-import { DeviceError, type DeviceStatus, type FiscalDocument, type FiscalDriver, type FiscalResult, type RegistrationInfo } from '../devices/driver.js';
-import type { GroupRepository, GroupRow } from '../storage/groups.js';
-import type { JobKind, JobRepository, JobRow } from '../storage/jobs.js';
-import type { Completed, ReceiptRepository, ReceiptRow } from '../storage/receipts.js';
-import type { StoredRequest } from '../services/receipt-view.js';
+import { DeviceError, type DeviceStatus, type FiscalDriver, type FiscalResult, type RegistrationInfo } from '../devices/driver.js';
 import type { AuditRepository } from '../storage/audit.js';
+import type { DeviceRepository } from '../storage/devices.js';
 import type { Fence } from '../storage/fence.js';
+import type { GroupRecord, GroupRepository } from '../storage/groups.js';
+import type { JobRepository } from '../storage/jobs.js';
 import type { OrphanRepository } from '../storage/orphans.js';
-import { buyerContact } from '../domain/receipt.js';
+import type { Completed, ReceiptRecord, ReceiptRepository } from '../storage/receipts.js';
+import { nextBackoff } from './backoff.js';
 import type { CallFence } from './call-fence.js';
+import { resolveInDoubt } from './in-doubt.js';
+import { runJob } from './job-runner.js';
 import { reconcileJournal } from './journal-reconcile.js';
-import { createWaker } from './sleep.js';
+import { errorRecord, inDoubtRecord, receiptOutcome } from './outcomes.js';
 import { shiftCloseDue } from './shift-policy.js';
+import { createWaker } from './sleep.js';
+import { LeaseGone, staleWrites } from './stale-write.js';
+
+export { LeaseGone } from './stale-write.js';
 
 export interface WorkerDeps {
   groupId: number;
@@ -28,6 +34,8 @@ export interface WorkerDeps {
   notBefore?: number;
   /** The worker found its lease gone (a fenced write changed nothing): it has stopped itself. */
   onLeaseLost?: (reason: string) => void;
+  /** A manual device job reached success or failed (the HTTP request waiting for it is woken). */
+  onJobFinished?: (job: { id: number; groupId: number }) => void;
   orphans?: OrphanRepository;
   /**
    * Why the server's storage cannot keep an outcome now (data directory removed, disk full), or
@@ -35,9 +43,10 @@ export interface WorkerDeps {
    * outcome would be written into a deleted database is a document no receipt will own.
    */
   storageProblem?: () => string | null;
-  groups: GroupRepository;
+  groups: Pick<GroupRepository, 'forWorkerCached'>;
+  devices: Pick<DeviceRepository, 'deviceOf' | 'updateDevice' | 'reconciledFd' | 'setReconciledFd'>;
   receipts: ReceiptRepository;
-  jobs: JobRepository;
+  jobs: Pick<JobRepository, 'nextPending' | 'transition'>;
   logger: Logger;
   now: () => number;
   /** Records in-doubt resolutions in the audit journal (operators must be able to see them). */
@@ -54,31 +63,24 @@ const STATUS_REFRESH_MS = 10_000;
 /** Operations after which the FN may hold a new document: a timeout leaves them in doubt. */
 const DOCUMENT_MAKING = new Set(['register', 'openShift', 'closeShift', 'xReport']);
 
-/** A fenced write changed nothing: another node holds the device now. Ends the worker. */
-export class LeaseGone extends Error {
-  override name = 'LeaseGone';
-}
-const MAX_BACKOFF_MS = 10_000;
-
-const errorRecord = (e: unknown) =>
-  e instanceof DeviceError
-    ? { code: e.code, message: e.message, device_code: e.deviceCode, retryable: e.retryable }
-    : { code: 'device_error', message: e instanceof Error ? e.message : String(e), device_code: null, retryable: true };
-
 /**
  * Drives one device: a small state machine (created → running → stopping → stopped) whose loop
  * resolves in-doubt receipts first, then runs manual jobs and receipts of the group strictly one at
  * a time in id order. Never holds a database transaction open while the device works. Errors are
- * logged with context and never kill the loop.
+ * logged with context and never kill the loop; a failed step backs off (backoff.ts).
+ *
+ * The parts: in-doubt resolution (in-doubt.ts, pure), what a failed call does to a receipt or job
+ * (outcomes.ts, one table), manual jobs (job-runner.ts), the FN journal check (journal-reconcile.ts).
  */
 export function createDeviceWorker(deps: WorkerDeps) {
-  const { driver, receipts, jobs, groups, logger, now } = deps;
+  const { driver, receipts, devices, groups, logger, now, fence } = deps;
   const waker = createWaker();
+  const { stale, fenced } = staleWrites(deps);
   let state: WorkerState = 'created';
   let loop: Promise<void> | null = null;
   let opened = false;
   let backoff = 0;
-  let group: GroupRow | undefined;
+  let group: GroupRecord | undefined;
   let registration: RegistrationInfo | null = null;
   let status: DeviceStatus | null = null;
   let statusAt = 0;
@@ -90,34 +92,15 @@ export function createDeviceWorker(deps: WorkerDeps) {
   // Receipts left processing or in doubt must be resolved before new work: at start (a previous
   // process or node may have died mid-call) and after any failed step.
   let needsResolve = true;
+  /** Receipt documents in the FN journal that no receipt owns: checked when due (never silent). */
+  let journalDue = true;
+  let fnMismatchReported = false;
+  let waitedNotBefore = false;
 
   // The last receipt's success, not yet written: it goes to the database with the next claim (one
   // round trip instead of two), or on its own before anything else reaches the device — so, as
   // before, the device never works again until the success it reported is durable.
   let unsaved: Completed | null = null;
-
-  const { fence } = deps;
-
-  /**
-   * A fenced write changed nothing: the receipt (or job, or device row) is no longer this epoch's
-   * to write. Logged and audited, never retried: the worker stops and its successor owns the
-   * device, resolving whatever this worker left from the FN's own counters.
-   */
-  async function stale(operation: string, target: string, details: Record<string, unknown> = {}): Promise<never> {
-    logger.error({ operation, target, owner: fence.owner, epoch: fence.epoch, ...details }, 'stale write refused: this node no longer holds the device lease');
-    try {
-      await deps.audit?.write(
-        { userId: null, login: null, ip: null, action: 'device.stale_write', target, details: { operation, node: fence.owner, epoch: fence.epoch, device: deps.deviceId, service_group: deps.groupId, ...details } },
-        now(),
-      );
-    } catch (e) {
-      logger.error({ err: e }, 'cannot audit a stale write');
-    }
-    throw new LeaseGone(`${operation} on ${target}: the lease moved on from epoch ${fence.epoch}`);
-  }
-  const fenced = async (ok: boolean, operation: string, target: string, details?: Record<string, unknown>): Promise<void> => {
-    if (!ok) await stale(operation, target, details);
-  };
 
   async function saveSuccess(): Promise<void> {
     const u = unsaved;
@@ -127,7 +110,7 @@ export function createDeviceWorker(deps: WorkerDeps) {
     await fenced(ok, 'success', `receipt:${u.id}`, { fd_number: u.fdNumber });
   }
 
-  let waitedNotBefore = false;
+  /** Every device call: the success before it is durable, the takeover wait is over, storage can keep the outcome, the call is bounded. */
   async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     await saveSuccess();
     if (!waitedNotBefore) {
@@ -158,9 +141,13 @@ export function createDeviceWorker(deps: WorkerDeps) {
     }
   }
 
+  const lastFdNumber = async (): Promise<number> => (knownLastFd = await call('lastFdNumber', () => driver.lastFdNumber()));
+
   async function setDeviceState(s: 'running' | 'error' | 'stopped', reason: string | null): Promise<void> {
-    await fenced(await groups.updateDevice(deps.deviceId, { state: s, stateReason: reason }, now(), fence), 'device_state', `device:${deps.deviceId}`);
+    await fenced(await devices.updateDevice(deps.deviceId, { state: s, stateReason: reason }, now(), fence), 'device_state', `device:${deps.deviceId}`);
   }
+
+  // ---- the device session: open, identity, status ----
 
   async function ensureOpen(): Promise<void> {
     if (opened) return;
@@ -169,7 +156,7 @@ export function createDeviceWorker(deps: WorkerDeps) {
     const reg = await call('registrationInfo', () => driver.registrationInfo());
     await checkSameFn(reg);
     registration = reg;
-    await fenced(await groups.updateDevice(deps.deviceId, { registration, state: 'running', stateReason: null }, now(), fence), 'registration', `device:${deps.deviceId}`);
+    await fenced(await devices.updateDevice(deps.deviceId, { registration, state: 'running', stateReason: null }, now(), fence), 'registration', `device:${deps.deviceId}`);
     await refreshStatus(true);
   }
 
@@ -180,8 +167,7 @@ export function createDeviceWorker(deps: WorkerDeps) {
    * restored from an old backup): in-doubt matching against it would be wrong, so refuse to drive it.
    */
   async function checkSameFn(reg: RegistrationInfo): Promise<void> {
-    const stored = (await groups.deviceOf(deps.groupId))?.registration;
-    const before = stored ? (JSON.parse(stored) as Partial<RegistrationInfo>) : null;
+    const before = (await devices.deviceOf(deps.groupId))?.registration ?? null;
     if (before?.fnSerial !== reg.fnSerial) {
       if (before?.fnSerial) {
         logger.warn({ before: before.fnSerial, now: reg.fnSerial }, 'the device reports another FN than recorded');
@@ -201,7 +187,6 @@ export function createDeviceWorker(deps: WorkerDeps) {
       throw new DeviceError('rejected', 'fn_state_mismatch', message, { retryable: true });
     }
   }
-  let fnMismatchReported = false;
 
   async function refreshStatus(force = false): Promise<void> {
     if (!force && now() - statusAt < STATUS_REFRESH_MS) return;
@@ -213,19 +198,17 @@ export function createDeviceWorker(deps: WorkerDeps) {
     if (knownLastFd !== null && status.lastFdNumber > knownLastFd) journalDue = true;
     knownLastFd = status.lastFdNumber;
     journalDue ||= !force;
-    await fenced(await groups.updateDevice(deps.deviceId, { status, statusAt }, statusAt, fence), 'status', `device:${deps.deviceId}`);
+    await fenced(await devices.updateDevice(deps.deviceId, { status, statusAt }, statusAt, fence), 'status', `device:${deps.deviceId}`);
   }
 
-  /** Receipt documents in the FN journal that no receipt owns: found, recorded, reported (never silent). */
-  let journalDue = true;
   async function checkJournal(): Promise<void> {
     if (!journalDue || !deps.orphans) return;
     await saveSuccess();
     const done = await reconcileJournal({
-      fence, groupId: deps.groupId, groups, receipts, orphans: deps.orphans, logger, now,
+      fence, groupId: deps.groupId, devices, receipts, orphans: deps.orphans, logger, now,
       // A pass runs right after a status read or an in-doubt resolution, which both read the
       // counter: no second device call for it.
-      lastFd: async () => knownLastFd ?? (knownLastFd = await call('lastFdNumber', () => driver.lastFdNumber())),
+      lastFd: async () => knownLastFd ?? (await lastFdNumber()),
       document: (n) => call('document', () => driver.document(n)),
       stale,
       ...(deps.audit ? { audit: deps.audit } : {}),
@@ -233,164 +216,98 @@ export function createDeviceWorker(deps: WorkerDeps) {
     journalDue = !done;
   }
 
-  // ---- in-doubt protocol (architecture.md, domain.md §2.5) ----
+  // ---- receipts ----
 
-  const matches = (doc: FiscalDocument, req: StoredRequest) =>
-    (doc.kind === 'receipt' || doc.kind === 'correction') &&
-    doc.operationType === req.operationType &&
-    doc.totalSum === req.total &&
-    (doc.buyerContact === null || doc.buyerContact === buyerContact(req)) &&
-    (doc.itemCount === null || doc.itemCount === req.items.length);
-
-  /**
-   * A receipt whose outcome is unknown (answer lost, or left `processing` by a dead process):
-   * compare the device's FD counter with the one recorded before the call. A newer receipt
-   * document that matches and no other receipt owns → success with that document's data;
-   * otherwise the receipt was never registered → back to pending. Never resend blindly.
-   */
-  async function resolve(row: ReceiptRow): Promise<void> {
-    const req = JSON.parse(row.request) as StoredRequest;
-    const last = await call('lastFdNumber', () => driver.lastFdNumber());
-    knownLastFd = last;
-    if (row.fd_before !== null && last > row.fd_before) {
-      for (let n = row.fd_before + 1; n <= last; n++) {
-        const doc = await call('document', () => driver.document(n));
-        if (!doc || !matches(doc, req) || (await receipts.fdTaken(deps.deviceId, n))) continue;
-        const reg = registration ?? (await call('registrationInfo', () => driver.registrationInfo()));
-        const paid = req.payments.reduce((a, p) => a + p.sum, 0);
-        const result: FiscalResult = {
-          fdNumber: doc.fdNumber,
-          fiscalSign: doc.fiscalSign,
-          shiftNumber: doc.shiftNumber,
-          receiptInShift: doc.receiptInShift ?? 0,
-          dateTime: doc.dateTime,
-          total: doc.totalSum ?? req.total,
-          change: paid - req.total,
-          registration: reg,
-        };
-        await fenced(await receipts.resolve(fence, row.id, { fdNumber: result.fdNumber, fiscal: result }, now()), 'resolve_registered', `receipt:${row.id}`, { fd_number: n });
-        logger.warn({ receiptId: row.id, fd: n }, 'in-doubt receipt resolved: the device had registered it');
-        await recordResolution(row, 'registered', n, last);
-        return;
-      }
+  /** A receipt whose outcome is unknown: decided from the FN journal (in-doubt.ts), the decision fenced and audited. */
+  async function resolve(row: ReceiptRecord): Promise<void> {
+    const last = await lastFdNumber();
+    const decision = await resolveInDoubt({
+      request: row.request,
+      fdBefore: row.fd_before,
+      last,
+      document: (n) => call('document', () => driver.document(n)),
+      taken: (n) => receipts.fdTaken(deps.deviceId, n),
+      registration: async () => registration ?? (await call('registrationInfo', () => driver.registrationInfo())),
+    });
+    const target = `receipt:${row.id}`;
+    if (decision.outcome === 'registered') {
+      const { fdNumber, result } = decision;
+      await fenced(await receipts.resolve(fence, row.id, { fdNumber, fiscal: result }, now()), 'resolve_registered', target, { fd_number: fdNumber });
+      logger.warn({ receiptId: row.id, fd: fdNumber }, 'in-doubt receipt resolved: the device had registered it');
+    } else {
+      await fenced(await receipts.resolve(fence, row.id, null, now()), 'resolve_not_registered', target);
+      logger.warn({ receiptId: row.id, fdBefore: row.fd_before, last }, 'in-doubt receipt resolved: not registered, back to the queue');
     }
-    await fenced(await receipts.resolve(fence, row.id, null, now()), 'resolve_not_registered', `receipt:${row.id}`);
-    logger.warn({ receiptId: row.id, fdBefore: row.fd_before, last }, 'in-doubt receipt resolved: not registered, back to the queue');
-    await recordResolution(row, 'not_registered', null, last);
-  }
-
-  async function recordResolution(row: ReceiptRow, outcome: 'registered' | 'not_registered', fd: number | null, last: number): Promise<void> {
     await deps.audit?.write(
       {
         userId: null,
         login: null,
         ip: null,
         action: 'receipt.in_doubt_resolved',
-        target: `receipt:${row.id}`,
-        details: { outcome, state_before: row.state, fd_before: row.fd_before, device_last_fd: last, fd_number: fd, service_group: deps.groupId },
+        target,
+        details: {
+          outcome: decision.outcome,
+          state_before: row.state,
+          fd_before: row.fd_before,
+          device_last_fd: last,
+          fd_number: decision.outcome === 'registered' ? decision.fdNumber : null,
+          service_group: deps.groupId,
+        },
       },
       now(),
     );
   }
 
-  // ---- shifts ----
-
-  async function closeShiftIfDue(): Promise<void> {
-    if (!group || group.auto_open_shift !== 1 || !status || status.shift.state === 'closed') return;
-    if (!shiftCloseDue(status, group, now())) return;
-    logger.info({ shift: status.shift.number }, 'closing the shift before it reaches its limit');
-    await call('closeShift', () => driver.closeShift(null));
-    await refreshStatus(true);
-  }
-
-  async function runJob(job: JobRow): Promise<void> {
-    const target = `device_job:${job.id}`;
-    await fenced(await jobs.transition(fence, job.id, 'processing', {}, now()), 'job_start', target);
-    try {
-      const kind = job.kind as JobKind;
-      let result: unknown;
-      switch (kind) {
-        case 'open_shift':
-          result = await call('openShift', () => driver.openShift(null));
-          break;
-        case 'close_shift':
-          result = await call('closeShift', () => driver.closeShift(null));
-          break;
-        case 'x_report':
-          result = await call('xReport', () => driver.xReport());
-          break;
-        case 'document': {
-          const { fd } = JSON.parse(job.params ?? '{}') as { fd: number };
-          result = await call('document', () => driver.document(fd));
-          break;
-        }
-        case 'documents': {
-          // Newest first, like every list of the API.
-          const { before, limit } = JSON.parse(job.params ?? '{}') as { before: number | null; limit: number };
-          const last = await call('lastFdNumber', () => driver.lastFdNumber());
-          const top = before === null ? last : Math.min(last, before - 1);
-          const docs = [];
-          for (let n = top; n >= 1 && docs.length < limit; n--) {
-            const d = await call('document', () => driver.document(n));
-            if (d) docs.push(d);
-          }
-          result = { last, documents: docs };
-          break;
-        }
-      }
-      await fenced(await jobs.transition(fence, job.id, 'success', { result }, now()), 'job_success', target);
-      if (kind === 'open_shift' || kind === 'close_shift' || kind === 'x_report') await refreshStatus(true);
-    } catch (e) {
-      if (e instanceof LeaseGone) throw e;
-      if (e instanceof DeviceError && e.kind === 'offline') {
-        await fenced(await jobs.transition(fence, job.id, 'pending', {}, now()), 'job_release', target);
-        throw e;
-      }
-      await fenced(await jobs.transition(fence, job.id, 'failed', { error: errorRecord(e) }, now()), 'job_failure', target);
-    }
-  }
-
-  /** One claimed receipt through the device; the outcome table: DeviceError kind → receipt state. */
-  async function fiscalize(row: ReceiptRow): Promise<void> {
-    const req = JSON.parse(row.request) as StoredRequest;
+  /** One claimed receipt through the device; a failure goes where outcomes.ts's table says. */
+  async function fiscalize(row: ReceiptRecord): Promise<void> {
     const target = `receipt:${row.id}`;
+    const autoOpenShift = group?.auto_open_shift === true;
     let result: FiscalResult;
     try {
-      result = await call('register', () => driver.register(req, { autoOpenShift: group?.auto_open_shift === 1 }));
+      result = await call('register', () => driver.register(row.request, { autoOpenShift }));
     } catch (e) {
       if (e instanceof LeaseGone) throw e;
-      const rec = errorRecord(e);
-      if (e instanceof DeviceError && e.kind === 'rejected') {
-        const shiftIssue = e.code === 'shift_expired' || e.code === 'shift_closed';
-        if (shiftIssue && group?.auto_open_shift === 1) {
+      const outcome = receiptOutcome(e, autoOpenShift);
+      switch (outcome.kind) {
+        case 'shift':
           // Automatic shift management: close the expired shift now; the retry opens the next one.
-          await fenced(await receipts.release(fence, row.id, rec, now()), 'release', target);
-          if (e.code === 'shift_expired') await call('closeShift', () => driver.closeShift(null));
+          await fenced(await receipts.release(fence, row.id, errorRecord(e), now()), 'release', target);
+          if (outcome.closeShift) await call('closeShift', () => driver.closeShift(null));
           await refreshStatus(true);
           return;
-        }
-        if (!e.retryable || shiftIssue) {
-          await fenced(await receipts.markFailed(fence, row.id, rec, now()), 'failure', target);
-          logger.info({ receiptId: row.id, code: e.code, deviceCode: e.deviceCode }, 'receipt rejected by the device');
+        case 'failed': {
+          await fenced(await receipts.markFailed(fence, row.id, errorRecord(e), now()), 'failure', target);
+          const { code, device_code } = errorRecord(e);
+          logger.info({ receiptId: row.id, code, deviceCode: device_code }, 'receipt rejected by the device');
           return;
         }
+        case 'release':
+          // Nothing reached the FN, or the device refused for a passing reason (paper out): the
+          // receipt keeps its place at the head of the queue and the worker backs off.
+          await fenced(await receipts.release(fence, row.id, errorRecord(e), now()), 'release', target);
+          throw e;
+        case 'in_doubt':
+          await fenced(await receipts.markInDoubt(fence, row.id, inDoubtRecord(e), now()), 'in_doubt', target);
+          logger.warn({ receiptId: row.id, err: errorRecord(e) }, 'receipt in doubt: the answer was lost; the queue waits for the device');
+          throw e;
       }
-      if (e instanceof DeviceError && (e.kind === 'offline' || e.kind === 'rejected')) {
-        // Nothing reached the FN (offline, or refused by the fence before it could), or the device
-        // refused for a passing reason (paper out): the receipt keeps its place at the head of the
-        // queue and the worker backs off.
-        await fenced(await receipts.release(fence, row.id, rec, now()), 'release', target);
-        throw e;
-      }
-      await fenced(await receipts.markInDoubt(fence, row.id, { ...rec, code: 'in_doubt' }, now()), 'in_doubt', target);
-      logger.warn({ receiptId: row.id, err: rec }, 'receipt in doubt: the answer was lost; the queue waits for the device');
-      throw e;
     }
     knownLastFd = result.fdNumber;
     unsaved = { id: row.id, fdNumber: result.fdNumber, fiscal: result };
     if (result.shiftNumber !== lastShiftNumber) await refreshStatus(true);
   }
 
+  async function closeShiftIfDue(): Promise<void> {
+    if (!group?.auto_open_shift || !status || status.shift.state === 'closed') return;
+    if (!shiftCloseDue(status, group, now())) return;
+    logger.info({ shift: status.shift.number }, 'closing the shift before it reaches its limit');
+    await call('closeShift', () => driver.closeShift(null));
+    await refreshStatus(true);
+  }
+
+  // ---- the loop ----
+
+  /** One unit of work: resolve what is in doubt, then one job or one receipt. False: nothing to do. */
   async function step(): Promise<boolean> {
     await ensureOpen();
     if (needsResolve) {
@@ -408,13 +325,17 @@ export function createDeviceWorker(deps: WorkerDeps) {
     await refreshStatus();
     await checkJournal();
     await closeShiftIfDue();
-    const job = current?.hasJob ? await jobs.nextPending(deps.groupId) : undefined;
+    const job = current?.hasJob ? await deps.jobs.nextPending(deps.groupId) : undefined;
     if (job) {
-      await runJob(job);
+      const shiftChanged = await runJob(job, {
+        groupId: deps.groupId, driver, jobs: deps.jobs, fence, fenced, call, now,
+        ...(deps.onJobFinished ? { onJobFinished: deps.onJobFinished } : {}),
+      });
+      if (shiftChanged) await refreshStatus(true);
       return true;
     }
     // Recorded with the claim: if the process dies from here on, recovery compares against it.
-    const fdBefore = knownLastFd ?? (knownLastFd = await call('lastFdNumber', () => driver.lastFdNumber()));
+    const fdBefore = knownLastFd ?? (await lastFdNumber());
     const done = unsaved;
     const claim = await receipts.claimNext(deps.groupId, fence, fdBefore, now(), done ?? undefined);
     if (unsaved === done) unsaved = null;
@@ -458,11 +379,11 @@ export function createDeviceWorker(deps: WorkerDeps) {
         }
         needsResolve = true;
         if (e instanceof DeviceError && e.kind === 'offline') opened = false;
-        backoff = Math.min(MAX_BACKOFF_MS, backoff === 0 ? 250 : backoff * 2);
+        backoff = nextBackoff(backoff);
         const rec = errorRecord(e);
         logger.warn({ err: rec, backoffMs: backoff }, 'device worker: operation failed, retrying');
         try {
-          await groups.updateDevice(deps.deviceId, { state: 'error', stateReason: `${rec.code}: ${rec.message}` }, now(), fence);
+          await devices.updateDevice(deps.deviceId, { state: 'error', stateReason: `${rec.code}: ${rec.message}` }, now(), fence);
         } catch (dbErr) {
           logger.error({ err: dbErr }, 'device worker: cannot record device state');
         }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { FiscalDocument } from '../devices/driver.js';
 import type { AuditRepository } from '../storage/audit.js';
 import type { Fence } from '../storage/fence.js';
-import type { GroupRepository } from '../storage/groups.js';
+import type { DeviceRepository } from '../storage/devices.js';
 import type { OrphanRepository } from '../storage/orphans.js';
 import type { ReceiptRepository } from '../storage/receipts.js';
 
@@ -12,7 +12,7 @@ export const RECONCILE_BATCH = 50;
 export interface ReconcileDeps {
   fence: Fence;
   groupId: number;
-  groups: Pick<GroupRepository, 'reconciledFd' | 'setReconciledFd'>;
+  devices: Pick<DeviceRepository, 'reconciledFd' | 'setReconciledFd'>;
   receipts: Pick<ReceiptRepository, 'ownedFds' | 'maxOwnedFd'>;
   orphans: OrphanRepository;
   audit?: AuditRepository;
@@ -38,10 +38,10 @@ export interface ReconcileDeps {
  */
 export async function reconcileJournal(d: ReconcileDeps): Promise<boolean> {
   const last = await d.lastFd();
-  let from = await d.groups.reconciledFd(d.fence.deviceId);
+  let from = await d.devices.reconciledFd(d.fence.deviceId);
   if (from === null) {
     from = (await d.receipts.maxOwnedFd(d.fence.deviceId)) ?? last;
-    if (!(await d.groups.setReconciledFd(d.fence, from))) await d.stale('journal_watermark', `device:${d.fence.deviceId}`);
+    if (!(await d.devices.setReconciledFd(d.fence, from))) await d.stale('journal_watermark', `device:${d.fence.deviceId}`);
   }
   if (from >= last) return true;
   const to = Math.min(last, from + RECONCILE_BATCH);
@@ -77,6 +77,6 @@ export async function reconcileJournal(d: ReconcileDeps): Promise<boolean> {
       d.now(),
     );
   }
-  if (!(await d.groups.setReconciledFd(d.fence, to))) await d.stale('journal_watermark', `device:${d.fence.deviceId}`);
+  if (!(await d.devices.setReconciledFd(d.fence, to))) await d.stale('journal_watermark', `device:${d.fence.deviceId}`);
   return to >= last;
 }

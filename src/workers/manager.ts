@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { DriverRegistry } from '../devices/registry.js';
 import type { Clock } from '../devices/driver.js';
+import type { DeviceRecord, DeviceRepository } from '../storage/devices.js';
 import type { GroupRepository } from '../storage/groups.js';
 import type { JobRepository } from '../storage/jobs.js';
 import type { AuditRepository } from '../storage/audit.js';
@@ -13,6 +14,7 @@ import { createCallFence } from './call-fence.js';
 
 export interface ManagerDeps {
   groups: GroupRepository;
+  devices: DeviceRepository;
   receipts: ReceiptRepository;
   jobs: JobRepository;
   leases: LeaseRepository;
@@ -31,6 +33,8 @@ export interface ManagerDeps {
   storageProblem?: () => string | null;
   /** Longest single device call; at most a third of the lease (config enforces it). */
   deviceCallTimeoutMs?: number;
+  /** A manual device job reached success or failed on this node (wakes the request waiting for it). */
+  onJobFinished?: (job: { id: number; groupId: number }) => void;
 }
 
 /**
@@ -84,7 +88,7 @@ export function createWorkerManager(deps: ManagerDeps) {
     workers.delete(groupId);
     await w.worker.stop();
     // Written only while the lease is still ours: a successor's device row is not ours to touch.
-    await deps.groups.updateDevice(w.deviceId, { state: 'stopped', stateReason: null }, deps.clock.now(), w.fence);
+    await deps.devices.updateDevice(w.deviceId, { state: 'stopped', stateReason: null }, deps.clock.now(), w.fence);
     await deps.leases.release(w.fence);
   }
 
@@ -101,19 +105,19 @@ export function createWorkerManager(deps: ManagerDeps) {
     await stopping;
   }
 
-  async function start(groupId: number, device: { id: number; model: string; config: string }, lease: Lease, sentAt: number): Promise<void> {
+  async function start(groupId: number, device: DeviceRecord, lease: Lease, sentAt: number): Promise<void> {
     const now = deps.clock.now();
     const fence: Fence = { deviceId: device.id, owner: deps.nodeId, epoch: lease.epoch };
     const held = { validUntil: localUntil(sentAt) };
     const callFence = createCallFence({ validUntil: () => held.validUntil, timeoutMs: callTimeout });
-    const factory = deps.registry.get(device.model);
+    const factory = deps.registry.get(device.driver);
     if (!factory) {
-      await deps.groups.updateDevice(device.id, { state: 'error', stateReason: `unknown device model "${device.model}"` }, now, fence);
+      await deps.devices.updateDevice(device.id, { state: 'error', stateReason: `unknown device model "${device.driver}"` }, now, fence);
       return;
     }
     let driver;
     try {
-      driver = factory.create({ ...(factory.defaults() as object), ...(JSON.parse(device.config) as object) }, {
+      driver = factory.create({ ...factory.defaults(), ...device.config }, {
         deviceId: device.id,
         dataDir: deps.dataDir,
         logger: deps.logger.child({ device: device.id }),
@@ -121,7 +125,7 @@ export function createWorkerManager(deps: ManagerDeps) {
         checkFence: () => callFence.check(),
       });
     } catch (e) {
-      await deps.groups.updateDevice(device.id, { state: 'error', stateReason: e instanceof Error ? e.message : String(e) }, now, fence);
+      await deps.devices.updateDevice(device.id, { state: 'error', stateReason: e instanceof Error ? e.message : String(e) }, now, fence);
       return;
     }
     // Taken over from an owner that may still be alive (its lease merely expired): touch the device
@@ -138,6 +142,7 @@ export function createWorkerManager(deps: ManagerDeps) {
       notBefore: sentAt + waitMs,
       onLeaseLost: (reason) => void dropWorker(groupId, reason).catch((e: unknown) => deps.logger.error({ err: e }, 'stopping a fenced worker failed')),
       groups: deps.groups,
+      devices: deps.devices,
       receipts: deps.receipts,
       jobs: deps.jobs,
       logger: deps.logger.child({ group: groupId, device: device.id, epoch: lease.epoch }),
@@ -146,6 +151,7 @@ export function createWorkerManager(deps: ManagerDeps) {
       ...(deps.orphans ? { orphans: deps.orphans } : {}),
       ...(deps.storageProblem ? { storageProblem: deps.storageProblem } : {}),
       ...(deps.observe ? { observe: deps.observe } : {}),
+      ...(deps.onJobFinished ? { onJobFinished: deps.onJobFinished } : {}),
     });
     workers.set(groupId, { worker, deviceId: device.id, fence, lease: held });
     worker.start();
@@ -154,7 +160,7 @@ export function createWorkerManager(deps: ManagerDeps) {
   async function reconcileOnce(): Promise<void> {
     const groups = await deps.groups.list();
     for (const g of groups) {
-      const want = g.running === 1 && g.enabled === 1 && !stopped;
+      const want = g.running && g.enabled && !stopped;
       const has = workers.get(g.id);
       if (!want) {
         if (has) await stopWorker(g.id);
@@ -167,7 +173,7 @@ export function createWorkerManager(deps: ManagerDeps) {
         else await dropWorker(g.id, 'the lease was taken over');
         continue;
       }
-      const device = await deps.groups.deviceOf(g.id);
+      const device = await deps.devices.deviceOf(g.id);
       if (!device) continue;
       const sentAt = performance.now();
       const lease = await deps.leases.acquire(device.id, deps.nodeId, leaseTtl, deadLocalOwner);
@@ -194,13 +200,27 @@ export function createWorkerManager(deps: ManagerDeps) {
       timer.unref();
     },
     reconcile,
+    /**
+     * Restarts the group's worker (new device settings): stop it, then reconcile starts it again
+     * — in the reconcile queue, so no reconcile runs in between. The group stays running in the
+     * database throughout, so a crash in the middle leaves nothing stopped.
+     */
+    restart(groupId: number): Promise<void> {
+      const once = async () => {
+        await stopWorker(groupId);
+        await reconcileOnce();
+      };
+      const next = (reconciling ?? Promise.resolve()).then(once, once);
+      reconciling = next.catch((e: unknown) => deps.logger.error({ err: e }, 'worker restart failed'));
+      return next;
+    },
     notify(groupId: number): void {
       workers.get(groupId)?.worker.notify();
     },
     isRunning(groupId: number): boolean {
       return workers.has(groupId);
     },
-    /** The driver this node drives for the group, if any (fault injection on virtual registers). */
+    /** The driver this node drives for the group, if any (fault injection: its optional `faults`). */
     driverOf(groupId: number) {
       return workers.get(groupId)?.worker.driver;
     },

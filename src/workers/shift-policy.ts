@@ -1,5 +1,5 @@
 import type { DeviceStatus } from '../devices/driver.js';
-import type { GroupRow } from '../storage/groups.js';
+import type { GroupRecord } from '../storage/groups.js';
 
 // Close a minute early: the FN refuses receipts once 24 h have passed (domain.md §2.2), and the
 // close-shift report itself must be made before that limit.
@@ -9,7 +9,7 @@ const MARGIN_MS = 60_000;
  * Whether the open shift must be closed now: it has reached the group's shift duration (≤ 24 h),
  * has already expired on the device, or the group's daily close time has passed since it opened.
  */
-export function shiftCloseDue(status: DeviceStatus, group: Pick<GroupRow, 'shift_duration_min' | 'daily_close_time'>, now: number): boolean {
+export function shiftCloseDue(status: DeviceStatus, group: Pick<GroupRecord, 'shift_duration_min' | 'daily_close_time'>, now: number): boolean {
   if (status.shift.state === 'closed') return false;
   if (status.shift.state === 'expired') return true;
   if (!status.shift.openedAt) return false;

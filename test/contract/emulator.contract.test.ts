@@ -6,8 +6,8 @@ import { runDriverContract } from './fiscal-driver-contract.js';
 const logger = pino({ level: 'silent' });
 
 for (const ffd of ['105', '120'] as const) {
-  runDriverContract(`emulator in process (FFD ${ffd})`, async () => {
-    const driver = createEmulatorDriver({ ...emulatorDefaults(), ffd_version: ffd }, { deviceId: 1, dataDir: null, logger, clock: systemClock });
+  runDriverContract(`emulator in process (FFD ${ffd})`, async (checkFence) => {
+    const driver = createEmulatorDriver({ ...emulatorDefaults(), ffd_version: ffd }, { deviceId: 1, dataDir: null, logger, clock: systemClock, checkFence });
     return { driver, faults: driver.faults, teardown: async () => undefined };
   });
 }

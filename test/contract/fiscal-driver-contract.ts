@@ -4,16 +4,25 @@
  *
  *   runDriverContract('my driver (FFD 1.2)', async () => ({ driver, faults, teardown }));
  *
- * `setup` runs before every test and must return a freshly registered device with a closed shift;
- * `faults` is the fault injection of whatever sits behind the driver (virtual register or
- * protocol emulator). Assertions are on stable codes and on the FN archive read back through the
- * driver, never on one driver's wire details.
+ * `setup` runs before every test and must return a freshly registered device with a closed shift,
+ * its driver made with `checkFence` as DriverContext.checkFence; `faults` is the fault injection of
+ * whatever sits behind the driver (virtual register or protocol emulator). Assertions are on stable
+ * codes and on the FN archive read back through the driver, never on one driver's wire details.
+ *
+ * Besides the fiscal behaviour, the suite checks each obligation FiscalDriver's doc comments state
+ * for the device worker: `status().lastFdNumber` is `lastFdNumber()` after every kind of document,
+ * `document()` is a read whose receipt fields let the worker's own in-doubt resolution
+ * (src/workers/in-doubt.ts) find the receipt and rebuild exactly the result `register` returned,
+ * `register` never leaves a second document after a lost answer, the fence is asked before the FN
+ * step, and `open()` works again after `close()`.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RECEIPT_TYPES, vatOf } from '../../src/domain/enums.js';
 import type { ReceiptType } from '../../src/domain/enums.js';
-import { DeviceError } from '../../src/devices/driver.js';
-import type { DeviceErrorKind, FaultControl, FiscalDriver } from '../../src/devices/driver.js';
+import { DeviceError, leaseLost } from '../../src/devices/driver.js';
+import type { DeviceErrorCode, DeviceErrorKind, FaultControl, FiscalDriver } from '../../src/devices/driver.js';
+import type { FiscalReceipt } from '../../src/domain/receipt.js';
+import { documentMatches, resolveInDoubt, resultFromDocument } from '../../src/workers/in-doubt.js';
 import { CASHIER, item, receipt } from './receipts.js';
 
 export interface ContractDevice {
@@ -36,19 +45,37 @@ async function deviceError(p: Promise<unknown>): Promise<DeviceError> {
   throw new Error('expected a DeviceError, the call succeeded');
 }
 
-async function expectDeviceError(p: Promise<unknown>, kind: DeviceErrorKind, code: string): Promise<DeviceError> {
+async function expectDeviceError(p: Promise<unknown>, kind: DeviceErrorKind, code: DeviceErrorCode): Promise<DeviceError> {
   const err = await deviceError(p);
   expect({ kind: err.kind, code: err.code }).toEqual({ kind, code });
   return err;
 }
 
-export function runDriverContract(name: string, setup: () => Promise<ContractDevice>): void {
+/** What the worker's in-doubt resolution concludes for `r` from the device, as the worker asks it. */
+async function resolveFromDevice(driver: FiscalDriver, r: FiscalReceipt, fdBefore: number) {
+  return resolveInDoubt({
+    request: r,
+    fdBefore,
+    last: await driver.lastFdNumber(),
+    document: (n) => driver.document(n),
+    taken: async () => false,
+    registration: () => driver.registrationInfo(),
+  });
+}
+
+export function runDriverContract(name: string, setup: (checkFence: () => void) => Promise<ContractDevice>): void {
   describe(`FiscalDriver contract: ${name}`, () => {
     let dev: ContractDevice;
     let driver: FiscalDriver;
+    // The worker's fence, as the driver's context sees it: refusing makes every checkFence() throw.
+    let refuse = false;
+    const checkFence = () => {
+      if (refuse) throw leaseLost('refused by the contract test');
+    };
 
     beforeEach(async () => {
-      dev = await setup();
+      refuse = false;
+      dev = await setup(checkFence);
       driver = dev.driver;
       await driver.open();
     });
@@ -216,12 +243,13 @@ export function runDriverContract(name: string, setup: () => Promise<ContractDev
       dev.faults.inject({ kind: 'lose_answer_after_close' }, 1);
       await expectDeviceError(driver.register(r, NO_AUTO), 'in_doubt', 'answer_lost');
 
-      // Resolution, as the worker does it: a greater FD counter means the receipt exists.
+      // Exactly one document, and the worker's resolution finds it as this receipt's.
       const last = await driver.lastFdNumber();
       expect(last).toBe(before + 1);
       const doc = await driver.document(last);
       expect(doc).toMatchObject({ kind: 'receipt', totalSum: r.total, operationType: 1 });
       expect(await driver.document(last + 1)).toBeNull();
+      expect(await resolveFromDevice(driver, r, before)).toMatchObject({ outcome: 'registered', fdNumber: before + 1 });
       // The device is usable again and numbers on from there.
       expect((await driver.register(receipt(), NO_AUTO)).fdNumber).toBe(before + 2);
     });
@@ -233,10 +261,84 @@ export function runDriverContract(name: string, setup: () => Promise<ContractDev
       dev.faults.inject({ kind: 'disconnect_before_close' }, 1);
       await expectDeviceError(driver.register(r, NO_AUTO), 'in_doubt', 'answer_lost');
       expect(await driver.lastFdNumber()).toBe(before);
+      expect(await resolveFromDevice(driver, r, before)).toEqual({ outcome: 'not_registered' });
       const res = await driver.register(r, NO_AUTO);
       expect(res.fdNumber).toBe(before + 1);
       expect(await driver.lastFdNumber()).toBe(before + 1);
       expect((await driver.document(before + 1))?.totalSum).toBe(r.total);
+    });
+
+    it('obligation: status().lastFdNumber is lastFdNumber(), the number of the last document of any kind', async () => {
+      const same = async (expected: number) => {
+        expect(await driver.lastFdNumber()).toBe(expected);
+        expect((await driver.status()).lastFdNumber).toBe(expected);
+      };
+      const opened = await driver.openShift(CASHIER);
+      await same(opened.fdNumber);
+      const sold = await driver.register(receipt(), NO_AUTO);
+      expect(sold.fdNumber).toBe(opened.fdNumber + 1);
+      await same(sold.fdNumber);
+      const x = await driver.xReport();
+      await same(x.fdNumber ?? sold.fdNumber);
+      const closed = await driver.closeShift(CASHIER);
+      await same(closed.fdNumber);
+      // Auto-opened shift: two documents, the receipt last.
+      const auto = await driver.register(receipt(), AUTO);
+      expect(auto.fdNumber).toBe(closed.fdNumber + 2);
+      await same(auto.fdNumber);
+    });
+
+    it('obligation: document() is a read; null for 0 and past the last document', async () => {
+      await driver.openShift(CASHIER);
+      const res = await driver.register(receipt(), NO_AUTO);
+      for (let n = 0; n <= res.fdNumber + 1; n++) await driver.document(n);
+      expect(await driver.document(0)).toBeNull();
+      expect(await driver.document(res.fdNumber + 1)).toBeNull();
+      expect(await driver.lastFdNumber()).toBe(res.fdNumber);
+      expect((await driver.status()).shift.receiptsInShift).toBe(1);
+    });
+
+    it('obligation: a receipt read back is found by in-doubt matching and gives back the result register returned', async () => {
+      await driver.openShift(CASHIER);
+      const reg = await driver.registrationInfo();
+      const byEmail = receipt({ items: [item(), item({ name: 'Второй', price: 990 })], payments: [{ type: 0, sum: 20_000 }], email: 'buyer@example.com' });
+      const byPhone = { ...receipt({ receiptType: 2, items: [item({ price: 4_321 })] }), phone: '+79001234567' };
+      for (const r of [byEmail, byPhone]) {
+        const res = await driver.register(r, NO_AUTO);
+        const doc = await driver.document(res.fdNumber);
+        expect(doc).not.toBeNull();
+        if (!doc) return;
+        expect(documentMatches(doc, r)).toBe(true);
+        expect(resultFromDocument(doc, r, reg)).toEqual(res);
+        // Not a different receipt: another total, or another operation type.
+        expect(documentMatches(doc, { ...r, total: r.total + 1 })).toBe(false);
+        expect(documentMatches(doc, { ...r, operationType: r.operationType === 1 ? 2 : 1 })).toBe(false);
+      }
+    });
+
+    it('obligation: a refused fence stops register and shift documents before the FN; nothing is fiscalized', async () => {
+      const before = await driver.lastFdNumber();
+      refuse = true;
+      await expectDeviceError(driver.openShift(CASHIER), 'offline', 'lease_lost');
+      await expectDeviceError(driver.register(receipt(), AUTO), 'offline', 'lease_lost');
+      refuse = false;
+      expect(await driver.lastFdNumber()).toBe(before);
+      await driver.openShift(CASHIER);
+      refuse = true;
+      await expectDeviceError(driver.register(receipt(), NO_AUTO), 'offline', 'lease_lost');
+      await expectDeviceError(driver.closeShift(CASHIER), 'offline', 'lease_lost');
+      refuse = false;
+      expect(await driver.lastFdNumber()).toBe(before + 1);
+      expect((await driver.register(receipt(), NO_AUTO)).fdNumber).toBe(before + 2);
+    });
+
+    it('obligation: open() works again after close(), and close() twice is harmless', async () => {
+      const before = await driver.lastFdNumber();
+      await driver.close();
+      await driver.close();
+      await driver.open();
+      expect(await driver.lastFdNumber()).toBe(before);
+      expect((await driver.register(receipt(), AUTO)).fdNumber).toBe(before + 2);
     });
   });
 }

@@ -12,8 +12,9 @@ import { createEmulatorDriver, emulatorDefaults } from '../../src/devices/emulat
 import type { EmulatorDriver } from '../../src/devices/emulator/index.js';
 import { DeviceError, systemClock } from '../../src/devices/driver.js';
 import type { FiscalDriver } from '../../src/devices/driver.js';
-import { createShtrihEmulator, shtrihDriver } from '../../src/devices/shtrih/index.js';
-import type { ShtrihEmulator, ShtrihEmulatorOptions } from '../../src/devices/shtrih/index.js';
+import { shtrihDriver } from '../../src/devices/shtrih/index.js';
+import { createShtrihEmulator } from '../../src/devices/shtrih/emulator/index.js';
+import type { ShtrihEmulator, ShtrihEmulatorOptions } from '../../src/devices/shtrih/emulator/index.js';
 import { CASHIER, item, receipt } from './receipts.js';
 
 const logger = pino({ level: 'silent' });

@@ -1,5 +1,5 @@
 import { DeviceError } from '../driver.js';
-import type { DeviceErrorCode } from '../driver.js';
+import type { ReportedErrorCode } from '../driver.js';
 
 /**
  * ATOL libfptr error codes (LIBFPTR_ERROR_*, domain.md §4a) ↔ cr-server's stable device error
@@ -35,7 +35,7 @@ export const ATOL_ERRORS = {
 } as const;
 
 /** ATOL code → stable code. Codes not listed map to `device_error`. */
-const FROM_ATOL: ReadonlyMap<number, DeviceErrorCode> = new Map<number, DeviceErrorCode>([
+const FROM_ATOL: ReadonlyMap<number, ReportedErrorCode> = new Map<number, ReportedErrorCode>([
   [ATOL_ERRORS.NO_CONNECTION, 'device_offline'],
   [ATOL_ERRORS.NOT_SUPPORTED, 'not_supported'],
   [ATOL_ERRORS.INVALID_PARAM, 'invalid_document'],
@@ -60,7 +60,7 @@ const FROM_ATOL: ReadonlyMap<number, DeviceErrorCode> = new Map<number, DeviceEr
 ]);
 
 /** Stable code → the ATOL code the emulator answers with (one canonical code per stable code). */
-const TO_ATOL: Record<DeviceErrorCode, number> = {
+const TO_ATOL: Record<ReportedErrorCode, number> = {
   device_offline: ATOL_ERRORS.NO_CONNECTION,
   // The emulator never reports answer_lost as an error: it blocks the queue instead (§2.5).
   answer_lost: ATOL_ERRORS.NO_CONNECTION,
@@ -86,10 +86,10 @@ const TO_ATOL: Record<DeviceErrorCode, number> = {
  * Refusals after which the very same receipt can succeed later without change (DeviceError
  * `retryable`): load paper, close the expired shift, open the shift.
  */
-const RETRYABLE_REJECTIONS: ReadonlySet<DeviceErrorCode> = new Set<DeviceErrorCode>(['paper_out', 'shift_expired', 'shift_closed']);
+const RETRYABLE_REJECTIONS: ReadonlySet<ReportedErrorCode> = new Set<ReportedErrorCode>(['paper_out', 'shift_expired', 'shift_closed']);
 
-export const stableCodeOf = (atolCode: number): DeviceErrorCode => FROM_ATOL.get(atolCode) ?? 'device_error';
-export const atolCodeOf = (code: string): number => (code in TO_ATOL ? TO_ATOL[code as DeviceErrorCode] : ATOL_ERRORS.UNKNOWN);
+export const stableCodeOf = (atolCode: number): ReportedErrorCode => FROM_ATOL.get(atolCode) ?? 'device_error';
+export const atolCodeOf = (code: string): number => (code in TO_ATOL ? TO_ATOL[code as ReportedErrorCode] : ATOL_ERRORS.UNKNOWN);
 
 /** A subtask `error` result → DeviceError. NO_CONNECTION means nothing reached the FN: offline. */
 export function deviceErrorFromAtol(atolCode: number, description: string): DeviceError {

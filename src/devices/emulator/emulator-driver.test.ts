@@ -9,7 +9,7 @@ import { fakeClock, receipt, rejectionOf, tempDir } from '../fiscal-core/testing
 import type { FakeClock } from '../fiscal-core/testing.js';
 import { EMULATOR_DEFAULTS, emulatorConfigSchema } from './config.js';
 import type { EmulatorConfig } from './config.js';
-import { emulatorDriver, hasFaults } from './emulator-driver.js';
+import { emulatorDriver, isEmulatorDriver } from './emulator-driver.js';
 import type { EmulatorDriver } from './emulator-driver.js';
 
 const drivers: FiscalDriver[] = [];
@@ -99,11 +99,13 @@ describe('emulator driver factory', () => {
     });
   });
 
-  it('hasFaults() recognises the emulator', () => {
+  it('isEmulatorDriver() recognises a virtual register by identity, not by its members', () => {
     const d = emulator();
-    expect(hasFaults(d)).toBe(true);
-    const plain = { model: 'x' } as unknown as FiscalDriver;
-    expect(hasFaults(plain)).toBe(false);
+    expect(isEmulatorDriver(d)).toBe(true);
+    // A copy has every member (faults included) but is not a driver this module made.
+    const lookalike: FiscalDriver = { ...d };
+    expect(isEmulatorDriver(lookalike)).toBe(false);
+    expect(lookalike.faults).toBe(d.faults);
   });
 });
 

@@ -31,13 +31,12 @@ export type EmulatorDriver = FiscalDriver & {
   setOfdEnabled(enabled: boolean): void;
 };
 
-export function hasFaults(driver: FiscalDriver): driver is FiscalDriver & { faults: FaultControl } {
-  const f = (driver as Partial<{ faults: unknown }>).faults;
-  return typeof f === 'object' && f !== null && 'inject' in f && 'clear' in f && 'active' in f;
-}
+// Drivers made by createEmulatorDriver: recognising one by identity, not by the members it
+// happens to have, keeps the tests' and tools' hooks (journal, stateReport) out of FiscalDriver.
+const made = new WeakSet<FiscalDriver>();
 
-export const isEmulatorDriver = (driver: FiscalDriver): driver is EmulatorDriver =>
-  driver.model === EMULATOR_MODEL && hasFaults(driver);
+/** Whether this driver is a virtual register (tests and tools reach its journal through this). */
+export const isEmulatorDriver = (driver: FiscalDriver): driver is EmulatorDriver => made.has(driver);
 
 /** Where the virtual FN keeps its memory: one SQLite file per device under the data dir. */
 export const emulatorFile = (ctx: Pick<DriverContext, 'dataDir' | 'deviceId'>): string =>
@@ -83,7 +82,7 @@ export function createEmulatorDriver(config: EmulatorConfig, ctx: DriverContext)
     return faults.run(op, () => fn(ensureOpen()));
   }
 
-  return {
+  const driver: EmulatorDriver = {
     model: EMULATOR_MODEL,
     faults,
     file,
@@ -125,6 +124,8 @@ export function createEmulatorDriver(config: EmulatorConfig, ctx: DriverContext)
       device?.setOfdEnabled(enabled);
     },
   };
+  made.add(driver);
+  return driver;
 }
 
 export const emulatorDriver: DriverFactory<EmulatorConfig> = {

@@ -1,11 +1,11 @@
-import { DEVICE_ERROR_CODES, DeviceError } from '../driver.js';
-import type { DeviceErrorCode } from '../driver.js';
+import { DeviceError, deviceErrorText } from '../driver.js';
+import type { ReportedErrorCode } from '../driver.js';
 
 /**
  * The vendor-style code the virtual FN reports with each refusal: the FN / Shtrih-M codes of
  * domain.md §5.3, so logs read like a real device's.
  */
-const DEVICE_CODES: Record<DeviceErrorCode, string | null> = {
+const DEVICE_CODES: Record<ReportedErrorCode, string | null> = {
   device_offline: null,
   answer_lost: null,
   shift_closed: '0x3D',
@@ -27,15 +27,15 @@ const DEVICE_CODES: Record<DeviceErrorCode, string | null> = {
 };
 
 /** Retryable refusals: the same document can succeed later without change (domain rules of driver.ts). */
-const RETRYABLE: ReadonlySet<DeviceErrorCode> = new Set(['paper_out', 'shift_closed', 'shift_expired']);
+const RETRYABLE: ReadonlySet<ReportedErrorCode> = new Set(['paper_out', 'shift_closed', 'shift_expired']);
 
-export function rejected(code: DeviceErrorCode, detail?: string): DeviceError {
-  const message = detail ? `${DEVICE_ERROR_CODES[code]}: ${detail}` : DEVICE_ERROR_CODES[code];
+export function rejected(code: ReportedErrorCode, detail?: string): DeviceError {
+  const message = detail ? `${deviceErrorText(code)}: ${detail}` : deviceErrorText(code);
   return new DeviceError('rejected', code, message, { deviceCode: DEVICE_CODES[code], retryable: RETRYABLE.has(code) });
 }
 
 export const offline = (): DeviceError =>
-  new DeviceError('offline', 'device_offline', DEVICE_ERROR_CODES.device_offline, { deviceCode: null });
+  new DeviceError('offline', 'device_offline', deviceErrorText('device_offline'), { deviceCode: null });
 
 export const answerLost = (): DeviceError =>
-  new DeviceError('in_doubt', 'answer_lost', DEVICE_ERROR_CODES.answer_lost, { deviceCode: null });
+  new DeviceError('in_doubt', 'answer_lost', deviceErrorText('answer_lost'), { deviceCode: null });

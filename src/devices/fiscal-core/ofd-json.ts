@@ -76,15 +76,3 @@ export function toFiscalDocument(doc: StoredDocument, offsetMinutes: number): Fi
     json: toFnsJson(doc),
   };
 }
-
-/** Receipt QR payload (tag 1196, domain.md §2.6): t=YYYYMMDDTHHMMSS&s=RUB.KK&fn=&i=&fp=&n=. */
-export function receiptQr(doc: StoredDocument, offsetMinutes: number): string | null {
-  const kind = docKindOf(doc.code);
-  if (kind !== 'receipt' && kind !== 'correction') return null;
-  const local = formatDeviceTime((tagNumber(doc.tags, TAG.dateTime) ?? 0) * 1000, offsetMinutes);
-  const t = local.slice(0, 19).replace(/[-:]/g, '');
-  const total = tagNumber(doc.tags, TAG.total) ?? 0;
-  const s = `${Math.trunc(total / 100)}.${String(total % 100).padStart(2, '0')}`;
-  const fn = tagString(doc.tags, TAG.fnSerial) ?? '';
-  return `t=${t}&s=${s}&fn=${fn}&i=${doc.fdNumber}&fp=${doc.fiscalSign}&n=${tagNumber(doc.tags, TAG.operationType) ?? 0}`;
-}

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import SQLite from 'better-sqlite3';
+import { NativeSqlite } from '../../sqlite-native.js';
 import type { FnIdentity } from './identity.js';
 import { isDocCode } from './tags.js';
 import type { DocCode } from './tags.js';
@@ -124,7 +124,7 @@ function toDocument(row: DocumentRow): StoredDocument {
 /** Opens (creating on first use) the FN memory in `file`; `genesis` builds the fiscalized FN once. */
 export function openDeviceStore(file: string, genesis: () => StoreGenesis): DeviceStore {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const db = new SQLite(file);
+  const db = new NativeSqlite(file);
   db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   // FULL: a document the driver reported as closed survives a power loss.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DeviceError } from '../driver.js';
-import type { DeviceErrorCode } from '../driver.js';
+import type { ReportedErrorCode } from '../driver.js';
 import {
   CMD, decodeCloseReceipt, decodeCloseReceiptAnswer, decodeFnStatus, decodeFoundDocument, decodeFullStatus, decodeOperation, decodeShortStatus,
   encodeCloseReceipt, encodeCloseReceiptAnswer, encodeFnStatus, encodeFoundDocument, encodeFullStatus, encodeOperation, encodeReadTable,
@@ -125,8 +125,8 @@ describe('error bytes', () => {
   });
 
   it('every stable code the emulator answers maps back to itself (except the documented lossy ones)', () => {
-    const lossy = new Set<DeviceErrorCode>(['device_offline', 'answer_lost', 'shift_already_open', 'sum_mismatch', 'tax_system_not_registered']);
-    for (const [code, byte] of Object.entries(CODE_TO_SHTRIH) as [DeviceErrorCode, number][]) {
+    const lossy = new Set<ReportedErrorCode>(['device_offline', 'answer_lost', 'shift_already_open', 'sum_mismatch', 'tax_system_not_registered']);
+    for (const [code, byte] of Object.entries(CODE_TO_SHTRIH) as [ReportedErrorCode, number][]) {
       if (lossy.has(code)) continue;
       expect(SHTRIH_ERRORS[byte]?.code, code).toBe(code);
     }

@@ -5,11 +5,11 @@
  * stable code, so the reverse direction picks one representative byte per code.
  */
 import { DeviceError } from '../driver.js';
-import type { DeviceErrorCode } from '../driver.js';
+import type { ReportedErrorCode } from '../driver.js';
 import { CMD, commandName } from './commands.js';
 
 interface ErrorRule {
-  code: DeviceErrorCode;
+  code: ReportedErrorCode;
   /** The same document may succeed later without change (shift to open/close, paper, FN state). */
   retryable: boolean;
   text: string;
@@ -57,7 +57,7 @@ export const SHTRIH_ERRORS: Readonly<Record<number, ErrorRule>> = {
 };
 
 /** The byte the emulator answers for each stable code. */
-export const CODE_TO_SHTRIH: Readonly<Record<DeviceErrorCode, number>> = {
+export const CODE_TO_SHTRIH: Readonly<Record<ReportedErrorCode, number>> = {
   device_offline: 0x11,
   answer_lost: 0x03,
   shift_closed: 0x3d,
