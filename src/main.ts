@@ -11,7 +11,17 @@ import { createAuthenticator } from './services/auth.js';
 import { bootstrap } from './services/bootstrap.js';
 import { createGroupService } from './services/groups.js';
 import { createReceiptService } from './services/receipts.js';
-import { createBodyCache } from './services/body-cache.js';
+import { createAuditor } from './services/auditor.js';
+import { createAuditLog } from './services/audit-log.js';
+import { createDeviceOperations } from './services/device-operations.js';
+import { createJobCompletion } from './services/job-completion.js';
+import { createLoginFailureJournal } from './services/login-failures.js';
+import { createOrphanService } from './services/orphans.js';
+import { createOverview } from './services/overview.js';
+import { createSessionService } from './services/sessions.js';
+import { createUserService } from './services/users.js';
+import { createSessionRepository } from './storage/sessions.js';
+import { createBodyCache } from './http/views/body-cache.js';
 import { createInFlight } from './http/in-flight.js';
 import { openDb, type Db } from './storage/db.js';
 import { createGroupRepository } from './storage/groups.js';
@@ -23,7 +33,7 @@ import { createUserRepository } from './storage/users.js';
 import { createLoginTrustRepository } from './storage/login-trust.js';
 import { createWorkerManager, type WorkerManager } from './workers/manager.js';
 import { listenForQueuedWork } from './storage/queue-listener.js';
-import { createLeaseRepository } from './storage/fence.js';
+import { createDeviceRepository } from './storage/devices.js';
 import { createOrphanRepository } from './storage/orphans.js';
 import { createStatsRepository } from './storage/stats.js';
 import { DataDirError, createStorageHealth, dataDirProblem, dbFileOf } from './storage/health.js';
@@ -65,6 +75,7 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
     config.profile === 'postgres'
       ? { dialect: 'postgres', url: config.databaseUrl ?? '', onConnectionError: (e) => logger.warn({ err: e }, 'a PostgreSQL connection failed; queries in flight on it fail with 503, the pool reconnects') }
       : { dialect: 'sqlite', file: config.dataDir === null ? ':memory:' : join(config.dataDir, 'cr-server.sqlite') },
+    config.fastPaths,
   );
   let health: ReturnType<typeof createStorageHealth> | null = null;
   try {
@@ -83,26 +94,31 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
     const users = createUserRepository(db.kysely);
-    const groups = createGroupRepository(db.kysely);
-    const receipts = createReceiptRepository(db.kysely, db.dialect);
-    const jobs = createJobRepository(db.kysely);
+    const groups = createGroupRepository(db);
+    const devices = createDeviceRepository(db);
+    const receipts = createReceiptRepository(db);
+    const jobs = createJobRepository(db);
     const registry = createDriverRegistry(options.drivers);
     await bootstrap({ profile: config.profile, adminPassword: config.adminPassword, users, groups, registry, logger, now: now() });
 
     await storage.start();
     const orphans = createOrphanRepository(db.kysely);
-    const metrics = createMetrics({ stats: createStatsRepository(db.kysely), orphans, ...(config.profile === 'embedded' ? { storage: () => storage.current } : {}) });
+    const stats = createStatsRepository(db.kysely);
+    const metrics = createMetrics({ stats, orphans, ...(config.profile === 'embedded' ? { storage: () => storage.current } : {}) });
     const audit = createAuditRepository(db.kysely);
+    const jobCompletion = createJobCompletion();
     const workers = createWorkerManager({
-      groups, receipts, jobs, registry, logger, clock, audit,
+      groups, devices, receipts, jobs, registry, logger, clock, audit,
       dataDir: config.dataDir,
       nodeId: config.nodeId,
-      leases: createLeaseRepository(db.kysely, db.dialect),
+      leases: devices.leases,
       orphans,
       leaseTtlMs: options.leases?.ttlMs ?? config.leaseTtlMs,
       deviceCallTimeoutMs: options.leases?.callTimeoutMs ?? config.deviceCallTimeoutMs,
       ...(options.leases ? { reconcileMs: options.leases.reconcileMs } : {}),
       observe: (op, s, ok) => metrics.observeDevice(op, s, ok),
+      // Wakes the HTTP request waiting for the job (POST …/shift/open and the like) at once.
+      onJobFinished: (job) => jobCompletion.finished(job),
       // Free space below the threshold only stops new receipts: the queue's outcomes are small
       // and still fit. A missing or replaced database cannot keep them at all.
       storageProblem: () => {
@@ -111,27 +127,47 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
       },
     });
     const notify = (groupId: number) => workers.notify(groupId);
-    const authenticator = createAuthenticator({ users, now, trust: createLoginTrustRepository(db.kysely) });
+    const auditor = createAuditor(audit, now);
+    const loginFailures = createLoginFailureJournal({
+      write: (details) => auditor.writeAnonymous('auth.login_failed', details.ip === '*' ? null : details.ip, details.login === '*' ? null : `login:${details.login}`, details),
+      onWriteError: (e) => logger.warn({ err: e }, 'cannot journal a failed login'),
+    });
+    const authenticator = createAuthenticator({ users, now, trust: createLoginTrustRepository(db.kysely), onFailure: (f) => loginFailures.record(f) });
     let publicUrl = config.publicUrl;
     const receiptService = createReceiptService({
-      groups, receipts, publicUrl: () => publicUrl, now, notify, bodies: createBodyCache(config.receiptCacheBytes),
+      groups, receipts, users, audit: auditor, publicUrl: () => publicUrl, now, notify,
       canStore: () => storage.assertWritable(),
       onAccepted: (groupId) => metrics.receiptAccepted(groupId),
     });
-    const groupService = createGroupService({ groups, receipts, jobs, orphans, now, notify });
+    const deviceOperations = createDeviceOperations({
+      groups, jobs, completion: jobCompletion, audit: auditor, now, notify,
+      driverOf: (groupId) => workers.driverOf(groupId),
+    });
+    const groupService = createGroupService({
+      groups, devices, users, receipts, stats, orphans, registry, audit: auditor, now,
+      reconcile: () => workers.reconcile(),
+      restartWorker: (groupId) => workers.restart(groupId),
+      faultsAvailable: (groupId) => deviceOperations.faultsAvailable(groupId),
+    });
+    const sessionRepository = createSessionRepository(db.kysely);
 
     let stopping = false;
     const admin = createAdminPlugin({
-      kysely: db.kysely, users, groups, receipts, registry, authenticator, groupService, receiptService, now,
-      reconcile: () => workers.reconcile(),
-      driverOf: (groupId) => workers.driverOf(groupId),
-      notify,
+      sessions: createSessionService({ users, sessions: sessionRepository, authenticator, audit: auditor, onLoginFailure: (f) => loginFailures.record(f), now }),
+      users: createUserService({ users, sessions: sessionRepository, stats, authenticator, audit: auditor, now }),
+      groups: groupService,
+      devices: deviceOperations,
+      receipts: receiptService,
+      overview: createOverview({ groups: groupService, stats, receipts, now }),
+      auditLog: createAuditLog({ audit, users }),
+      orphans: createOrphanService({ db: db.kysely, orphans, audit: auditor, now }),
+      now,
     });
     const inFlight = createInFlight();
     const app = await buildApp({
-      config, db, metrics, authenticator, groups, receiptService, groupService, receipts, now, notify, health: storage,
-      audit, inFlight,
-      driverOf: (groupId) => workers.driverOf(groupId),
+      config, db, metrics, authenticator, receiptService, groupService, deviceOperations, now, health: storage,
+      bodies: createBodyCache(config.receiptCacheBytes),
+      inFlight,
       isStopping: () => stopping,
       plugins: [admin],
     });
@@ -146,7 +182,13 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
       await app.ready();
     }
     await workers.start();
-    const listener = config.profile === 'postgres' && config.databaseUrl ? listenForQueuedWork(config.databaseUrl, notify, logger) : null;
+    // A notification names a group with new work — or, for requests waiting here, a job of that
+    // group finished on another node (migration 005): both the worker and the waiters look again.
+    const onGroupActivity = (groupId: number) => {
+      notify(groupId);
+      jobCompletion.groupActivity(groupId);
+    };
+    const listener = config.profile === 'postgres' && config.databaseUrl ? listenForQueuedWork(config.databaseUrl, onGroupActivity, logger) : null;
     await listener?.start();
 
     let closing: Promise<void> | null = null;
@@ -161,6 +203,7 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
           if (!(await inFlight.drained(10_000))) logger.warn({ running: inFlight.running }, 'stopping with request handlers still running');
           await listener?.stop();
           await workers.stop();
+          await loginFailures.flushAll();
           storage.stop();
           await db.close();
         })();

@@ -7,10 +7,8 @@ import type { Metrics } from '../metrics.js';
 import type { Authenticator } from '../services/auth.js';
 import type { ReceiptService } from '../services/receipts.js';
 import type { GroupService } from '../services/groups.js';
-import type { GroupRepository } from '../storage/groups.js';
-import type { ReceiptRepository } from '../storage/receipts.js';
-import type { AuditRepository } from '../storage/audit.js';
-import type { FiscalDriver } from '../devices/driver.js';
+import type { DeviceOperations } from '../services/device-operations.js';
+import type { BodyCache } from './views/body-cache.js';
 import { basicAuth } from './auth.js';
 import { errorHandler, sendErrors } from './errors.js';
 import { parseJsonBody } from './json-parser.js';
@@ -33,14 +31,12 @@ export interface AppDeps {
   db: Db;
   metrics: Metrics;
   authenticator: Authenticator;
-  groups: GroupRepository;
   receiptService: ReceiptService;
   groupService: GroupService;
-  receipts: ReceiptRepository;
-  audit: AuditRepository;
+  deviceOperations: DeviceOperations;
+  /** Rendered bodies of fiscalized receipts for the API's GET (absent: no caching). */
+  bodies?: BodyCache;
   now: () => number;
-  notify: (groupId: number) => void;
-  driverOf: (groupId: number) => FiscalDriver | undefined;
   isStopping: () => boolean;
   /** The data directory check behind /ready (embedded profile). */
   health?: StorageHealth;
@@ -113,10 +109,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (api) => {
     api.addHook('onRequest', crossSiteGuard({ publicUrl: deps.config.publicUrl }));
     api.addHook('onRequest', basicAuth(deps.authenticator));
-    await api.register(receiptRoutes({ groups: deps.groups, receipts: deps.receiptService }));
-    await api.register(groupRoutes({ groups: deps.groups, service: deps.groupService, audit: deps.audit, now: deps.now }));
-    await api.register(receiptAdminRoutes({ groups: deps.groups, receipts: deps.receipts, service: deps.receiptService, audit: deps.audit, now: deps.now, notify: deps.notify }));
-    await api.register(deviceRoutes({ groups: deps.groups, service: deps.groupService, audit: deps.audit, now: deps.now, driverOf: deps.driverOf }));
+    await api.register(receiptRoutes({ receipts: deps.receiptService, ...(deps.bodies ? { bodies: deps.bodies } : {}) }));
+    await api.register(groupRoutes({ groups: deps.groupService, devices: deps.deviceOperations, now: deps.now }));
+    await api.register(receiptAdminRoutes({ receipts: deps.receiptService }));
+    await api.register(deviceRoutes({ devices: deps.deviceOperations }));
   });
 
   for (const plugin of deps.plugins ?? []) await app.register(plugin);

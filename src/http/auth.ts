@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.js';
+import type { Actor } from '../services/actor.js';
 import { parseBasicAuth, type AuthenticatedUser, type Authenticator } from '../services/auth.js';
 
 declare module 'fastify' {
@@ -14,11 +15,16 @@ export function basicAuth(authenticator: Authenticator) {
     const creds = parseBasicAuth(request.headers.authorization);
     if (!creds) throw new DomainError('unauthenticated', { code: 'auth_required', message: 'HTTP Basic authorization is required' });
     const user = await authenticator.verify(creds.login, creds.password, request.ip);
-    request.user = { id: user.id, login: user.login, isSuperuser: user.is_superuser === 1 };
+    request.user = { id: user.id, login: user.login, isSuperuser: user.is_superuser };
   };
 }
 
 export function currentUser(request: FastifyRequest): AuthenticatedUser {
   if (!request.user) throw new DomainError('unauthenticated', { code: 'auth_required', message: 'HTTP Basic authorization is required' });
   return request.user;
+}
+
+/** The actor of a REST API request. */
+export function actorOf(request: FastifyRequest): Actor {
+  return { ...currentUser(request), ip: request.ip, sessionId: null };
 }

@@ -1,5 +1,5 @@
 import { DomainError, notFound } from '../domain/errors.js';
-import type { GroupForReceipts, GroupRepository, GroupRow } from '../storage/groups.js';
+import type { GroupForReceipts, GroupRepository, GroupRecord } from '../storage/groups.js';
 import type { AuthenticatedUser } from './auth.js';
 
 /** 404 for a group that does not exist, 403 for one the user may not use; superusers may use all. */
@@ -13,7 +13,7 @@ function allowed(r: GroupForReceipts | undefined, groupId: number): Omit<GroupFo
 export const callerId = (user: AuthenticatedUser): number | null => (user.isSuperuser ? null : user.id);
 
 /** The group, if the user may use it (group and access check in one statement). */
-export async function requireGroupAccess(groups: GroupRepository, user: AuthenticatedUser, groupId: number): Promise<GroupRow> {
+export async function requireGroupAccess(groups: GroupRepository, user: AuthenticatedUser, groupId: number): Promise<GroupRecord> {
   return allowed(await groups.forReceipts(groupId, callerId(user)), groupId).group;
 }
 

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { createAuthenticator, parseBasicAuth } from './auth.js';
 import { hashPassword, verifyPassword } from './passwords.js';
-import type { UserRepository, UserRow } from '../storage/users.js';
+import type { UserRepository, UserRecord } from '../storage/users.js';
 import { DomainError } from '../domain/errors.js';
 
 async function fixture() {
   let reads = 0;
   let hashes = 0;
-  const user: UserRow = { id: 1, login: 'shop', name: '', password_hash: await hashPassword('right'), is_active: 1, is_superuser: 0, credentials_version: 1, created_at: 0, updated_at: 0 };
-  const gone: UserRow = { ...user, id: 2, login: 'gone', is_active: 0 };
+  const user: UserRecord = { id: 1, login: 'shop', name: '', password_hash: await hashPassword('right'), is_active: true, is_superuser: false, credentials_version: 1, created_at: 0, updated_at: 0 };
+  const gone: UserRecord = { ...user, id: 2, login: 'gone', is_active: false };
   const rows = [user, gone];
   const users = { findByLogin: async (login: string) => { reads++; const r = rows.find((u) => u.login === login); return r ? { ...r } : undefined; } } as unknown as UserRepository;
   // Counts the scrypt runs (the work an attacker can make the server do, and what a timing attack would see).

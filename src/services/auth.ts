@@ -2,9 +2,10 @@ import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { DomainError } from '../domain/errors.js';
 import { forbiddenCharacter } from '../domain/text.js';
 import type { LoginTrustRepository } from '../storage/login-trust.js';
-import type { UserRepository, UserRow } from '../storage/users.js';
+import type { UserRepository, UserRecord } from '../storage/users.js';
 import { verifyPassword, type PasswordVerifier } from './passwords.js';
 import { createHashGate, createLoginTrust, createThrottle, type HashGateOptions, type Throttle, type Ticket } from './throttle.js';
+import type { LoginFailure } from './login-failures.js';
 
 export interface AuthenticatedUser {
   id: number;
@@ -15,7 +16,7 @@ export interface AuthenticatedUser {
 interface CacheEntry {
   /** Keyed MAC of (user id, credentials_version, password hash, login, password). */
   mac: Buffer;
-  user: UserRow;
+  user: UserRecord;
   expires: number;
   /** performance.now() when the user row was last read from the database. */
   checkedAt: number;
@@ -41,6 +42,8 @@ export interface AuthenticatorDeps {
   verifyPassword?: PasswordVerifier;
   /** Bounds on concurrent hashing, per address and in total. */
   hashing?: HashGateOptions;
+  /** A refused login (the audit journal's `auth.login_failed`; bounded by its consumer). */
+  onFailure?: (failure: LoginFailure) => void;
 }
 
 const rateLimited = (code: string, message: string, retryAfter: number): DomainError => {
@@ -73,14 +76,14 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
   const gate = createHashGate(deps.hashing);
   const hasher = deps.verifyPassword ?? verifyPassword;
   const inFlight = new Map<string, Promise<boolean | 'busy'>>();
-  const attempts = new Map<string, Promise<UserRow>>();
+  const attempts = new Map<string, Promise<UserRecord>>();
   // A keyed one-shot sha256 (the key is secret and the digest never leaves the process, so no HMAC
   // construction is needed): a quarter of createHmac's cost on every authenticated request. The
   // fields before the password are fixed by the user row, so none can be shifted into another.
-  const macOf = (u: UserRow, login: string, password: string) =>
+  const macOf = (u: UserRecord, login: string, password: string) =>
     hash('sha256', `${key}\0${u.id}\0${u.credentials_version}\0${u.password_hash}\0${login}\0${password}`, 'buffer');
 
-  function remember(login: string, mac: Buffer, user: UserRow): void {
+  function remember(login: string, mac: Buffer, user: UserRecord): void {
     cache.delete(login);
     if (cache.size >= max) {
       const oldest = cache.keys().next().value;
@@ -89,7 +92,10 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     cache.set(login, { mac, user, expires: deps.now() + ttl, checkedAt: performance.now() });
   }
 
-  const tooMany = (retryAfter: number) => rateLimited('too_many_failed_logins', 'Too many failed logins; try again later', retryAfter);
+  const tooMany = (login: string, ip: string, retryAfter: number) => {
+    deps.onFailure?.({ login, ip, reason: 'locked' });
+    return rateLimited('too_many_failed_logins', 'Too many failed logins; try again later', retryAfter);
+  };
   const busy = () => rateLimited('login_busy', 'Too many logins are being checked; try again in a moment', 1);
 
   /**
@@ -108,20 +114,23 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     return p;
   }
 
-  async function succeed(ticket: Ticket, login: string, ip: string, user: UserRow): Promise<UserRow> {
+  async function succeed(ticket: Ticket, login: string, ip: string, user: UserRecord): Promise<UserRecord> {
     ticket.succeed();
     const write = trust.earn(login, ip, user);
     if (write) await write;
     return user;
   }
 
-  function fail(ticket: Ticket): never {
+  // The reason is for the journal only: the client always gets the same answer, so an inactive
+  // login cannot be told from a wrong password.
+  function fail(ticket: Ticket, login: string, ip: string, reason: 'bad_credentials' | 'inactive'): never {
     ticket.fail();
+    deps.onFailure?.({ login, ip, reason });
     throw new DomainError('unauthenticated', { code: 'invalid_credentials', message: 'Invalid login or password' });
   }
 
   /** Everything after the reservation and a cache miss: the user row, then one scrypt. */
-  async function slowPath(first: Ticket, login: string, password: string, ip: string): Promise<UserRow> {
+  async function slowPath(first: Ticket, login: string, password: string, ip: string): Promise<UserRecord> {
     let ticket = first;
     try {
       // A login no user can have (a NUL, other control characters: PostgreSQL refuses NUL in text
@@ -132,10 +141,10 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       if (ticket.trusted && !trust.matches(login, ip, user)) {
         ticket.release();
         const a = throttle.admit(ip, login, false);
-        if (!a.ok) throw tooMany(a.retryAfter);
+        if (!a.ok) throw tooMany(login, ip, a.retryAfter);
         ticket = a.ticket;
       }
-      const active = user?.is_active === 1 ? user : undefined;
+      const active = user?.is_active ? user : undefined;
       if (active) {
         const mac = macOf(active, login, password);
         const hit = cache.get(login);
@@ -146,7 +155,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
         }
         const ok = await check(login, password, active.password_hash, ip, ticket.trusted);
         if (ok === 'busy') throw busy();
-        if (!ok) return fail(ticket);
+        if (!ok) return fail(ticket, login, ip, 'bad_credentials');
         remember(login, mac, active);
         return await succeed(ticket, login, ip, active);
       }
@@ -155,7 +164,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       // dummy hash) or deactivated (against its own), so neither can be told apart by timing.
       const ok = await check(login, password, user?.password_hash ?? DUMMY_HASH, ip, ticket.trusted);
       if (ok === 'busy') throw busy();
-      return fail(ticket);
+      return fail(ticket, login, ip, user ? 'inactive' : 'bad_credentials');
     } finally {
       // No verdict (an error, or no hashing capacity): the reservation is returned uncounted.
       ticket.release();
@@ -164,7 +173,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
 
   return {
     /** Verifies login/password; throws 401 (invalid) or 429 (throttled, or no hashing capacity). Inactive users are refused. */
-    async verify(login: string, password: string, ip: string): Promise<UserRow> {
+    async verify(login: string, password: string, ip: string): Promise<UserRecord> {
       const loading = trust.ready();
       if (loading) await loading;
       // Identical concurrent attempts from one address (a backend opening many connections at once)
@@ -185,7 +194,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
         const same = attempts.get(attemptKey());
         if (same) return same;
       }
-      if (wait > 0) throw tooMany(wait);
+      if (wait > 0) throw tooMany(login, ip, wait);
       // The hot path: answered from the cache (no reservation needed: nothing is awaited before
       // the verdict), the pair's trust renewed in memory.
       const fresh = cache.get(login);
@@ -196,7 +205,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
         return fresh.user;
       }
       const a = throttle.admit(ip, login, trusted);
-      if (!a.ok) throw tooMany(a.retryAfter);
+      if (!a.ok) throw tooMany(login, ip, a.retryAfter);
       const ticket = a.ticket;
       const k = attemptKey();
       const p = slowPath(ticket, login, password, ip);

@@ -38,7 +38,7 @@ export async function bootstrap(deps: {
     if (emulator) {
       const { group } = await deps.groups.create(
         { name: 'Демо-касса', enabled: true, defaultTaxSystem: 1, defaultVat: null, autoOpenShift: true, shiftDurationMin: 1440, dailyCloseTime: null },
-        { model: 'emulator', config: emulator.defaults() },
+        { driver: 'emulator', config: emulator.defaults() },
         deps.now,
       );
       await deps.groups.setRunning(group.id, true, deps.now);

@@ -1,130 +1,277 @@
-import type { DeviceStatus, RegistrationInfo } from '../devices/driver.js';
-import { DomainError, notFound } from '../domain/errors.js';
-import type { GroupRepository, GroupRow } from '../storage/groups.js';
-import type { JobKind, JobRepository } from '../storage/jobs.js';
+import { DomainError, invalid, notFound, type FieldError } from '../domain/errors.js';
+import { TAX_SYSTEMS, VAT_RATES } from '../domain/enums.js';
+import type { DriverFactory } from '../devices/driver.js';
+import type { DriverRegistry } from '../devices/registry.js';
+import type { DeviceRecord, DeviceRepository } from '../storage/devices.js';
+import type { GroupRepository, GroupSettings } from '../storage/groups.js';
 import type { OrphanRepository } from '../storage/orphans.js';
 import type { ReceiptRepository } from '../storage/receipts.js';
-import type { AuthenticatedUser } from './auth.js';
+import type { StatsRepository } from '../storage/stats.js';
+import type { UserRepository } from '../storage/users.js';
+import { requireGroupAccess } from './access.js';
+import { requireSuperuser, type Actor } from './actor.js';
+import type { Auditor } from './auditor.js';
+import { requireDriver, validateDriverConfig } from './driver-config.js';
+
+export type GroupRecord = NonNullable<Awaited<ReturnType<GroupRepository['get']>>>;
 
 export interface GroupServiceDeps {
   groups: GroupRepository;
-  receipts: ReceiptRepository;
-  jobs: JobRepository;
+  devices: DeviceRepository;
+  users: Pick<UserRepository, 'findById'>;
+  receipts: Pick<ReceiptRepository, 'last' | 'queueLength'>;
+  stats: Pick<StatsRepository, 'receiptCountOfGroup'>;
   /** Fiscal documents in an FN that no receipt owns (the journal reconciliation's findings). */
   orphans: Pick<OrphanRepository, 'openCounts'>;
+  registry: DriverRegistry;
+  /** Starts/stops device workers after running/enabled changes (WorkerManager.reconcile). */
+  reconcile: () => Promise<void>;
+  /**
+   * Restarts the group's device worker so it drives the device with its new settings. One
+   * operation: the group stays `running` in the database throughout, so a crash in the middle
+   * leaves it running (and the next reconcile starts the worker), never stopped.
+   */
+  restartWorker: (groupId: number) => Promise<void>;
+  /** Whether this node drives the group's device and it takes injected faults (virtual registers). */
+  faultsAvailable: (groupId: number) => boolean;
+  audit: Auditor;
   now: () => number;
-  notify: (groupId: number) => void;
 }
 
-const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
+/** What a group's views are made of: the group, its device, its queue and what needs attention. */
+export interface GroupState {
+  group: GroupRecord;
+  device: DeviceRecord | null;
+  queueLength: number;
+  lastReceiptAt: number | null;
+  orphanDocuments: number;
+}
 
+export type GroupStatus = 'running' | 'stopped' | 'disabled' | 'error';
+
+/** The one state a group is shown in: disabled wins over stopped, stopped over a device error. */
+export function groupStatus(st: { group: GroupRecord; device: DeviceRecord | null }): GroupStatus {
+  if (!st.group.enabled) return 'disabled';
+  if (!st.group.running) return 'stopped';
+  return st.device?.state === 'error' ? 'error' : 'running';
+}
+
+/** GroupState plus what only superusers see: the access list, the driver and the fault panel. */
+export interface GroupAdminState extends GroupState {
+  access: number[];
+  factory: DriverFactory | null;
+  faultsAvailable: boolean;
+}
+
+export interface GroupInput {
+  name: string;
+  driver: string;
+  /** Device settings; checked against the driver's config schema. */
+  config: object;
+  default_tax_system: number | null;
+  default_vat: number | null;
+  auto_open_shift: boolean;
+  shift_duration: number;
+  daily_close_time: string | null;
+  enabled?: boolean;
+}
+
+const TIME_RE = /^([01]\d|2[0-3]):[0-5]\d$/;
+// Config values never sent back to the browser; an empty value on update keeps the stored one.
+export const isSecret = (key: string) => /password|secret|token/i.test(key);
+export const withoutSecrets = (config: Record<string, unknown>) => Object.fromEntries(Object.entries(config).filter(([k]) => !isSecret(k)));
+
+function settingsOf(input: Partial<GroupInput>): Partial<GroupSettings> {
+  const errors: FieldError[] = [];
+  if (input.name !== undefined && (input.name.trim().length === 0 || input.name.length > 128)) {
+    errors.push({ field: 'name', code: 'invalid_length', message: 'The name must have 1 to 128 characters' });
+  }
+  if (input.default_tax_system != null && !(input.default_tax_system in TAX_SYSTEMS)) {
+    errors.push({ field: 'default_tax_system', code: 'invalid_value', message: 'Unknown taxation system (1, 2, 4, 8, 16 or 32)' });
+  }
+  if (input.default_vat != null && !(input.default_vat in VAT_RATES)) {
+    errors.push({ field: 'default_vat', code: 'invalid_value', message: 'Unknown VAT rate (tag 1199 code 1–12)' });
+  }
+  if (input.shift_duration !== undefined && !(Number.isInteger(input.shift_duration) && input.shift_duration >= 1 && input.shift_duration <= 1440)) {
+    errors.push({ field: 'shift_duration', code: 'out_of_range', message: 'The shift duration must be 1 to 1440 minutes (the FN closes a shift after 24 h)' });
+  }
+  if (input.daily_close_time != null && !TIME_RE.test(input.daily_close_time)) {
+    errors.push({ field: 'daily_close_time', code: 'invalid_format', message: 'The daily close time must be HH:MM' });
+  }
+  if (errors.length > 0) throw new DomainError('invalid', errors);
+  return {
+    ...(input.name !== undefined ? { name: input.name.trim() } : {}),
+    ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
+    ...(input.default_tax_system !== undefined ? { defaultTaxSystem: input.default_tax_system } : {}),
+    ...(input.default_vat !== undefined ? { defaultVat: input.default_vat } : {}),
+    ...(input.auto_open_shift !== undefined ? { autoOpenShift: input.auto_open_shift } : {}),
+    ...(input.shift_duration !== undefined ? { shiftDurationMin: input.shift_duration } : {}),
+    ...(input.daily_close_time !== undefined ? { dailyCloseTime: input.daily_close_time === '' ? null : input.daily_close_time } : {}),
+  };
+}
+
+/**
+ * Service groups: reading them (any user, for the groups they may use), and for superusers their
+ * CRUD, device settings, access list, enable/disable and «Пуск»/«Стоп». Every change is audited.
+ */
 export function createGroupService(deps: GroupServiceDeps) {
-  async function summary(g: GroupRow) {
-    const device = await deps.groups.deviceOf(g.id);
+  async function mustGet(id: number): Promise<GroupRecord> {
+    const g = await deps.groups.get(id);
+    if (!g) throw notFound('service_group_not_found', `Service group ${id} does not exist`);
+    return g;
+  }
+
+  async function stateOf(g: GroupRecord): Promise<GroupState> {
+    const [device, last, queueLength, orphans] = await Promise.all([
+      deps.devices.deviceOf(g.id),
+      deps.receipts.last(g.id),
+      deps.receipts.queueLength(g.id),
+      deps.orphans.openCounts(),
+    ]);
+    return { group: g, device: device ?? null, queueLength, lastReceiptAt: last?.created_at ?? null, orphanDocuments: orphans.get(g.id) ?? 0 };
+  }
+
+  async function adminStateOf(g: GroupRecord): Promise<GroupAdminState> {
+    const base = await stateOf(g);
     return {
-      id: g.id,
-      name: g.name,
-      enabled: g.enabled === 1,
-      running: g.running === 1,
-      device_model: device?.model ?? null,
-      state: g.enabled !== 1 ? 'disabled' : g.running !== 1 ? 'stopped' : device?.state === 'error' ? 'error' : 'running',
-      state_reason: device?.state === 'error' ? device.state_reason : null,
+      ...base,
+      access: await deps.groups.accessList(g.id),
+      factory: base.device ? (deps.registry.get(base.device.driver) ?? null) : null,
+      faultsAvailable: deps.faultsAvailable(g.id),
     };
   }
 
+  async function admin(actor: Actor, id: number): Promise<GroupRecord> {
+    requireSuperuser(actor);
+    return mustGet(id);
+  }
+
   return {
-    summary,
-    async list(user: AuthenticatedUser) {
-      const rows = user.isSuperuser ? await deps.groups.list() : await deps.groups.listForUser(user.id);
-      return Promise.all(rows.map(summary));
+    /** The groups the actor may use (all of them for a superuser), with their device. */
+    async list(actor: Actor): Promise<{ group: GroupRecord; device: DeviceRecord | null }[]> {
+      const rows = actor.isSuperuser ? await deps.groups.list() : await deps.groups.listForUser(actor.id);
+      return Promise.all(rows.map(async (group) => ({ group, device: (await deps.devices.deviceOf(group.id)) ?? null })));
     },
 
-    /** Group state with the device status last read by its worker (api.md "Service group operations"). */
-    async view(g: GroupRow) {
-      const device = await deps.groups.deviceOf(g.id);
-      const registration = device?.registration ? (JSON.parse(device.registration) as RegistrationInfo) : null;
-      const status = device?.status ? (JSON.parse(device.status) as DeviceStatus) : null;
-      const last = await deps.receipts.last(g.id);
-      const now = deps.now();
-      const openedAt = status?.shift.openedAt ? Date.parse(status.shift.openedAt) : null;
-      return {
-        ...(await summary(g)),
-        settings: {
-          default_tax_system: g.default_tax_system,
-          default_vat: g.default_vat,
-          auto_open_shift: g.auto_open_shift === 1,
-          shift_duration: g.shift_duration_min,
-          daily_close_time: g.daily_close_time,
+    /** Group state with the device status its worker last read: 404, then 403. */
+    async get(actor: Actor, id: number): Promise<GroupState> {
+      return stateOf(await requireGroupAccess(deps.groups, actor, id));
+    },
+
+    /** Every group with what the dashboard shows (superuser). */
+    async listAdmin(actor: Actor): Promise<GroupAdminState[]> {
+      requireSuperuser(actor);
+      return Promise.all((await deps.groups.list()).map(adminStateOf));
+    },
+
+    async getAdmin(actor: Actor, id: number): Promise<GroupAdminState> {
+      return adminStateOf(await admin(actor, id));
+    },
+
+    /** The device drivers and their config schemas (the dashboard renders the form from them). */
+    drivers(actor: Actor): readonly DriverFactory[] {
+      requireSuperuser(actor);
+      return deps.registry.list();
+    },
+
+    async create(actor: Actor, input: GroupInput): Promise<GroupAdminState> {
+      requireSuperuser(actor);
+      const factory = requireDriver(deps.registry, input.driver);
+      const settings = settingsOf(input);
+      const config = validateDriverConfig(factory, input.config);
+      const { group } = await deps.groups.create(
+        {
+          name: settings.name ?? '',
+          enabled: input.enabled ?? true,
+          defaultTaxSystem: input.default_tax_system,
+          defaultVat: input.default_vat,
+          autoOpenShift: input.auto_open_shift,
+          shiftDurationMin: input.shift_duration,
+          dailyCloseTime: settings.dailyCloseTime ?? null,
         },
-        queue_length: await deps.receipts.queueLength(g.id),
-        last_receipt_at: iso(last?.created_at),
-        // Unacknowledged receipt documents in the FN journal that no receipt owns: never silent.
-        orphan_documents: (await deps.orphans.openCounts()).get(g.id) ?? 0,
-        device: device
-          ? {
-              id: device.id,
-              model: device.model,
-              state: device.state,
-              state_reason: device.state_reason,
-              online: device.state === 'running' && status !== null,
-              status_at: iso(device.status_at),
-              registration: registration && {
-                registration_number: registration.registrationNumber,
-                registrator_serial: registration.registratorSerial,
-                fn_serial: registration.fnSerial,
-                ffd_version: registration.ffdVersion,
-                company_name: registration.companyName,
-                company_inn: registration.companyInn,
-                ofd_name: registration.ofdName,
-                ofd_inn: registration.ofdInn,
-                operations_address: registration.operationsAddress,
-                operations_place: registration.operationsPlace,
-                tax_systems: registration.taxSystems,
-                model: registration.model,
-              },
-              shift: status && {
-                state: status.shift.state,
-                number: status.shift.number,
-                opened_at: status.shift.openedAt,
-                expires_at: status.shift.expiresAt,
-                age_seconds: openedAt !== null && status.shift.state !== 'closed' ? Math.max(0, Math.floor((now - openedAt) / 1000)) : null,
-                receipts_in_shift: status.shift.receiptsInShift,
-              },
-              last_fd_number: status?.lastFdNumber ?? null,
-              fn: status && {
-                serial: status.fn.serial,
-                ffd_version: status.fn.ffdVersion,
-                phase: status.fn.phase,
-                expires_at: status.fn.expiresAt,
-                memory_used: status.fn.memoryUsed,
-              },
-              ofd: status && { unsent_count: status.ofd.unsentCount, oldest_unsent_at: status.ofd.oldestUnsentAt },
-              paper_present: status?.paperPresent ?? null,
-              warnings: status?.warnings ?? [],
-            }
-          : null,
-      };
+        { driver: factory.model, config },
+        deps.now(),
+      );
+      await deps.audit.write(actor, 'service_group.create', `service_group:${group.id}`, {
+        name: group.name, driver: factory.model, config: withoutSecrets(config),
+      });
+      return adminStateOf(group);
+    },
+
+    /** Settings, device settings (a running worker restarts with them) or enable/disable. */
+    async update(actor: Actor, id: number, input: Partial<GroupInput>): Promise<GroupAdminState> {
+      const g = await admin(actor, id);
+      const settings = settingsOf(input);
+      const device = await deps.devices.deviceOf(id);
+      let deviceChanged = false;
+      if (device && (input.config !== undefined || (input.driver !== undefined && input.driver !== device.driver))) {
+        const factory = requireDriver(deps.registry, input.driver ?? device.driver);
+        const old = factory.model === device.driver ? device.config : {};
+        const submitted = Object.fromEntries(Object.entries(input.config ?? {}).filter(([k, v]) => !(isSecret(k) && (v === '' || v === null))));
+        const kept = Object.fromEntries(Object.entries(old).filter(([k]) => isSecret(k)));
+        const config = validateDriverConfig(factory, { ...kept, ...(input.config === undefined ? old : submitted) });
+        await deps.devices.updateDevice(device.id, { driver: factory.model, config }, deps.now());
+        deviceChanged = true;
+      }
+      const row = await deps.groups.update(id, settings, deps.now());
+      if (!row) throw notFound('service_group_not_found', `Service group ${id} does not exist`);
+      if (deviceChanged && row.running) await deps.restartWorker(id);
+      else if (settings.enabled !== undefined && settings.enabled !== g.enabled) await deps.reconcile();
+      const { config: _c, ...rest } = input;
+      await deps.audit.write(actor, 'service_group.update', `service_group:${id}`, { ...rest, device_changed: deviceChanged });
+      return adminStateOf(row);
+    },
+
+    /** «Пуск»/«Стоп». Stopping lets the worker finish the operation in hand (reconcile waits for it). */
+    async setRunning(actor: Actor, id: number, running: boolean): Promise<GroupAdminState> {
+      const g = await admin(actor, id);
+      if (running && !g.enabled) throw new DomainError('conflict', { code: 'service_group_disabled', message: 'Enable the service group before starting it' });
+      await deps.groups.setRunning(id, running, deps.now());
+      await deps.reconcile();
+      await deps.audit.write(actor, running ? 'service_group.start' : 'service_group.stop', `service_group:${id}`);
+      return adminStateOf(await mustGet(id));
+    },
+
+    async setAccess(actor: Actor, id: number, userIds: readonly number[]): Promise<number[]> {
+      await admin(actor, id);
+      const unique = [...new Set(userIds)];
+      for (const uid of unique) {
+        if (!(await deps.users.findById(uid))) throw invalid('user_ids', 'user_not_found', `User ${uid} does not exist`);
+      }
+      const before = await deps.groups.accessList(id);
+      await deps.groups.setAccess(id, unique);
+      await deps.audit.write(actor, 'service_group.access', `service_group:${id}`, { before, after: unique });
+      return deps.groups.accessList(id);
     },
 
     /**
-     * Queues a manual shift operation for the group's worker and waits for it: it runs between
-     * receipts, never interleaved with one.
+     * Receipts in the queue belong to the group's device; fiscalized ones are the fiscal record and
+     * reference the group — both forbid deletion (disable the group instead).
      */
-    async runJob(g: GroupRow, user: AuthenticatedUser, kind: JobKind, params: unknown = null, waitMs = 30_000) {
-      if (g.enabled !== 1 || g.running !== 1) {
-        throw new DomainError('unavailable', { code: g.enabled !== 1 ? 'service_group_disabled' : 'service_group_stopped', message: 'The service group is not running' });
+    async delete(actor: Actor, id: number): Promise<void> {
+      const g = await admin(actor, id);
+      const active = await deps.receipts.queueLength(id);
+      if (active > 0) {
+        throw new DomainError('conflict', { code: 'receipts_in_progress', message: `${active} receipt(s) are pending, processing or in doubt; wait until they are final` });
       }
-      const job = await deps.jobs.create(g.id, user.id, kind, params, deps.now());
-      deps.notify(g.id);
-      const deadline = Date.now() + waitMs;
-      for (;;) {
-        const j = await deps.jobs.get(job.id);
-        if (!j) throw notFound('job_not_found', 'The operation disappeared');
-        if (j.state === 'success') return { id: j.id, kind, state: j.state, result: j.result ? (JSON.parse(j.result) as unknown) : null, error: null };
-        if (j.state === 'failed') return { id: j.id, kind, state: j.state, result: null, error: j.error ? (JSON.parse(j.error) as unknown) : null };
-        if (Date.now() > deadline) return { id: j.id, kind, state: j.state, result: null, error: null };
-        await new Promise((r) => setTimeout(r, 50));
+      const total = await deps.stats.receiptCountOfGroup(id);
+      if (total > 0) {
+        throw new DomainError('conflict', { code: 'group_has_receipts', message: `The service group has ${total} receipt(s) and cannot be deleted; disable it instead` });
       }
+      if (g.running) {
+        await deps.groups.setRunning(id, false, deps.now());
+        await deps.reconcile();
+      }
+      try {
+        await deps.groups.delete(id);
+      } catch (e) {
+        if ((await deps.stats.receiptCountOfGroup(id)) > 0) {
+          throw new DomainError('conflict', { code: 'receipts_in_progress', message: 'A receipt arrived meanwhile; try again when it is final' });
+        }
+        throw e;
+      }
+      await deps.reconcile();
+      await deps.audit.write(actor, 'service_group.delete', `service_group:${id}`, { name: g.name });
     },
   };
 }

@@ -4,24 +4,39 @@ import { validateReceipt } from '../domain/validate-receipt.js';
 import type { ReceiptInput } from '../domain/receipt-input.js';
 import { parseQueryDate } from '../domain/dates.js';
 import { RECEIPT_STATES } from '../domain/enums.js';
-import type { RegistrationInfo } from '../devices/driver.js';
+import type { StoredRequest } from '../domain/records.js';
 import type { GroupForReceipts, GroupRepository } from '../storage/groups.js';
-import type { ReceiptRepository } from '../storage/receipts.js';
-import { receiptView, type ReceiptView, type StoredRequest } from './receipt-view.js';
-import type { BodyCache } from './body-cache.js';
-import { callerId, requireGroupAccess } from './access.js';
-import type { AuthenticatedUser } from './auth.js';
+import type { ReceiptRecord, ReceiptRepository } from '../storage/receipts.js';
+import type { UserRepository } from '../storage/users.js';
+import { callerId, requireGroupAccess, requireGroupForReceipts } from './access.js';
+import { requireSuperuser, type Actor } from './actor.js';
+import type { Auditor } from './auditor.js';
+
+/** The group and device a receipt goes to, once the caller's access was checked. */
+export type ReceiptTarget = Omit<GroupForReceipts, 'allowed'>;
+
+export interface ReceiptListQuery {
+  date_start?: string;
+  date_end?: string;
+  order_id?: string;
+  state?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+/** One page size policy for every receipt list (API and dashboard): 100 by default, at most 500 (ListQuery). */
+export const RECEIPT_PAGE_DEFAULT = 100;
 
 export interface ReceiptServiceDeps {
   groups: GroupRepository;
   receipts: ReceiptRepository;
+  users: Pick<UserRepository, 'findById'>;
+  audit: Auditor;
   /** Base of `location` links (a function: with port 0 it is known only after listening). */
   publicUrl: () => string;
   now: () => number;
   /** Wakes the group's worker after a receipt was queued. */
   notify: (groupId: number) => void;
-  /** Rendered bodies of fiscalized receipts for the API's GET (absent: no caching). */
-  bodies?: BodyCache;
   /**
    * Throws (503) when the server cannot keep a receipt — data directory gone, disk full — checked
    * before every insert; synchronous on the hot path (StorageHealth.assertWritable).
@@ -39,20 +54,55 @@ const todayLocal = (ms: number) => {
 export function createReceiptService(deps: ReceiptServiceDeps) {
   const location = (groupId: number, id: number) => `${deps.publicUrl()}/service_groups/${groupId}/receipts/${id}`;
 
+  const missing = (groupId: number, receiptId: number) => notFound('receipt_not_found', `Receipt ${receiptId} does not exist in service group ${groupId}`);
+
+  async function get(actor: Actor, groupId: number, receiptId: number): Promise<ReceiptRecord> {
+    const row = await deps.receipts.getVisible(groupId, receiptId, callerId(actor));
+    if (row) return row;
+    await requireGroupAccess(deps.groups, actor, groupId);
+    throw missing(groupId, receiptId);
+  }
+
+  async function transition(actor: Actor, groupId: number, receiptId: number, action: 'retry' | 'cancel'): Promise<ReceiptRecord> {
+    requireSuperuser(actor);
+    await requireGroupAccess(deps.groups, actor, groupId);
+    const before = await deps.receipts.get(groupId, receiptId);
+    if (!before) throw missing(groupId, receiptId);
+    const done = action === 'retry'
+      ? await deps.receipts.retry(groupId, receiptId, deps.now())
+      : await deps.receipts.cancel(groupId, receiptId, { code: 'canceled', message: `Canceled by ${actor.login}; nothing was fiscalized`, retryable: false }, deps.now());
+    if (!done) {
+      const state = (await deps.receipts.get(groupId, receiptId))?.state ?? before.state;
+      throw new DomainError('conflict', action === 'retry'
+        ? { code: 'receipt_not_failed', message: `Only a failed receipt can be retried; this one is ${state}` }
+        : { code: 'receipt_not_pending', message: `Only a pending receipt can be canceled; this one is ${state}` });
+    }
+    await deps.audit.write(actor, `receipt.${action}`, `receipt:${receiptId}`, { service_group: groupId, previous_state: before.state });
+    if (action === 'retry') deps.notify(groupId);
+    const after = await deps.receipts.get(groupId, receiptId);
+    if (!after) throw missing(groupId, receiptId);
+    return after;
+  }
+
   return {
+    /** The group and device a receipt of this actor goes to: 404/403 first, reused for up to a second (access.ts). */
+    target(actor: Actor, groupId: number): Promise<ReceiptTarget> {
+      return requireGroupForReceipts(deps.groups, actor, groupId);
+    },
+
     /**
      * Validates and durably queues a receipt. The 200 answer means "stored and queued", never
      * "fiscalized": the client reads `location` until the state is final.
      */
-    async register(target: Omit<GroupForReceipts, 'allowed'>, userId: number, input: ReceiptInput, idempotencyKey: string | null) {
+    async register(actor: Actor, target: ReceiptTarget, input: ReceiptInput, idempotencyKey: string | null) {
       const { group, device } = target;
-      if (group.enabled !== 1) {
+      if (!group.enabled) {
         throw new DomainError('unavailable', { code: 'service_group_disabled', message: 'The service group is disabled' });
       }
-      if (group.running !== 1) {
+      if (!group.running) {
         throw new DomainError('unavailable', { code: 'service_group_stopped', message: 'The service group is stopped; start it in the dashboard' });
       }
-      const reg = device?.registration ? (JSON.parse(device.registration) as RegistrationInfo) : null;
+      const reg = device?.registration ?? null;
       const receipt = validateReceipt(input, {
         defaultTaxSystem: group.default_tax_system,
         defaultVat: group.default_vat,
@@ -61,18 +111,17 @@ export function createReceiptService(deps: ReceiptServiceDeps) {
         today: todayLocal(deps.now()),
       });
       const stored: StoredRequest = { ...receipt, orderId: input.order_id ?? null };
-      const request = JSON.stringify(stored);
-      const requestHash = createHash('sha256').update(request).digest('hex');
+      const requestHash = createHash('sha256').update(JSON.stringify(stored)).digest('hex');
       const storable = deps.canStore?.();
       if (storable) await storable;
       const outcome = await deps.receipts.insert(
         {
           groupId: group.id,
-          userId,
+          userId: actor.id,
           deviceId: device?.id ?? null,
           idempotencyKey,
           requestHash,
-          request,
+          request: stored,
           orderId: stored.orderId === null ? null : String(stored.orderId),
           receiptType: receipt.receiptType,
           total: receipt.total,
@@ -92,40 +141,61 @@ export function createReceiptService(deps: ReceiptServiceDeps) {
       return { id: String(outcome.row.id), location: location(group.id, outcome.row.id), replayed: outcome.kind === 'replay' };
     },
 
-    /** For a caller whose access to the group was already checked. */
-    async get(groupId: number, receiptId: number) {
-      const row = await deps.receipts.get(groupId, receiptId);
-      if (!row) throw notFound('receipt_not_found', `Receipt ${receiptId} does not exist in service group ${groupId}`);
-      return receiptView(row);
+    /**
+     * Whether the actor may read the group's receipts, without reading a receipt: what a cached
+     * body of a fiscalized receipt needs (http/views/body-cache.ts). False sends the caller down
+     * `get`, which answers the precise 404/403.
+     */
+    async mayRead(actor: Actor, groupId: number): Promise<boolean> {
+      return actor.isSuperuser || (await deps.groups.hasAccess(groupId, actor.id));
     },
 
     /**
-     * The API's GET, rendered by `render` (the route's response serializer). A fiscalized receipt
-     * never changes again, so its body is kept (bounded) and served again after the access check
-     * alone; anything else is read with its access check in one statement. Errors as on every group
-     * route: 404 for a missing group, 403 for a forbidden one, then 404 for a missing receipt.
+     * A receipt read with its access check in one statement. Errors as on every group route: 404
+     * for a missing group, 403 for a forbidden one, then 404 for a missing receipt.
      */
-    async getFor(user: AuthenticatedUser, groupId: number, receiptId: number, render: (view: ReceiptView) => string): Promise<string> {
-      const cached = deps.bodies?.get(receiptId, groupId);
-      if (cached !== undefined && (user.isSuperuser || (await deps.groups.hasAccess(groupId, user.id)))) return cached;
-      const row = await deps.receipts.getVisible(groupId, receiptId, callerId(user));
-      if (row) {
-        const body = render(receiptView(row));
-        if (row.state === 'success') deps.bodies?.set(row.id, groupId, body);
-        return body;
-      }
-      await requireGroupAccess(deps.groups, user, groupId);
-      throw notFound('receipt_not_found', `Receipt ${receiptId} does not exist in service group ${groupId}`);
+    get,
+
+    /** The logins of the API users who sent these receipts (the dashboard shows who sent each). */
+    async loginsOf(records: readonly ReceiptRecord[]): Promise<Map<number, string>> {
+      const ids = [...new Set(records.map((r) => r.user_id))];
+      const users = await Promise.all(ids.map((id) => deps.users.findById(id)));
+      return new Map(users.flatMap((u) => (u ? [[u.id, u.login] as const] : [])));
     },
 
-    async list(groupId: number, q: { date_start?: string; date_end?: string; order_id?: string; state?: string; limit?: number; cursor?: string }) {
+    /** A fiscalized receipt, for its paper form: 409 receipt_not_fiscalized otherwise. */
+    async printable(actor: Actor, groupId: number, receiptId: number): Promise<ReceiptRecord> {
+      const row = await get(actor, groupId, receiptId);
+      if (row.state !== 'success') {
+        throw new DomainError('conflict', { code: 'receipt_not_fiscalized', message: `The receipt is ${row.state}: there is no fiscal document to print` });
+      }
+      return row;
+    },
+
+    /**
+     * A failed receipt back to the queue (superuser, audited). The same conditional update the
+     * worker's writes are, so it never races the device: 409 receipt_not_failed naming the state
+     * the receipt is in now (read again after the refused update, not the one read before it).
+     */
+    retry(actor: Actor, groupId: number, receiptId: number): Promise<ReceiptRecord> {
+      return transition(actor, groupId, receiptId, 'retry');
+    },
+
+    /** A pending receipt (not yet claimed by the worker) becomes failed with code "canceled" (superuser, audited); 409 receipt_not_pending otherwise. */
+    cancel(actor: Actor, groupId: number, receiptId: number): Promise<ReceiptRecord> {
+      return transition(actor, groupId, receiptId, 'cancel');
+    },
+
+    async list(actor: Actor, groupId: number, q: ReceiptListQuery): Promise<{ items: ReceiptRecord[]; next_cursor: string | null }> {
+      await requireGroupAccess(deps.groups, actor, groupId);
       const errors: { field: string; code: string; message: string }[] = [];
       const start = q.date_start !== undefined ? parseQueryDate(q.date_start) : null;
       const end = q.date_end !== undefined ? parseQueryDate(q.date_end) : null;
       if (q.date_start !== undefined && !start) errors.push({ field: 'date_start', code: 'invalid_date', message: 'date_start must be an existing date as yyyymmdd or yyyy-mm-dd' });
       if (q.date_end !== undefined && !end) errors.push({ field: 'date_end', code: 'invalid_date', message: 'date_end must be an existing date as yyyymmdd or yyyy-mm-dd' });
       if (start && end && start > end) errors.push({ field: 'date_start', code: 'invalid_range', message: 'date_start must not be after date_end' });
-      if (q.state !== undefined && !(RECEIPT_STATES as readonly string[]).includes(q.state)) {
+      const state = q.state === undefined ? null : (RECEIPT_STATES.find((st) => st === q.state) ?? null);
+      if (q.state !== undefined && state === null) {
         errors.push({ field: 'state', code: 'invalid_state', message: `state must be one of ${RECEIPT_STATES.join(', ')}` });
       }
       let beforeId: number | null = null;
@@ -137,20 +207,20 @@ export function createReceiptService(deps: ReceiptServiceDeps) {
       if (errors.length > 0) throw new DomainError('invalid', errors);
       // Day boundaries in the server's local time zone (TZ), inclusive of date_end.
       const dayStart = (iso: string) => new Date(`${iso}T00:00:00`).getTime();
-      const limit = q.limit ?? 100;
+      const limit = q.limit ?? RECEIPT_PAGE_DEFAULT;
       const rows = await deps.receipts.list({
         groupId,
         createdFrom: start ? dayStart(start) : null,
         createdTo: end ? dayStart(end) + 86_400_000 : null,
         orderId: q.order_id ?? null,
-        state: q.state ?? null,
+        state,
         beforeId,
         limit: limit + 1,
       });
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {
-        items: page.map(receiptView),
+        items: page,
         next_cursor: rows.length > limit && last ? Buffer.from(`id:${last.id}`).toString('base64url') : null,
       };
     },

@@ -82,7 +82,7 @@ describe('login trust (memory)', () => {
     };
     const trust = createLoginTrust({ now: () => t, repo });
     await trust.ready();
-    const user = { id: 7, credentials_version: 3, is_active: 1 };
+    const user = { id: 7, credentials_version: 3, is_active: true };
     expect(trust.has('shop', '10.0.0.1')).toBe(false);
     await trust.earn('shop', '10.0.0.1', user);
     expect(trust.has('shop', '10.0.0.1')).toBe(true);

@@ -222,10 +222,10 @@ export function createLoginTrust(opts: LoginTrustOptions) {
       return false;
     },
     /** Is the pair's trust that of this user row (same id and credentials)? Drops it when not. */
-    matches(login: string, ip: string, user: { id: number; credentials_version: number; is_active: number } | undefined): boolean {
+    matches(login: string, ip: string, user: { id: number; credentials_version: number; is_active: boolean } | undefined): boolean {
       const k = keyOf(login, ip);
       const e = table.get(k);
-      if (e && user && user.is_active === 1 && e.userId === user.id && e.version === user.credentials_version && e.expiresAt > opts.now()) return true;
+      if (e && user && user.is_active && e.userId === user.id && e.version === user.credentials_version && e.expiresAt > opts.now()) return true;
       table.delete(k);
       return false;
     },

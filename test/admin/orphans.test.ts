@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createGroupRepository } from '../../src/storage/groups.js';
+import { createDeviceRepository } from '../../src/storage/devices.js';
 import { createOrphanRepository, type NewOrphan } from '../../src/storage/orphans.js';
 import { eventually, type TestServer } from '../support/server.js';
 import { basic, call, emulatorGroup, login, backends, startTestServer, type Admin } from './helpers.js';
@@ -46,7 +46,7 @@ for (const { backend, skip } of backends) {
 
     /** Rows as the journal reconciliation records them (found_by: the node that found them). */
     const record = async (groupId: number, o: Partial<NewOrphan> & { fdNumber: number }, at: number) => {
-      const device = await createGroupRepository(server.db.kysely).deviceOf(groupId);
+      const device = await createDeviceRepository(server.db).deviceOf(groupId);
       if (!device) throw new Error(`group ${groupId} has no device`);
       const fresh = await createOrphanRepository(server.db.kysely).record(
         { deviceId: device.id, groupId, kind: 'receipt', total: 12345, documentAt: '2026-03-01T10:15:00', fiscalSign: '1234567890', foundBy: 'node-b', ...o },

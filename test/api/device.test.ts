@@ -86,7 +86,7 @@ describe.each(BACKENDS)('device operations on %s', (backend) => {
   });
 
   it.skipIf(skip)('a shift older than 24 h refuses receipts; with automatic shift management the server closes and reopens it', async () => {
-    const groups = createGroupRepository(s.db.kysely);
+    const groups = createGroupRepository(s.db);
     await groups.update(1, { autoOpenShift: false }, clock.now());
     const first = await register();
     expect(first.state).toBe('success');
@@ -103,7 +103,7 @@ describe.each(BACKENDS)('device operations on %s', (backend) => {
   });
 
   it.skipIf(skip)('closes the shift before it reaches the group’s shift duration', async () => {
-    const groups = createGroupRepository(s.db.kysely);
+    const groups = createGroupRepository(s.db);
     await groups.update(1, { shiftDurationMin: 60 }, clock.now());
     const a = await register();
     clock.advance(60 * 60_000);
@@ -141,7 +141,7 @@ describe.each(BACKENDS)('device operations on %s', (backend) => {
   });
 
   it.skipIf(skip)('lets a superuser cancel a pending receipt and retry a failed one, with an audit record', async () => {
-    await createGroupRepository(s.db.kysely).setRunning(1, false, clock.now());
+    await createGroupRepository(s.db).setRunning(1, false, clock.now());
     await s.workers.reconcile();
     // Stopped group: new receipts are refused with 503.
     expect((await req('POST', '/service_groups/1/receipts/', ORIGINAL_EXAMPLE)).statusCode).toBe(503);
@@ -156,7 +156,7 @@ describe.each(BACKENDS)('device operations on %s', (backend) => {
     expect(audit.map((a) => a.action)).toEqual(['receipt.cancel', 'receipt.retry']);
     expect(audit[0]).toMatchObject({ login: 'admin' });
     await s.db.kysely.updateTable('receipts').set({ state: 'success' }).where('id', '=', row.id).execute();
-    await createGroupRepository(s.db.kysely).setRunning(1, true, clock.now());
+    await createGroupRepository(s.db).setRunning(1, true, clock.now());
     await s.workers.reconcile();
   });
 });

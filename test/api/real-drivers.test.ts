@@ -39,10 +39,10 @@ describe.each([
     await emulate(model, port);
     const s = await testServer('sqlite');
     try {
-      const groups = createGroupRepository(s.db.kysely);
+      const groups = createGroupRepository(s.db);
       const { group } = await groups.create(
         { name: model, enabled: true, defaultTaxSystem: 1, defaultVat: null, autoOpenShift: true, shiftDurationMin: 1440, dailyCloseTime: null },
-        { model, config: config(port) },
+        { driver: model, config: config(port) },
         Date.now(),
       );
       await groups.setRunning(group.id, true, Date.now());

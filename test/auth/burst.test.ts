@@ -4,7 +4,7 @@ import { hashPassword, verifyPassword } from '../../src/services/passwords.js';
 import { cheapHash, countingHasher, memoryUsers, outcome, sleep } from './helpers.js';
 
 /** Issue 4b: attempts are reserved before hashing, and hashing is bounded per address and in total. */
-const shopUser = (hash: string) => memoryUsers([{ id: 1, login: 'shop', password_hash: hash, is_active: 1, is_superuser: 0, credentials_version: 1 }]);
+const shopUser = (hash: string) => memoryUsers([{ id: 1, login: 'shop', password_hash: hash, is_active: true, is_superuser: false, credentials_version: 1 }]);
 
 describe('login bursts (4b)', () => {
   it('300 concurrent wrong passwords from one address: at most 5 reach scrypt, the rest get 429', async () => {

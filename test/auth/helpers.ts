@@ -6,7 +6,7 @@ import { DomainError } from '../../src/domain/errors.js';
 import { verifyPassword } from '../../src/services/passwords.js';
 import { openDb, type Db } from '../../src/storage/db.js';
 import { migrate } from '../../src/storage/migrate.js';
-import type { UserRepository, UserRow } from '../../src/storage/users.js';
+import type { UserRepository, UserRecord } from '../../src/storage/users.js';
 import { createTempDatabase, postgresReachable, BACKENDS, type Backend } from '../support/databases.js';
 
 export const pgOk = await postgresReachable();
@@ -62,8 +62,8 @@ export function countingHasher(opts: { delayMs?: number; cheapDummy?: boolean } 
 }
 
 /** An in-memory users repository (only what the authenticator reads). */
-export function memoryUsers(rows: Omit<UserRow, 'name' | 'created_at' | 'updated_at'>[]): { repo: UserRepository; rows: UserRow[] } {
-  const all: UserRow[] = rows.map((r) => ({ name: '', created_at: 0, updated_at: 0, ...r }));
+export function memoryUsers(rows: Omit<UserRecord, 'name' | 'created_at' | 'updated_at'>[]): { repo: UserRepository; rows: UserRecord[] } {
+  const all: UserRecord[] = rows.map((r) => ({ name: '', created_at: 0, updated_at: 0, ...r }));
   const repo = {
     findByLogin: async (login: string) => {
       const r = all.find((u) => u.login === login);

@@ -16,7 +16,7 @@ for (const { backend, skip } of backends) {
       try {
         const users = createUserRepository(s.db.kysely);
         const shop = await users.create({ login: 'shop1', name: 'Shop', passwordHash: cheapHash('shop-secret'), isActive: true, isSuperuser: false }, Date.now());
-        await createGroupRepository(s.db.kysely).setAccess(1, [shop.id]);
+        await createGroupRepository(s.db).setAccess(1, [shop.id]);
         // Cheap hashes keep 250 attempts fast; the format and the code path are the production ones.
         await s.db.kysely.updateTable('users').set({ password_hash: cheapHash('admin-secret') }).where('login', '=', 'admin').execute();
         const api = (password: string, ip: string) =>

@@ -9,9 +9,9 @@ import { cheapHash, countingHasher, memoryUsers, outcome } from './helpers.js';
 function setup() {
   let t = Date.parse('2030-01-01T00:00:00Z');
   const users = memoryUsers([
-    { id: 1, login: 'shop1', password_hash: cheapHash('shop-secret'), is_active: 1, is_superuser: 0, credentials_version: 1 },
-    { id: 2, login: 'admin', password_hash: cheapHash('admin-secret'), is_active: 1, is_superuser: 1, credentials_version: 1 },
-    { id: 3, login: 'clerk', password_hash: cheapHash('clerk-secret'), is_active: 1, is_superuser: 0, credentials_version: 1 },
+    { id: 1, login: 'shop1', password_hash: cheapHash('shop-secret'), is_active: true, is_superuser: false, credentials_version: 1 },
+    { id: 2, login: 'admin', password_hash: cheapHash('admin-secret'), is_active: true, is_superuser: true, credentials_version: 1 },
+    { id: 3, login: 'clerk', password_hash: cheapHash('clerk-secret'), is_active: true, is_superuser: false, credentials_version: 1 },
   ]);
   const hasher = countingHasher({ cheapDummy: true });
   const auth = createAuthenticator({ users: users.repo, now: () => t, verifyPassword: hasher.fn });

@@ -37,7 +37,7 @@ for (const { backend, skip } of backends) {
       await sleep(1100); // USER_RECHECK_MS: node B re-reads the row
       expect(await outcome(nodeB.verify('temp1', 'old-pass', '10.0.0.1'))).toBe('invalid_credentials');
       const now = await nodeB.verify('temp1', 'new-pass', '10.0.0.1');
-      expect(now).toMatchObject({ id: recreated.id, is_superuser: 1 });
+      expect(now).toMatchObject({ id: recreated.id, is_superuser: true });
       // And the other way round: node B's entry for the new user never answers for the old password.
       expect(await outcome(nodeB.verify('temp1', 'old-pass', '10.0.0.1'))).toBe('invalid_credentials');
     });

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { NullableText, Text, TEXT_GUARD } from '../schemas.js';
+import { NullableText, ReceiptListResponse, ReceiptResponse, Text, TEXT_GUARD } from '../schemas.js';
 
 /**
  * TypeBox schemas of the admin API: validation, serialization and the OpenAPI document (/docs).
@@ -30,8 +30,9 @@ export const SessionInfo = Type.Object({
   user: User,
   csrf_token: Type.String({ description: 'Send back in the X-CSRF-Token header on every state-changing call' }),
   expires_at: Type.String(),
-  features: Type.Object({ print_view: Type.Boolean({ description: 'Whether /service_groups/{id}/receipts/{rid}/print exists' }) }),
 });
+/** GET /session: the session, or `{ "user": null }` when there is no valid one (not a 401: the login page probes it). */
+export const SessionProbe = Type.Union([SessionInfo, Type.Object({ user: Type.Null() })]);
 
 export const UserCreateBody = Type.Object({
   login: Text({ minLength: 1, maxLength: 64, description: 'Latin letters, digits and . _ @ + -' }),
@@ -92,11 +93,12 @@ export const AuditEntry = Type.Object({
   action: Type.String(),
   target: Nullable(Type.String()),
   details: Nullable(Type.String()),
+  actor_login: Nullable(Type.String({ description: 'The current login of user_id (null: no user, or the user was deleted); `login` is the one written at the time' })),
 });
 
 export const DocumentsQuery = Type.Object({
   before: Type.Optional(Text({ pattern: '^\\d{1,10}$', description: 'Documents numbered below this FD number' })),
-  limit: Type.Optional(Text({ pattern: '^([1-9]|[1-9]\\d|100)$', description: '1..100, default 20' })),
+  limit: Type.Optional(Text({ pattern: '^([1-9]|[1-9]\\d|100)$', description: '1..100, default 50' })),
 });
 export const FiscalDocumentItem = Type.Object({
   fd_number: Type.Integer({ description: 'Tag 1040' }),
@@ -125,3 +127,7 @@ export const FaultBody = Type.Object({
 export const FaultsResponse = Type.Object({
   active: Type.Array(Type.Object({ kind: Type.String(), delay_ms: Nullable(Type.Integer()), remaining: Nullable(Type.Integer()) })),
 });
+
+/** The dashboard's receipt: the API resource plus the login of the API user who sent it. */
+export const AdminReceipt = Type.Object({ ...ReceiptResponse.properties, user_login: Nullable(Type.String({ description: 'Login of the API user who sent the receipt' })) });
+export const AdminReceiptList = Type.Object({ items: Type.Array(AdminReceipt), next_cursor: ReceiptListResponse.properties.next_cursor });

@@ -1,15 +1,15 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../../domain/errors.js';
-import type { Actor } from '../../services/admin/audit-context.js';
-import type { AdminPrincipal, AdminSessions } from '../../services/admin/sessions.js';
+import type { Actor } from '../../services/actor.js';
+import { sessionActor, type AdminPrincipal, type SessionService } from '../../services/sessions.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     admin: AdminPrincipal | null;
   }
   interface FastifyContextConfig {
-    /** Admin API route reachable without a session (only the login). */
+    /** Admin API route reachable without a session (the login, and the session probe). */
     adminPublic?: boolean;
     /** Admin page the dashboard frames (the printable receipt): its own CSP, X-Frame-Options SAMEORIGIN. */
     adminFramable?: boolean;
@@ -48,7 +48,7 @@ const sameToken = (a: string, b: string) => {
  * state-changing call the session's CSRF token in `X-CSRF-Token` (the cookie alone proves nothing:
  * the browser attaches it to forged requests too; SameSite=Strict is the second wall).
  */
-export function requireAdmin(sessions: AdminSessions) {
+export function requireAdmin(sessions: SessionService) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     if (request.routeOptions.config.adminPublic) return;
     const token = request.cookies[COOKIE];
@@ -70,6 +70,5 @@ export function currentAdmin(request: FastifyRequest): AdminPrincipal {
 }
 
 export function actorOf(request: FastifyRequest): Actor {
-  const p = currentAdmin(request);
-  return { userId: p.user.id, login: p.user.login, ip: request.ip, sessionId: p.session.id };
+  return sessionActor(currentAdmin(request), request.ip);
 }

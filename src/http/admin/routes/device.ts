@@ -1,12 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { DeviceAdmin } from '../../../services/admin/device.js';
-import type { GroupAdmin } from '../../../services/admin/groups.js';
+import { DOCUMENTS_PAGE_DEFAULT, type DeviceOperations } from '../../../services/device-operations.js';
 import { ErrorSchema } from '../../schemas.js';
+import { documentItemView, faultView } from '../../views/documents.js';
 import { DocumentsQuery, DocumentsResponse, FaultBody, FaultsResponse, IdParams } from '../schemas.js';
 import { actorOf } from '../session.js';
 
-export function deviceRoutes(deps: { groupAdmin: GroupAdmin; deviceAdmin: DeviceAdmin }): FastifyPluginAsync {
+export function deviceRoutes(deps: { devices: DeviceOperations }): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
     const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema };
@@ -18,31 +18,22 @@ export function deviceRoutes(deps: { groupAdmin: GroupAdmin; deviceAdmin: Device
         tags: ['admin: device'], params: IdParams, querystring: DocumentsQuery, response: { 200: DocumentsResponse, ...errors },
       },
     }, async (request) => {
-      const g = await deps.groupAdmin.row(Number(request.params.id));
-      const before = request.query.before !== undefined ? Number(request.query.before) : null;
-      return deps.deviceAdmin.documents(g, actorOf(request), before, Number(request.query.limit ?? 20));
+      const q = request.query;
+      const res = await deps.devices.documents(actorOf(request), Number(request.params.id), q.before !== undefined ? Number(q.before) : null, q.limit !== undefined ? Number(q.limit) : DOCUMENTS_PAGE_DEFAULT);
+      return { items: res.documents.map(documentItemView), next_before: res.nextBefore, last_fd_number: res.last };
     });
 
     const tags = ['admin: fault injection (tests)'];
     r.get('/service_groups/:id/device/faults', {
       schema: { summary: 'Active injected faults (virtual registers driven by this node)', tags, params: IdParams, response: { 200: FaultsResponse, ...errors } },
-    }, async (request) => {
-      await deps.groupAdmin.row(Number(request.params.id));
-      return deps.deviceAdmin.activeFaults(Number(request.params.id));
-    });
+    }, async (request) => ({ active: (await deps.devices.activeFaults(actorOf(request), Number(request.params.id))).map(faultView) }));
 
     r.post('/service_groups/:id/device/faults', {
       schema: { summary: 'Inject a fault into the virtual register (test tool, audited)', tags, params: IdParams, body: FaultBody, response: { 200: FaultsResponse, ...errors } },
-    }, async (request) => {
-      await deps.groupAdmin.row(Number(request.params.id));
-      return deps.deviceAdmin.injectFault(Number(request.params.id), request.body, actorOf(request));
-    });
+    }, async (request) => ({ active: (await deps.devices.injectFault(actorOf(request), Number(request.params.id), request.body)).map(faultView) }));
 
     r.delete('/service_groups/:id/device/faults', {
       schema: { summary: 'Clear every injected fault (audited)', tags, params: IdParams, response: { 200: FaultsResponse, ...errors } },
-    }, async (request) => {
-      await deps.groupAdmin.row(Number(request.params.id));
-      return deps.deviceAdmin.clearFaults(Number(request.params.id), actorOf(request));
-    });
+    }, async (request) => ({ active: (await deps.devices.clearFaults(actorOf(request), Number(request.params.id))).map(faultView) }));
   };
 }

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { OrphanAdmin } from '../../../services/admin/orphans.js';
+import type { OrphanService } from '../../../services/orphans.js';
 import { ErrorSchema, Text } from '../../schemas.js';
+import { orphanView } from '../../views/orphans.js';
 import { IdParams } from '../schemas.js';
 import { actorOf } from '../session.js';
 
@@ -36,7 +37,7 @@ export const OrphanList = Type.Object({
 });
 
 /** «Документы без чека»: receipt documents in an FN journal that no receipt owns. */
-export function orphanRoutes(deps: { orphans: OrphanAdmin }): FastifyPluginAsync {
+export function orphanRoutes(deps: { orphans: OrphanService }): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
     const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema };
@@ -50,11 +51,12 @@ export function orphanRoutes(deps: { orphans: OrphanAdmin }): FastifyPluginAsync
       },
     }, async (request) => {
       const q = request.query;
-      return deps.orphans.list({
+      const page = await deps.orphans.list(actorOf(request), {
         ...(q.service_group !== undefined ? { groupId: Number(q.service_group) } : {}),
         ...(q.open !== undefined ? { open: q.open === 'true' } : {}),
         limit: q.limit !== undefined ? Number(q.limit) : 100,
       });
+      return { items: page.items.map(orphanView), open_count: page.openCount };
     });
 
     r.post('/orphan-documents/:id/acknowledge', {
@@ -63,6 +65,6 @@ export function orphanRoutes(deps: { orphans: OrphanAdmin }): FastifyPluginAsync
         description: '404 orphan_document_not_found; 409 orphan_document_acknowledged when it already was.',
         tags, params: IdParams, response: { 200: OrphanDocument, ...errors, 409: ErrorSchema },
       },
-    }, async (request) => deps.orphans.acknowledge(Number(request.params.id), actorOf(request)));
+    }, async (request) => orphanView(await deps.orphans.acknowledge(actorOf(request), Number(request.params.id))));
   };
 }

@@ -1,14 +1,16 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Overview } from '../../../services/admin/overview.js';
-import type { AuditRepository } from '../../../storage/audit.js';
+import type { AuditLog } from '../../../services/audit-log.js';
+import type { Overview } from '../../../services/overview.js';
 import { ErrorSchema } from '../../schemas.js';
+import { auditEntryView } from '../../views/audit.js';
 import { AuditEntry, AuditQuery, OverviewQuery } from '../schemas.js';
+import { actorOf } from '../session.js';
 
 const Num = Type.Number();
 
-export function overviewRoutes(deps: { overview: Overview; audit: AuditRepository }): FastifyPluginAsync {
+export function overviewRoutes(deps: { overview: Overview; auditLog: AuditLog }): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
     const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema };
@@ -40,14 +42,14 @@ export function overviewRoutes(deps: { overview: Overview; audit: AuditRepositor
     }, async (request) => {
       const days = request.query.days !== undefined ? Number(request.query.days) : 14;
       const tz = request.query.tz_offset !== undefined ? Number(request.query.tz_offset) : -new Date().getTimezoneOffset();
-      return deps.overview.get(days, Math.max(-840, Math.min(840, tz)));
+      return deps.overview.get(actorOf(request), days, Math.max(-840, Math.min(840, tz)));
     });
 
     r.get('/audit', {
-      schema: { summary: 'The audit log, newest first', tags: ['admin'], querystring: AuditQuery, response: { 200: Type.Array(AuditEntry), ...errors } },
+      schema: { summary: 'The audit log, newest first, each entry with its actor’s current login (`actor_login`)', tags: ['admin'], querystring: AuditQuery, response: { 200: Type.Array(AuditEntry), ...errors } },
     }, async (request) => {
-      const rows = await deps.audit.list(Number(request.query.limit ?? 50), request.query.before !== undefined ? Number(request.query.before) : null);
-      return rows.map((a) => ({ ...a, at: new Date(a.at).toISOString() }));
+      const rows = await deps.auditLog.list(actorOf(request), Number(request.query.limit ?? 50), request.query.before !== undefined ? Number(request.query.before) : null);
+      return rows.map(auditEntryView);
     });
   };
 }

@@ -1,9 +1,8 @@
 import QRCode from 'qrcode';
-import { VAT_RATES, type Vat1199 } from '../domain/enums.js';
-import { formatMoney } from '../domain/money.js';
-import type { FiscalReceipt } from '../domain/receipt.js';
-import { vatOf } from '../domain/enums.js';
-import type { ReceiptView } from './receipt-view.js';
+import { VAT_RATES, vatOf, type Vat1199 } from '../../domain/enums.js';
+import { formatMoney } from '../../domain/money.js';
+import type { ReceiptRecord } from '../../storage/receipts.js';
+import { receiptView } from './receipt.js';
 
 /** Printed names of the receipt types (1054 with the correction flag), as on a paper receipt. */
 const TITLES: Record<number, string> = {
@@ -35,7 +34,9 @@ const row = (left: string, right: string, cls = '') => `<div class="row ${cls}">
  * The receipt as it looks on paper (the fields 54-FZ requires on a printed receipt), with the QR
  * code (tag 1196) drawn as SVG: HTML for a browser and for printing on 58/80 mm tape or A4.
  */
-export async function renderReceiptHtml(view: ReceiptView, receipt: FiscalReceipt): Promise<string> {
+export async function renderReceiptHtml(record: ReceiptRecord): Promise<string> {
+  const view = receiptView(record);
+  const receipt = record.request;
   const vatByRate = new Map<Vat1199, number>();
   for (const it of receipt.items) vatByRate.set(it.vat, (vatByRate.get(it.vat) ?? 0) + vatOf(it.total, it.vat));
   const qrSvg = view.qr ? await QRCode.toString(view.qr, { type: 'svg', margin: 0, errorCorrectionLevel: 'M' }) : '';

@@ -1,20 +1,8 @@
-import { formatMoney } from '../domain/money.js';
-import { formatQuantity, quantityPrecision } from '../domain/quantity.js';
-import { VAT_1199_TO_TAX_TYPE_INT, VAT_RATES } from '../domain/enums.js';
-import { receiptQr } from '../domain/qr.js';
-import type { FiscalReceipt } from '../domain/receipt.js';
-import type { FiscalResult } from '../devices/driver.js';
-import type { ReceiptRow } from '../storage/receipts.js';
-
-/** What `receipts.request` holds: the normalized receipt plus the client's order reference as sent. */
-export type StoredRequest = FiscalReceipt & { orderId: number | string | null };
-
-export interface ReceiptError {
-  code: string;
-  message: string;
-  device_code?: string | null;
-  retryable?: boolean;
-}
+import { formatMoney } from '../../domain/money.js';
+import { formatQuantity, quantityPrecision } from '../../domain/quantity.js';
+import { VAT_1199_TO_TAX_TYPE_INT, VAT_RATES } from '../../domain/enums.js';
+import { receiptQr } from '../../domain/qr.js';
+import type { ReceiptRecord } from '../../storage/receipts.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -22,9 +10,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * The receipt resource of api.md. Every field of the original's example keeps its name (including
  * `paymetn_sum` and `ffd_inn`); the original's Python 'None' strings become JSON null.
  */
-export function receiptView(row: ReceiptRow) {
-  const req = JSON.parse(row.request) as StoredRequest;
-  const fiscal = row.fiscal ? (JSON.parse(row.fiscal) as FiscalResult) : null;
+export function receiptView(row: ReceiptRecord) {
+  const req = row.request;
+  const fiscal = row.fiscal;
   const reg = fiscal?.registration ?? null;
   const paid = req.payments.reduce((a, p) => a + p.sum, 0);
   return {
@@ -33,7 +21,7 @@ export function receiptView(row: ReceiptRow) {
     user_id: row.user_id,
     service_id: row.group_id,
     state: row.state,
-    error: row.error ? (JSON.parse(row.error) as ReceiptError) : null,
+    error: row.error,
     mistaken_receipt_number: req.mistakenReceiptNumber,
     email: req.email,
     phone_number: req.phone,
@@ -90,3 +78,11 @@ export function receiptView(row: ReceiptRow) {
   };
 }
 export type ReceiptView = ReturnType<typeof receiptView>;
+
+/**
+ * The dashboard's receipt: the API resource plus the login of the API user who sent it (null when
+ * that user was deleted — only users without receipts can be, so in practice never).
+ */
+export function adminReceiptView(row: ReceiptRecord, logins: ReadonlyMap<number, string>) {
+  return { ...receiptView(row), user_login: logins.get(row.user_id) ?? null };
+}

@@ -1,7 +1,8 @@
 import { Value } from 'typebox/value';
-import { DomainError, type FieldError } from '../../domain/errors.js';
-import type { DriverFactory } from '../../devices/driver.js';
-import type { DriverRegistry } from '../../devices/registry.js';
+import { validationCode, validationCodes, type ErrorCode } from '../domain/error-codes.js';
+import { DomainError, type FieldError } from '../domain/errors.js';
+import type { DriverFactory } from '../devices/driver.js';
+import type { DriverRegistry } from '../devices/registry.js';
 
 interface ValueError {
   keyword: string;
@@ -10,22 +11,17 @@ interface ValueError {
   message: string;
 }
 
-const CODES: Record<string, string> = {
-  required: 'required', type: 'invalid_type', pattern: 'invalid_format', format: 'invalid_format',
-  minLength: 'too_short', maxLength: 'too_long', minimum: 'out_of_range', maximum: 'out_of_range',
-  enum: 'invalid_value', const: 'invalid_value', anyOf: 'invalid_value', additionalProperties: 'unknown_field',
-};
-
 /** One error per field, named `config.<property>`; for a union the "matches none" error wins over its branches. */
 function toFieldErrors(errors: readonly ValueError[]): FieldError[] {
   const byField = new Map<string, FieldError & { rank: number }>();
-  const put = (prop: string, keyword: string, message: string) => {
+  const codes = validationCodes(errors);
+  const put = (prop: string, keyword: string, message: string, code: ErrorCode = validationCode(keyword)) => {
     const field = prop ? `config.${prop}` : 'config';
     const rank = keyword === 'anyOf' || keyword === 'required' ? 2 : keyword === 'const' || keyword === 'boolean' ? 0 : 1;
     const prev = byField.get(field);
-    if (!prev || prev.rank < rank) byField.set(field, { field, code: CODES[keyword] ?? 'invalid', message: `${field} ${message}`, rank });
+    if (!prev || prev.rank < rank) byField.set(field, { field, code, message: `${field} ${message}`, rank });
   };
-  for (const e of errors) {
+  for (const [i, e] of errors.entries()) {
     const prop = e.instancePath.split('/').filter(Boolean).join('.');
     if (e.keyword === 'required' && Array.isArray(e.params.requiredProperties)) {
       for (const p of e.params.requiredProperties as string[]) put(p, 'required', 'is required');
@@ -34,7 +30,7 @@ function toFieldErrors(errors: readonly ValueError[]): FieldError[] {
     } else if (e.keyword === 'boolean' && prop) {
       put(prop, 'additionalProperties', 'is not a setting of this driver');
     } else {
-      put(prop, e.keyword, e.message);
+      put(prop, e.keyword, e.message, codes[i]);
     }
   }
   return [...byField.values()].map(({ rank: _rank, ...e }) => e);

@@ -1,0 +1,108 @@
+import type { DeviceRecord } from '../../storage/devices.js';
+import { groupStatus, withoutSecrets, type GroupAdminState, type GroupRecord, type GroupState } from '../../services/groups.js';
+
+const iso = (ms: number | null | undefined) => (ms ? new Date(Number(ms)).toISOString() : null);
+
+/** A group in lists (GET /service_groups/). */
+export function groupSummary(g: GroupRecord, device: DeviceRecord | null) {
+  const state = groupStatus({ group: g, device });
+  return {
+    id: g.id,
+    name: g.name,
+    enabled: g.enabled,
+    running: g.running,
+    device_model: device?.driver ?? null,
+    state,
+    state_reason: device?.state === 'error' ? device.state_reason : null,
+  };
+}
+
+/** Group state with the device status last read by its worker (api.md "Service group operations"). */
+export function groupView(st: GroupState, now: number) {
+  const { group: g, device } = st;
+  const registration = device?.registration ?? null;
+  const status = device?.status ?? null;
+  const openedAt = status?.shift.openedAt ? Date.parse(status.shift.openedAt) : null;
+  return {
+    ...groupSummary(g, device),
+    settings: {
+      default_tax_system: g.default_tax_system,
+      default_vat: g.default_vat,
+      auto_open_shift: g.auto_open_shift,
+      shift_duration: g.shift_duration_min,
+      daily_close_time: g.daily_close_time,
+    },
+    queue_length: st.queueLength,
+    last_receipt_at: iso(st.lastReceiptAt),
+    // Unacknowledged receipt documents in the FN journal that no receipt owns: never silent.
+    orphan_documents: st.orphanDocuments,
+    device: device
+      ? {
+          id: device.id,
+          model: device.driver,
+          state: device.state,
+          state_reason: device.state_reason,
+          online: device.state === 'running' && status !== null,
+          status_at: iso(device.status_at),
+          registration: registration && {
+            registration_number: registration.registrationNumber,
+            registrator_serial: registration.registratorSerial,
+            fn_serial: registration.fnSerial,
+            ffd_version: registration.ffdVersion,
+            company_name: registration.companyName,
+            company_inn: registration.companyInn,
+            ofd_name: registration.ofdName,
+            ofd_inn: registration.ofdInn,
+            operations_address: registration.operationsAddress,
+            operations_place: registration.operationsPlace,
+            tax_systems: registration.taxSystems,
+            model: registration.model,
+          },
+          shift: status && {
+            state: status.shift.state,
+            number: status.shift.number,
+            opened_at: status.shift.openedAt,
+            expires_at: status.shift.expiresAt,
+            age_seconds: openedAt !== null && status.shift.state !== 'closed' ? Math.max(0, Math.floor((now - openedAt) / 1000)) : null,
+            receipts_in_shift: status.shift.receiptsInShift,
+          },
+          last_fd_number: status?.lastFdNumber ?? null,
+          fn: status && {
+            serial: status.fn.serial,
+            ffd_version: status.fn.ffdVersion,
+            phase: status.fn.phase,
+            expires_at: status.fn.expiresAt,
+            memory_used: status.fn.memoryUsed,
+          },
+          ofd: status && { unsent_count: status.ofd.unsentCount, oldest_unsent_at: status.ofd.oldestUnsentAt },
+          paper_present: status?.paperPresent ?? null,
+          warnings: status?.warnings ?? [],
+        }
+      : null,
+  };
+}
+
+/** The dashboard's group: the API view plus the lease, the driver, its settings (no secrets) and the access list. */
+export function adminGroupView(st: GroupAdminState, now: number) {
+  const base = groupView(st, now);
+  const { device, factory } = st;
+  const config = device?.config ?? {};
+  const modelName = typeof config.device_model === 'string' ? config.device_model
+    : base.device?.registration?.model ?? (factory && factory.deviceModels.length === 1 ? factory.deviceModels[0] : null) ?? factory?.title.en ?? device?.driver ?? null;
+  return {
+    ...base,
+    // The scale-out lease: which node drives the device, under which fencing epoch, until when.
+    device: base.device && device ? {
+      ...base.device,
+      lease_owner: device.lease_owner,
+      lease_epoch: Number(device.lease_epoch),
+      lease_until: device.lease_until === null ? null : new Date(Number(device.lease_until)).toISOString(),
+    } : base.device,
+    driver: device?.driver ?? null,
+    driver_title: factory?.title ?? null,
+    device_model_name: modelName,
+    config: withoutSecrets(config),
+    access: st.access,
+    faults_available: st.faultsAvailable,
+  };
+}

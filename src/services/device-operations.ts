@@ -1,0 +1,161 @@
+import { DomainError, notFound } from '../domain/errors.js';
+import type { JobKind, JobParams } from '../domain/records.js';
+import type { Fault, FaultControl, FiscalDocument, FiscalDriver } from '../devices/driver.js';
+import type { GroupRepository } from '../storage/groups.js';
+import type { JobRepository } from '../storage/jobs.js';
+import { requireGroupAccess } from './access.js';
+import { requireSuperuser, type Actor } from './actor.js';
+import type { Auditor } from './auditor.js';
+import type { JobCompletion } from './job-completion.js';
+
+export interface DeviceOperationsDeps {
+  groups: GroupRepository;
+  jobs: JobRepository;
+  /** Wakes a request when its job finishes (this node's worker, or a NOTIFY from another node). */
+  completion: JobCompletion;
+  audit: Auditor;
+  now: () => number;
+  /** Wakes the group's worker after a job was queued. */
+  notify: (groupId: number) => void;
+  /** The driver this node drives for the group (undefined: stopped, or driven by another node). */
+  driverOf: (groupId: number) => FiscalDriver | undefined;
+  /** How long a request waits for the device before answering with the job still pending. */
+  waitMs?: number;
+  /**
+   * A job finished on a node whose NOTIFY was lost (the listener reconnecting) is still seen:
+   * the waiting request reads its job again this often. Not a poll of the queue: a few reads per
+   * request at most, against one per 50 ms before.
+   */
+  recheckMs?: number;
+}
+
+export type ShiftOperation = Extract<JobKind, 'open_shift' | 'close_shift' | 'x_report'>;
+
+/** A job as the request that queued it saw it end (or still pending after the wait). */
+export interface JobOutcome {
+  id: number;
+  kind: JobKind;
+  state: 'pending' | 'processing' | 'success' | 'failed';
+  result: unknown;
+  error: unknown;
+}
+
+/** One page size policy for FN document lists (API and dashboard): 50 by default, at most 100. */
+export const DOCUMENTS_PAGE_DEFAULT = 50;
+
+const isErrorBody = (e: unknown): e is { code?: unknown; message?: unknown } => typeof e === 'object' && e !== null;
+
+// What the worker's job runner stores for read jobs: the driver's answer as it was. Checked here
+// at the top level; the documents themselves are the driver's FiscalDocument objects.
+const isDocument = (d: unknown): d is FiscalDocument => typeof d === 'object' && d !== null && 'fdNumber' in d && typeof d.fdNumber === 'number' && 'json' in d;
+const isDocumentPage = (v: unknown): v is { last: number; documents: FiscalDocument[] } =>
+  typeof v === 'object' && v !== null && 'last' in v && typeof v.last === 'number' && 'documents' in v && Array.isArray(v.documents) && v.documents.every(isDocument);
+const unexpected = () => new DomainError('unavailable', { code: 'device_error', message: 'The device answered the read with something unexpected' });
+
+/**
+ * Device operations: shift open/close and X-report, FN documents read back — all queued to the
+ * group's device worker so they run between receipts, never interleaved with one — and fault
+ * injection on virtual registers driven by this node (a test tool). Each takes the actor, checks
+ * access and audits what it changes.
+ */
+export function createDeviceOperations(deps: DeviceOperationsDeps) {
+  const waitMs = deps.waitMs ?? 30_000;
+  const recheckMs = deps.recheckMs ?? 5_000;
+
+  async function runJob<K extends JobKind>(actor: Actor, groupId: number, kind: K, params: JobParams[K]): Promise<JobOutcome> {
+    const g = await requireGroupAccess(deps.groups, actor, groupId);
+    if (!g.enabled || !g.running) {
+      throw new DomainError('unavailable', { code: !g.enabled ? 'service_group_disabled' : 'service_group_stopped', message: 'The service group is not running' });
+    }
+    const job = await deps.jobs.create(g.id, actor.id, kind, params, deps.now());
+    deps.notify(g.id);
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      // Registered before the read, so a completion between the read and the wait is not missed.
+      const left = deadline - performance.now();
+      const wake = deps.completion.wait(job.id, g.id, Math.max(0, Math.min(recheckMs, left)));
+      const j = await deps.jobs.get(job.id);
+      if (!j) {
+        wake.cancel();
+        throw notFound('job_not_found', 'The operation disappeared');
+      }
+      if (j.state === 'success' || j.state === 'failed' || left <= 0) {
+        wake.cancel();
+        return { id: j.id, kind, state: j.state, result: j.state === 'success' ? j.result : null, error: j.state === 'failed' ? j.error : null };
+      }
+      await wake.done;
+    }
+  }
+
+  /** A read job's result, or 503 with the device's error (or device_busy after the wait). */
+  function resultOf(job: JobOutcome): unknown {
+    if (job.state === 'success') return job.result;
+    if (job.state === 'failed') {
+      const e = isErrorBody(job.error) ? job.error : {};
+      throw new DomainError('unavailable', {
+        code: typeof e.code === 'string' ? e.code : 'device_error',
+        message: typeof e.message === 'string' ? e.message : 'The device failed',
+      });
+    }
+    throw new DomainError('unavailable', { code: 'device_busy', message: 'The device did not answer in time' });
+  }
+
+  async function faultsOf(actor: Actor, groupId: number): Promise<FaultControl> {
+    requireSuperuser(actor);
+    await requireGroupAccess(deps.groups, actor, groupId);
+    const driver = deps.driverOf(groupId);
+    if (!driver) throw new DomainError('unavailable', { code: 'device_not_driven_here', message: 'The group is stopped or its device is driven by another node' });
+    if (!driver.faults) throw new DomainError('conflict', { code: 'faults_not_supported', message: 'Fault injection exists only on virtual registers and protocol emulators' });
+    return driver.faults;
+  }
+
+  return {
+    /** Shift open/close and X-report: fiscal events, audited with who, when and from where. */
+    async shift(actor: Actor, groupId: number, kind: ShiftOperation): Promise<JobOutcome> {
+      const outcome = await runJob(actor, groupId, kind, null);
+      await deps.audit.write(actor, `service_group.${kind}`, `service_group:${groupId}`, { job: outcome.id, state: outcome.state });
+      return outcome;
+    },
+
+    /** The FN's documents numbered below `before` (from the last when null), newest first. */
+    async documents(actor: Actor, groupId: number, before: number | null, limit = DOCUMENTS_PAGE_DEFAULT): Promise<{ last: number; documents: FiscalDocument[]; nextBefore: number | null }> {
+      const res = resultOf(await runJob(actor, groupId, 'documents', { before, limit }));
+      if (!isDocumentPage(res)) throw unexpected();
+      const lowest = res.documents.at(-1)?.fdNumber ?? null;
+      return { last: res.last, documents: res.documents, nextBefore: lowest !== null && lowest > 1 ? lowest : null };
+    },
+
+    /** One FN document by its number (tag 1040): 404 document_not_found when the FN has none. */
+    async document(actor: Actor, groupId: number, fd: number): Promise<FiscalDocument> {
+      const doc = resultOf(await runJob(actor, groupId, 'document', { fd }));
+      if (doc !== null && !isDocument(doc)) throw unexpected();
+      if (!doc) throw notFound('document_not_found', `The FN has no document ${fd}`);
+      return doc;
+    },
+
+    /** Whether the fault panel applies: a virtual register (or protocol emulator) driven here. */
+    faultsAvailable(groupId: number): boolean {
+      return deps.driverOf(groupId)?.faults !== undefined;
+    },
+
+    async activeFaults(actor: Actor, groupId: number) {
+      return (await faultsOf(actor, groupId)).active();
+    },
+
+    async injectFault(actor: Actor, groupId: number, input: { kind: Fault['kind']; delay_ms?: number; times?: number }) {
+      const faults = await faultsOf(actor, groupId);
+      const fault: Fault = input.kind === 'slow' ? { kind: 'slow', delayMs: input.delay_ms ?? 1000 } : { kind: input.kind };
+      faults.inject(fault, input.times);
+      await deps.audit.write(actor, 'device.fault_inject', `service_group:${groupId}`, input);
+      return faults.active();
+    },
+
+    async clearFaults(actor: Actor, groupId: number) {
+      const faults = await faultsOf(actor, groupId);
+      faults.clear();
+      await deps.audit.write(actor, 'device.fault_clear', `service_group:${groupId}`);
+      return faults.active();
+    },
+  };
+}
+export type DeviceOperations = ReturnType<typeof createDeviceOperations>;
