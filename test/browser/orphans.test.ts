@@ -3,18 +3,17 @@
  * dashboard page until a superuser acknowledges it. Rows are inserted as the journal
  * reconciliation records them; the walk is in Russian (the default), with a look at the English.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type Server } from '../../src/main.js';
-import { CHROMIUM, ensureWebBuilt, openDashboardPage } from '../support/web.js';
-import { createGroupRepository } from '../../src/storage/groups.js';
+import { CHROMIUM, ensureWebBuilt, openDashboardPage, screenshotDir } from '../support/web.js';
+import { createDeviceRepository } from '../../src/storage/devices.js';
 import { createOrphanRepository } from '../../src/storage/orphans.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
+const SHOTS = screenshotDir();
 const NODE = 'orphans-browser-test';
 
 describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('orphan fiscal documents on the dashboard (Chromium)', () => {
@@ -29,7 +28,6 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('orphan fiscal
 
   beforeAll(async () => {
     ensureWebBuilt();
-    mkdirSync(SHOTS, { recursive: true });
     server = await startServer(loadConfig([], { CR_PROFILE: 'test', CR_PORT: '0', CR_LOG_LEVEL: 'silent' }, { nodeId: NODE }));
     const opened = await openDashboardPage();
     browser = opened.browser;
@@ -44,7 +42,7 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('orphan fiscal
 
   it('shows the banner and the documents, and «Подтвердить» clears them', async () => {
     // Two receipt documents of the demo register that no receipt owns, found by another node.
-    const device = await createGroupRepository(server.db.kysely).deviceOf(1);
+    const device = await createDeviceRepository(server.db).deviceOf(1);
     if (!device) throw new Error('the demo group has no device');
     const orphans = createOrphanRepository(server.db.kysely);
     const base = { deviceId: device.id, groupId: 1, kind: 'receipt', fiscalSign: '3522343476', foundBy: 'node-b' };

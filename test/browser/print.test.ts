@@ -2,7 +2,7 @@
  * The printable receipt of every receipt type (sell, refunds, purchase, the four corrections) on an
  * FFD 1.2 virtual register, rendered in Debian's Chromium and saved as screenshots.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,9 +12,10 @@ import { createGroupRepository } from '../../src/storage/groups.js';
 import { parseReceiptQr } from '../../src/domain/qr.js';
 import { basic, eventually } from '../support/server.js';
 import { correctionReceipt, sellReceipt } from '../api/fixtures.js';
+import { screenshotDir } from '../support/web.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'screenshots');
+const SHOTS = screenshotDir();
 // In CI the browser is installed by .ci/run: its absence must fail the run, not skip it.
 const runnable = existsSync(CHROMIUM) || process.env.CI === 'true';
 
@@ -30,12 +31,11 @@ describe.runIf(runnable)('printable receipts in Chromium', () => {
   const auth = basic('admin', 'admin');
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     server = await startServer(loadConfig([], { CR_PROFILE: 'test', CR_PORT: '0', CR_LOG_LEVEL: 'silent' }, { nodeId: 'print-test' }));
-    const groups = createGroupRepository(server.db.kysely);
+    const groups = createGroupRepository(server.db);
     const { group } = await groups.create(
       { name: 'ФФД 1.2', enabled: true, defaultTaxSystem: 1, defaultVat: null, autoOpenShift: true, shiftDurationMin: 1440, dailyCloseTime: null },
-      { model: 'emulator', config: { ffd_version: '120', company_name: 'ООО "Ромашка"' } },
+      { driver: 'emulator', config: { ffd_version: '120', company_name: 'ООО "Ромашка"' } },
       Date.now(),
     );
     groupId = group.id;

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -26,20 +27,30 @@ export function ensureWebBuilt(): void {
 
 export const CHROMIUM = '/usr/bin/chromium';
 
+/** Where the browser suites leave their screenshots for a person to look at (not the working tree). */
+export function screenshotDir(): string {
+  const dir = process.env.CR_SCREENSHOTS ?? join(tmpdir(), 'cr-screens');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 /**
  * Debian's Chromium (never a downloaded browser) with a Russian 1280×800 page; console errors and
- * page errors (CSP violations, script errors) are collected in `problems`.
+ * page errors (CSP violations, script errors) are collected in `problems`. The only console errors
+ * let through are the browser's own lines for answers a page shows as a refusal on purpose (400
+ * validation, 403, 409 conflicts): a 401 is not among them, so the login page's session probe and
+ * an expired session must not log one.
  */
 export async function openDashboardPage(): Promise<{ browser: Browser; page: Page; problems: string[] }> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: ['--headless', '--lang=ru-RU', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'ru-RU' });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 40[0139]/.test(m.text())) problems.push(m.text());
+    if (m.type() === 'error' && !/status of 40[039]/.test(m.text())) problems.push(m.text());
   });
   page.on('pageerror', (e) => problems.push(e.message));
   return { browser, page, problems };

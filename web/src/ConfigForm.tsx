@@ -1,6 +1,6 @@
 import type { JsonSchema } from './api';
 import { Field } from './components/Modal';
-import { useI18n } from './i18n';
+import { TAX_SYSTEMS, taxSystemBits, useI18n } from './i18n';
 
 /** Choices of a property: `enum`, or a union of constants (TypeBox Literal unions). */
 export function choicesOf(s: JsonSchema): unknown[] | null {
@@ -9,12 +9,23 @@ export function choicesOf(s: JsonSchema): unknown[] | null {
   return null;
 }
 
-const kindOf = (s: JsonSchema): 'choice' | 'boolean' | 'integer' | 'number' | 'string' => {
+/** Tag 1062 settings are a bitmask in the API: the form shows one checkbox per taxation system. */
+const isTaxSystems = (key: string, s: JsonSchema) => key === 'tax_systems' && s.type === 'integer';
+
+const kindOf = (key: string, s: JsonSchema): 'tax_systems' | 'choice' | 'boolean' | 'integer' | 'number' | 'string' => {
+  if (isTaxSystems(key, s)) return 'tax_systems';
   if (choicesOf(s)) return 'choice';
   if (s.type === 'boolean') return 'boolean';
   if (s.type === 'integer') return 'integer';
   if (s.type === 'number') return 'number';
   return 'string';
+};
+
+/** A choice as people say it: FFD «1.05» for the protocol's "105", device models in the page's language. */
+const choiceLabel = (key: string, c: unknown, model: (name: string) => string): string => {
+  if (key === 'ffd_version' && (c === '105' || c === '120')) return c === '105' ? '1.05' : '1.2';
+  if (key === 'device_model' && typeof c === 'string') return model(c);
+  return String(c);
 };
 
 const isSecret = (key: string) => /password|secret|token/i.test(key);
@@ -33,7 +44,7 @@ export function ConfigForm(props: {
   /** Editing a stored config: secrets are not sent back, leaving them empty keeps them. */
   editing?: boolean;
 }) {
-  const { configLabel, configHint } = useI18n();
+  const { configLabel, configHint, model } = useI18n();
   const required = new Set(props.schema.required ?? []);
   const set = (k: string, v: unknown) => {
     const next = { ...props.value };
@@ -52,7 +63,9 @@ export function ConfigForm(props: {
         const v = props.value[key];
         const name = `config.${key}`;
         const error = props.errors(name);
-        switch (kindOf(s)) {
+        switch (kindOf(key, s)) {
+          case 'tax_systems':
+            return <TaxSystemsField key={key} name={name} label={label} hint={description} error={error} value={typeof v === 'number' ? v : 0} onChange={(mask) => set(key, mask)} />;
           case 'boolean':
             return (
               <Field key={key} label={label} hint={description} error={error} inline>
@@ -62,10 +75,10 @@ export function ConfigForm(props: {
           case 'choice':
             return (
               <Field key={key} label={label} hint={description} error={error}>
-                <select name={name} value={v === undefined ? '' : JSON.stringify(v)} onChange={(e) => set(key, e.target.value === '' ? undefined : JSON.parse(e.target.value))}>
+                <select name={name} value={v === undefined ? '' : JSON.stringify(v)} onChange={(e) => set(key, e.target.value === '' ? undefined : JSON.parse(e.target.value) as unknown)}>
                   {required.has(key) ? null : <option value="">—</option>}
                   {(choicesOf(s) ?? []).map((c) => (
-                    <option key={JSON.stringify(c)} value={JSON.stringify(c)}>{String(c)}</option>
+                    <option key={JSON.stringify(c)} value={JSON.stringify(c)}>{choiceLabel(key, c, model)}</option>
                   ))}
                 </select>
               </Field>
@@ -102,5 +115,30 @@ export function ConfigForm(props: {
         }
       })}
     </div>
+  );
+}
+
+/** Taxation systems (tag 1062) as checkboxes; the API keeps the bitmask (1 ОСН, 2 УСН доход, ...). */
+export function TaxSystemsField(props: { name: string; label: string; hint?: string | undefined; error?: string | undefined; value: number; onChange: (mask: number) => void }) {
+  const { pick, t } = useI18n();
+  const on = new Set(taxSystemBits(props.value));
+  return (
+    <fieldset className={`field checks${props.error ? ' invalid' : ''}`} data-testid={props.name}>
+      <legend className="label">{props.label}</legend>
+      <div className="check-list">
+        {Object.entries(TAX_SYSTEMS).map(([code, names]) => {
+          const bit = Number(code);
+          return (
+            <label key={code} className="check">
+              <input type="checkbox" name={`${props.name}.${code}`} value={code} checked={on.has(bit)} onChange={(e) => props.onChange(e.target.checked ? props.value | bit : props.value & ~bit)} />
+              <span>{pick(names)}</span>
+            </label>
+          );
+        })}
+      </div>
+      {on.size === 0 ? <span className="hint">{t('groups.tax_systems_none')}</span> : null}
+      {props.hint && !props.error ? <span className="hint">{props.hint}</span> : null}
+      {props.error ? <span className="err">{props.error}</span> : null}
+    </fieldset>
   );
 }

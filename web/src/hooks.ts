@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useState } from 'react';
-import { api } from './api';
+import { errorText, useClient } from './api';
 
 /** GETs an admin API path; `reload()` fetches again (after a change). */
 export function useApi<T>(path: string | null, pollMs = 0) {
+  const client = useClient();
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
@@ -10,19 +11,21 @@ export function useApi<T>(path: string | null, pollMs = 0) {
   useEffect(() => {
     if (path === null) return;
     let live = true;
-    api<T>('GET', path).then(
+    client.call<T>('GET', path).then(
       (d) => {
         if (live) {
           setData(d);
           setError(null);
         }
       },
-      (e: unknown) => live && setError(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => {
+        if (live) setError(errorText(e));
+      },
     );
     return () => {
       live = false;
     };
-  }, [path, tick]);
+  }, [client, path, tick]);
   useEffect(() => {
     if (!pollMs) return;
     const id = setInterval(reload, pollMs);

@@ -1,7 +1,8 @@
 import { createContext, useContext, useState, type ReactNode } from 'react';
 import { configDescriptionRu, configLabelRu } from './config-i18n';
+import { formatDateTime, formatMoney, formatNumber, formatPercent, formatQuantity, formatRoubles, type Lang } from './format';
 
-export type Lang = 'ru' | 'en';
+export type { Lang };
 
 /** Russian first: the labels of the original product («Пользователи», «Добавить», «Сохранить» ...). */
 const ru = {
@@ -124,7 +125,7 @@ const ru = {
   'device.fn': 'ФН',
   'device.fn_serial': 'Номер ФН',
   'device.ffd': 'Версия ФФД',
-  'device.company': 'Пользователь',
+  'device.company': 'Организация',
   'device.inn': 'ИНН',
   'device.ofd': 'ОФД',
   'device.address': 'Адрес расчётов',
@@ -160,7 +161,7 @@ const ru = {
   'receipts.find': 'Найти',
   'receipts.reset': 'Сбросить',
   'receipts.more': 'Показать ещё',
-  'receipts.empty': 'Чеков нет',
+  'receipts.empty': 'Чеков пока нет',
   'receipts.id': '№',
   'receipts.created': 'Создан',
   'receipts.type': 'Тип',
@@ -227,9 +228,38 @@ const ru = {
   'audit.details': 'Подробности',
   'audit.ip': 'IP',
   'lang.switch': 'English',
+  'common.no_data': 'Нет данных',
+  'overview.no_groups': 'Кассовых сервисов пока нет.',
+  'overview.no_receipts': 'Чеков за этот период нет',
+  'receipts.empty_filtered': 'Чеков с такими условиями нет',
+  'receipts.email': 'Эл. почта',
+  'receipts.phone': 'Телефон',
+  'receipts.fd_time': 'Дата и время ФД',
+  'receipts.company': 'Организация',
+  'receipts.api_user': 'Пользователь API',
+  'receipts.shift_receipt': 'Смена / чек в смене',
+  'receipts.item_name': 'Наименование',
+  'receipts.quantity': 'Количество',
+  'receipts.price': 'Цена, ₽',
+  'receipts.item_total': 'Стоимость, ₽',
+  'receipts.vat': 'НДС',
+  'receipts.payment_type': 'Вид оплаты',
+  'receipts.payment_sum': 'Сумма, ₽',
+  'receipts.no_items': 'Предметов расчёта нет',
+  'receipts.no_payments': 'Оплат нет',
+  'groups.tax_systems_none': 'не выбрано',
+  'device.tax_systems': 'Системы налогообложения',
+  'device.model': 'Модель ККТ',
+  'users.empty': 'Пользователей нет',
+  'audit.empty': 'Записей в журнале пока нет',
+  'audit.system': 'система',
+  'audit.failed': 'неудача',
+  'audit.more': 'Показать более ранние',
+  'audit.deleted_user': '{login} (удалён)',
 } as const;
 
 export type MessageKey = keyof typeof ru;
+const isMessageKey = (k: string): k is MessageKey => Object.prototype.hasOwnProperty.call(ru, k);
 
 const en: Record<MessageKey, string> = {
   'app.title': 'Admin dashboard',
@@ -387,7 +417,7 @@ const en: Record<MessageKey, string> = {
   'receipts.find': 'Search',
   'receipts.reset': 'Reset',
   'receipts.more': 'Show more',
-  'receipts.empty': 'No receipts',
+  'receipts.empty': 'No receipts yet',
   'receipts.id': '#',
   'receipts.created': 'Created',
   'receipts.type': 'Type',
@@ -454,6 +484,34 @@ const en: Record<MessageKey, string> = {
   'audit.details': 'Details',
   'audit.ip': 'IP',
   'lang.switch': 'Русский',
+  'common.no_data': 'No data',
+  'overview.no_groups': 'No cash register services yet.',
+  'overview.no_receipts': 'No receipts in this period',
+  'receipts.empty_filtered': 'No receipts match these filters',
+  'receipts.email': 'Email',
+  'receipts.phone': 'Phone',
+  'receipts.fd_time': 'FD date and time',
+  'receipts.company': 'Organisation',
+  'receipts.api_user': 'API user',
+  'receipts.shift_receipt': 'Shift / receipt in shift',
+  'receipts.item_name': 'Name',
+  'receipts.quantity': 'Quantity',
+  'receipts.price': 'Price, ₽',
+  'receipts.item_total': 'Total, ₽',
+  'receipts.vat': 'VAT',
+  'receipts.payment_type': 'Payment type',
+  'receipts.payment_sum': 'Sum, ₽',
+  'receipts.no_items': 'No items',
+  'receipts.no_payments': 'No payments',
+  'groups.tax_systems_none': 'none selected',
+  'device.tax_systems': 'Taxation systems',
+  'device.model': 'Cash register model',
+  'users.empty': 'No users',
+  'audit.empty': 'The audit log is empty so far',
+  'audit.system': 'system',
+  'audit.failed': 'failure',
+  'audit.more': 'Show older',
+  'audit.deleted_user': '{login} (deleted)',
 };
 
 export const TAX_SYSTEMS: Record<number, { ru: string; en: string }> = {
@@ -478,6 +536,117 @@ export const VAT_RATES: Record<number, { ru: string; en: string }> = {
   10: { ru: 'НДС 7/107', en: 'VAT 7/107' },
   11: { ru: 'НДС 22%', en: 'VAT 22%' },
   12: { ru: 'НДС 22/122', en: 'VAT 22/122' },
+};
+
+/** An item's VAT as the API names it (`tax_type`, tag 1199 codes of VAT_RATES above). */
+export const VAT_NAMES: Record<string, { ru: string; en: string }> = {
+  vat20: VAT_RATES[1]!, vat10: VAT_RATES[2]!, vat120: VAT_RATES[3]!, vat110: VAT_RATES[4]!, vat0: VAT_RATES[5]!, none: VAT_RATES[6]!,
+  vat5: VAT_RATES[7]!, vat7: VAT_RATES[8]!, vat105: VAT_RATES[9]!, vat107: VAT_RATES[10]!, vat22: VAT_RATES[11]!, vat122: VAT_RATES[12]!,
+};
+
+/** Tag 1062: the taxation systems a register is registered for, one bit each (TAX_SYSTEMS' codes). */
+export const taxSystemBits = (mask: number): number[] => Object.keys(TAX_SYSTEMS).map(Number).filter((bit) => (mask & bit) !== 0);
+
+/**
+ * Device model names as the drivers report them (Latin, for the protocols) in the dashboard's
+ * language: the virtual register and the ATOL range get a Russian name; Shtrih-M's are Russian already.
+ */
+const MODEL_PREFIXES: { en: string; ru: string }[] = [
+  { en: 'Virtual register', ru: 'Виртуальная касса' },
+  { en: 'ATOL', ru: 'АТОЛ' },
+  { en: 'KAZNACHEY', ru: 'КАЗНАЧЕЙ' },
+  { en: 'Shtrih-M', ru: 'Штрих-М' },
+];
+export function modelName(model: string | null | undefined, lang: Lang): string {
+  if (!model) return '—';
+  if (lang === 'en') return model;
+  const p = MODEL_PREFIXES.find((m) => model === m.en || model.startsWith(`${m.en} `));
+  // "ATOL 30F" → «АТОЛ 30Ф»: the model letters are Russian on the device's plate.
+  return p ? p.ru + model.slice(p.en.length).replace(/F/g, 'Ф').replace(/S$/, 'С') : model;
+}
+
+/** Journal actions (GET /audit `action`): what happened, in words. */
+export const AUDIT_ACTIONS: Record<string, { ru: string; en: string }> = {
+  'session.login': { ru: 'Вход в панель', en: 'Logged in' },
+  'session.logout': { ru: 'Выход из панели', en: 'Logged out' },
+  'auth.login_failed': { ru: 'Неудачный вход', en: 'Failed login' },
+  'user.create': { ru: 'Создан пользователь', en: 'User created' },
+  'user.update': { ru: 'Изменён пользователь', en: 'User changed' },
+  'user.password': { ru: 'Сменён пароль', en: 'Password changed' },
+  'user.delete': { ru: 'Удалён пользователь', en: 'User deleted' },
+  'service_group.create': { ru: 'Создан кассовый сервис', en: 'Cash register service created' },
+  'service_group.update': { ru: 'Изменён кассовый сервис', en: 'Cash register service changed' },
+  'service_group.delete': { ru: 'Удалён кассовый сервис', en: 'Cash register service deleted' },
+  'service_group.start': { ru: 'Пуск кассового сервиса', en: 'Cash register service started' },
+  'service_group.stop': { ru: 'Остановка кассового сервиса', en: 'Cash register service stopped' },
+  'service_group.access': { ru: 'Изменён доступ', en: 'Access changed' },
+  'service_group.open_shift': { ru: 'Открытие смены', en: 'Shift opened' },
+  'service_group.close_shift': { ru: 'Закрытие смены', en: 'Shift closed' },
+  'service_group.x_report': { ru: 'X-отчёт', en: 'X-report' },
+  'device.fault_inject': { ru: 'Включена имитация неисправности', en: 'Fault injected' },
+  'device.fault_clear': { ru: 'Сброшены неисправности', en: 'Faults cleared' },
+  'device.orphan_acknowledged': { ru: 'Подтверждён документ без чека', en: 'Orphan document acknowledged' },
+  'receipt.retry': { ru: 'Чек отправлен повторно', en: 'Receipt retried' },
+  'receipt.cancel': { ru: 'Чек отменён', en: 'Receipt canceled' },
+};
+
+/** The keys of an entry's details, and of its target (`user:5` → «Пользователь 5»). */
+export const AUDIT_FIELDS: Record<string, { ru: string; en: string }> = {
+  login: { ru: 'Логин', en: 'Login' },
+  ip: { ru: 'IP-адрес', en: 'IP address' },
+  reason: { ru: 'Причина', en: 'Reason' },
+  count: { ru: 'Попыток', en: 'Attempts' },
+  name: { ru: 'Название', en: 'Name' },
+  is_active: { ru: 'Активен', en: 'Active' },
+  is_superuser: { ru: 'Суперпользователь', en: 'Superuser' },
+  enabled: { ru: 'Включён', en: 'Enabled' },
+  driver: { ru: 'Драйвер', en: 'Driver' },
+  config: { ru: 'Параметры устройства', en: 'Device settings' },
+  device_changed: { ru: 'Параметры устройства изменены', en: 'Device settings changed' },
+  default_tax_system: { ru: 'СНО по умолчанию', en: 'Default taxation system' },
+  default_vat: { ru: 'НДС по умолчанию', en: 'Default VAT' },
+  auto_open_shift: { ru: 'Открывать смену автоматически', en: 'Open the shift automatically' },
+  shift_duration: { ru: 'Длительность смены, мин', en: 'Shift duration, min' },
+  daily_close_time: { ru: 'Ежедневное закрытие смены', en: 'Daily shift close' },
+  before: { ru: 'Было', en: 'Before' },
+  after: { ru: 'Стало', en: 'After' },
+  job: { ru: 'Операция', en: 'Job' },
+  state: { ru: 'Результат', en: 'Result' },
+  kind: { ru: 'Вид', en: 'Kind' },
+  delay_ms: { ru: 'Задержка, мс', en: 'Delay, ms' },
+  times: { ru: 'Сколько операций', en: 'Operations' },
+  orphan: { ru: 'Запись', en: 'Record' },
+  service_group: { ru: 'Кассовый сервис', en: 'Cash register service' },
+  fd_number: { ru: 'ФД №', en: 'FD #' },
+  total: { ru: 'Сумма', en: 'Sum' },
+  document_at: { ru: 'Дата документа', en: 'Document date' },
+  fiscal_sign: { ru: 'ФП', en: 'Fiscal sign' },
+  found_by: { ru: 'Нашёл узел', en: 'Found by node' },
+  previous_state: { ru: 'Прежний статус', en: 'Previous state' },
+  user: { ru: 'Пользователь', en: 'User' },
+  receipt: { ru: 'Чек', en: 'Receipt' },
+  device: { ru: 'Устройство', en: 'Device' },
+};
+
+/** Overview «Требуют внимания» codes (the message beside is the server's). */
+export const ATTENTION_CODES: Record<string, { ru: string; en: string }> = {
+  device_error: { ru: 'Ошибка устройства', en: 'Device error' },
+  orphan_documents: { ru: 'Документы без чека', en: 'Orphan documents' },
+  shift_expired: { ru: 'Смена истекла', en: 'Shift expired' },
+  shift_expires_soon: { ru: 'Смена скоро истечёт', en: 'Shift expires soon' },
+  fn_expires_soon: { ru: 'Срок ФН истекает', en: 'FN expires soon' },
+  ofd_backlog: { ru: 'Очередь ОФД', en: 'OFD backlog' },
+  receipts_in_doubt: { ru: 'Чеки под вопросом', en: 'Receipts in doubt' },
+  receipts_failed: { ru: 'Чеки с ошибкой', en: 'Failed receipts' },
+  queue_stopped: { ru: 'Очередь стоит', en: 'Queue stopped' },
+};
+
+/** Why a login failed (`auth.login_failed` details). */
+export const LOGIN_FAILURE_REASONS: Record<string, { ru: string; en: string }> = {
+  bad_credentials: { ru: 'неверный логин или пароль', en: 'wrong login or password' },
+  locked: { ru: 'вход временно заблокирован', en: 'temporarily locked out' },
+  not_superuser: { ru: 'не суперпользователь', en: 'not a superuser' },
+  inactive: { ru: 'пользователь деактивирован', en: 'user deactivated' },
 };
 
 export const RECEIPT_TYPES: Record<number, { ru: string; en: string }> = {
@@ -522,11 +691,20 @@ interface I18n {
   lang: Lang;
   setLang: (l: Lang) => void;
   t: (key: MessageKey, vars?: Record<string, string | number>) => string;
+  /** A label whose key is built from API data (`rstate.${state}`): the raw value when there is none. */
+  tOr: (key: string, fallback: string) => string;
   /** A device setting's label and description: Russian from config-i18n, else the schema's English. */
   configLabel: (driver: string, key: string, title: string | undefined) => string;
   configHint: (driver: string, key: string, description: string | undefined) => string | undefined;
   pick: (v: { ru: string; en: string } | undefined) => string;
+  /** The formatters of format.ts in the current language. */
   dateTime: (iso: string | null | undefined) => string;
+  money: (v: string | number | null | undefined) => string;
+  roubles: (v: string | number | null | undefined) => string;
+  num: (n: number | null | undefined, fraction?: number) => string;
+  qty: (v: string | number | null | undefined) => string;
+  percent: (share: number | null | undefined) => string;
+  model: (name: string | null | undefined) => string;
 }
 
 const Ctx = createContext<I18n | null>(null);
@@ -549,14 +727,17 @@ export function I18nProvider({ children }: { children: ReactNode }) {
       if (vars) for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
       return s;
     },
+    tOr: (key, fallback) => (isMessageKey(key) ? dict[key] : fallback),
     configLabel: (driver, key, title) => (lang === 'ru' ? configLabelRu(driver, key) : undefined) ?? title ?? key,
     configHint: (driver, key, description) => (lang === 'ru' ? configDescriptionRu(driver, key) : undefined) ?? description,
     pick: (v) => (v ? v[lang] : ''),
-    dateTime: (iso) => {
-      if (!iso) return '—';
-      const d = new Date(iso);
-      return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB', { dateStyle: 'short', timeStyle: 'short' });
-    },
+    dateTime: (iso) => formatDateTime(iso, lang),
+    money: (v) => formatMoney(v, lang),
+    roubles: (v) => formatRoubles(v, lang),
+    num: (n, fraction) => formatNumber(n, lang, fraction),
+    qty: (v) => formatQuantity(v, lang),
+    percent: (share) => formatPercent(share, lang),
+    model: (name) => modelName(name, lang),
   };
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
 }

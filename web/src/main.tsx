@@ -6,7 +6,10 @@ import './styles.css';
 
 document.documentElement.lang = localStorage.getItem('cr-lang') === 'en' ? 'en' : 'ru';
 
-createRoot(document.getElementById('root') as HTMLElement).render(
+const root = document.getElementById('root');
+if (!root) throw new Error('index.html has no #root');
+
+createRoot(root).render(
   <StrictMode>
     <I18nProvider>
       <App />

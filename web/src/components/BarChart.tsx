@@ -1,7 +1,11 @@
+import { formatDay } from '../format';
+import { useI18n } from '../i18n';
+
 /** A hand-drawn stacked bar chart in SVG: one bar per day, one colour per series. */
 export const PALETTE = ['#2563eb', '#16a34a', '#f59e0b', '#db2777', '#7c3aed', '#0891b2', '#dc2626', '#65a30d'];
 
-export function BarChart(props: { labels: string[]; series: { name: string; values: number[] }[]; format?: (n: number) => string; height?: number }) {
+export function BarChart(props: { labels: string[]; series: { name: string; values: number[] }[]; format?: (n: number) => string; height?: number; empty?: string }) {
+  const { t } = useI18n();
   const width = 640;
   const height = props.height ?? 220;
   const pad = { l: 44, r: 8, t: 10, b: 26 };
@@ -16,6 +20,8 @@ export function BarChart(props: { labels: string[]; series: { name: string; valu
   const fmt = props.format ?? ((n: number) => String(n));
   const ticks = Array.from({ length: Math.round(max / step) + 1 }, (_, i) => i * step);
   const every = Math.ceil(props.labels.length / 10);
+  // An axis of zeros says nothing: an empty chart says so instead.
+  if (totals.every((v) => v <= 0)) return <div className="chart-empty" data-testid="chart-empty">{props.empty ?? t('common.no_data')}</div>;
 
   return (
     <svg className="chart" viewBox={`0 0 ${width} ${height}`} role="img">
@@ -42,7 +48,7 @@ export function BarChart(props: { labels: string[]; series: { name: string; valu
               );
             })}
             {i % every === 0 ? (
-              <text x={pad.l + i * bw + bw / 2} y={height - 8} className="axis" textAnchor="middle">{label.slice(8, 10)}.{label.slice(5, 7)}</text>
+              <text x={pad.l + i * bw + bw / 2} y={height - 8} className="axis" textAnchor="middle">{formatDay(label)}</text>
             ) : null}
           </g>
         );

@@ -16,9 +16,14 @@ export function Modal(props: {
 }) {
   const { t } = useI18n();
   const ref = useRef<HTMLDivElement>(null);
+  // Escape closes with the latest onClose; the listener itself lives as long as the dialog.
+  const onClose = useRef(props.onClose);
+  useEffect(() => {
+    onClose.current = props.onClose;
+  });
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') props.onClose();
+      if (e.key === 'Escape') onClose.current();
     };
     document.addEventListener('keydown', onKey);
     ref.current?.querySelector<HTMLElement>('input, select, textarea, button')?.focus();

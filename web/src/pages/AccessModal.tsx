@@ -1,11 +1,12 @@
 import { useState } from 'react';
-import { api, type Group, type User } from '../api';
+import { errorText, useClient, type Group, type User } from '../api';
 import { Modal } from '../components/Modal';
 import { useI18n } from '../i18n';
 
 /** «Настройки доступа»: two lists with arrow buttons in the center; the right list may use the group. */
 export function AccessModal({ group, users, onClose, onSaved }: { group: Group; users: User[]; onClose: () => void; onSaved: () => void }) {
   const { t } = useI18n();
+  const client = useClient();
   const [allowed, setAllowed] = useState<Set<number>>(new Set(group.access));
   const [picked, setPicked] = useState<Set<number>>(new Set());
   const [err, setErr] = useState<string | null>(null);
@@ -31,10 +32,10 @@ export function AccessModal({ group, users, onClose, onSaved }: { group: Group; 
   const save = async () => {
     setBusy(true);
     try {
-      await api('PUT', `/service_groups/${group.id}/access`, { user_ids: [...allowed] });
+      await client.call('PUT', `/service_groups/${group.id}/access`, { user_ids: [...allowed] });
       onSaved();
     } catch (e) {
-      setErr(e instanceof Error ? e.message : String(e));
+      setErr(errorText(e));
     } finally {
       setBusy(false);
     }

@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { api, type ActiveFaults, type FaultKind, type Group } from '../api';
-import { FAULT_KINDS, useI18n } from '../i18n';
+import { errorText, useClient, type ActiveFaults, type FaultKind, type Group } from '../api';
+import { FAULT_KINDS, TAX_SYSTEMS, taxSystemBits, useI18n } from '../i18n';
 
 export function DeviceDetails({ group }: { group: Group }) {
   return (
@@ -12,7 +12,7 @@ export function DeviceDetails({ group }: { group: Group }) {
 }
 
 function DeviceStatus({ group }: { group: Group }) {
-  const { t, dateTime } = useI18n();
+  const { t, dateTime, pick, percent, model } = useI18n();
   const d = group.device;
   const row = (label: string, value: ReactNode) => (
     <div className="kv">
@@ -44,12 +44,14 @@ function DeviceStatus({ group }: { group: Group }) {
         <dl className="kv-list">
           <h4>{t('device.registration')}</h4>
           {row(t('device.rnm'), <code>{r.registration_number}</code>)}
+          {row(t('device.model'), model(r.model))}
           {row(t('device.serial'), <code>{r.registrator_serial}</code>)}
           {row(t('device.company'), r.company_name)}
           {row(t('device.inn'), <code>{r.company_inn}</code>)}
           {row(t('device.address'), r.operations_address)}
           {row(t('device.place'), r.operations_place)}
           {row(t('device.ofd'), `${r.ofd_name} (${r.ofd_inn})`)}
+          {row(t('device.tax_systems'), taxSystemBits(r.tax_systems).map((bit) => pick(TAX_SYSTEMS[bit])).join(', ') || '—')}
         </dl>
       ) : null}
       {d.fn ? (
@@ -59,7 +61,7 @@ function DeviceStatus({ group }: { group: Group }) {
           {row(t('device.ffd'), d.fn.ffd_version === '120' ? '1.2' : d.fn.ffd_version === '105' ? '1.05' : d.fn.ffd_version)}
           {row(t('device.fn_phase'), d.fn.phase)}
           {row(t('device.fn_expires'), dateTime(d.fn.expires_at))}
-          {row(t('device.fn_memory'), d.fn.memory_used === null ? '—' : `${(d.fn.memory_used * 100).toFixed(1)} %`)}
+          {row(t('device.fn_memory'), percent(d.fn.memory_used))}
           {row(t('device.last_fd'), d.last_fd_number)}
           {row(t('device.ofd_queue'), d.ofd ? `${t('device.ofd_unsent', { n: d.ofd.unsent_count })}${d.ofd.oldest_unsent_at ? `, ${t('device.ofd_oldest', { t: dateTime(d.ofd.oldest_unsent_at) })}` : ''}` : '—')}
           {row(t('device.paper'), d.paper_present === null ? '—' : d.paper_present ? t('common.yes') : t('common.no'))}
@@ -82,6 +84,7 @@ const KINDS: FaultKind[] = ['offline', 'lose_answer_after_close', 'disconnect_be
 /** «Имитация неисправностей (для тестов)»: fault injection on a virtual register driven by this node. */
 function FaultPanel({ groupId }: { groupId: number }) {
   const { t, pick } = useI18n();
+  const client = useClient();
   const [active, setActive] = useState<ActiveFaults['active'] | null>(null);
   const [kind, setKind] = useState<FaultKind>('offline');
   const [delay, setDelay] = useState('2000');
@@ -92,11 +95,18 @@ function FaultPanel({ groupId }: { groupId: number }) {
 
   useEffect(() => {
     let live = true;
-    api<ActiveFaults>('GET', base).then((r) => live && setActive(r.active), (e: unknown) => live && setError(e instanceof Error ? e.message : String(e)));
+    client.call<ActiveFaults>('GET', base).then(
+      (r) => {
+        if (live) setActive(r.active);
+      },
+      (e: unknown) => {
+        if (live) setError(errorText(e));
+      },
+    );
     return () => {
       live = false;
     };
-  }, [base]);
+  }, [client, base]);
 
   const run = async (call: () => Promise<ActiveFaults>) => {
     setBusy(true);
@@ -104,7 +114,7 @@ function FaultPanel({ groupId }: { groupId: number }) {
     try {
       setActive((await call()).active);
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setError(errorText(e));
     } finally {
       setBusy(false);
     }
@@ -112,7 +122,7 @@ function FaultPanel({ groupId }: { groupId: number }) {
   const inject = (e: FormEvent) => {
     e.preventDefault();
     const body = { kind, ...(kind === 'slow' ? { delay_ms: Number(delay) } : {}), ...(times ? { times: Number(times) } : {}) };
-    void run(() => api<ActiveFaults>('POST', base, body));
+    void run(() => client.call<ActiveFaults>('POST', base, body));
   };
 
   return (
@@ -139,7 +149,7 @@ function FaultPanel({ groupId }: { groupId: number }) {
         </label>
         <div className="fault-buttons">
           <button type="submit" className="danger-solid small" disabled={busy}>{t('faults.inject')}</button>
-          <button type="button" className="ghost small" disabled={busy || !active?.length} onClick={() => void run(() => api<ActiveFaults>('DELETE', base))}>{t('faults.clear')}</button>
+          <button type="button" className="ghost small" disabled={busy || !active?.length} onClick={() => void run(() => client.call<ActiveFaults>('DELETE', base))}>{t('faults.clear')}</button>
         </div>
       </div>
       <div className="fault-active" data-testid="fault-active">

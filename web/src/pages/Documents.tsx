@@ -1,46 +1,63 @@
 import { useCallback, useEffect, useState } from 'react';
-import { api, type DocumentsPage, type FiscalDocument, type Group } from '../api';
+import { errorText, useClient, type DocumentsPage, type FiscalDocument, type Group } from '../api';
 import { GroupTabs } from '../components/GroupTabs';
 import { Modal } from '../components/Modal';
 import { useApi } from '../hooks';
 import { DOC_KINDS, RECEIPT_TYPES, useI18n } from '../i18n';
-import { Link } from '../router';
+import { Crumbs } from '../components/Crumbs';
 
 const PAGE = 20;
 
 /** «Документы ФН»: the FN archive, newest first, read through the device queue; a click shows the FNS JSON. */
 export function Documents({ groupId }: { groupId: number }) {
-  const { t, pick, dateTime, lang } = useI18n();
+  const { t, pick, dateTime, money } = useI18n();
+  const client = useClient();
   const group = useApi<Group>(`/service_groups/${groupId}`);
   const [items, setItems] = useState<FiscalDocument[] | null>(null);
   const [next, setNext] = useState<number | null>(null);
   const [last, setLast] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [loading, setLoading] = useState(false);
+  const [loading, setLoading] = useState(true);
   const [open, setOpen] = useState<FiscalDocument | null>(null);
 
-  const load = useCallback(async (before: number | null) => {
-    setLoading(true);
-    try {
-      const page = await api<DocumentsPage>('GET', `/service_groups/${groupId}/documents?limit=${PAGE}${before !== null ? `&before=${before}` : ''}`);
+  // Reading the FN archive goes through the device queue: one page at a time, state set on arrival.
+  const fetchPage = useCallback(
+    (before: number | null) => client.call<DocumentsPage>('GET', `/service_groups/${groupId}/documents?limit=${PAGE}${before !== null ? `&before=${before}` : ''}`),
+    [client, groupId],
+  );
+  const show = useCallback((before: number | null, page: DocumentsPage | null, e?: unknown) => {
+    if (page) {
       setItems((old) => (before === null ? page.items : [...(old ?? []), ...page.items]));
       setNext(page.next_before);
       setLast(page.last_fd_number);
       setError(null);
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+    } else {
+      setError(errorText(e));
       if (before === null) setItems([]);
-    } finally {
-      setLoading(false);
     }
-  }, [groupId]);
+    setLoading(false);
+  }, []);
+  const load = (before: number | null) => {
+    setLoading(true);
+    fetchPage(before).then((page) => show(before, page), (e: unknown) => show(before, null, e));
+  };
 
+  // A new group mounts a new page (App keys it by group), so nothing stale is shown meanwhile.
   useEffect(() => {
-    setItems(null);
-    void load(null);
-  }, [load]);
+    let live = true;
+    fetchPage(null).then(
+      (page) => {
+        if (live) show(null, page);
+      },
+      (e: unknown) => {
+        if (live) show(null, null, e);
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [fetchPage, show]);
 
-  const money = (s: string | null) => (s === null ? '—' : Number(s).toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB', { minimumFractionDigits: 2 }));
   const kindOf = (d: FiscalDocument) => {
     const kind = pick(DOC_KINDS[d.kind]) || d.kind;
     return d.operation_type !== null ? `${kind} · ${pick(RECEIPT_TYPES[d.operation_type])}` : kind;
@@ -48,12 +65,12 @@ export function Documents({ groupId }: { groupId: number }) {
 
   return (
     <section>
-      <div className="crumbs"><Link to="/groups">{t('groups.title')}</Link> /</div>
+      <Crumbs items={[{ to: '/groups', label: t('groups.title') }]} />
       <div className="page-head">
         <h1>{t('docs.title', { name: group.data?.name ?? `#${groupId}` })}</h1>
         <div className="row">
           {last !== null ? <span className="muted small-text">{t('docs.last', { n: last })}</span> : null}
-          <button type="button" className="ghost" disabled={loading} onClick={() => void load(null)}>{t('common.refresh')}</button>
+          <button type="button" className="ghost" disabled={loading} onClick={() => load(null)}>{t('common.refresh')}</button>
         </div>
       </div>
       <GroupTabs groupId={groupId} active="documents" />
@@ -88,7 +105,7 @@ export function Documents({ groupId }: { groupId: number }) {
         </div>
       )}
       {next !== null && items && items.length > 0 ? (
-        <div className="center"><button type="button" className="secondary" disabled={loading} onClick={() => void load(next)}>{t('docs.more')}</button></div>
+        <div className="center"><button type="button" className="secondary" disabled={loading} onClick={() => load(next)}>{t('docs.more')}</button></div>
       ) : null}
       {open ? (
         <Modal title={t('docs.json_title', { n: open.fd_number })} onClose={() => setOpen(null)} wide>

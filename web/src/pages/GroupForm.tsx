@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { api, ApiError, type Driver, type Group } from '../api';
+import { ApiError, errorText, useClient, type Driver, type Group } from '../api';
 import { ConfigForm, choicesOf } from '../ConfigForm';
 import { Field, Modal } from '../components/Modal';
 import { TAX_SYSTEMS, VAT_RATES, useI18n } from '../i18n';
@@ -14,7 +14,8 @@ function applyModel(driver: Driver, model: string, config: Record<string, unknow
 }
 
 export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Driver[]; group: Group | null; onClose: () => void; onSaved: () => void }) {
-  const { t, pick, lang } = useI18n();
+  const { t, pick, lang, model } = useI18n();
+  const client = useClient();
   const initialDriver = group?.driver ?? '';
   const [choice, setChoice] = useState(group ? `${group.driver ?? ''}|${group.device_model_name ?? ''}` : '');
   const [driverModel, setDriverModel] = useState(initialDriver);
@@ -53,11 +54,11 @@ export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Drive
       config,
     };
     try {
-      if (group) await api('PATCH', `/service_groups/${group.id}`, body);
-      else await api('POST', '/service_groups', body);
+      if (group) await client.call('PATCH', `/service_groups/${group.id}`, body);
+      else await client.call('POST', '/service_groups', body);
       onSaved();
     } catch (e) {
-      setErr(e instanceof ApiError ? e : new ApiError(0, [{ code: 'error', message: String(e) }]));
+      setErr(e instanceof ApiError ? e : new ApiError(0, [{ code: 'error', message: errorText(e) }]));
     } finally {
       setBusy(false);
     }
@@ -85,7 +86,7 @@ export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Drive
             {drivers.map((d) => (
               <optgroup key={d.model} label={pick(d.title)}>
                 {d.device_models.map((m) => (
-                  <option key={m} value={`${d.model}|${m}`}>{m}</option>
+                  <option key={m} value={`${d.model}|${m}`}>{model(m)}</option>
                 ))}
               </optgroup>
             ))}

@@ -1,7 +1,7 @@
 import { useState } from 'react';
-import { api, type Driver, type Group, type User } from '../api';
+import { errorText, useClient, type Driver, type Group, type JobOutcome, type User } from '../api';
 import { useApi } from '../hooks';
-import { useI18n, type MessageKey } from '../i18n';
+import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { AccessModal } from './AccessModal';
 import { DeviceDetails } from './DeviceDetails';
@@ -51,7 +51,7 @@ export function StateBadge({ state, reason }: { state: Group['state']; reason?: 
   return (
     <span className={`badge ${cls}`} title={reason ?? undefined}>
       <span className="dot" />
-      {t(`state.${state}` as MessageKey)}
+      {t(`state.${state}`)}
     </span>
   );
 }
@@ -62,10 +62,11 @@ function GroupCard({ group: g, onDialog, onChanged, onNotice }: {
   onChanged: () => void;
   onNotice: (n: { kind: 'ok' | 'error'; text: string } | null) => void;
 }) {
-  const { t, pick, dateTime } = useI18n();
+  const { t, pick, dateTime, model } = useI18n();
   const [busy, setBusy] = useState(false);
   const [open, setOpen] = useState(false);
-  const run = async (fn: () => Promise<unknown>, ok?: (r: unknown) => string) => {
+  const client = useClient();
+  const run = async <R,>(fn: () => Promise<R>, ok?: (r: R) => string) => {
     setBusy(true);
     onNotice(null);
     try {
@@ -73,20 +74,19 @@ function GroupCard({ group: g, onDialog, onChanged, onNotice }: {
       if (ok) onNotice({ kind: 'ok', text: ok(r) });
       onChanged();
     } catch (e) {
-      onNotice({ kind: 'error', text: `${g.name}: ${e instanceof Error ? e.message : String(e)}` });
+      onNotice({ kind: 'error', text: `${g.name}: ${errorText(e)}` });
     } finally {
       setBusy(false);
     }
   };
   const job = (path: string, label: string) =>
-    run(() => api('POST', `/service_groups/${g.id}/${path}`), (r) => {
-      const res = r as { state: string; error: { message?: string } | null };
+    run(() => client.call<JobOutcome>('POST', `/service_groups/${g.id}/${path}`), (res) => {
       if (res.state === 'success') return `${g.name}: ${t('groups.job_done', { kind: label })}`;
       if (res.state === 'failed') return `${g.name}: ${t('groups.job_failed', { message: res.error?.message ?? '' })}`;
       return `${g.name}: ${t('groups.job_pending')}`;
     });
   const remove = () => {
-    if (confirm(t('common.confirm_delete', { name: g.name }))) void run(() => api('DELETE', `/service_groups/${g.id}`));
+    if (confirm(t('common.confirm_delete', { name: g.name }))) void run(() => client.call('DELETE', `/service_groups/${g.id}`));
   };
   const shift = g.device?.shift;
   const shiftText = !shift ? t('shift.unknown')
@@ -110,7 +110,7 @@ function GroupCard({ group: g, onDialog, onChanged, onNotice }: {
         </div>
       ) : null}
       <dl className="facts">
-        <div><dt>{t('groups.model')}</dt><dd>{g.device_model_name ?? '—'}</dd></div>
+        <div><dt>{t('groups.model')}</dt><dd>{model(g.device_model_name)}</dd></div>
         <div><dt>{t('groups.shift_state')}</dt><dd className={shift?.state === 'expired' ? 'text-bad' : ''}>{shiftText}</dd></div>
         <div><dt>{t('groups.queue')}</dt><dd className={g.queue_length > 0 ? 'text-warn' : ''}>{g.queue_length}</dd></div>
         <div><dt>{t('groups.last_receipt')}</dt><dd>{dateTime(g.last_receipt_at)}</dd></div>
@@ -120,9 +120,9 @@ function GroupCard({ group: g, onDialog, onChanged, onNotice }: {
       </dl>
       <div className="group-actions">
         {g.running ? (
-          <button type="button" className="danger-solid" disabled={busy} onClick={() => void run(() => api('POST', `/service_groups/${g.id}/stop`))}>■ {t('groups.stop')}</button>
+          <button type="button" className="danger-solid" disabled={busy} onClick={() => void run(() => client.call('POST', `/service_groups/${g.id}/stop`))}>■ {t('groups.stop')}</button>
         ) : (
-          <button type="button" className="success" disabled={busy || !g.enabled} onClick={() => void run(() => api('POST', `/service_groups/${g.id}/start`))}>▶ {t('groups.start')}</button>
+          <button type="button" className="success" disabled={busy || !g.enabled} onClick={() => void run(() => client.call('POST', `/service_groups/${g.id}/start`))}>▶ {t('groups.start')}</button>
         )}
         <button type="button" className="secondary" onClick={() => onDialog({ kind: 'access', group: g })}>{t('groups.access')}</button>
         <Link to={`/groups/${g.id}/receipts`} className="button secondary">{t('groups.receipts')}</Link>
@@ -137,7 +137,7 @@ function GroupCard({ group: g, onDialog, onChanged, onNotice }: {
       <div className="group-foot">
         <button type="button" className="link" aria-expanded={open} onClick={() => setOpen(!open)}>{open ? `▾ ${t('groups.hide_details')}` : `▸ ${t('groups.details')}`}</button>
         <span className="spacer" />
-        <button type="button" className="ghost small" disabled={busy} onClick={() => void run(() => api('PATCH', `/service_groups/${g.id}`, { enabled: !g.enabled }))}>
+        <button type="button" className="ghost small" disabled={busy} onClick={() => void run(() => client.call('PATCH', `/service_groups/${g.id}`, { enabled: !g.enabled }))}>
           {g.enabled ? t('groups.disable') : t('groups.enable')}
         </button>
         <button type="button" className="ghost small danger" disabled={busy} onClick={remove}>{t('common.delete')}</button>

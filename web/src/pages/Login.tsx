@@ -1,9 +1,10 @@
 import { useState, type FormEvent } from 'react';
-import { api, ApiError, type Session } from '../api';
+import { errorText, useClient, type Session } from '../api';
 import { useI18n } from '../i18n';
 
 export function Login({ onLogin }: { onLogin: (s: Session) => void }) {
   const { t, lang, setLang } = useI18n();
+  const client = useClient();
   const [login, setLogin] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -14,9 +15,9 @@ export function Login({ onLogin }: { onLogin: (s: Session) => void }) {
     setBusy(true);
     setError(null);
     try {
-      onLogin(await api<Session>('POST', '/session', { login, password }));
+      onLogin(await client.call<Session>('POST', '/session', { login, password }));
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err));
+      setError(errorText(err));
     } finally {
       setBusy(false);
     }

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api, type Group, type OrphanDocument, type OrphanList } from '../api';
+import { errorText, useClient, type Group, type OrphanDocument, type OrphanList } from '../api';
 import { orphansChanged } from '../components/OrphanBanner';
 import { useApi } from '../hooks';
 import { DOC_KINDS, useI18n } from '../i18n';
@@ -12,7 +12,8 @@ const groupOfUrl = () => new URLSearchParams(location.search).get('group') ?? ''
  * receipt owns. Each stays here (and in the red banner) until a superuser acknowledges it.
  */
 export function Orphans() {
-  const { t, pick, dateTime, lang } = useI18n();
+  const { t, pick, dateTime, money } = useI18n();
+  const client = useClient();
   const [group, setGroup] = useState(groupOfUrl);
   const [showAcknowledged, setShowAcknowledged] = useState(false);
   const [busy, setBusy] = useState<number | null>(null);
@@ -27,16 +28,14 @@ export function Orphans() {
     return () => window.removeEventListener('popstate', on);
   }, []);
 
-  const money = (s: string | null) => (s === null ? '—' : Number(s).toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB', { minimumFractionDigits: 2 }));
-
   const acknowledge = async (o: OrphanDocument) => {
     setBusy(o.id);
     setNotice(null);
     try {
-      await api<OrphanDocument>('POST', `/orphan-documents/${o.id}/acknowledge`);
+      await client.call<OrphanDocument>('POST', `/orphan-documents/${o.id}/acknowledge`);
       setNotice({ kind: 'ok', text: t('orphans.acknowledged_ok', { n: o.fd_number }) });
     } catch (e) {
-      setNotice({ kind: 'error', text: e instanceof Error ? e.message : String(e) });
+      setNotice({ kind: 'error', text: errorText(e) });
     } finally {
       setBusy(null);
       list.reload();

@@ -2,15 +2,14 @@ import { useState } from 'react';
 import type { Overview as OverviewData } from '../api';
 import { BarChart, PALETTE } from '../components/BarChart';
 import { useApi } from '../hooks';
-import { useI18n, type MessageKey } from '../i18n';
+import { ATTENTION_CODES, useI18n } from '../i18n';
 import { Link } from '../router';
 
 export function Overview() {
-  const { t, lang } = useI18n();
+  const { t, tOr, num, money, pick } = useI18n();
   const [days, setDays] = useState(14);
   const tz = -new Date().getTimezoneOffset();
   const { data, error } = useApi<OverviewData>(`/overview?days=${days}&tz_offset=${tz}`, 15000);
-  const nf = (n: number, frac = 0) => n.toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB', { maximumFractionDigits: frac, minimumFractionDigits: frac });
 
   return (
     <section>
@@ -31,7 +30,7 @@ export function Overview() {
               <ul className="attention-list">
                 {data.attention.map((a, i) => (
                   <li key={i} className={a.severity}>
-                    <span className={`badge ${a.severity === 'error' ? 'bad' : 'warn'}`}>{a.code}</span>
+                    <span className={`badge ${a.severity === 'error' ? 'bad' : 'warn'}`} data-code={a.code}>{pick(ATTENTION_CODES[a.code]) || a.code}</span>
                     {a.code === 'orphan_documents' ? (
                       <>
                         <Link to={`/orphans?group=${a.group_id}`}>{a.group_name}</Link>
@@ -51,11 +50,11 @@ export function Overview() {
           <div className="chart-grid">
             <div className="card">
               <h2>{t('overview.receipts_per_day')}</h2>
-              <BarChart labels={data.days} series={data.groups.map((g) => ({ name: g.name, values: g.counts }))} format={(n) => nf(n)} />
+              <BarChart labels={data.days} series={data.groups.map((g) => ({ name: g.name, values: g.counts }))} format={(n) => num(n)} empty={t('overview.no_receipts')} />
             </div>
             <div className="card">
               <h2>{t('overview.sums_per_day')}</h2>
-              <BarChart labels={data.days} series={data.groups.map((g) => ({ name: g.name, values: g.sums }))} format={(n) => nf(n)} />
+              <BarChart labels={data.days} series={data.groups.map((g) => ({ name: g.name, values: g.sums }))} format={(n) => num(n)} empty={t('overview.no_receipts')} />
             </div>
           </div>
           <div className="card table-card">
@@ -65,14 +64,23 @@ export function Overview() {
                 <tr><th>{t('groups.name')}</th><th className="num">{t('receipts.count')}</th><th className="num">{t('receipts.sum')}, ₽</th><th className="hide-sm">{t('receipts.state')}</th></tr>
               </thead>
               <tbody>
-                {data.groups.map((g, k) => (
-                  <tr key={g.id}>
-                    <td><span className="swatch" data-color={k % PALETTE.length} /> <Link to={`/groups/${g.id}/receipts`}>{g.name}</Link></td>
-                    <td className="num">{nf(g.counts.reduce((a, b) => a + b, 0))}</td>
-                    <td className="num">{nf(g.sums.reduce((a, b) => a + b, 0), 2)}</td>
-                    <td className="hide-sm">{Object.entries(g.by_state).map(([s, n]) => <span key={s} className={`badge ${s === 'success' ? 'ok' : s === 'failed' ? 'bad' : s === 'in_doubt' ? 'warn' : 'info'}`}>{t(`rstate.${s}` as MessageKey)}: {n}</span>)}</td>
-                  </tr>
-                ))}
+                {data.groups.length === 0 ? (
+                  <tr><td colSpan={4} className="empty-cell" data-testid="groups-empty">{t('overview.no_groups')}</td></tr>
+                ) : data.groups.map((g, k) => {
+                  const states = Object.entries(g.by_state);
+                  return (
+                    <tr key={g.id}>
+                      <td><span className="swatch" data-color={k % PALETTE.length} /> <Link to={`/groups/${g.id}/receipts`}>{g.name}</Link></td>
+                      <td className="num">{num(g.counts.reduce((a, b) => a + b, 0))}</td>
+                      <td className="num">{money(g.sums.reduce((a, b) => a + b, 0))}</td>
+                      <td className="hide-sm">
+                        {states.length === 0 ? <span className="muted">{t('receipts.empty')}</span> : states.map(([s, n]) => (
+                          <span key={s} className={`badge ${s === 'success' ? 'ok' : s === 'failed' ? 'bad' : s === 'in_doubt' ? 'warn' : 'info'}`}>{tOr(`rstate.${s}`, s)}: {n}</span>
+                        ))}
+                      </td>
+                    </tr>
+                  );
+                })}
               </tbody>
             </table>
           </div>

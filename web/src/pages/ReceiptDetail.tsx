@@ -1,15 +1,16 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { api, type Group, type Receipt, type Session } from '../api';
+import { errorText, useClient, type Group, type Receipt } from '../api';
+import { Crumbs } from '../components/Crumbs';
 import { Modal } from '../components/Modal';
 import { useApi } from '../hooks';
-import { PAYMENT_TYPES, RECEIPT_TYPES, TAX_SYSTEMS, useI18n } from '../i18n';
-import { Link } from '../router';
+import { PAYMENT_TYPES, RECEIPT_TYPES, TAX_SYSTEMS, VAT_NAMES, useI18n } from '../i18n';
 import { ReceiptState } from './Receipts';
 
 type Action = 'retry' | 'cancel';
 
-export function ReceiptDetail({ groupId, receiptId, session }: { groupId: number; receiptId: number; session: Session }) {
-  const { t, pick, dateTime } = useI18n();
+export function ReceiptDetail({ groupId, receiptId }: { groupId: number; receiptId: number }) {
+  const { t, pick, dateTime, money, roubles, qty, model } = useI18n();
+  const client = useClient();
   const group = useApi<Group>(`/service_groups/${groupId}`);
   const { data: r, error, reload, setData } = useApi<Receipt>(`/service_groups/${groupId}/receipts/${receiptId}`);
   const [confirming, setConfirming] = useState<Action | null>(null);
@@ -17,8 +18,8 @@ export function ReceiptDetail({ groupId, receiptId, session }: { groupId: number
   const [actionError, setActionError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const printUrl = `/admin/api/service_groups/${groupId}/receipts/${receiptId}/print`;
-  const kv = (label: string, value: ReactNode) => (
-    <div className="kv"><dt>{label}</dt><dd>{value === null || value === undefined || value === '' ? '—' : value}</dd></div>
+  const kv = (label: string, value: ReactNode, testId?: string) => (
+    <div className="kv" data-testid={testId}><dt>{label}</dt><dd>{value === null || value === undefined || value === '' ? '—' : value}</dd></div>
   );
 
   // A receipt in the queue or in the device changes state within seconds: follow it in place.
@@ -33,23 +34,22 @@ export function ReceiptDetail({ groupId, receiptId, session }: { groupId: number
     setBusy(true);
     setActionError(null);
     try {
-      const updated = await api<Receipt>('POST', `/service_groups/${groupId}/receipts/${receiptId}/${action}`);
+      const updated = await client.call<Receipt>('POST', `/service_groups/${groupId}/receipts/${receiptId}/${action}`);
       setData(updated);
       setConfirming(null);
       setNotice(t(action === 'retry' ? 'receipts.retried' : 'receipts.canceled'));
     } catch (e) {
-      setActionError(e instanceof Error ? e.message : String(e));
+      setActionError(errorText(e));
       reload();
     } finally {
       setBusy(false);
     }
   };
+  const printable = r?.state === 'success';
 
   return (
     <section>
-      <div className="crumbs">
-        <Link to="/groups">{t('groups.title')}</Link> / <Link to={`/groups/${groupId}/receipts`}>{group.data?.name ?? `#${groupId}`}</Link> /
-      </div>
+      <Crumbs items={[{ to: '/groups', label: t('groups.title') }, { to: `/groups/${groupId}/receipts`, label: group.data?.name ?? `#${groupId}` }]} />
       <div className="page-head">
         <div className="title-row">
           <h1>{t('receipts.detail', { id: receiptId })}</h1>
@@ -68,7 +68,7 @@ export function ReceiptDetail({ groupId, receiptId, session }: { groupId: number
       {notice ? <div className="alert ok" role="status">{notice}</div> : null}
       {actionError && !confirming ? <div className="alert error" role="alert">{actionError}</div> : null}
       {!r ? (error ? null : <p className="muted">{t('common.loading')}</p>) : (
-        <div className={session.features.print_view && r.state === 'success' ? 'receipt-layout with-print' : 'receipt-layout'}>
+        <div className={printable ? 'receipt-layout with-print' : 'receipt-layout'}>
           <div className="receipt-main">
             {r.error ? (
               <div className={`alert ${r.state === 'in_doubt' ? 'warn' : 'error'}`} role="alert">
@@ -78,40 +78,58 @@ export function ReceiptDetail({ groupId, receiptId, session }: { groupId: number
             <div className="detail-grid">
               <dl className="card kv-list">
                 {kv(t('receipts.type'), pick(RECEIPT_TYPES[r.receiptType]))}
-                {kv(t('receipts.sum'), `${r.commodities_total_cost} ₽`)}
+                {kv(t('receipts.sum'), roubles(r.commodities_total_cost), 'receipt-sum')}
                 {kv(t('receipts.tax_system'), pick(TAX_SYSTEMS[r.tax_system]))}
                 {kv(t('receipts.order_id'), r.order_id)}
-                {kv('Email', r.email)}
-                {kv('Телефон / Phone', r.phone_number)}
+                {kv(t('receipts.api_user'), r.user_login, 'receipt-user')}
+                {kv(t('receipts.email'), r.email)}
+                {kv(t('receipts.phone'), r.phone_number)}
                 {kv(t('receipts.created'), dateTime(r.created_at))}
               </dl>
               <dl className="card kv-list">
                 {kv(t('receipts.fd'), r.receipt_num)}
                 {kv(t('receipts.fiscal_sign'), r.fiscal_sign ? <code>{r.fiscal_sign}</code> : null)}
-                {kv(t('groups.shift_state'), r.shift_num !== null ? `${r.shift_num} / ${r.receipt_in_shift_num ?? '—'}` : null)}
-                {kv(t('device.fn_serial'), r.fn_serial as string | null)}
-                {kv(t('device.rnm'), r.registration_number as string | null)}
-                {kv(t('device.company'), r.company_name as string | null)}
-                {kv('Дата ФД / FD time', r.registration_datetime ? dateTime(r.registration_datetime) : null)}
+                {kv(t('receipts.fd_time'), r.registration_datetime ? dateTime(r.registration_datetime) : null)}
+                {kv(t('receipts.shift_receipt'), r.shift_num !== null ? `${r.shift_num} / ${r.receipt_in_shift_num ?? '—'}` : null)}
+                {kv(t('receipts.company'), r.company_name, 'receipt-company')}
+                {kv(t('device.inn'), r.company_inn)}
+                {kv(t('device.rnm'), r.registration_number)}
+                {kv(t('device.fn_serial'), r.fn_serial)}
+                {group.data?.device_model_name ? kv(t('device.model'), model(group.data.device_model_name)) : null}
               </dl>
             </div>
             <h3>{t('receipts.items')}</h3>
             <div className="card table-card">
-              <table className="table">
-                <thead><tr><th>{t('groups.name')}</th><th className="num">×</th><th className="num">₽</th><th className="num">Σ</th><th className="hide-sm">НДС / VAT</th></tr></thead>
+              <table className="table items-table">
+                <thead>
+                  <tr>
+                    <th>{t('receipts.item_name')}</th>
+                    <th className="num">{t('receipts.quantity')}</th>
+                    <th className="num">{t('receipts.price')}</th>
+                    <th className="num">{t('receipts.item_total')}</th>
+                    <th className="hide-sm">{t('receipts.vat')}</th>
+                  </tr>
+                </thead>
                 <tbody>
-                  {r.commodities.map((c, i) => (
-                    <tr key={i}><td>{c.name}</td><td className="num">{c.quantity}</td><td className="num">{c.price}</td><td className="num">{c.total}</td><td className="hide-sm">{c.tax_type}</td></tr>
+                  {r.commodities.length === 0 ? <tr><td colSpan={5} className="empty-cell">{t('receipts.no_items')}</td></tr> : r.commodities.map((c, i) => (
+                    <tr key={i}>
+                      <td>{c.name}</td>
+                      <td className="num">{qty(c.quantity)}{c.quantity_unit ? ` ${c.quantity_unit}` : ''}</td>
+                      <td className="num">{money(c.price)}</td>
+                      <td className="num">{money(c.total)}</td>
+                      <td className="hide-sm">{pick(VAT_NAMES[c.tax_type]) || c.tax_type}</td>
+                    </tr>
                   ))}
                 </tbody>
               </table>
             </div>
             <h3>{t('receipts.payments')}</h3>
             <div className="card table-card">
-              <table className="table">
+              <table className="table payments-table">
+                <thead><tr><th>{t('receipts.payment_type')}</th><th className="num">{t('receipts.payment_sum')}</th></tr></thead>
                 <tbody>
-                  {r.payments.map((p, i) => (
-                    <tr key={i}><td>{pick(PAYMENT_TYPES[p.payment_type_int]) || p.payment_type_int}</td><td className="num">{p.payment_sum} ₽</td></tr>
+                  {r.payments.length === 0 ? <tr><td colSpan={2} className="empty-cell">{t('receipts.no_payments')}</td></tr> : r.payments.map((p, i) => (
+                    <tr key={i}><td>{pick(PAYMENT_TYPES[p.payment_type_int]) || p.payment_type_int}</td><td className="num">{money(p.payment_sum)}</td></tr>
                   ))}
                 </tbody>
               </table>
@@ -121,7 +139,7 @@ export function ReceiptDetail({ groupId, receiptId, session }: { groupId: number
               <pre>{JSON.stringify(r, null, 2)}</pre>
             </details>
           </div>
-          {session.features.print_view && r.state === 'success' ? <PrintView url={printUrl} /> : null}
+          {printable ? <PrintView url={printUrl} /> : null}
         </div>
       )}
       {confirming ? (

@@ -1,8 +1,9 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { api, type Group, type Receipt } from '../api';
+import { errorText, useClient, type Group, type Receipt, type ReceiptList } from '../api';
+import { Crumbs } from '../components/Crumbs';
 import { GroupTabs } from '../components/GroupTabs';
 import { useApi } from '../hooks';
-import { RECEIPT_TYPES, useI18n, type MessageKey } from '../i18n';
+import { RECEIPT_TYPES, useI18n } from '../i18n';
 import { Link, navigate } from '../router';
 
 const STATES = ['pending', 'processing', 'success', 'failed', 'in_doubt'] as const;
@@ -10,7 +11,7 @@ const STATES = ['pending', 'processing', 'success', 'failed', 'in_doubt'] as con
 export function ReceiptState({ state }: { state: Receipt['state'] }) {
   const { t } = useI18n();
   const cls = state === 'success' ? 'ok' : state === 'failed' ? 'bad' : state === 'in_doubt' ? 'warn strong' : 'info';
-  return <span className={`badge ${cls}`} data-state={state}>{t(`rstate.${state}` as MessageKey)}</span>;
+  return <span className={`badge ${cls}`} data-state={state}>{t(`rstate.${state}`)}</span>;
 }
 
 interface Filters {
@@ -23,14 +24,15 @@ const EMPTY: Filters = { date_start: '', date_end: '', state: '', order_id: '' }
 
 const query = (f: Filters, cursor: string | null) => {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(f) as [string, string][]) if (v) q.set(k, v);
+  for (const k of ['date_start', 'date_end', 'state', 'order_id'] as const) if (f[k]) q.set(k, f[k]);
   q.set('limit', '50');
   if (cursor) q.set('cursor', cursor);
   return q.toString();
 };
 
 export function Receipts({ groupId }: { groupId: number }) {
-  const { t, pick, dateTime, lang } = useI18n();
+  const { t, pick, dateTime, money } = useI18n();
+  const client = useClient();
   const group = useApi<Group>(`/service_groups/${groupId}`);
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [filters, setFilters] = useState<Filters>(EMPTY);
@@ -41,19 +43,21 @@ export function Receipts({ groupId }: { groupId: number }) {
 
   useEffect(() => {
     let live = true;
-    api<{ items: Receipt[]; next_cursor: string | null }>('GET', `/service_groups/${groupId}/receipts?${query(filters, null)}`).then(
+    client.call<ReceiptList>('GET', `/service_groups/${groupId}/receipts?${query(filters, null)}`).then(
       (r) => {
         if (!live) return;
         setItems(r.items);
         setNext(r.next_cursor);
         setError(null);
       },
-      (e: unknown) => live && setError(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => {
+        if (live) setError(errorText(e));
+      },
     );
     return () => {
       live = false;
     };
-  }, [groupId, filters, tick]);
+  }, [client, groupId, filters, tick]);
 
   // Receipts in flight change state within seconds: refresh while any is unresolved.
   useEffect(() => {
@@ -64,7 +68,7 @@ export function Receipts({ groupId }: { groupId: number }) {
 
   const more = async () => {
     if (!next) return;
-    const r = await api<{ items: Receipt[]; next_cursor: string | null }>('GET', `/service_groups/${groupId}/receipts?${query(filters, next)}`);
+    const r = await client.call<ReceiptList>('GET', `/service_groups/${groupId}/receipts?${query(filters, next)}`);
     setItems((old) => [...(old ?? []), ...r.items]);
     setNext(r.next_cursor);
   };
@@ -73,11 +77,10 @@ export function Receipts({ groupId }: { groupId: number }) {
     setFilters({ ...draft });
   };
   const attention = items?.filter((r) => r.state === 'in_doubt' || r.state === 'failed').length ?? 0;
-  const money = (s: string) => Number(s).toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB', { minimumFractionDigits: 2 });
 
   return (
     <section>
-      <div className="crumbs"><Link to="/groups">{t('groups.title')}</Link> /</div>
+      <Crumbs items={[{ to: '/groups', label: t('groups.title') }]} />
       <div className="page-head">
         <h1>{t('receipts.title', { name: group.data?.name ?? `#${groupId}` })}</h1>
         <button type="button" className="ghost" onClick={() => setTick((n) => n + 1)}>{t('common.refresh')}</button>
@@ -90,7 +93,7 @@ export function Receipts({ groupId }: { groupId: number }) {
           <span className="label">{t('receipts.state')}</span>
           <select name="state" value={draft.state} onChange={(e) => setDraft({ ...draft, state: e.target.value })}>
             <option value="">{t('receipts.any')}</option>
-            {STATES.map((s) => <option key={s} value={s}>{t(`rstate.${s}` as MessageKey)}</option>)}
+            {STATES.map((s) => <option key={s} value={s}>{t(`rstate.${s}`)}</option>)}
           </select>
         </label>
         <label className="field"><span className="label">{t('receipts.order_id')}</span><input name="order_id" value={draft.order_id} onChange={(e) => setDraft({ ...draft, order_id: e.target.value })} maxLength={64} /></label>
@@ -101,7 +104,7 @@ export function Receipts({ groupId }: { groupId: number }) {
       </form>
       {error ? <div className="alert error">{error}</div> : null}
       {attention > 0 ? <div className="alert warn">{t('receipts.attention', { n: attention })}</div> : null}
-      {!items ? <p className="muted">{t('common.loading')}</p> : items.length === 0 ? <p className="empty">{t('receipts.empty')}</p> : (
+      {!items ? <p className="muted">{t('common.loading')}</p> : items.length === 0 ? <p className="empty" data-testid="receipts-empty">{t(filters.date_start || filters.date_end || filters.state || filters.order_id ? 'receipts.empty_filtered' : 'receipts.empty')}</p> : (
         <div className="card table-card">
           <table className="table receipts-table">
             <thead>
@@ -110,6 +113,7 @@ export function Receipts({ groupId }: { groupId: number }) {
                 <th>{t('receipts.created')}</th>
                 <th className="hide-sm">{t('receipts.order_id')}</th>
                 <th className="hide-sm">{t('receipts.type')}</th>
+                <th className="hide-sm">{t('receipts.api_user')}</th>
                 <th className="num">{t('receipts.sum')}</th>
                 <th>{t('receipts.state')}</th>
                 <th className="hide-sm">{t('receipts.fd')}</th>
@@ -123,6 +127,7 @@ export function Receipts({ groupId }: { groupId: number }) {
                   <td>{dateTime(r.created_at)}</td>
                   <td className="hide-sm">{r.order_id ?? '—'}</td>
                   <td className="hide-sm">{pick(RECEIPT_TYPES[r.receiptType]) || r.receiptType}</td>
+                  <td className="hide-sm">{r.user_login ?? '—'}</td>
                   <td className="num">{money(r.commodities_total_cost)}</td>
                   <td><ReceiptState state={r.state} /></td>
                   <td className="hide-sm">{r.receipt_num ?? '—'}</td>

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { api, ApiError, type Session, type User } from '../api';
+import { ApiError, errorText, useClient, type Session, type User } from '../api';
 import { Field, Modal } from '../components/Modal';
 import { useApi } from '../hooks';
 import { useI18n } from '../i18n';
@@ -8,6 +8,7 @@ type Editing = { kind: 'new' } | { kind: 'edit'; user: User } | { kind: 'passwor
 
 export function Users({ session }: { session: Session }) {
   const { t, dateTime } = useI18n();
+  const client = useClient();
   const { data: users, error, reload } = useApi<User[]>('/users');
   const [editing, setEditing] = useState<Editing | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -18,17 +19,17 @@ export function Users({ session }: { session: Session }) {
       await fn();
       reload();
     } catch (e) {
-      setNotice(e instanceof Error ? e.message : String(e));
+      setNotice(errorText(e));
     }
   };
   const remove = (u: User) => {
     if (!confirm(t('common.confirm_delete', { name: u.login }))) return;
     void act(async () => {
       try {
-        await api('DELETE', `/users/${u.id}`);
+        await client.call('DELETE', `/users/${u.id}`);
       } catch (e) {
         if (e instanceof ApiError && e.errors[0]?.code === 'user_has_receipts' && confirm(`${e.message}\n\n${t('users.deactivate_instead')}`)) {
-          await api('PATCH', `/users/${u.id}`, { is_active: false });
+          await client.call('PATCH', `/users/${u.id}`, { is_active: false });
           return;
         }
         throw e;
@@ -74,7 +75,7 @@ export function Users({ session }: { session: Session }) {
                     <button type="button" className="ghost small" onClick={() => setEditing({ kind: 'password', user: u })}>{t('users.change_password')}</button>
                     {u.id !== session.user.id ? (
                       <>
-                        <button type="button" className="ghost small" onClick={() => void act(() => api('PATCH', `/users/${u.id}`, { is_active: !u.is_active }))}>
+                        <button type="button" className="ghost small" onClick={() => void act(() => client.call('PATCH', `/users/${u.id}`, { is_active: !u.is_active }))}>
                           {u.is_active ? t('users.deactivate') : t('users.activate')}
                         </button>
                         <button type="button" className="ghost small danger" onClick={() => remove(u)}>{t('common.delete')}</button>
@@ -98,6 +99,7 @@ export function Users({ session }: { session: Session }) {
 
 function UserModal({ user, onClose, onSaved }: { user: User | null; onClose: () => void; onSaved: () => void }) {
   const { t } = useI18n();
+  const client = useClient();
   const [form, setForm] = useState({ login: user?.login ?? '', name: user?.name ?? '', password: '', is_active: user?.is_active ?? true, is_superuser: user?.is_superuser ?? false });
   const [err, setErr] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -107,11 +109,11 @@ function UserModal({ user, onClose, onSaved }: { user: User | null; onClose: () 
     setBusy(true);
     setErr(null);
     try {
-      if (user) await api('PATCH', `/users/${user.id}`, { name: form.name, is_active: form.is_active, is_superuser: form.is_superuser });
-      else await api('POST', '/users', form);
+      if (user) await client.call('PATCH', `/users/${user.id}`, { name: form.name, is_active: form.is_active, is_superuser: form.is_superuser });
+      else await client.call('POST', '/users', form);
       onSaved();
     } catch (e) {
-      setErr(e instanceof ApiError ? e : new ApiError(0, [{ code: 'error', message: String(e) }]));
+      setErr(e instanceof ApiError ? e : new ApiError(0, [{ code: 'error', message: errorText(e) }]));
     } finally {
       setBusy(false);
     }
@@ -145,14 +147,15 @@ function UserModal({ user, onClose, onSaved }: { user: User | null; onClose: () 
 
 function PasswordModal({ user, onClose }: { user: User; onClose: () => void }) {
   const { t } = useI18n();
+  const client = useClient();
   const [password, setPassword] = useState('');
   const [err, setErr] = useState<string | null>(null);
   const save = async () => {
     try {
-      await api('PUT', `/users/${user.id}/password`, { password });
+      await client.call('PUT', `/users/${user.id}/password`, { password });
       onClose();
     } catch (e) {
-      setErr(e instanceof Error ? e.message : String(e));
+      setErr(errorText(e));
     }
   };
   return (
