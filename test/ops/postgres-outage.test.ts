@@ -18,10 +18,10 @@ const auth = basic('admin', 'admin');
 async function pgServer(url: string): Promise<Server> {
   const config = loadConfig([], { CR_PROFILE: 'postgres', DATABASE_URL: url, CR_ADMIN_PASSWORD: 'admin', CR_LOG_LEVEL: 'silent', CR_PORT: '0' }, { nodeId: 'ops-test' });
   const server = await startServer(config, { listen: false, drivers: [] });
-  const groups = createGroupRepository(server.db.kysely);
+  const groups = createGroupRepository(server.db);
   const { group } = await groups.create(
     { name: 'outage', enabled: true, defaultTaxSystem: 1, defaultVat: null, autoOpenShift: true, shiftDurationMin: 1440, dailyCloseTime: null },
-    { model: 'not-installed', config: {} },
+    { driver: 'not-installed', config: {} },
     Date.now(),
   );
   await groups.setRunning(group.id, true, Date.now());

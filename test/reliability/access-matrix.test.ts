@@ -30,14 +30,14 @@ describe('access matrix', () => {
   beforeAll(async () => {
     s = await testServer('sqlite');
     const users = createUserRepository(s.db.kysely);
-    const groups = createGroupRepository(s.db.kysely);
+    const groups = createGroupRepository(s.db);
     const hash = await hashPassword('secret');
     const cashier = await users.create({ login: 'cashier', name: 'C', passwordHash: hash, isActive: true, isSuperuser: false }, Date.now());
     const other = await users.create({ login: 'other', name: 'O', passwordHash: hash, isActive: true, isSuperuser: false }, Date.now());
     const gone = await users.create({ login: 'gone', name: 'G', passwordHash: hash, isActive: false, isSuperuser: false }, Date.now());
     const { group } = await groups.create(
       { name: 'Other', enabled: true, defaultTaxSystem: 1, defaultVat: null, autoOpenShift: true, shiftDurationMin: 1440, dailyCloseTime: null },
-      { model: 'emulator', config: {} },
+      { driver: 'emulator', config: {} },
       Date.now(),
     );
     await groups.setAccess(1, [cashier.id, gone.id]);

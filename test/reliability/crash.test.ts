@@ -59,11 +59,11 @@ describe.each(BACKENDS)('crash test on %s', (backend) => {
     // The group's virtual register answers after 2 ms per operation, so a kill often hits a device call.
     await migrate(db);
     const users = createUserRepository(db.kysely);
-    const groups = createGroupRepository(db.kysely);
+    const groups = createGroupRepository(db);
     await users.create({ login: 'admin', name: 'Admin', passwordHash: await hashPassword('admin'), isActive: true, isSuperuser: true }, Date.now());
     const { group, device } = await groups.create(
       { name: 'Crash', enabled: true, defaultTaxSystem: 1, defaultVat: null, autoOpenShift: true, shiftDurationMin: 1440, dailyCloseTime: null },
-      { model: 'emulator', config: { latency_ms: 2 } },
+      { driver: 'emulator', config: { latency_ms: 2 } },
       Date.now(),
     );
     await groups.setRunning(group.id, true, Date.now());

@@ -5,6 +5,7 @@ import { emulatorDefaults } from '../../src/devices/emulator/config.js';
 import { fakeClock, item, receipt } from '../../src/devices/fiscal-core/testing.js';
 import type { Db } from '../../src/storage/db.js';
 import { createGroupRepository } from '../../src/storage/groups.js';
+import { createDeviceRepository } from '../../src/storage/devices.js';
 import { createJobRepository } from '../../src/storage/jobs.js';
 import { createReceiptRepository } from '../../src/storage/receipts.js';
 import { createUserRepository } from '../../src/storage/users.js';
@@ -37,16 +38,16 @@ describe.each(BACKENDS)('deferred success on %s', (backend) => {
   it.skipIf(backend === 'postgres' && !pgOk)('a failure between a receipt and the next claim never re-queues the fiscalized receipt', async () => {
     const clock = fakeClock();
     const now = clock.now();
-    const groups = createGroupRepository(db.kysely);
-    const receipts = createReceiptRepository(db.kysely, db.dialect);
+    const groups = createGroupRepository(db);
+    const receipts = createReceiptRepository(db);
     const settings = { name: 'g', enabled: true, defaultTaxSystem: 1, defaultVat: null, autoOpenShift: true, shiftDurationMin: 1440, dailyCloseTime: null };
-    const { group, device } = await groups.create(settings, { model: 'emulator', config: {} }, now);
+    const { group, device } = await groups.create(settings, { driver: 'emulator', config: {} }, now);
     const user = await createUserRepository(db.kysely).create({ login: 'u', name: 'u', passwordHash: 'x', isActive: true, isSuperuser: true }, now);
     const ids: number[] = [];
     for (let i = 1; i <= 3; i++) {
       const r = receipt({ items: [item({ name: `Item ${i}`, price: 100 * i })] });
       const out = await receipts.insert(
-        { groupId: group.id, userId: user.id, deviceId: device.id, idempotencyKey: null, requestHash: `h${i}`, request: JSON.stringify({ ...r, orderId: null }), orderId: null, receiptType: 1, total: r.total },
+        { groupId: group.id, userId: user.id, deviceId: device.id, idempotencyKey: null, requestHash: `h${i}`, request: { ...r, orderId: null }, orderId: null, receiptType: 1, total: r.total },
         now,
       );
       ids.push(out.row.id);
@@ -97,7 +98,7 @@ describe.each(BACKENDS)('deferred success on %s', (backend) => {
     };
     const worker = createDeviceWorker({
       ...(await testLease(db, device.id)),
-      groupId: group.id, deviceId: device.id, driver: flakyDriver, groups: flakyGroups, receipts: watchedReceipts, jobs: createJobRepository(db.kysely),
+      groupId: group.id, deviceId: device.id, driver: flakyDriver, groups: flakyGroups, devices: createDeviceRepository(db), receipts: watchedReceipts, jobs: createJobRepository(db),
       logger, now: () => clock.now(), idleMs: 20,
     });
     worker.start();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/storage/db.js';
 import { migrate } from '../../src/storage/migrate.js';
-import { createGroupRepository } from '../../src/storage/groups.js';
+import { createDeviceRepository } from '../../src/storage/devices.js';
 import { freePort, startChild } from '../support/child.js';
 import { basic, eventually } from '../support/server.js';
 import { ORIGINAL_EXAMPLE } from '../api/fixtures.js';
@@ -23,8 +23,8 @@ describe('graceful stop', () => {
     expect(await server.exited).toBe(0);
     const db = openDb({ dialect: 'sqlite', file });
     await migrate(db);
-    const dev = await createGroupRepository(db.kysely).deviceOf(1);
-    await createGroupRepository(db.kysely).updateDevice(dev?.id ?? 1, { config: { latency_ms: 400 } }, Date.now());
+    const dev = await createDeviceRepository(db).deviceOf(1);
+    await createDeviceRepository(db).updateDevice(dev?.id ?? 1, { config: { latency_ms: 400 } }, Date.now());
     await db.close();
 
     server = await startChild(env, port);

@@ -44,10 +44,10 @@ describe('PostgreSQL connection drops under load', () => {
     const setup = openDb({ dialect: 'postgres', url: tmp.url });
     await migrate(setup);
     await createUserRepository(setup.kysely).create({ login: 'admin', name: 'Admin', passwordHash: await hashPassword('admin'), isActive: true, isSuperuser: true }, Date.now());
-    const groups = createGroupRepository(setup.kysely);
+    const groups = createGroupRepository(setup);
     const { group, device } = await groups.create(
       { name: 'Blip', enabled: true, defaultTaxSystem: 1, defaultVat: null, autoOpenShift: true, shiftDurationMin: 1440, dailyCloseTime: null },
-      { model: 'emulator', config: { latency_ms: 5 } },
+      { driver: 'emulator', config: { latency_ms: 5 } },
       Date.now(),
     );
     await groups.setRunning(group.id, true, Date.now());

@@ -52,10 +52,10 @@ describe('split brain: a paused lease holder resumes after the takeover', () => 
     cleanups.push(() => db.close());
     await migrate(db);
     await createUserRepository(db.kysely).create({ login: 'admin', name: 'Admin', passwordHash: await hashPassword('admin'), isActive: true, isSuperuser: true }, Date.now());
-    const groups = createGroupRepository(db.kysely);
+    const groups = createGroupRepository(db);
     const { group, device } = await groups.create(
       { name: 'Split', enabled: true, defaultTaxSystem: 1, defaultVat: null, autoOpenShift: true, shiftDurationMin: 1440, dailyCloseTime: null },
-      { model: 'emulator', config: { latency_ms: LATENCY_MS } },
+      { driver: 'emulator', config: { latency_ms: LATENCY_MS } },
       Date.now(),
     );
     await groups.setRunning(group.id, true, Date.now());

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { openDb, type Db } from '../../src/storage/db.js';
+import { ALL_FAST_PATHS, type FastPathSwitches } from '../../src/storage/fast-paths.js';
 import { migrate } from '../../src/storage/migrate.js';
 
 /**
@@ -56,14 +57,14 @@ export const BACKENDS: Backend[] = ['sqlite', 'postgres'];
  * A migrated database of `backend` for a storage-level suite: in-memory SQLite, or a fresh
  * PostgreSQL database that `close()` drops.
  */
-export async function openMigratedDb(backend: Backend, prefix: string): Promise<{ db: Db; close(): Promise<void> }> {
+export async function openMigratedDb(backend: Backend, prefix: string, fast: Readonly<FastPathSwitches> = ALL_FAST_PATHS): Promise<{ db: Db; close(): Promise<void> }> {
   if (backend === 'sqlite') {
-    const db = openDb({ dialect: 'sqlite', file: ':memory:' });
+    const db = openDb({ dialect: 'sqlite', file: ':memory:' }, fast);
     await migrate(db);
     return { db, close: () => db.close() };
   }
   const t = await createTempDatabase(prefix);
-  const db = openDb({ dialect: 'postgres', url: t.url });
+  const db = openDb({ dialect: 'postgres', url: t.url }, fast);
   await migrate(db);
   return {
     db,

@@ -37,11 +37,11 @@ export async function testServer(backend: Backend, options: ServerOptions & { en
   if (backend === 'postgres') {
     // The postgres profile creates no demo group; tests expect group 1 on the virtual register.
     const { createGroupRepository } = await import('../../src/storage/groups.js');
-    const groups = createGroupRepository(server.db.kysely);
+    const groups = createGroupRepository(server.db);
     if ((await groups.count()) === 0) {
       const { group } = await groups.create(
         { name: 'Демо-касса', enabled: true, defaultTaxSystem: 1, defaultVat: null, autoOpenShift: true, shiftDurationMin: 1440, dailyCloseTime: null },
-        { model: 'emulator', config: {} },
+        { driver: 'emulator', config: {} },
         Date.now(),
       );
       await groups.setRunning(group.id, true, Date.now());
