@@ -15,7 +15,7 @@ import { parseJsonBody } from './json-parser.js';
 import { receiptRoutes } from './routes/receipts.js';
 import { groupRoutes } from './routes/groups.js';
 import { opsRoutes } from './routes/ops.js';
-import { receiptAdminRoutes } from './routes/receipt-admin.js';
+import { receiptOperationRoutes } from './routes/receipt-operations.js';
 import { deviceRoutes } from './routes/device.js';
 import type { InFlight } from './in-flight.js';
 import type { StorageHealth } from '../storage/health.js';
@@ -111,7 +111,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     api.addHook('onRequest', basicAuth(deps.authenticator));
     await api.register(receiptRoutes({ receipts: deps.receiptService, ...(deps.bodies ? { bodies: deps.bodies } : {}) }));
     await api.register(groupRoutes({ groups: deps.groupService, devices: deps.deviceOperations, now: deps.now }));
-    await api.register(receiptAdminRoutes({ receipts: deps.receiptService }));
+    await api.register(receiptOperationRoutes({ receipts: deps.receiptService }));
     await api.register(deviceRoutes({ devices: deps.deviceOperations }));
   });
 

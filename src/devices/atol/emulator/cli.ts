@@ -1,12 +1,10 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import { systemClock } from '../../driver.js';
-import { emulatorDriver } from '../../emulator/index.js';
 import { createAtolEmulator } from './server.js';
 import type { AtolEmulator } from './server.js';
-import { nonNegativeIntArg, parseEmulatorConfigArg } from '../../emulator/cli-args.js';
+import { COMMON_EMULATOR_OPTIONS, closeOnSignals, nonNegativeIntArg, openVirtualRegister } from '../../emulator/cli-args.js';
 
 const USAGE = `Usage: cr-server emulate atol [options]
 
@@ -38,15 +36,10 @@ export async function runAtolEmulatorCli(argv: readonly string[], logger?: Logge
   const { values } = parseArgs({
     args: [...argv],
     options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'data-dir': { type: 'string' },
-      'device-id': { type: 'string' },
+      ...COMMON_EMULATOR_OPTIONS,
       username: { type: 'string' },
       password: { type: 'string' },
-      config: { type: 'string' },
       'recovery-interval-ms': { type: 'string' },
-      help: { type: 'boolean' },
     },
     strict: true,
   });
@@ -55,11 +48,7 @@ export async function runAtolEmulatorCli(argv: readonly string[], logger?: Logge
     return null;
   }
   const log = logger ?? pino({ level: 'info' });
-  const dataDir = resolve(values['data-dir'] ?? './data-atol');
-  const deviceId = nonNegativeIntArg('device-id', values['device-id'], 1);
-  const config = parseEmulatorConfigArg(values.config);
-  const driver = emulatorDriver.create(config, { deviceId, dataDir, logger: log, clock: systemClock });
-  await driver.open();
+  const { dataDir, deviceId, driver } = await openVirtualRegister(values, './data-atol', log);
   const emulator: AtolEmulator = createAtolEmulator({
     port: nonNegativeIntArg('port', values.port, 16732),
     host: values.host ?? '127.0.0.1',
@@ -72,29 +61,9 @@ export async function runAtolEmulatorCli(argv: readonly string[], logger?: Logge
   await emulator.listen();
   log.info({ url: emulator.url, dataDir, deviceId }, 'ATOL web server emulator listening');
 
-  let closing: Promise<void> | null = null;
-  const close = (): Promise<void> =>
-    (closing ??= (async () => {
-      await emulator.close();
-      await driver.close();
-    })());
-  const onSignal = (): void => {
-    close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'ATOL emulator: close failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const close = closeOnSignals('ATOL emulator', log, emulator, driver);
   return {
     url: emulator.url,
-    close: async () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      await close();
-    },
+    close,
   };
 }

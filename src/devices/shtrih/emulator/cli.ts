@@ -1,12 +1,9 @@
 /** `cr-server emulate shtrih …`: a Shtrih-M register on TCP in front of a virtual register. */
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import { systemClock } from '../../driver.js';
-import { emulatorDriver } from '../../emulator/index.js';
 import { createShtrihEmulator } from './server.js';
-import { nonNegativeIntArg, parseEmulatorConfigArg } from '../../emulator/cli-args.js';
+import { COMMON_EMULATOR_OPTIONS, closeOnSignals, nonNegativeIntArg, openVirtualRegister } from '../../emulator/cli-args.js';
 
 const USAGE = `Usage: cr-server emulate shtrih [options]
 
@@ -34,14 +31,9 @@ export async function runShtrihEmulatorCli(argv: readonly string[], logger?: Log
   const { values } = parseArgs({
     args: [...argv],
     options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'data-dir': { type: 'string' },
-      'device-id': { type: 'string' },
+      ...COMMON_EMULATOR_OPTIONS,
       password: { type: 'string' },
       model: { type: 'string' },
-      config: { type: 'string' },
-      help: { type: 'boolean' },
     },
     strict: true,
   });
@@ -50,11 +42,7 @@ export async function runShtrihEmulatorCli(argv: readonly string[], logger?: Log
     return null;
   }
   const log = logger ?? pino({ level: 'info' });
-  const dataDir = resolve(values['data-dir'] ?? './data-shtrih');
-  const deviceId = nonNegativeIntArg('device-id', values['device-id'], 1);
-  const config = parseEmulatorConfigArg(values.config);
-  const driver = emulatorDriver.create(config, { deviceId, dataDir, logger: log, clock: systemClock });
-  await driver.open();
+  const { dataDir, deviceId, config, driver } = await openVirtualRegister(values, './data-shtrih', log);
   const emulator = createShtrihEmulator({
     driver,
     port: nonNegativeIntArg('port', values.port, 7778),
@@ -67,26 +55,9 @@ export async function runShtrihEmulatorCli(argv: readonly string[], logger?: Log
   const port = await emulator.listen();
   log.info({ port, dataDir, deviceId }, 'Shtrih-M emulator listening');
 
-  let closing: Promise<void> | null = null;
-  const close = (): Promise<void> =>
-    (closing ??= (async () => {
-      await emulator.close();
-      await driver.close();
-    })());
-  const onSignal = (): void => {
-    close().then(() => process.exit(0), (err: unknown) => {
-      log.error({ err }, 'Shtrih emulator: close failed');
-      process.exit(1);
-    });
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const close = closeOnSignals('Shtrih emulator', log, emulator, driver);
   return {
     port,
-    close: async () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      await close();
-    },
+    close,
   };
 }

@@ -8,7 +8,7 @@ import { receiptView } from '../views/receipt.js';
 import { ErrorSchema, ReceiptParams, ReceiptResponse } from '../schemas.js';
 
 /** The printable receipt, and a superuser's retry / cancel of a receipt (audited by the service). */
-export function receiptAdminRoutes(deps: { receipts: ReceiptService }): FastifyPluginAsync {
+export function receiptOperationRoutes(deps: { receipts: ReceiptService }): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
     const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema };
