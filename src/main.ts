@@ -160,7 +160,7 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
       receipts: receiptService,
       overview: createOverview({ groups: groupService, stats, receipts, now }),
       auditLog: createAuditLog({ audit, users }),
-      orphans: createOrphanService({ db: db.kysely, orphans, audit: auditor, now }),
+      orphans: createOrphanService({ groups, orphans, audit: auditor, now }),
       now,
     });
     const inFlight = createInFlight();

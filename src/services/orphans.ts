@@ -1,12 +1,11 @@
-import type { Kysely } from 'kysely';
 import { DomainError, notFound } from '../domain/errors.js';
 import type { OrphanRepository } from '../storage/orphans.js';
-import type { Database } from '../storage/schema.js';
+import type { GroupRepository } from '../storage/groups.js';
 import { requireSuperuser, type Actor } from './actor.js';
 import type { Auditor } from './auditor.js';
 
 export interface OrphanServiceDeps {
-  db: Kysely<Database>;
+  groups: GroupRepository;
   orphans: OrphanRepository;
   audit: Auditor;
   now: () => number;
@@ -25,19 +24,13 @@ export interface OrphanFilter {
  * checked it and, if needed, refunded or corrected it on the register.
  */
 export function createOrphanService(deps: OrphanServiceDeps) {
-  const { db } = deps;
-  const groupNames = async (): Promise<Map<number, string>> =>
-    new Map((await db.selectFrom('service_groups').select(['id', 'name']).execute()).map((g) => [Number(g.id), g.name]));
+  const groupNames = async (): Promise<Map<number, string>> => new Map((await deps.groups.list()).map((g) => [g.id, g.name]));
 
   return {
     /** Newest first, with the group's name; `open_count`: unacknowledged ones under the same group filter. */
     async list(actor: Actor, filter: OrphanFilter) {
       requireSuperuser(actor);
-      let q = db.selectFrom('orphan_documents').selectAll();
-      if (filter.groupId !== undefined) q = q.where('group_id', '=', filter.groupId);
-      if (filter.open === true) q = q.where('acknowledged_at', 'is', null);
-      if (filter.open === false) q = q.where('acknowledged_at', 'is not', null);
-      const rows = await q.orderBy('found_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+      const rows = await deps.orphans.list(filter);
       const names = await groupNames();
       const counts = await deps.orphans.openCounts();
       const openCount = filter.groupId !== undefined ? (counts.get(filter.groupId) ?? 0) : [...counts.values()].reduce((a, b) => a + b, 0);
@@ -49,7 +42,7 @@ export function createOrphanService(deps: OrphanServiceDeps) {
       requireSuperuser(actor);
       const row = await deps.orphans.acknowledge(id, actor.login, deps.now());
       if (!row) {
-        const existing = await db.selectFrom('orphan_documents').selectAll().where('id', '=', id).executeTakeFirst();
+        const existing = await deps.orphans.get(id);
         if (!existing) throw notFound('orphan_document_not_found', `Orphan document ${id} does not exist`);
         throw new DomainError('conflict', {
           code: 'orphan_document_acknowledged',

@@ -44,7 +44,11 @@ export function createOrphanRepository(db: Kysely<Database>) {
       let q = db.selectFrom('orphan_documents').selectAll();
       if (filter.groupId !== undefined) q = q.where('group_id', '=', filter.groupId);
       if (filter.open === true) q = q.where('acknowledged_at', 'is', null);
-      return q.orderBy('id', 'desc').limit(filter.limit).execute();
+      if (filter.open === false) q = q.where('acknowledged_at', 'is not', null);
+      return q.orderBy('found_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+    },
+    async get(id: number): Promise<OrphanRow | undefined> {
+      return db.selectFrom('orphan_documents').selectAll().where('id', '=', id).executeTakeFirst();
     },
     /** Unacknowledged orphans per group (the table holds a handful of rows, never the receipts' volume). */
     async openCounts(): Promise<Map<number, number>> {
