@@ -4,13 +4,14 @@ import { CONFIG_HELP, ConfigError, loadConfig } from './config.js';
 import { startServer } from './main.js';
 
 async function main(argv: string[]): Promise<void> {
-  if (argv.includes('-h') || argv.includes('--help')) {
-    process.stdout.write(CONFIG_HELP);
-    return;
-  }
+  // `emulate` first: its own --help lists the emulator's options, not the server's.
   if (argv[0] === 'emulate') {
     const { runEmulatorCli } = await import('./emulate.js');
     await runEmulatorCli(argv.slice(1));
+    return;
+  }
+  if (argv.includes('-h') || argv.includes('--help')) {
+    process.stdout.write(CONFIG_HELP);
     return;
   }
   let config;

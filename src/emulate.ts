@@ -25,10 +25,13 @@ export async function runEmulatorCli(argv: string[]): Promise<void> {
       case 'atol':
         handle = await runAtolEmulatorCli(rest);
         break;
-      default:
-        process.stderr.write(USAGE);
-        process.exitCode = kind === undefined || kind === '--help' || kind === '-h' ? 0 : 2;
+      default: {
+        const asked = kind === undefined || kind === '--help' || kind === '-h';
+        // Asked-for help is output (stdout, exit 0); an unknown kind is an error (stderr, exit 2).
+        (asked ? process.stdout : process.stderr).write(USAGE);
+        process.exitCode = asked ? 0 : 2;
         return;
+      }
     }
   } catch (e) {
     process.stderr.write(`cr-server emulate ${kind}: ${e instanceof Error ? e.message : String(e)}\n`);
