@@ -95,6 +95,8 @@ export interface FullStatus {
   dateTime: WallTime;
   serial: number;
   lastClosedShift: number;
+  /** The user's INN (tag 1018) as digits; the answer carries it as a 6-byte little-endian integer. */
+  inn: string;
 }
 export function encodeFullStatus(s: FullStatus): Uint8Array {
   const [major = '1', minor = '0'] = s.firmware.split('.');
@@ -105,7 +107,8 @@ export function encodeFullStatus(s: FullStatus): Uint8Array {
     u8(1), u16(s.documentNumber & 0xffff), u16(0), u8(s.mode), u8(s.submode), u8(0),
     new Uint8Array([0x31, 0x30]), u16(1), new Uint8Array([1, 1, 24]), // FP firmware, build, date
     new Uint8Array([t.day, t.month, t.year % 100]), new Uint8Array([t.hour, t.minute, t.second]),
-    u8(0), u32(s.serial % 2 ** 32), u16(s.lastClosedShift), u16(0), u8(1), u8(29), new Uint8Array(6),
+    // … last closed shift, free fiscal-memory records (2), re-registrations done (1) and left (1), INN (6).
+    u8(0), u32(s.serial % 2 ** 32), u16(s.lastClosedShift), u16(0), u8(1), u8(29), uintLE(/^\d{10}(\d{2})?$/.test(s.inn) ? Number(s.inn) : 0, 6),
   ]);
 }
 export function decodeFullStatus(b: Uint8Array): FullStatus {
@@ -123,11 +126,15 @@ export function decodeFullStatus(b: Uint8Array): FullStatus {
   c.uint(1);
   const serial = c.uint(4);
   const lastClosedShift = c.uint(2);
+  c.bytes(2 + 1 + 1);
+  // A 10-digit (organisation) INN is a number below 10^10: zero-pad only a 12-digit one's leading zeros.
+  const innNumber = c.uint(6);
+  const inn = innNumber === 0 ? '' : innNumber >= 1e10 ? String(innNumber).padStart(12, '0') : String(innNumber).padStart(10, '0');
   return {
     firmware: `${String.fromCharCode(fw[0] ?? 0x31)}.${String.fromCharCode(fw[1] ?? 0x30)}`,
     documentNumber, mode, submode,
     dateTime: { year: 2000 + (date[2] ?? 0), month: date[1] ?? 1, day: date[0] ?? 1, hour: time[0] ?? 0, minute: time[1] ?? 0, second: time[2] ?? 0 },
-    serial, lastClosedShift,
+    serial, lastClosedShift, inn,
   };
 }
 

@@ -105,6 +105,7 @@ export function createEmulatedDevice(o: DeviceOptions): { execute(command: numbe
           firmware: '1.0', documentNumber: st.lastFdNumber, mode: mode(st), submode: st.paperPresent ? 0 : 1, dateTime: wall(st.dateTime),
           serial: Number(reg.registratorSerial.replace(/\D/g, '').slice(-9) || '0'),
           lastClosedShift: st.shift.state === 'closed' ? st.shift.number : Math.max(0, st.shift.number - 1),
+          inn: reg.companyInn,
         }));
       }
       case CMD.deviceType:
