@@ -6,8 +6,8 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/devices/driver.js';
 import { createEmulatorDriver, emulatorDefaults } from '../../src/devices/emulator/index.js';
-import { password4 } from '../../src/devices/shtrih/bytes.js';
-import { CMD, decodeFullStatus } from '../../src/devices/shtrih/commands.js';
+import { password4, readUintLE } from '../../src/devices/shtrih/bytes.js';
+import { CMD, decodeFullStatus, decodeShortStatus } from '../../src/devices/shtrih/commands.js';
 import { createShtrihEmulator } from '../../src/devices/shtrih/emulator/index.js';
 import { createShtrihLink } from '../../src/devices/shtrih/link.js';
 
@@ -33,5 +33,30 @@ describe('shtrih emulator 0x11 full status', () => {
     const status = decodeFullStatus(answer.data);
     expect(status.inn).toBe(inn);
     expect((await register.registrationInfo()).companyInn).toBe(inn);
+  });
+
+  it('answers with the operator whose password came; 0x13 beeps; FF3F counts the documents the OFD has not confirmed', async () => {
+    const register = createEmulatorDriver({ ...emulatorDefaults(), ofd_ack_delay_ms: 60_000 }, { deviceId: 1, dataDir: null, logger, clock: systemClock });
+    await register.open();
+    cleanups.push(() => register.close());
+    const emulator = createShtrihEmulator({ driver: register, port: 0, logger });
+    const port = await emulator.listen();
+    cleanups.push(() => emulator.close());
+    const link = createShtrihLink({ host: '127.0.0.1', port, timeoutMs: 2000, retries: 2 });
+    cleanups.push(() => link.close());
+
+    expect(decodeShortStatus((await link.call(CMD.shortStatus, password4(1))).data).operator).toBe(1);
+    expect(decodeFullStatus((await link.call(CMD.fullStatus, password4(3))).data).operator).toBe(3);
+    const beep = await link.call(CMD.beep, password4(7));
+    expect(beep).toMatchObject({ error: 0, data: new Uint8Array([7]) });
+
+    await register.openShift(null);
+    const unsent = (await register.status()).ofd.unsentCount;
+    expect(unsent).toBeGreaterThan(0);
+    const count = await link.call(CMD.fnUnconfirmedCount, password4(30));
+    expect(count.error).toBe(0);
+    expect(readUintLE(count.data, 0, 2)).toBe(unsent);
+    // FN commands still need the system administrator's password.
+    expect((await link.call(CMD.fnUnconfirmedCount, password4(1))).error).not.toBe(0);
   });
 });

@@ -63,7 +63,7 @@ describe('status answers', () => {
   });
 
   it('0x11: date DD MM YY and time HH MM SS at offsets 24 and 27 of the answer', () => {
-    const s = { firmware: '1.0', documentNumber: 7, mode: 2, submode: 0, dateTime: { year: 2026, month: 10, day: 22, hour: 14, minute: 43, second: 50 }, serial: 123, lastClosedShift: 4, inn: '770123456703' };
+    const s = { firmware: '1.0', documentNumber: 7, mode: 2, submode: 0, dateTime: { year: 2026, month: 10, day: 22, hour: 14, minute: 43, second: 50 }, serial: 123, lastClosedShift: 4, inn: '770123456703', operator: 30 };
     const b = encodeFullStatus(s);
     expect(b.length).toBe(46);
     expect(hexOf(b.subarray(23, 29))).toBe('16 0a 1a 0e 2b 32');
@@ -71,7 +71,7 @@ describe('status answers', () => {
   });
 
   it('0x11: the INN in the last 6 bytes, little-endian, for 12- and 10-digit INNs', () => {
-    const base = { firmware: '1.0', documentNumber: 1, mode: 2, submode: 0, dateTime: { year: 2026, month: 12, day: 1, hour: 0, minute: 0, second: 0 }, serial: 1, lastClosedShift: 0 };
+    const base = { firmware: '1.0', documentNumber: 1, mode: 2, submode: 0, dateTime: { year: 2026, month: 12, day: 1, hour: 0, minute: 0, second: 0 }, serial: 1, lastClosedShift: 0, operator: 30 };
     // 770123456703 = 0xB3_4EEF_60BF (little-endian bf 60 ef 4e b3 00)
     const twelve = encodeFullStatus({ ...base, inn: '770123456703' });
     expect(hexOf(twelve.subarray(40, 46))).toBe('bf 60 ef 4e b3 00');

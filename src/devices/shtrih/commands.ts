@@ -10,6 +10,7 @@ import { decodeCp1251, encodeCp1251, stripNul } from './text.js';
 export const CMD = {
   shortStatus: 0x10,
   fullStatus: 0x11,
+  beep: 0x13,
   moneyRegister: 0x1a,
   readTable: 0x1f,
   xReport: 0x40,
@@ -25,6 +26,8 @@ export const CMD = {
   fnSendTlv: 0xff0c,
   fnBeginCorrection: 0xff35,
   fnOfdStatus: 0xff39,
+  /** Count of fiscal documents the OFD has not confirmed yet (2 bytes). */
+  fnUnconfirmedCount: 0xff3f,
   fnRequestDocumentTlv: 0xff3a,
   fnReadDocumentTlv: 0xff3b,
   fnShiftParams: 0xff40,
@@ -97,12 +100,14 @@ export interface FullStatus {
   lastClosedShift: number;
   /** The user's INN (tag 1018) as digits; the answer carries it as a 6-byte little-endian integer. */
   inn: string;
+  /** The operator whose password came with the request. */
+  operator: number;
 }
 export function encodeFullStatus(s: FullStatus): Uint8Array {
   const [major = '1', minor = '0'] = s.firmware.split('.');
   const t = s.dateTime;
   return concat([
-    u8(30), // operator
+    u8(s.operator),
     new Uint8Array([major.charCodeAt(0), minor.charCodeAt(0)]), u16(1), new Uint8Array([1, 1, 24]), // firmware, build, date DD MM YY
     u8(1), u16(s.documentNumber & 0xffff), u16(0), u8(s.mode), u8(s.submode), u8(0),
     new Uint8Array([0x31, 0x30]), u16(1), new Uint8Array([1, 1, 24]), // FP firmware, build, date
@@ -113,7 +118,7 @@ export function encodeFullStatus(s: FullStatus): Uint8Array {
 }
 export function decodeFullStatus(b: Uint8Array): FullStatus {
   const c = cursor(b);
-  c.uint(1);
+  const operator = c.uint(1);
   const fw = c.bytes(2);
   c.bytes(2 + 3 + 1);
   const documentNumber = c.uint(2);
@@ -134,7 +139,7 @@ export function decodeFullStatus(b: Uint8Array): FullStatus {
     firmware: `${String.fromCharCode(fw[0] ?? 0x31)}.${String.fromCharCode(fw[1] ?? 0x30)}`,
     documentNumber, mode, submode,
     dateTime: { year: 2000 + (date[2] ?? 0), month: date[1] ?? 1, day: date[0] ?? 1, hour: time[0] ?? 0, minute: time[1] ?? 0, second: time[2] ?? 0 },
-    serial, lastClosedShift, inn,
+    serial, lastClosedShift, inn, operator,
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import type { DeviceStatus, FiscalDocument, FiscalDriver, FiscalDocumentKind, XReport } from '../../driver.js';
 import { DeviceError } from '../../driver.js';
-import { concat, readUintLE, u8, uintLE } from '../bytes.js';
+import { concat, readUintLE, u16, u8, uintLE } from '../bytes.js';
 import {
   CLOSING_COMMANDS, CMD, DOC_TYPES, REG_FIELDS, REG_TABLE, decodeCloseReceipt, decodeFdRequest, decodeOperation, decodeReadTable,
   encodeCloseReceiptAnswer, encodeDeviceType, encodeFnStatus, encodeFnValidity, encodeFoundDocument, encodeFullStatus, encodeOfdStatus,
@@ -36,7 +36,6 @@ export interface DeviceOptions {
 
 const ok = (data: Uint8Array = new Uint8Array(0)): Outcome => ({ error: 0, data });
 const refuse = (byte: number): Outcome => ({ error: byte, data: new Uint8Array(0) });
-const OPERATOR = u8(30);
 const NO_DATA = 0x08;
 const TLV_CHUNK = 240;
 const PRINTING: ReadonlySet<number> = new Set([CMD.fnCloseReceipt, CMD.openShift, CMD.zReport, CMD.xReport]);
@@ -94,10 +93,14 @@ export function createEmulatedDevice(o: DeviceOptions): { execute(command: numbe
   }
 
   async function dispatch(command: number, data: Uint8Array): Promise<Outcome> {
+    // The operator number answers carry is the one whose password came with the command (the
+    // factory passwords of operators 1–30 are their numbers; 30 is the system administrator).
+    const operatorNumber = passwordOf(data) ?? 30;
+    const OPERATOR = u8(operatorNumber);
     switch (command) {
       case CMD.shortStatus: {
         const st = await d.status();
-        return ok(encodeShortStatus({ operator: 30, flags: 0, mode: mode(st), submode: st.paperPresent ? 0 : 1, operationsInReceipt: receipt?.items.length ?? 0 }));
+        return ok(encodeShortStatus({ operator: operatorNumber, flags: 0, mode: mode(st), submode: st.paperPresent ? 0 : 1, operationsInReceipt: receipt?.items.length ?? 0 }));
       }
       case CMD.fullStatus: {
         const [st, reg] = [await d.status(), await d.registrationInfo()];
@@ -106,6 +109,7 @@ export function createEmulatedDevice(o: DeviceOptions): { execute(command: numbe
           serial: Number(reg.registratorSerial.replace(/\D/g, '').slice(-9) || '0'),
           lastClosedShift: st.shift.state === 'closed' ? st.shift.number : Math.max(0, st.shift.number - 1),
           inn: reg.companyInn,
+          operator: operatorNumber,
         }));
       }
       case CMD.deviceType:
@@ -172,6 +176,12 @@ export function createEmulatedDevice(o: DeviceOptions): { execute(command: numbe
         const st = await d.status();
         const t = st.fn.expiresAt ? wall(st.fn.expiresAt) : { year: 2099, month: 12, day: 31 };
         return ok(encodeFnValidity({ year: t.year, month: t.month, day: t.day, remainingRegistrations: 29, doneRegistrations: 1 }));
+      }
+      case CMD.beep:
+        return ok(OPERATOR);
+      case CMD.fnUnconfirmedCount: {
+        const st = await d.status();
+        return ok(u16(Math.min(st.ofd.unsentCount, 0xffff)));
       }
       case CMD.fnOfdStatus: {
         const st = await d.status();
