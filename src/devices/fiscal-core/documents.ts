@@ -32,11 +32,17 @@ export interface FnFlags {
 
 const ffdTag = (id: FnIdentity): TagEntry => [TAG.ffdVersion, FFD_VERSIONS[id.ffdVersion]];
 
+/**
+ * INN tags (1017, 1018, 1203) are String 12 in the FN: a 10-digit organisation INN is stored with
+ * two trailing spaces, and the FNS JSON shows it so (docs/domain.md §1.2).
+ */
+const inn12 = (inn: string): string => inn.padEnd(12, ' ');
+
 /** Tags every report and receipt starts with: who, where, which KKT and FN. */
 function header(id: FnIdentity, stamp: DocumentStamp): TagEntry[] {
   return [
     [TAG.user, id.companyName],
-    [TAG.userInn, id.companyInn],
+    [TAG.userInn, inn12(id.companyInn)],
     [TAG.address, id.operationsAddress],
     [TAG.place, id.operationsPlace],
     [TAG.rnm, id.rnm],
@@ -49,7 +55,7 @@ function header(id: FnIdentity, stamp: DocumentStamp): TagEntry[] {
 function cashierTags(cashier: Cashier | null): TagEntry[] {
   if (!cashier) return [];
   const out: TagEntry[] = [[TAG.operator, cashier.name]];
-  if (cashier.inn) out.push([TAG.operatorInn, cashier.inn]);
+  if (cashier.inn) out.push([TAG.operatorInn, inn12(cashier.inn)]);
   return out;
 }
 
@@ -77,7 +83,7 @@ export function registrationTags(id: FnIdentity, stamp: DocumentStamp): TagList 
     [TAG.kktSerial, id.kktSerial],
     [TAG.taxSystems, id.taxSystems],
     [TAG.ofdName, id.ofdName],
-    [TAG.ofdInn, id.ofdInn],
+    [TAG.ofdInn, inn12(id.ofdInn)],
     [TAG.fnsSite, id.fnsSite],
     [TAG.kktFfdVersion, ver],
     [TAG.fnFfdVersion, ver],

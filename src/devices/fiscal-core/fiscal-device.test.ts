@@ -159,7 +159,10 @@ describe('journal and fiscal sign', () => {
       operator: 'Иванов И.И.', kktRegId: d.identity.rnm, fiscalDriveNumber: d.identity.fnSerial, fiscalSign: Number(r.fiscalSign),
       items: [{ name: 'Товар', price: 10_000, quantity: 1, sum: 10_000, nds: 1, ndsSum: 1667, productType: 1, paymentType: 4 }],
     });
-    expect(reg?.fiscalReport).toMatchObject({ fiscalDocumentNumber: 1, taxationType: 63, ofdInn: d.identity.ofdInn, kktNumber: d.identity.kktSerial });
+    expect(reg?.fiscalReport).toMatchObject({ fiscalDocumentNumber: 1, taxationType: 63, kktNumber: d.identity.kktSerial });
+    // The OFD's 10-digit INN as the FN stores String 12: two trailing spaces (1017).
+    expect(d.identity.ofdInn).toMatch(/^\d{10}$/);
+    expect(reg?.fiscalReport).toMatchObject({ ofdInn: `${d.identity.ofdInn}  ` });
     expect(closeS?.closeShift).toMatchObject({ documentsQuantity: 4, receiptsQuantity: 1, notTransmittedDocumentsQuantity: expect.any(Number) as number });
     expect(isValidRnm(d.identity.rnm, d.identity.companyInn, d.identity.kktSerial)).toBe(true);
   });
