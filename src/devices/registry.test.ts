@@ -30,12 +30,12 @@ function runtimeImports(source: string): string[] {
 /** Every project file the module at `entry` loads at run time, transitively (paths relative to the root). */
 function moduleGraph(entry: string): Set<string> {
   const seen = new Set<string>();
-  const todo = [resolve(root, entry)];
-  for (let file = todo.pop(); file !== undefined; file = todo.pop()) {
+  const unread = [resolve(root, entry)];
+  for (let file = unread.pop(); file !== undefined; file = unread.pop()) {
     const rel = relative(root, file);
     if (seen.has(rel)) continue;
     seen.add(rel);
-    for (const spec of runtimeImports(readFileSync(file, 'utf8'))) todo.push(join(dirname(file), spec.replace(/\.js$/, '.ts')));
+    for (const spec of runtimeImports(readFileSync(file, 'utf8'))) unread.push(join(dirname(file), spec.replace(/\.js$/, '.ts')));
   }
   return seen;
 }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TestServer } from '../support/server.js';
-import { basic, call, emulatorGroup, EXAMPLE_RECEIPT, login, backends, startTestServer, type Admin } from './helpers.js';
+import { basic, call, emulatorGroup, EXAMPLE_RECEIPT, backends, startAdminServer, type Admin } from './helpers.js';
 
 type Errors = { errors: { code: string; field?: string }[] };
 
@@ -9,8 +9,7 @@ for (const { backend, skip } of backends) {
     let server: TestServer;
     let admin: Admin;
     beforeEach(async () => {
-      server = await startTestServer(backend);
-      admin = await login(server);
+      ({ server, admin } = await startAdminServer(backend));
     });
     afterEach(async () => {
       await server.cleanup();

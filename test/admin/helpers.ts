@@ -31,6 +31,12 @@ export async function login(server: Server, login = 'admin', password = 'admin')
   return { cookie: cookieOf(res), csrf: body.csrf_token, userId: body.user.id };
 }
 
+/** A test server on the backend with the superuser logged in to the dashboard. */
+export async function startAdminServer(backend: Backend): Promise<{ server: TestServer; admin: Admin }> {
+  const server = await startTestServer(backend);
+  return { server, admin: await login(server) };
+}
+
 /** An admin API call with the session cookie and CSRF token. */
 export function call(server: Server, a: Admin, method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, payload?: unknown) {
   return server.app.inject({

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDeviceRepository } from '../../src/storage/devices.js';
 import { createOrphanRepository, type NewOrphan } from '../../src/storage/orphans.js';
 import { eventually, type TestServer } from '../support/server.js';
-import { basic, call, emulatorGroup, login, backends, startTestServer, type Admin } from './helpers.js';
+import { basic, call, emulatorGroup, backends, startAdminServer, type Admin } from './helpers.js';
 
 type Errors = { errors: { code: string; field?: string }[] };
 interface Orphan {
@@ -37,8 +37,7 @@ for (const { backend, skip } of backends) {
     let server: TestServer;
     let admin: Admin;
     beforeEach(async () => {
-      server = await startTestServer(backend);
-      admin = await login(server);
+      ({ server, admin } = await startAdminServer(backend));
     });
     afterEach(async () => {
       await server.cleanup();

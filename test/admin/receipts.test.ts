@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, type TestServer } from '../support/server.js';
-import { backends, basic, call, emulatorGroup, EXAMPLE_RECEIPT, login, startTestServer, type Admin } from './helpers.js';
+import { backends, basic, call, emulatorGroup, EXAMPLE_RECEIPT, startAdminServer, type Admin } from './helpers.js';
 
 type Errors = { errors: { code: string; field?: string }[] };
 interface ReceiptJson { id: number; state: string; error: { code: string } | null; receipt_num: number | null; fiscal_sign: string | null }
@@ -15,8 +15,7 @@ for (const { backend, skip } of backends) {
     let server: TestServer;
     let admin: Admin;
     beforeAll(async () => {
-      server = await startTestServer(backend);
-      admin = await login(server);
+      ({ server, admin } = await startAdminServer(backend));
     });
     afterAll(async () => {
       await server?.cleanup();

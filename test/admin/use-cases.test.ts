@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../support/server.js';
 import { eventually } from '../support/server.js';
-import { backends, basic, call, EXAMPLE_RECEIPT, login, startTestServer, type Admin } from './helpers.js';
+import { backends, basic, call, EXAMPLE_RECEIPT, startAdminServer, type Admin } from './helpers.js';
 
 interface Errors { errors: { code: string; message: string }[] }
 
@@ -15,8 +15,7 @@ for (const { backend, skip } of backends) {
     let server: TestServer;
     let admin: Admin;
     beforeAll(async () => {
-      server = await startTestServer(backend);
-      admin = await login(server);
+      ({ server, admin } = await startAdminServer(backend));
     });
     afterAll(async () => {
       await server?.cleanup();

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TestServer } from '../support/server.js';
-import { basic, call, EXAMPLE_RECEIPT, login, backends, startTestServer, type Admin } from './helpers.js';
+import { basic, call, EXAMPLE_RECEIPT, login, backends, startAdminServer, type Admin } from './helpers.js';
 
 const codeOf = (res: { json: <T>() => T }) => res.json<{ errors: { code: string; field?: string }[] }>().errors[0];
 
@@ -9,8 +9,7 @@ for (const { backend, skip } of backends) {
     let server: TestServer;
     let admin: Admin;
     beforeEach(async () => {
-      server = await startTestServer(backend);
-      admin = await login(server);
+      ({ server, admin } = await startAdminServer(backend));
     });
     afterEach(async () => {
       await server.cleanup();

@@ -8,9 +8,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { startServer, type Server } from '../../src/main.js';
-import { CHROMIUM, ensureWebBuilt, openDashboardPage, screenshotDir } from '../support/web.js';
+import type { Server } from '../../src/main.js';
+import { CHROMIUM, screenshotDir, startDashboard } from '../support/web.js';
 import { basic } from '../support/server.js';
 import { ORIGINAL_EXAMPLE } from '../api/fixtures.js';
 
@@ -31,12 +30,7 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('dashboard in 
   };
 
   beforeAll(async () => {
-    ensureWebBuilt();
-    server = await startServer(loadConfig([], { CR_PROFILE: 'test', CR_PORT: '0', CR_LOG_LEVEL: 'silent' }, { nodeId: 'browser-test' }));
-    const opened = await openDashboardPage();
-    browser = opened.browser;
-    page = opened.page;
-    problems = opened.problems;
+    ({ server, browser, page, problems } = await startDashboard('browser-test'));
   }, 180_000);
 
   afterAll(async () => {

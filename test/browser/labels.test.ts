@@ -9,9 +9,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { startServer, type Server } from '../../src/main.js';
-import { CHROMIUM, ensureWebBuilt, openDashboardPage, screenshotDir } from '../support/web.js';
+import type { Server } from '../../src/main.js';
+import { CHROMIUM, screenshotDir, startDashboard } from '../support/web.js';
 import { basic, eventually } from '../support/server.js';
 import { sellReceipt } from '../api/fixtures.js';
 
@@ -30,9 +29,7 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('dashboard lab
   };
 
   beforeAll(async () => {
-    ensureWebBuilt();
-    server = await startServer(loadConfig([], { CR_PROFILE: 'test', CR_PORT: '0', CR_LOG_LEVEL: 'silent' }, { nodeId: 'labels-test' }));
-    ({ browser, page, problems } = await openDashboardPage());
+    ({ server, browser, page, problems } = await startDashboard('labels-test'));
   }, 180_000);
 
   afterAll(async () => {

@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { loadConfig } from '../../src/config.js';
+import { startServer, type Server } from '../../src/main.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const WEB = join(ROOT, 'web');
@@ -54,4 +56,14 @@ export async function openDashboardPage(): Promise<{ browser: Browser; page: Pag
   });
   page.on('pageerror', (e) => problems.push(e.message));
   return { browser, page, problems };
+}
+
+/**
+ * A test-profile server (admin/admin, the demo register) on a free port with the dashboard built,
+ * and a Chromium page to drive it. The caller closes both.
+ */
+export async function startDashboard(nodeId: string): Promise<{ server: Server; browser: Browser; page: Page; problems: string[] }> {
+  ensureWebBuilt();
+  const server = await startServer(loadConfig([], { CR_PROFILE: 'test', CR_PORT: '0', CR_LOG_LEVEL: 'silent' }, { nodeId }));
+  return { server, ...(await openDashboardPage()) };
 }
