@@ -30,7 +30,7 @@ export const RECEIPT_PAGE_DEFAULT = 100;
 export interface ReceiptServiceDeps {
   groups: GroupRepository;
   receipts: ReceiptRepository;
-  users: Pick<UserRepository, 'findById'>;
+  users: Pick<UserRepository, 'loginsOf'>;
   audit: Auditor;
   /** Base of `location` links (a function: with port 0 it is known only after listening). */
   publicUrl: () => string;
@@ -157,10 +157,8 @@ export function createReceiptService(deps: ReceiptServiceDeps) {
     get,
 
     /** The logins of the API users who sent these receipts (the dashboard shows who sent each). */
-    async loginsOf(records: readonly ReceiptRecord[]): Promise<Map<number, string>> {
-      const ids = [...new Set(records.map((r) => r.user_id))];
-      const users = await Promise.all(ids.map((id) => deps.users.findById(id)));
-      return new Map(users.flatMap((u) => (u ? [[u.id, u.login] as const] : [])));
+    loginsOf(records: readonly ReceiptRecord[]): Promise<Map<number, string>> {
+      return deps.users.loginsOf(records.map((r) => r.user_id));
     },
 
     /** A fiscalized receipt, for its paper form: 409 receipt_not_fiscalized otherwise. */

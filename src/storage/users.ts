@@ -37,6 +37,13 @@ export function createUserRepository(db: Kysely<Database>) {
       const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toUserRecord(row);
     },
+    /** The logins of these users, in one query (a page of receipts or journal entries names its users). */
+    async loginsOf(ids: readonly number[]): Promise<Map<number, string>> {
+      const unique = [...new Set(ids)];
+      if (unique.length === 0) return new Map();
+      const rows = await db.selectFrom('users').select(['id', 'login']).where('id', 'in', unique).execute();
+      return new Map(rows.map((r) => [r.id, r.login]));
+    },
     async list(): Promise<UserRecord[]> {
       return (await db.selectFrom('users').selectAll().orderBy('id').execute()).map(toUserRecord);
     },
