@@ -107,8 +107,14 @@ describe('PostgreSQL connection drops under load', () => {
     expect(accepted.size).toBe(TOTAL);
 
     // Ready again, and the queue drains: every accepted receipt fiscalized, one document each.
-    const ready = await fetch(`${server.url}/ready`);
-    expect(ready.status).toBe(200);
+    // The last termination may have landed just now: /ready reports the pool's reconnection, so wait
+    // for it to say ready (it must, within seconds) rather than sampling it once.
+    let readyStatus = 0;
+    for (let i = 0; i < 100 && readyStatus !== 200; i++) {
+      if (i > 0) await sleep(100);
+      readyStatus = (await fetch(`${server.url}/ready`)).status;
+    }
+    expect(readyStatus).toBe(200);
     const check = openDb({ dialect: 'postgres', url: tmp.url });
     cleanups.push(() => check.close());
     for (let i = 0; ; i++) {
