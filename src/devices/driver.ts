@@ -115,6 +115,11 @@ export interface RegistrationInfo {
   operationsPlace: string;
   /** 1062 bitmask of the taxation systems the FN is registered for */
   taxSystems: number;
+  /**
+   * 1001: true when the register works without a cashier. Absent when the driver cannot read it;
+   * when false, receipts and corrections must name a cashier (1021).
+   */
+  automaticMode?: boolean;
   /** Model name as the device reports it. */
   model: string;
 }
@@ -224,6 +229,11 @@ export interface FiscalDocument {
   buyerContact: string | null;
   itemCount: number | null;
   json: Record<string, unknown>;
+  /**
+   * Base64 of the document's TLV as the FN stores it (container tag, length, tags; strings in
+   * CP866). Null when the register's protocol does not hand out the bytes (ATOL's JSON tasks).
+   */
+  rawTlv: string | null;
 }
 
 export type DeviceErrorKind = 'offline' | 'rejected' | 'in_doubt';
@@ -257,7 +267,7 @@ export class DeviceError extends Error {
  */
 export const REPORTED_ERROR_CODES = [
   'device_offline', 'answer_lost', 'shift_closed', 'shift_expired', 'shift_already_open', 'insufficient_payment',
-  'noncash_exceeds_total', 'zero_total', 'sum_mismatch', 'tax_system_not_registered', 'invalid_document',
+  'noncash_exceeds_total', 'zero_total', 'sum_mismatch', 'tax_system_not_registered', 'cashier_required', 'invalid_document',
   'not_supported', 'paper_out', 'fn_expired', 'fn_memory_full', 'ofd_backlog', 'invalid_datetime', 'device_error',
 ] as const satisfies readonly DeviceErrorCode[];
 export type ReportedErrorCode = (typeof REPORTED_ERROR_CODES)[number];

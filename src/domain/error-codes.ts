@@ -129,6 +129,13 @@ export const ERROR_CODES = {
     en: 'The taxation system is not one the FN is registered for',
     ru: 'касса не зарегистрирована с этой системой налогообложения',
   },
+  cashier_required: {
+    kind: 'unprocessable',
+    status: [422, DEVICE],
+    device: true,
+    en: 'The register is not in automatic mode: the receipt must name its cashier (1021)',
+    ru: 'касса не в автоматическом режиме: в чеке нужен кассир (1021)',
+  },
   correction_type_not_supported: {
     kind: 'unprocessable',
     status: [422],

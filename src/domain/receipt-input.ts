@@ -47,6 +47,8 @@ export interface ReceiptContext {
   ffdVersion: '105' | '120' | null;
   /** 1062 bitmask when known. */
   registeredTaxSystems: number | null;
+  /** The register is not in automatic mode (1001 = 0): every receipt names its cashier (1021). */
+  cashierRequired?: boolean;
   /** Today in the device's time zone, yyyy-mm-dd: correction dates may not lie after it. */
   today: string;
 }

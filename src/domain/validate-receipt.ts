@@ -70,6 +70,11 @@ export function validateReceipt(input: ReceiptInput, ctx: ReceiptContext): Fisca
     fiscal('tax_system', 'tax_system_not_registered', `tax_system ${taxRaw} is not one the device is registered for`);
   }
 
+  // Cashier (1021): mandatory unless the register works in automatic mode (1001).
+  if (ctx.cashierRequired === true && !input.cashier) {
+    fiscal('cashier', 'cashier_required', 'cashier is required: the register is not registered in automatic mode');
+  }
+
   // Buyer contact (1008).
   let email: string | null = null;
   let phone: string | null = null;

@@ -108,6 +108,7 @@ export function createReceiptService(deps: ReceiptServiceDeps) {
         defaultVat: group.default_vat,
         ffdVersion: reg?.ffdVersion ?? null,
         registeredTaxSystems: reg?.taxSystems ?? null,
+        cashierRequired: reg?.automaticMode === false,
         today: todayLocal(deps.now()),
       });
       const stored: StoredRequest = { ...receipt, orderId: input.order_id ?? null };

@@ -40,6 +40,7 @@ const doc = (fdNumber: number, over: Partial<FiscalDocument> = {}): FiscalDocume
   buyerContact: 'buyer@example.com',
   itemCount: 2,
   json: {},
+  rawTlv: null,
   ...over,
 });
 

@@ -72,6 +72,7 @@ const TO_ATOL: Record<ReportedErrorCode, number> = {
   zero_total: ATOL_ERRORS.INVALID_SUM,
   sum_mismatch: ATOL_ERRORS.INVALID_TOTAL,
   tax_system_not_registered: ATOL_ERRORS.INVALID_TAXATION_TYPE,
+  cashier_required: ATOL_ERRORS.INVALID_PARAM,
   invalid_document: ATOL_ERRORS.INVALID_PARAM,
   not_supported: ATOL_ERRORS.NOT_SUPPORTED,
   paper_out: ATOL_ERRORS.NO_PAPER,

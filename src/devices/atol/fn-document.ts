@@ -1,6 +1,7 @@
 import { isTaxSystem } from '../../domain/enums.js';
 import type { OperationType } from '../../domain/enums.js';
 import { FNS_JSON_WRAPPERS, type FiscalDocument, type FiscalDocumentKind } from '../driver.js';
+import { FFD_TAGS, jsonNameOf, tagOfJsonName } from '../ffd/tags.js';
 import { normalizeDateTime } from './datetime.js';
 import { int, num, text } from './json-read.js';
 import { kopecksToRubles, rublesToKopecks } from './money.js';
@@ -20,30 +21,6 @@ import type { JsonObject } from './protocol.js';
  * reference was not available, so keys that are not tag numbers are passed through unchanged.
  */
 
-/** FNS/OFD JSON names ↔ tags, and which ones are money (kopecks in FNS JSON, rubles in ATOL JSON). */
-const TAGS: readonly (readonly [number, string, boolean])[] = [
-  [1008, 'buyerPhoneOrAddress', false], [1009, 'retailPlaceAddress', false], [1012, 'dateTime', false],
-  [1013, 'kktNumber', false], [1017, 'ofdInn', false], [1018, 'userInn', false], [1020, 'totalSum', true],
-  [1021, 'operator', false], [1023, 'quantity', false], [1030, 'name', false], [1031, 'cashTotalSum', true],
-  [1037, 'kktRegId', false], [1038, 'shiftNumber', false], [1040, 'fiscalDocumentNumber', false],
-  [1041, 'fiscalDriveNumber', false], [1042, 'requestNumber', false], [1043, 'sum', true], [1046, 'ofdName', false],
-  [1048, 'user', false], [1054, 'operationType', false], [1055, 'taxationType', false], [1059, 'items', false],
-  [1060, 'fnsUrl', false], [1062, 'taxationTypes', false], [1077, 'fiscalSign', false], [1079, 'price', true],
-  [1081, 'ecashTotalSum', true], [1097, 'notTransmittedDocumentsQuantity', false],
-  [1098, 'notTransmittedDocumentsDateTime', false], [1102, 'nds18', true], [1103, 'nds10', true], [1104, 'nds0', true],
-  [1105, 'ndsNo', true], [1106, 'ndsCalculated18', true], [1107, 'ndsCalculated10', true], [1111, 'documentsQuantity', false],
-  [1116, 'notTransmittedDocumentNumber', false], [1117, 'sellerAddress', false], [1118, 'receiptsQuantity', false],
-  [1173, 'correctionType', false], [1174, 'correctionBase', false], [1177, 'correctionName', false],
-  [1178, 'correctionDocumentDate', false], [1179, 'correctionDocumentNumber', false], [1187, 'retailPlace', false],
-  [1192, 'propertiesData', false], [1197, 'unit', false], [1199, 'nds', false], [1200, 'ndsSum', true],
-  [1203, 'operatorInn', false], [1209, 'fiscalDocumentFormatVer', false], [1212, 'productType', false],
-  [1214, 'paymentType', false], [1215, 'prepaidSum', true], [1216, 'creditSum', true], [1217, 'provisionSum', true],
-  [2108, 'itemsQuantityMeasure', false],
-];
-const BY_TAG = new Map(TAGS.map(([tag, name, money]) => [String(tag), { name, money }]));
-/** FFD 1.2 JSON calls 1055 `appliedTaxationType`. */
-const BY_NAME = new Map([...TAGS.map(([tag, name, money]) => [name, { tag: String(tag), money }] as const), ['appliedTaxationType', { tag: '1055', money: false }] as const]);
-
 const KIND_TO_ATOL: Record<FiscalDocumentKind, string> = {
   registration: 'registration',
   openShift: 'openShift',
@@ -61,34 +38,38 @@ const KIND_BY_ATOL = new Map<string, FiscalDocumentKind>([
 
 type Convert = (money: boolean, v: unknown) => unknown;
 
-function mapKeys(o: JsonObject, key: (k: string) => { key: string; money: boolean }, conv: Convert): JsonObject {
+/** Renames an object's keys level by level; `parent` is the STLV tag the object is the value of. */
+type KeyMap = (key: string, parent: number | null) => { key: string; tag: number | null };
+
+function mapKeys(o: JsonObject, key: KeyMap, conv: Convert, parent: number | null): JsonObject {
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(o)) {
-    const { key: nk, money } = key(k);
-    out[nk] = mapValue(v, key, conv, money);
+    const mapped = key(k, parent);
+    const money = mapped.tag !== null && FFD_TAGS[mapped.tag]?.money === true;
+    out[mapped.key] = mapValue(v, key, conv, money, mapped.tag);
   }
   return out;
 }
 
-function mapValue(v: unknown, key: (k: string) => { key: string; money: boolean }, conv: Convert, money: boolean): unknown {
-  if (Array.isArray(v)) return v.map((e) => mapValue(e, key, conv, money));
-  if (isObject(v)) return mapKeys(v, key, conv);
+function mapValue(v: unknown, key: KeyMap, conv: Convert, money: boolean, tag: number | null): unknown {
+  if (Array.isArray(v)) return v.map((e) => mapValue(e, key, conv, money, tag));
+  if (isObject(v)) return mapKeys(v, key, conv, tag);
   return conv(money, v);
 }
 
-const toTagKey = (k: string): { key: string; money: boolean } => {
-  const t = BY_NAME.get(k);
-  return t ? { key: t.tag, money: t.money } : { key: k, money: false };
+const toTagKey: KeyMap = (k, parent) => {
+  const tag = tagOfJsonName(k, parent);
+  return tag === null ? { key: k, tag: null } : { key: String(tag), tag };
 };
-const toNameKey = (k: string): { key: string; money: boolean } => {
-  const t = BY_TAG.get(k);
-  return t ? { key: t.name, money: t.money } : { key: k, money: false };
+const toNameKey = (format: number): KeyMap => (k) => {
+  const tag = /^\d+$/.test(k) ? Number(k) : null;
+  return tag !== null && FFD_TAGS[tag] ? { key: jsonNameOf(tag, format), tag } : { key: k, tag: null };
 };
 
 /** FiscalDocument → getFnDocument result (the emulator's answer). */
 export function fnDocumentResult(doc: FiscalDocument): JsonObject {
   const inner = Object.values(doc.json).find(isObject) ?? {};
-  const tlv = mapKeys(inner, toTagKey, (money, v) => (money && typeof v === 'number' ? kopecksToRubles(v) : v));
+  const tlv = mapKeys(inner, toTagKey, (money, v) => (money && typeof v === 'number' ? kopecksToRubles(v) : v), null);
   // The header tags are authoritative from the FN record itself.
   tlv['1040'] = doc.fdNumber;
   tlv['1012'] = doc.dateTime;
@@ -113,13 +94,9 @@ export function documentOfFnResult(result: JsonObject, offset: string): FiscalDo
   const op = int(tlv, '1054', 0);
   const tax = int(tlv, '1055', 0);
   const items = tlv['1059'];
-  const json = mapKeys(tlv, toNameKey, (money, v) => (money && typeof v === 'number' ? rublesToKopecks(v) : v));
+  const format = int(tlv, '1209', 2);
+  const json = mapKeys(tlv, toNameKey(format), (money, v) => (money && typeof v === 'number' ? rublesToKopecks(v) : v), null);
   const dateTime = normalizeDateTime(tlv['1012'], offset);
-  json.dateTime = dateTime;
-  if (json.taxationType !== undefined && json.fiscalDocumentFormatVer === 4) {
-    json.appliedTaxationType = json.taxationType;
-    delete json.taxationType;
-  }
   return {
     fdNumber: int(tlv, '1040'),
     kind,
@@ -133,5 +110,7 @@ export function documentOfFnResult(result: JsonObject, offset: string): FiscalDo
     buyerContact: typeof tlv['1008'] === 'string' ? tlv['1008'] : null,
     itemCount: isReceipt ? (Array.isArray(items) ? items.length : isObject(items) ? 1 : 0) : null,
     json: { [FNS_JSON_WRAPPERS[kind]]: json },
+    // The JSON task API hands out the decoded tags only, never the FN's bytes.
+    rawTlv: null,
   };
 }

@@ -3,7 +3,8 @@ import type { Static } from 'typebox';
 
 /**
  * Settings of the virtual register. The registration fields (FFD version, company, address, tax
- * systems, OFD, FN lifetime) are written into the virtual FN when it is created, as at a real
+ * systems, OFD, the modes of report 1, FN lifetime) are written into the virtual FN when it is
+ * created, as at a real
  * registration; changing them later does not rewrite an existing FN (that needs re-registration,
  * which the emulator does not model). Delete the device file to start over.
  */
@@ -17,6 +18,13 @@ export const EMULATOR_DEFAULTS = {
   tax_systems: 63,
   ofd_name: 'ООО "Эмулятор ОФД"',
   ofd_inn: '7701234560',
+  automatic_mode: true,
+  machine_number: '',
+  internet_only: true,
+  services: false,
+  bso: false,
+  encryption: false,
+  printer_in_machine: false,
   timezone_offset: '+03:00',
   ofd_ack_delay_ms: 2000,
   ofd_enabled: true,
@@ -62,6 +70,26 @@ export const emulatorConfigSchema = Type.Object(
     ofd_inn: Type.String({
       pattern: '^(\\d{10}|\\d{12})$', default: D.ofd_inn,
       title: 'OFD INN', description: 'Fiscal data operator INN, tag 1017.',
+    }),
+    automatic_mode: Type.Boolean({
+      default: D.automatic_mode,
+      title: 'Automatic mode',
+      description: 'Tag 1001. On: no cashier works the register and receipts carry the automat number (1036). Off: every receipt and correction must name its cashier (1021), or the API refuses it with 422 cashier_required.',
+    }),
+    machine_number: Type.String({
+      maxLength: 20, default: D.machine_number,
+      title: 'Automat number', description: 'Tag 1036, written in automatic mode. Empty: "virtual-<device id>".',
+    }),
+    internet_only: Type.Boolean({
+      default: D.internet_only,
+      title: 'Internet settlements only', description: 'Tag 1108: the register serves settlements on the Internet and prints no paper receipts.',
+    }),
+    services: Type.Boolean({ default: D.services, title: 'Services', description: 'Tag 1109: the register is used for services.' }),
+    bso: Type.Boolean({ default: D.bso, title: 'Strict reporting forms (BSO)', description: 'Tag 1110: the register issues BSO.' }),
+    encryption: Type.Boolean({ default: D.encryption, title: 'Encryption', description: 'Tag 1056: fiscal data are sent to the OFD encrypted.' }),
+    printer_in_machine: Type.Boolean({
+      default: D.printer_in_machine,
+      title: 'Printer in an automat', description: 'Tag 1221: the receipt printer is built into an automat.',
     }),
     timezone_offset: Type.String({
       pattern: '^[+-]\\d{2}:\\d{2}$', default: D.timezone_offset,

@@ -1,8 +1,10 @@
 /**
  * Device-local time. A KKT keeps local time; cr-server reports it as ISO-8601 with the device's
- * UTC offset at seconds precision ("2026-10-22T14:43:50+03:00"). FFD UnixTime tags hold the real
- * instant in unix seconds.
+ * UTC offset at seconds precision ("2026-10-22T14:43:50+03:00"). FFD UnixTime tags hold the wall
+ * clock itself (../ffd/wall-time.ts).
  */
+
+import { wallIsoWithOffset, wallSecondsAt } from '../ffd/wall-time.js';
 
 const OFFSET_RE = /^([+-])(\d{2}):(\d{2})$/;
 
@@ -28,29 +30,5 @@ export function isUtcOffset(offset: string): boolean {
   }
 }
 
-function formatOffset(minutes: number): string {
-  const sign = minutes < 0 ? '-' : '+';
-  const abs = Math.abs(minutes);
-  return `${sign}${pad(Math.trunc(abs / 60))}:${pad(abs % 60)}`;
-}
-
-const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
-
-export function formatDeviceTime(ms: number, offsetMinutes: number): string {
-  const local = new Date(Math.floor(ms / 1000) * 1000 + offsetMinutes * MINUTE_MS);
-  const date = `${pad(local.getUTCFullYear(), 4)}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())}`;
-  const time = `${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}:${pad(local.getUTCSeconds())}`;
-  return `${date}T${time}${formatOffset(offsetMinutes)}`;
-}
-
-export const unixSeconds = (ms: number): number => Math.floor(ms / 1000);
-
-/** "2026-10-01" → unix seconds of local midnight of that day (tag 1178). */
-export function localDateToUnix(date: string, offsetMinutes: number): number | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
-  if (!m) return null;
-  const utc = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  const check = new Date(utc);
-  if (check.getUTCMonth() !== Number(m[2]) - 1 || check.getUTCDate() !== Number(m[3])) return null;
-  return unixSeconds(utc - offsetMinutes * MINUTE_MS);
-}
+export const formatDeviceTime = (ms: number, offsetMinutes: number): string =>
+  wallIsoWithOffset(wallSecondsAt(ms, offsetMinutes), offsetMinutes);

@@ -1,24 +1,25 @@
 import { FFD_VERSIONS } from '../../domain/enums.js';
 import type { Cashier, FiscalReceipt } from '../../domain/receipt.js';
 import { buyerContact } from '../../domain/receipt.js';
-import { localDateToUnix } from './datetime.js';
+import { wallSecondsOfIso } from '../ffd/wall-time.js';
 import { rejected } from './errors.js';
 import type { FnIdentity } from './identity.js';
 import type { CheckedReceipt } from './receipt-rules.js';
 import { TAG } from './tags.js';
-import type { TagEntry, TagList } from './tlv.js';
+import type { TagEntry, TagList } from '../ffd/tag-list.js';
 import { itemVat, vatTotals, VAT_TOTALS } from './vat.js';
+import type { Vat1199 } from '../../domain/enums.js';
 
 /** Counters and time the FN stamps on a document at close. */
 export interface DocumentStamp {
   fdNumber: number;
-  /** unix seconds */
+  /** the register's wall clock, seconds (ffd/wall-time.ts) */
   dateTime: number;
 }
 
 export interface UnsentInfo {
   count: number;
-  /** unix seconds of the oldest unsent document, null when none */
+  /** wall-clock seconds of the oldest unsent document, null when none */
   firstDate: number | null;
   firstNumber: number | null;
 }
@@ -31,6 +32,23 @@ export interface FnFlags {
 }
 
 const ffdTag = (id: FnIdentity): TagEntry => [TAG.ffdVersion, FFD_VERSIONS[id.ffdVersion]];
+
+/** 1188, String 8: the virtual register's firmware version. */
+export const KKT_VERSION = '1.0';
+
+/** 1188 and 1189: which KKT wrote the document and the highest FFD version it implements. */
+const kktVersionTags = (id: FnIdentity): TagEntry[] => [
+  [TAG.kktVersion, KKT_VERSION],
+  [TAG.kktFfdVersion, FFD_VERSIONS[id.ffdVersion]],
+];
+
+/**
+ * Who closes a shift report when no cashier was named: automatic mode needs nobody; otherwise the
+ * register's own operator, as a real KKT takes it from its operator table.
+ */
+const REGISTER_OPERATOR: Cashier = { name: 'Администратор', inn: null };
+const shiftCashier = (id: FnIdentity, cashier: Cashier | null): Cashier | null =>
+  cashier ?? (id.automaticMode ? null : REGISTER_OPERATOR);
 
 /**
  * INN tags (1017, 1018, 1203) are String 12 in the FN: a 10-digit organisation INN is stored with
@@ -75,24 +93,33 @@ function flagTags(flags: FnFlags): TagEntry[] {
   ];
 }
 
-/** Report 1, FD 1. */
+/** Report 1, FD 1: the registration with the register's modes (FFD 1.05 / 1.2, report 1). */
 export function registrationTags(id: FnIdentity, stamp: DocumentStamp): TagList {
   const ver = FFD_VERSIONS[id.ffdVersion];
   return [
     ...header(id, stamp),
+    ...cashierTags(shiftCashier(id, null)),
     [TAG.kktSerial, id.kktSerial],
     [TAG.taxSystems, id.taxSystems],
+    [TAG.autoMode, Number(id.automaticMode)],
+    ...(id.automaticMode ? [[TAG.machineNumber, id.machineNumber] as const] : []),
+    [TAG.offlineMode, Number(id.offlineMode)],
+    [TAG.encryptionSign, Number(id.encryption)],
+    [TAG.internetSign, Number(id.internetOnly)],
+    [TAG.serviceSign, Number(id.services)],
+    [TAG.bsoSign, Number(id.bso)],
+    [TAG.printerInMachine, Number(id.printerInMachine)],
     [TAG.ofdName, id.ofdName],
     [TAG.ofdInn, inn12(id.ofdInn)],
     [TAG.fnsSite, id.fnsSite],
-    [TAG.kktFfdVersion, ver],
+    ...kktVersionTags(id),
     [TAG.fnFfdVersion, ver],
     ffdTag(id),
   ];
 }
 
 export function openShiftTags(id: FnIdentity, stamp: DocumentStamp, shiftNumber: number, cashier: Cashier | null): TagList {
-  return [...header(id, stamp), [TAG.shiftNumber, shiftNumber], ...cashierTags(cashier), ffdTag(id)];
+  return [...header(id, stamp), [TAG.shiftNumber, shiftNumber], ...cashierTags(shiftCashier(id, cashier)), ...kktVersionTags(id), ffdTag(id)];
 }
 
 export interface ShiftCounts {
@@ -109,11 +136,12 @@ export function closeShiftTags(
   return [
     ...header(id, stamp),
     [TAG.shiftNumber, shiftNumber],
-    ...cashierTags(cashier),
+    ...cashierTags(shiftCashier(id, cashier)),
     [TAG.shiftFdCount, counts.fdCount],
     [TAG.shiftReceiptCount, counts.receiptCount],
     ...unsentTags(unsent),
     ...flagTags(flags),
+    ...kktVersionTags(id),
     ffdTag(id),
   ];
 }
@@ -126,7 +154,6 @@ export function stateReportTags(id: FnIdentity, stamp: DocumentStamp, shiftNumbe
 export interface ReceiptStamp extends DocumentStamp {
   shiftNumber: number;
   receiptInShift: number;
-  offsetMinutes: number;
 }
 
 /** Receipt (3) or correction receipt (31), everything but 1077. */
@@ -139,9 +166,11 @@ export function receiptTags(id: FnIdentity, stamp: ReceiptStamp, r: FiscalReceip
     [TAG.taxSystem, r.taxSystem],
     ...cashierTags(r.cashier),
   ];
+  // 1036 is mandatory in the receipts of a register in automatic mode.
+  if (id.automaticMode) tags.push([TAG.machineNumber, id.machineNumber]);
   const contact = buyerContact(r);
   if (contact !== null) tags.push([TAG.buyerContact, contact]);
-  if (checked.correction) tags.push(...correctionTags(id, r, stamp.offsetMinutes));
+  if (checked.correction) tags.push(...correctionTags(id, r));
   for (const item of r.items) tags.push([TAG.item, itemTags(id, item)]);
   tags.push(
     [TAG.total, checked.total],
@@ -151,10 +180,7 @@ export function receiptTags(id: FnIdentity, stamp: ReceiptStamp, r: FiscalReceip
     [TAG.credit, checked.sums.credit],
     [TAG.provision, checked.sums.other],
   );
-  for (const [rate, sum] of vatTotals(r.items.map((i) => ({ sum: i.total, vat: i.vat })))) {
-    const tag = VAT_TOTALS[rate].tag;
-    if (tag !== null) tags.push([tag, sum]);
-  }
+  tags.push(...receiptVatTags(r.items.map((i) => ({ sum: i.total, vat: i.vat }))));
   if (r.mistakenReceiptNumber) tags.push([TAG.receiptProperty, r.mistakenReceiptNumber]);
   tags.push([TAG.fnsSite, id.fnsSite], ffdTag(id));
   return tags;
@@ -184,10 +210,28 @@ function itemTags(id: FnIdentity, item: FiscalReceipt['items'][number]): TagList
   return tags;
 }
 
-function correctionTags(id: FnIdentity, r: FiscalReceipt, offsetMinutes: number): TagEntry[] {
+/**
+ * Receipt-level VAT: the rates with a tag of their own (1102–1107) use it; the 2025–2026 rates have
+ * none and go into 1115, one 1119 line (1199 rate, 1120 sum) per rate, as FNS-exported receipts
+ * show them (`amountsReceiptNds.amountsNds`, docs/domain.md §1.2).
+ */
+function receiptVatTags(items: readonly { sum: number; vat: Vat1199 }[]): TagEntry[] {
+  const out: TagEntry[] = [];
+  const lines: TagEntry[] = [];
+  for (const [rate, sum] of vatTotals(items)) {
+    const tag = VAT_TOTALS[rate].tag;
+    if (tag !== null) out.push([tag, sum]);
+    else lines.push([TAG.receiptVatLine, [[TAG.vatRate, rate], [TAG.receiptVatLineSum, sum]]]);
+  }
+  if (lines.length > 0) out.push([TAG.receiptVat, lines]);
+  return out;
+}
+
+function correctionTags(id: FnIdentity, r: FiscalReceipt): TagEntry[] {
   const c = r.correction;
   if (c === null) throw rejected('invalid_document', 'a correction receipt needs 1173/1174');
-  const date = localDateToUnix(c.date, offsetMinutes);
+  // 1178 is the local midnight of the day, on the register's wall clock.
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(c.date) ? wallSecondsOfIso(c.date, 0) : null;
   if (date === null) throw rejected('invalid_document', `1178 date "${c.date}"`);
   let base: TagEntry[];
   switch (id.ffdVersion) {

@@ -16,6 +16,7 @@ const DEVICE_CODES: Record<ReportedErrorCode, string | null> = {
   zero_total: '0x8E',
   sum_mismatch: '0x33',
   tax_system_not_registered: '0x09',
+  cashier_required: '0x33',
   invalid_document: '0x09',
   not_supported: '0x37',
   paper_out: '0x6B',

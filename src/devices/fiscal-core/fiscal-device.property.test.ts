@@ -11,7 +11,7 @@ import { verifyFiscalSign } from './fiscal-sign.js';
 import type { StoredDocument } from './store.js';
 import { TAG } from './tags.js';
 import { fakeClock, item, receipt, rejection, tempDir } from './testing.js';
-import { tagLists, tagNumber } from './tlv.js';
+import { tagLists, tagNumber } from '../ffd/tag-list.js';
 import { VAT_TOTALS } from './vat.js';
 
 /**

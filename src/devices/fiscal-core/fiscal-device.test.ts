@@ -5,11 +5,12 @@ import { openFiscalDevice } from './fiscal-device.js';
 import type { FiscalDevice, FiscalDeviceOptions } from './fiscal-device.js';
 import { verifyFiscalSign } from './fiscal-sign.js';
 import { isValidRnm } from './identifiers.js';
+import { wallIso, wallSecondsAt } from '../ffd/wall-time.js';
 import { toFnsJson } from './ofd-json.js';
 import { TAG } from './tags.js';
 import { fakeClock, item, receipt, rejection, tempDir, T0 } from './testing.js';
 import type { FakeClock } from './testing.js';
-import { tagNumber } from './tlv.js';
+import { tagNumber } from '../ffd/tag-list.js';
 
 const open: FiscalDevice[] = [];
 afterEach(() => {
@@ -154,7 +155,7 @@ describe('journal and fiscal sign', () => {
     expect(Object.keys(closeS ?? {})).toEqual(['closeShift']);
     expect(rec?.receipt).toMatchObject({
       code: 3, fiscalDocumentFormatVer: 2, fiscalDocumentNumber: 3, shiftNumber: 1, requestNumber: 1,
-      dateTime: Math.floor(T0 / 1000), operationType: 1, taxationType: 1, totalSum: 10_000, cashTotalSum: 10_000,
+      dateTime: wallIso(wallSecondsAt(T0, 180)), operationType: 1, taxationType: 1, totalSum: 10_000, cashTotalSum: 10_000,
       ecashTotalSum: 0, prepaidSum: 0, creditSum: 0, provisionSum: 0, nds18: 1667, buyerPhoneOrAddress: 'a@b.ru',
       operator: 'Иванов И.И.', kktRegId: d.identity.rnm, fiscalDriveNumber: d.identity.fnSerial, fiscalSign: Number(r.fiscalSign),
       items: [{ name: 'Товар', price: 10_000, quantity: 1, sum: 10_000, nds: 1, ndsSum: 1667, productType: 1, paymentType: 4 }],
@@ -163,7 +164,7 @@ describe('journal and fiscal sign', () => {
     // The OFD's 10-digit INN as the FN stores String 12: two trailing spaces (1017).
     expect(d.identity.ofdInn).toMatch(/^\d{10}$/);
     expect(reg?.fiscalReport).toMatchObject({ ofdInn: `${d.identity.ofdInn}  ` });
-    expect(closeS?.closeShift).toMatchObject({ documentsQuantity: 4, receiptsQuantity: 1, notTransmittedDocumentsQuantity: expect.any(Number) as number });
+    expect(closeS?.closeShift).toMatchObject({ documentsQuantity: 4, receiptQuantity: 1, notTransmittedDocumentsQuantity: expect.any(Number) as number });
     expect(isValidRnm(d.identity.rnm, d.identity.companyInn, d.identity.kktSerial)).toBe(true);
   });
 });

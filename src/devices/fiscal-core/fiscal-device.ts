@@ -1,6 +1,7 @@
 import type { Cashier, FiscalReceipt } from '../../domain/receipt.js';
 import type { Clock, DeviceStatus, FiscalResult, RegisterOptions, RegistrationInfo, ShiftDocument, ShiftStateName, XReport } from '../driver.js';
-import { HOUR_MS, formatDeviceTime, parseUtcOffset, unixSeconds } from './datetime.js';
+import { instantOfWall, wallSecondsAt } from '../ffd/wall-time.js';
+import { HOUR_MS, formatDeviceTime, parseUtcOffset } from './datetime.js';
 import { closeShiftTags, openShiftTags, receiptTags, registrationTags, stateReportTags } from './documents.js';
 import type { UnsentInfo } from './documents.js';
 import { rejected } from './errors.js';
@@ -14,7 +15,7 @@ import { openDeviceStore } from './store.js';
 import type { FnState, NewDocument, ShiftTotals, StoredDocument } from './store.js';
 import { DOC_CODES, TAG } from './tags.js';
 import type { DocKind } from './tags.js';
-import type { TagList } from './tlv.js';
+import type { TagList } from '../ffd/tag-list.js';
 
 /**
  * A KKT with its fiscal drive: counters, the 24 h shift, the FN archive and its OFD outbox.
@@ -78,7 +79,7 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
     const now = clock.now();
     const identity = generateIdentity(o.seed, now, o.identity);
     const secret = newDeviceSecret();
-    const tags = registrationTags(identity, { fdNumber: 1, dateTime: unixSeconds(now) });
+    const tags = registrationTags(identity, { fdNumber: 1, dateTime: wallSecondsAt(now, offset) });
     return {
       identity,
       secret,
@@ -88,7 +89,7 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
       },
       documents: [seal(secret, DOC_CODES.registration, 1, tags, now)],
     };
-  });
+  }, offset);
   const { identity, secret } = store;
   const iso = (ms: number): string => formatDeviceTime(ms, offset);
 
@@ -105,7 +106,7 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
   const health = (now: number, state: FnState): HealthInput => ({ now, identity, fdNumber: state.fdNumber, unsent: store.unsent() });
   const unsentInfo = (): UnsentInfo => {
     const u = store.unsent();
-    return { count: u.count, firstDate: u.oldestAt === null ? null : unixSeconds(u.oldestAt), firstNumber: u.firstNumber };
+    return { count: u.count, firstDate: u.oldestAt === null ? null : wallSecondsAt(u.oldestAt, offset), firstNumber: u.firstNumber };
   };
   const shiftStateOf = (s: FnState, now: number): ShiftStateName => {
     if (!s.shiftOpen) return 'closed';
@@ -115,7 +116,7 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
   const begin = (kind: DocKind, s: FnState, now: number): void => {
     checkFnAccepts(kind, { ...health(now, s), lastDocumentAt: s.lastDocumentAt });
   };
-  const stampOf = (s: FnState, now: number) => ({ fdNumber: s.fdNumber + 1, dateTime: unixSeconds(now) });
+  const stampOf = (s: FnState, now: number) => ({ fdNumber: s.fdNumber + 1, dateTime: wallSecondsAt(now, offset) });
 
   function openShiftIn(s: FnState, now: number, cashier: Cashier | null): { state: FnState; doc: NewDocument } {
     const shiftNumber = s.shiftNumber + 1;
@@ -191,7 +192,7 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
             break;
         }
         const checked = checkReceipt(receipt, identity);
-        const stamp = { ...stampOf(s, now), shiftNumber: s.shiftNumber, receiptInShift: s.receiptInShift + 1, offsetMinutes: offset };
+        const stamp = { ...stampOf(s, now), shiftNumber: s.shiftNumber, receiptInShift: s.receiptInShift + 1 };
         const code = checked.correction ? DOC_CODES.correction : DOC_CODES.receipt;
         const doc = seal(secret, code, stamp.fdNumber, receiptTags(identity, stamp, receipt, checked), now);
         documents.push(doc);
@@ -238,7 +239,7 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
         const result: StateReport = {
           ...shiftResult(doc, s.shiftNumber),
           unsentCount: unsent.count,
-          oldestUnsentAt: unsent.firstDate === null ? null : iso(unsent.firstDate * 1000),
+          oldestUnsentAt: unsent.firstDate === null ? null : iso(instantOfWall(unsent.firstDate, offset)),
         };
         return { state, documents: [doc], result };
       });

@@ -1,8 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { TAG } from './tags.js';
 import type { DocCode } from './tags.js';
-import { encodeTlv } from './tlv.js';
-import type { TagList } from './tlv.js';
+import { encodeTlv } from '../ffd/tag-list.js';
+import type { TagList } from '../ffd/tag-list.js';
 
 /**
  * The emulator's fiscal sign (domain.md §3). A real FN computes a GOST MAC with a key that never

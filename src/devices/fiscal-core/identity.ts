@@ -33,6 +33,22 @@ export interface FnIdentity {
   ofdInn: string;
   /** 1060 */
   fnsSite: string;
+  /** 1001: no cashier works the register; receipts need no 1021, and carry 1036 */
+  automaticMode: boolean;
+  /** 1036, the automat number (automatic mode only) */
+  machineNumber: string;
+  /** 1002: no OFD link; documents are never sent */
+  offlineMode: boolean;
+  /** 1056 */
+  encryption: boolean;
+  /** 1108: settlements on the Internet only, no printed receipt */
+  internetOnly: boolean;
+  /** 1109 */
+  services: boolean;
+  /** 1110 */
+  bso: boolean;
+  /** 1221: the printer is built into an automat */
+  printerInMachine: boolean;
   /** ms, the time of the registration report */
   registeredAt: number;
   /** ms, end of the FN key lifetime */
@@ -50,6 +66,14 @@ export interface IdentityOverrides {
   taxSystems?: number;
   ofdName?: string;
   ofdInn?: string;
+  automaticMode?: boolean;
+  machineNumber?: string;
+  offlineMode?: boolean;
+  encryption?: boolean;
+  internetOnly?: boolean;
+  services?: boolean;
+  bso?: boolean;
+  printerInMachine?: boolean;
   /** FN lifetime from registration; 470 days is the 15-month FN (domain.md §2.3). */
   fnLifetimeDays?: number;
   archiveCapacity?: number;
@@ -98,10 +122,36 @@ export function generateIdentity(seed: string, now: number, o: IdentityOverrides
     ofdName: o.ofdName ?? 'ООО "Эмулятор ОФД"',
     ofdInn: o.ofdInn ?? innWithCheckDigits('770000001'),
     fnsSite: 'www.nalog.gov.ru',
+    ...registrationModes(seed, o),
     registeredAt: now,
     expiresAt: now + lifetimeDays * DAY_MS,
     archiveCapacity: o.archiveCapacity ?? DEFAULT_ARCHIVE_CAPACITY,
   };
+}
+
+type RegistrationModes = Pick<FnIdentity, 'automaticMode' | 'machineNumber' | 'offlineMode' | 'encryption' | 'internetOnly' | 'services' | 'bso' | 'printerInMachine'>;
+
+/** The modes of report 1. The defaults are an internet shop's: automatic mode, Internet only. */
+function registrationModes(seed: string, o: IdentityOverrides): RegistrationModes {
+  return {
+    automaticMode: o.automaticMode ?? true,
+    // 1036 is String 20.
+    machineNumber: o.machineNumber ?? `virtual-${seed}`.slice(0, 20),
+    offlineMode: o.offlineMode ?? false,
+    encryption: o.encryption ?? false,
+    internetOnly: o.internetOnly ?? true,
+    services: o.services ?? false,
+    bso: o.bso ?? false,
+    printerInMachine: o.printerInMachine ?? false,
+  };
+}
+
+/**
+ * An identity as stored. FNs created before the registration modes were recorded behaved as an
+ * automatic, Internet-only register (no cashier was ever required), so that is what they get.
+ */
+export function storedIdentity(raw: Omit<FnIdentity, keyof RegistrationModes> & Partial<RegistrationModes>): FnIdentity {
+  return { ...registrationModes(raw.kktSerial, {}), ...raw };
 }
 
 /** The registration data as drivers report it (tags 1037, 1013, 1041, 1046, 1017, 1048, 1018, 1009, 1187, 1062). */
@@ -118,6 +168,7 @@ export function toRegistrationInfo(id: FnIdentity, model: string): RegistrationI
     operationsAddress: id.operationsAddress,
     operationsPlace: id.operationsPlace,
     taxSystems: id.taxSystems,
+    automaticMode: id.automaticMode,
     model,
   };
 }

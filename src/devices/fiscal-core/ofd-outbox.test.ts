@@ -5,7 +5,7 @@ import type { FiscalDevice, FiscalDeviceOptions } from './fiscal-device.js';
 import { TAG } from './tags.js';
 import { fakeClock, receipt, rejection } from './testing.js';
 import type { FakeClock } from './testing.js';
-import { tagNumber } from './tlv.js';
+import { tagNumber } from '../ffd/tag-list.js';
 
 const open: FiscalDevice[] = [];
 afterEach(() => {

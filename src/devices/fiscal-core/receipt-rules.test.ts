@@ -8,8 +8,8 @@ import { toFnsJson } from './ofd-json.js';
 import { TAG } from './tags.js';
 import { fakeClock, item, receipt, rejection } from './testing.js';
 import type { ReceiptSpec } from './testing.js';
-import { tagLists, tagNumber, tagString, tagValue } from './tlv.js';
-import type { TagList } from './tlv.js';
+import { tagLists, tagNumber, tagString, tagValue } from '../ffd/tag-list.js';
+import type { TagList } from '../ffd/tag-list.js';
 
 const open: FiscalDevice[] = [];
 afterEach(() => {
@@ -71,19 +71,19 @@ describe('sum and payment rules', () => {
 });
 
 /** 100.00 rub at each rate: expected item 1200 (null: no 1200) and receipt-level total. */
-const VAT_CASES: Record<Vat1199, { itemVat: number | null; tag: number | null; json: string; total: number }> = {
+const VAT_CASES: Record<Vat1199, { itemVat: number | null; tag: number | null; json: string | null; total: number }> = {
   1: { itemVat: 1667, tag: 1102, json: 'nds18', total: 1667 },
   2: { itemVat: 909, tag: 1103, json: 'nds10', total: 909 },
   3: { itemVat: 1667, tag: 1106, json: 'ndsCalculated18', total: 1667 },
   4: { itemVat: 909, tag: 1107, json: 'ndsCalculated10', total: 909 },
   5: { itemVat: 0, tag: 1104, json: 'nds0', total: 10_000 },
   6: { itemVat: null, tag: 1105, json: 'ndsNo', total: 10_000 },
-  7: { itemVat: 476, tag: null, json: 'nds5', total: 476 },
-  8: { itemVat: 654, tag: null, json: 'nds7', total: 654 },
-  9: { itemVat: 476, tag: null, json: 'ndsCalculated5', total: 476 },
-  10: { itemVat: 654, tag: null, json: 'ndsCalculated7', total: 654 },
-  11: { itemVat: 1803, tag: null, json: 'nds22', total: 1803 },
-  12: { itemVat: 1803, tag: null, json: 'ndsCalculated22', total: 1803 },
+  7: { itemVat: 476, tag: null, json: null, total: 476 },
+  8: { itemVat: 654, tag: null, json: null, total: 654 },
+  9: { itemVat: 476, tag: null, json: null, total: 476 },
+  10: { itemVat: 654, tag: null, json: null, total: 654 },
+  11: { itemVat: 1803, tag: null, json: null, total: 1803 },
+  12: { itemVat: 1803, tag: null, json: null, total: 1803 },
 };
 
 describe('VAT per 1199 rate', () => {
@@ -99,8 +99,17 @@ describe('VAT per 1199 rate', () => {
     }
     if (expected.tag !== null) expect(tagNumber(doc.tags, expected.tag)).toBe(2 * expected.total);
     const json = toFnsJson(doc).receipt as Record<string, unknown>;
-    expect(json[expected.json]).toBe(2 * expected.total);
-    for (const other of VAT_1199_CODES.filter((v) => v !== vat)) expect(json[VAT_CASES[other].json]).toBeUndefined();
+    if (expected.json !== null) {
+      expect(json[expected.json]).toBe(2 * expected.total);
+      expect(json.amountsReceiptNds).toBeUndefined();
+    } else {
+      // The 2025–2026 rates: one line of 1115 per rate, as FNS-exported 1.2 receipts show it.
+      expect(json.amountsReceiptNds).toEqual({ amountsNds: [{ nds: vat, ndsSum: 2 * expected.total }] });
+    }
+    for (const other of VAT_1199_CODES.filter((v) => v !== vat)) {
+      const name = VAT_CASES[other].json;
+      if (name !== null) expect(json[name]).toBeUndefined();
+    }
   });
 
   it('a mixed receipt carries one total per rate', () => {
@@ -126,8 +135,8 @@ describe('correction receipts', () => {
       expect(tagNumber(tags, TAG.correctionType)).toBe(0);
       const base = tagValue(tags, TAG.correctionBase) as TagList;
       expect(base.map(([t]) => t)).toEqual([1177, 1178, 1179]);
-      // 2026-10-01 00:00 Moscow
-      expect(tagNumber(base, TAG.correctionDate)).toBe(Date.UTC(2026, 8, 30, 21) / 1000);
+      // 2026-10-01 00:00 on the register's wall clock (UnixTime tags are local time).
+      expect(tagNumber(base, TAG.correctionDate)).toBe(Date.UTC(2026, 9, 1) / 1000);
       expect(toFnsJson(doc ?? { code: 31, tags: [], fdNumber: 0, fiscalSign: '', createdAt: 0, ofdAckedAt: null })).toHaveProperty('receiptCorrection.correctionBase.correctionName', 'Не пробит чек');
     }
     expect(codeOf(d, { receiptType: 7, correction: { ...correction105, docNumber: '' } })).toBe('invalid_document');

@@ -29,6 +29,8 @@ export function checkReceipt(r: FiscalReceipt, id: FnIdentity): CheckedReceipt {
     throw rejected('invalid_document', `1054=${r.operationType} does not match receipt type ${r.receiptType}`);
   }
   checkTaxSystem(r, id);
+  // 1021 is mandatory in receipts and corrections of a register not in automatic mode (1001 = 0).
+  if (!id.automaticMode && r.cashier === null) throw rejected('cashier_required', 'the register is not in automatic mode; 1021 is required');
   if (type.correction) checkCorrection(r, id);
   else if (r.correction !== null) throw rejected('invalid_document', 'correction data on a normal receipt');
 

@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NativeSqlite } from '../../sqlite-native.js';
+import { storedIdentity } from './identity.js';
 import type { FnIdentity } from './identity.js';
 import { isDocCode } from './tags.js';
 import type { DocCode } from './tags.js';
-import { isTagList } from './tlv.js';
-import type { TagList } from './tlv.js';
+import { isTagList, mapUnixTimes } from '../ffd/tag-list.js';
+import type { TagList } from '../ffd/tag-list.js';
 
 /**
  * The FN's non-volatile memory: one SQLite file per device. Every document close is one
@@ -108,21 +109,35 @@ interface DocumentRow {
   ofd_acked_at: number | null;
 }
 
-function toDocument(row: DocumentRow): StoredDocument {
+function toDocument(row: DocumentRow, legacy: LegacyTime): StoredDocument {
   const tags: unknown = JSON.parse(row.tags);
   if (!isDocCode(row.code) || !isTagList(tags)) throw new Error(`corrupt FN journal row ${row.fd_number}`);
+  const shift = row.fd_number < legacy.wallClockFrom ? legacy.offsetSeconds : 0;
   return {
     fdNumber: row.fd_number,
     code: row.code,
-    tags,
+    tags: shift === 0 ? tags : mapUnixTimes(tags, (t) => t + shift),
     fiscalSign: row.fiscal_sign,
     createdAt: row.created_at,
     ofdAckedAt: row.ofd_acked_at,
   };
 }
 
+/**
+ * Schema 1 wrote UnixTime tags as the UTC instant; schema 2 writes the register's wall clock
+ * (docs/domain.md §1.1). Documents an FN closed under schema 1 are shown on the wall clock when
+ * read; their stored bytes, which the fiscal sign covers, stay as they were.
+ */
+interface LegacyTime {
+  /** First FD written with wall-clock time. */
+  wallClockFrom: number;
+  offsetSeconds: number;
+}
+
+const SCHEMA_VERSION = '2';
+
 /** Opens (creating on first use) the FN memory in `file`; `genesis` builds the fiscalized FN once. */
-export function openDeviceStore(file: string, genesis: () => StoreGenesis): DeviceStore {
+export function openDeviceStore(file: string, genesis: () => StoreGenesis, offsetMinutes: number): DeviceStore {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new NativeSqlite(file);
   db.pragma('busy_timeout = 5000');
@@ -159,14 +174,23 @@ export function openDeviceStore(file: string, genesis: () => StoreGenesis): Devi
   db.transaction(() => {
     if (getMeta.get('identity')) return;
     const g = genesis();
-    setMeta.run('schema', '1');
+    setMeta.run('schema', SCHEMA_VERSION);
+    setMeta.run('wall_clock_from', '0');
     setMeta.run('identity', JSON.stringify(g.identity));
     setMeta.run('secret', g.secret.toString('hex'));
     setMeta.run('state', JSON.stringify(g.state));
     insertAll(g.documents);
   }).immediate();
 
-  const identity = JSON.parse(getMeta.get('identity')?.value ?? 'null') as FnIdentity;
+  db.transaction(() => {
+    if (getMeta.get('schema')?.value !== '1') return;
+    const last = readState().fdNumber;
+    setMeta.run('wall_clock_from', String(last + 1));
+    setMeta.run('schema', SCHEMA_VERSION);
+  }).immediate();
+  const legacy: LegacyTime = { wallClockFrom: Number(getMeta.get('wall_clock_from')?.value ?? 0), offsetSeconds: offsetMinutes * 60 };
+
+  const identity = storedIdentity(JSON.parse(getMeta.get('identity')?.value ?? 'null') as FnIdentity);
   const secret = Buffer.from(getMeta.get('secret')?.value ?? '', 'hex');
 
   return {
@@ -183,9 +207,9 @@ export function openDeviceStore(file: string, genesis: () => StoreGenesis): Devi
     },
     document(fdNumber) {
       const row = selectDoc.get(fdNumber);
-      return row ? toDocument(row) : null;
+      return row ? toDocument(row, legacy) : null;
     },
-    journal: () => selectAll.all().map(toDocument),
+    journal: () => selectAll.all().map((row) => toDocument(row, legacy)),
     unsent() {
       const row = selectUnsent.get();
       return { count: row?.count ?? 0, oldestAt: row?.oldest ?? null, firstNumber: row?.first ?? null };

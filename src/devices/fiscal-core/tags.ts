@@ -1,17 +1,12 @@
 /**
- * FFD tags the virtual FN writes (domain.md §1.2–§1.3), with their TLV type and FNS/OFD JSON name.
- * One table feeds the canonical TLV encoding (fiscal sign) and the JSON rendering.
+ * Names for the FFD tags the virtual FN writes. Their TLV types and FNS JSON names are the one
+ * table in ../ffd/tags.ts.
  */
 import { FNS_JSON_WRAPPERS } from '../driver.js';
 
-export type TagType = 'byte' | 'u32' | 'unixtime' | 'vln' | 'fvln' | 'string' | 'stlv';
-
-export interface TagSpec {
-  type: TagType;
-  json: string;
-}
-
 export const TAG = {
+  autoMode: 1001,
+  offlineMode: 1002,
   buyerContact: 1008,
   address: 1009,
   dateTime: 1012,
@@ -23,6 +18,7 @@ export const TAG = {
   quantity: 1023,
   itemName: 1030,
   cash: 1031,
+  machineNumber: 1036,
   rnm: 1037,
   shiftNumber: 1038,
   fdNumber: 1040,
@@ -37,6 +33,7 @@ export const TAG = {
   ofdTimeoutSign: 1053,
   operationType: 1054,
   taxSystem: 1055,
+  encryptionSign: 1056,
   item: 1059,
   fnsSite: 1060,
   taxSystems: 1062,
@@ -51,15 +48,22 @@ export const TAG = {
   noVatTurnover: 1105,
   vat120Sum: 1106,
   vat110Sum: 1107,
+  internetSign: 1108,
+  serviceSign: 1109,
+  bsoSign: 1110,
   shiftFdCount: 1111,
+  receiptVat: 1115,
   unsentFirstNumber: 1116,
   shiftReceiptCount: 1118,
+  receiptVatLine: 1119,
+  receiptVatLineSum: 1120,
   correctionType: 1173,
   correctionBase: 1174,
   correctionName: 1177,
   correctionDate: 1178,
   correctionNumber: 1179,
   place: 1187,
+  kktVersion: 1188,
   kktFfdVersion: 1189,
   fnFfdVersion: 1190,
   receiptProperty: 1192,
@@ -73,75 +77,9 @@ export const TAG = {
   prepaid: 1215,
   credit: 1216,
   provision: 1217,
+  printerInMachine: 1221,
   measure: 2108,
 } as const;
-
-export const TAG_SPECS: Readonly<Record<number, TagSpec>> = {
-  1008: { type: 'string', json: 'buyerPhoneOrAddress' },
-  1009: { type: 'string', json: 'retailPlaceAddress' },
-  1012: { type: 'unixtime', json: 'dateTime' },
-  1013: { type: 'string', json: 'kktNumber' },
-  1017: { type: 'string', json: 'ofdInn' },
-  1018: { type: 'string', json: 'userInn' },
-  1020: { type: 'vln', json: 'totalSum' },
-  1021: { type: 'string', json: 'operator' },
-  1023: { type: 'fvln', json: 'quantity' },
-  1030: { type: 'string', json: 'name' },
-  1031: { type: 'vln', json: 'cashTotalSum' },
-  1037: { type: 'string', json: 'kktRegId' },
-  1038: { type: 'u32', json: 'shiftNumber' },
-  1040: { type: 'u32', json: 'fiscalDocumentNumber' },
-  1041: { type: 'string', json: 'fiscalDriveNumber' },
-  1042: { type: 'u32', json: 'requestNumber' },
-  1043: { type: 'vln', json: 'sum' },
-  1046: { type: 'string', json: 'ofdName' },
-  1048: { type: 'string', json: 'user' },
-  1050: { type: 'byte', json: 'fiscalDriveExhaustionSign' },
-  1051: { type: 'byte', json: 'fiscalDriveReplaceRequiredSign' },
-  1052: { type: 'byte', json: 'fiscalDriveMemoryExceededSign' },
-  1053: { type: 'byte', json: 'ofdResponseTimeoutSign' },
-  1054: { type: 'byte', json: 'operationType' },
-  // 1.05 JSON says taxationType, 1.2 says appliedTaxationType; ofd-json.ts switches on 1209.
-  1055: { type: 'byte', json: 'taxationType' },
-  1059: { type: 'stlv', json: 'items' },
-  1060: { type: 'string', json: 'fnsUrl' },
-  1062: { type: 'byte', json: 'taxationType' },
-  1077: { type: 'vln', json: 'fiscalSign' },
-  1079: { type: 'vln', json: 'price' },
-  1081: { type: 'vln', json: 'ecashTotalSum' },
-  1097: { type: 'u32', json: 'notTransmittedDocumentsQuantity' },
-  1098: { type: 'unixtime', json: 'notTransmittedDocumentsDateTime' },
-  // The JSON names still say 18 % although the rate is 20 % since 2019.
-  1102: { type: 'vln', json: 'nds18' },
-  1103: { type: 'vln', json: 'nds10' },
-  1104: { type: 'vln', json: 'nds0' },
-  1105: { type: 'vln', json: 'ndsNo' },
-  1106: { type: 'vln', json: 'ndsCalculated18' },
-  1107: { type: 'vln', json: 'ndsCalculated10' },
-  1111: { type: 'u32', json: 'documentsQuantity' },
-  1116: { type: 'u32', json: 'notTransmittedDocumentNumber' },
-  1118: { type: 'u32', json: 'receiptsQuantity' },
-  1173: { type: 'byte', json: 'correctionType' },
-  1174: { type: 'stlv', json: 'correctionBase' },
-  1177: { type: 'string', json: 'correctionName' },
-  1178: { type: 'unixtime', json: 'correctionDocumentDate' },
-  1179: { type: 'string', json: 'correctionDocumentNumber' },
-  1187: { type: 'string', json: 'retailPlace' },
-  1189: { type: 'byte', json: 'documentKktVersion' },
-  1190: { type: 'byte', json: 'documentFnVersion' },
-  1192: { type: 'string', json: 'propertiesData' },
-  1197: { type: 'string', json: 'unit' },
-  1199: { type: 'byte', json: 'nds' },
-  1200: { type: 'vln', json: 'ndsSum' },
-  1203: { type: 'string', json: 'operatorInn' },
-  1209: { type: 'byte', json: 'fiscalDocumentFormatVer' },
-  1212: { type: 'byte', json: 'productType' },
-  1214: { type: 'byte', json: 'paymentType' },
-  1215: { type: 'vln', json: 'prepaidSum' },
-  1216: { type: 'vln', json: 'creditSum' },
-  1217: { type: 'vln', json: 'provisionSum' },
-  2108: { type: 'byte', json: 'itemsQuantityMeasure' },
-};
 
 /** Fiscal document (container) codes, domain.md §1.1. */
 export const DOC_CODES = {

@@ -5,29 +5,29 @@ import { TAG } from './tags.js';
 /**
  * Receipt-level VAT per 1199 rate. For the 1.05 rates FFD has tags 1102–1107; for 0 % (1104) and
  * "without VAT" (1105) the tag holds the turnover at that rate, not a tax (there is none).
- * The 2025–2026 rates (5, 7, 5/105, 7/107, 22, 22/122) have no receipt-level tag in the
- * material we have (domain.md §7), so they live in the JSON only, derived from the items.
+ * The 2025–2026 rates (5, 7, 5/105, 7/107, 22, 22/122) have no tag of their own: their totals are
+ * lines of the 1115 container (documents.ts).
  */
 export interface VatTotalSpec {
+  /** The receipt-level tag of the rate; null: the rate goes into 1115 (documents.ts). */
   tag: number | null;
-  json: string;
   /** true: the receipt carries Σ 1043 at the rate; false: Σ 1200 */
   turnover: boolean;
 }
 
 export const VAT_TOTALS: Record<Vat1199, VatTotalSpec> = {
-  1: { tag: TAG.vat20Sum, json: 'nds18', turnover: false },
-  2: { tag: TAG.vat10Sum, json: 'nds10', turnover: false },
-  3: { tag: TAG.vat120Sum, json: 'ndsCalculated18', turnover: false },
-  4: { tag: TAG.vat110Sum, json: 'ndsCalculated10', turnover: false },
-  5: { tag: TAG.vat0Turnover, json: 'nds0', turnover: true },
-  6: { tag: TAG.noVatTurnover, json: 'ndsNo', turnover: true },
-  7: { tag: null, json: 'nds5', turnover: false },
-  8: { tag: null, json: 'nds7', turnover: false },
-  9: { tag: null, json: 'ndsCalculated5', turnover: false },
-  10: { tag: null, json: 'ndsCalculated7', turnover: false },
-  11: { tag: null, json: 'nds22', turnover: false },
-  12: { tag: null, json: 'ndsCalculated22', turnover: false },
+  1: { tag: TAG.vat20Sum, turnover: false },
+  2: { tag: TAG.vat10Sum, turnover: false },
+  3: { tag: TAG.vat120Sum, turnover: false },
+  4: { tag: TAG.vat110Sum, turnover: false },
+  5: { tag: TAG.vat0Turnover, turnover: true },
+  6: { tag: TAG.noVatTurnover, turnover: true },
+  7: { tag: null, turnover: false },
+  8: { tag: null, turnover: false },
+  9: { tag: null, turnover: false },
+  10: { tag: null, turnover: false },
+  11: { tag: null, turnover: false },
+  12: { tag: null, turnover: false },
 };
 
 /** 1200 of one item; "without VAT" items carry no 1200 at all. */

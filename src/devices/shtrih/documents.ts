@@ -8,7 +8,7 @@ import { isTaxSystem } from '../../domain/enums.js';
 import { CMD, decodeFoundDocument, decodeTlvDocumentInfo, encodeFdRequest } from './commands.js';
 import type { FoundDocument } from './commands.js';
 import { printedFiscalSign, tlvsToJson, wallSecondsToIso } from './ffd-json.js';
-import { concat } from './bytes.js';
+import { concat, u16 } from './bytes.js';
 import { decodeTlvs, readVln, tlvText } from './tlv.js';
 import type { Tlv } from './tlv.js';
 import type { Session } from './session.js';
@@ -34,7 +34,8 @@ export async function findDocument(s: Session, fd: number): Promise<FoundDocumen
   return a.error === NO_DATA ? null : decodeFoundDocument(a.data);
 }
 
-export async function readDocumentTlvs(s: Session, fd: number): Promise<Tlv[]> {
+/** The document's TLV body as FF3B streams it. */
+export async function readDocumentBytes(s: Session, fd: number): Promise<Uint8Array> {
   const info = decodeTlvDocumentInfo(await s.call(CMD.fnRequestDocumentTlv, encodeFdRequest(s.password, fd)));
   const chunks: Uint8Array[] = [];
   let received = 0;
@@ -45,17 +46,20 @@ export async function readDocumentTlvs(s: Session, fd: number): Promise<Tlv[]> {
     chunks.push(a.data);
     received += a.data.length;
   }
-  return decodeTlvs(concat(chunks));
+  return concat(chunks);
 }
+
+export const readDocumentTlvs = async (s: Session, fd: number): Promise<Tlv[]> => decodeTlvs(await readDocumentBytes(s, fd));
 
 export async function readDocument(s: Session, fd: number): Promise<FiscalDocument | null> {
   const found = await findDocument(s, fd);
   if (!found) return null;
-  const tlvs = await readDocumentTlvs(s, fd);
-  return toFiscalDocument(s, found, tlvs);
+  const body = await readDocumentBytes(s, fd);
+  return toFiscalDocument(s, found, body);
 }
 
-function toFiscalDocument(s: Session, found: FoundDocument, tlvs: readonly Tlv[]): FiscalDocument {
+function toFiscalDocument(s: Session, found: FoundDocument, body: Uint8Array): FiscalDocument {
+  const tlvs = decodeTlvs(body);
   const first = (tag: number): Tlv | undefined => tlvs.find((t) => t.tag === tag);
   const num = (tag: number): number | null => {
     const t = first(tag);
@@ -80,7 +84,9 @@ function toFiscalDocument(s: Session, found: FoundDocument, tlvs: readonly Tlv[]
     totalSum: isReceipt ? (num(1020) ?? found.total) : null,
     buyerContact: buyer ? tlvText(buyer) : null,
     itemCount: isReceipt ? tlvs.filter((t) => t.tag === 1059).length : null,
-    json: { [FNS_JSON_WRAPPERS[kind]]: tlvsToJson(tlvs, s.time) },
+    json: { [FNS_JSON_WRAPPERS[kind]]: { code: found.docType, ...tlvsToJson(tlvs) } },
+    // The FN's container: document type as the tag, then the body FF3B streamed.
+    rawTlv: Buffer.from(concat([u16(found.docType), u16(body.length), body])).toString('base64'),
   };
 }
 

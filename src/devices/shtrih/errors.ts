@@ -70,6 +70,8 @@ export const CODE_TO_SHTRIH: Readonly<Record<ReportedErrorCode, number>> = {
   // No dedicated byte: the device refuses bad item sums and an unregistered 1055 as bad parameters.
   sum_mismatch: 0x33,
   tax_system_not_registered: 0x09,
+  // No dedicated byte either: a missing cashier is a bad parameter of the closing command.
+  cashier_required: 0x33,
   invalid_document: 0x33,
   not_supported: 0x37,
   paper_out: 0x6b,

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { DOCUMENTS_PAGE_DEFAULT, type DeviceOperations } from '../../services/device-operations.js';
 import { actorOf } from '../auth.js';
 import { ErrorSchema, GroupParams } from '../schemas.js';
+import { documentJson } from '../views/documents.js';
 
 const DocParams = Type.Object({ service_group_id: Type.String({ pattern: '^\\d{1,15}$' }), fd_number: Type.String({ pattern: '^\\d{1,10}$' }) });
 const DocQuery = Type.Object({
@@ -39,12 +40,12 @@ export function deviceRoutes(deps: { devices: DeviceOperations }): FastifyPlugin
     }, async (request) => {
       const q = request.query;
       const res = await deps.devices.documents(actorOf(request), Number(request.params.service_group_id), q.before ? Number(q.before) : null, q.limit ? Number(q.limit) : DOCUMENTS_PAGE_DEFAULT);
-      return { items: res.documents.map((d) => d.json), next_before: res.nextBefore, last_fd_number: res.last };
+      return { items: res.documents.map(documentJson), next_before: res.nextBefore, last_fd_number: res.last };
     });
 
     r.get('/service_groups/:service_group_id/documents/:fd_number', {
       schema: { summary: 'One fiscal document by its number (tag 1040), in the FNS/OFD JSON form', tags: ['documents'], params: DocParams, response: { 200: Type.Object({}, { additionalProperties: true }), ...errors } },
-    }, async (request) => (await deps.devices.document(actorOf(request), Number(request.params.service_group_id), Number(request.params.fd_number))).json);
+    }, async (request) => documentJson(await deps.devices.document(actorOf(request), Number(request.params.service_group_id), Number(request.params.fd_number))));
 
     // Fault injection: superusers only, virtual registers only, never active unless asked for.
     r.get('/service_groups/:service_group_id/device/faults', {

@@ -1,10 +1,12 @@
-import { TAG_SPECS } from './tags.js';
-import type { TagType } from './tags.js';
+import { encodeCp866 } from '../shtrih/text.js';
+import { FFD_TAGS } from './tags.js';
+import type { FfdTagType } from './tags.js';
 
 /**
  * A fiscal document in FFD form: an ordered list of (tag, value). STLV values are nested lists and
  * repeated tags (several 1059) are repeated entries, as on the FN wire (domain.md §1.1).
- * Money is kopecks, 1023 quantity is millionths, UnixTime tags are unix seconds.
+ * Money is kopecks, 1023 quantity is millionths, UnixTime tags are the register's local wall-clock
+ * time written as if it were UTC (docs/domain.md §1.1), 1077 is the printed fiscal sign.
  */
 export type TagValue = number | string | TagList;
 export type TagEntry = readonly [tag: number, value: TagValue];
@@ -30,6 +32,15 @@ export function tagLists(tags: TagList, tag: number): TagList[] {
   return out;
 }
 
+/** The list with every UnixTime value (nested ones too) passed through `fn`. */
+export function mapUnixTimes(tags: TagList, fn: (seconds: number) => number): TagList {
+  return tags.map(([tag, value]): TagEntry => {
+    if (Array.isArray(value)) return [tag, mapUnixTimes(value as TagList, fn)];
+    if (FFD_TAGS[tag]?.type === 'unixtime' && typeof value === 'number') return [tag, fn(value)];
+    return [tag, value];
+  });
+}
+
 /** Runtime check for tag lists read back from the store (JSON). */
 export function isTagList(v: unknown): v is TagList {
   return (
@@ -51,17 +62,22 @@ export class TlvEncodingError extends Error {
   override readonly name = 'TlvEncodingError';
 }
 
-/**
- * Canonical TLV bytes: tag u16 LE, length u16 LE, value by the tag's type. Strings are UTF-8 here,
- * not CP866 as in a real FN; the bytes only feed the emulator's own fiscal sign, so any stable
- * encoding will do as long as it never changes.
- */
-export function encodeTlv(tags: TagList): Buffer {
+export interface TlvEncoding {
+  /**
+   * `utf8`: the canonical bytes the emulator's fiscal sign covers (stable since the first release,
+   * never to change). `fn`: the bytes as an FN stores them: strings in CP866 and 1077 as the
+   * 6-byte fiscal sign whose last 4 bytes are the printed number (docs/domain.md §3).
+   */
+  form: 'utf8' | 'fn';
+}
+
+/** TLV bytes: tag u16 LE, length u16 LE, value by the tag's type (docs/domain.md §1.1). */
+export function encodeTlv(tags: TagList, encoding: TlvEncoding = { form: 'utf8' }): Buffer {
   const parts: Buffer[] = [];
   for (const [tag, value] of tags) {
-    const spec = TAG_SPECS[tag];
-    const type: TagType = spec?.type ?? (Array.isArray(value) ? 'stlv' : typeof value === 'string' ? 'string' : 'vln');
-    const body = encodeValue(type, value, tag);
+    const spec = FFD_TAGS[tag];
+    const type: FfdTagType = spec?.type ?? (Array.isArray(value) ? 'stlv' : typeof value === 'string' ? 'string' : 'vln');
+    const body = encoding.form === 'fn' && tag === FISCAL_SIGN_TAG ? fnFiscalSign(value) : encodeValue(type, value, tag, encoding);
     if (body.length > MAX_TLV_LENGTH) throw new TlvEncodingError(`tag ${tag} is longer than ${MAX_TLV_LENGTH} bytes`);
     const header = Buffer.alloc(4);
     header.writeUInt16LE(tag, 0);
@@ -71,14 +87,22 @@ export function encodeTlv(tags: TagList): Buffer {
   return Buffer.concat(parts);
 }
 
-function encodeValue(type: TagType, value: TagValue, tag: number): Buffer {
+const FISCAL_SIGN_TAG = 1077;
+
+function fnFiscalSign(value: TagValue): Buffer {
+  const out = Buffer.alloc(6);
+  out.writeUInt32BE(uint(value, FISCAL_SIGN_TAG, 0xffffffff), 2);
+  return out;
+}
+
+function encodeValue(type: FfdTagType, value: TagValue, tag: number, encoding: TlvEncoding): Buffer {
   switch (type) {
     case 'stlv':
       if (!Array.isArray(value)) throw new TlvEncodingError(`tag ${tag} must be STLV`);
-      return encodeTlv(value as TagList);
+      return encodeTlv(value as TagList, encoding);
     case 'string':
       if (typeof value !== 'string') throw new TlvEncodingError(`tag ${tag} must be a string`);
-      return Buffer.from(value, 'utf8');
+      return encoding.form === 'fn' ? Buffer.from(encodeCp866(value)) : Buffer.from(value, 'utf8');
     case 'byte':
       return Buffer.from([uint(value, tag, 0xff)]);
     case 'u32':

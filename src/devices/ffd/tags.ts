@@ -1,0 +1,143 @@
+/**
+ * The one table of FFD tags cr-server reads or writes: TLV type, FNS JSON name per format version,
+ * whether the value is money, and which tags an STLV holds. The virtual FN (fiscal-core), the
+ * Shtrih-M TLV ↔ JSON mapping and the ATOL `documentTLV` mapping all read their names from here.
+ *
+ * Names follow the JSON the FNS receipt-check service exports and the OFD protocol tables
+ * (docs/domain.md §1.2 lists the sources). Where the 1.2 JSON renamed a tag, `json12` holds the new
+ * name; the 1.05 name stays readable (see `tagOfJsonName`).
+ */
+
+export type FfdTagType = 'byte' | 'u32' | 'unixtime' | 'vln' | 'fvln' | 'string' | 'stlv';
+
+export interface FfdTagSpec {
+  type: FfdTagType;
+  /** FNS JSON name (FFD 1.05, and 1.2 unless `json12` says otherwise). */
+  json: string;
+  /** FNS JSON name in FFD 1.2 documents, when it differs. */
+  json12?: string;
+  /** VLN kopecks (FNS JSON keeps kopecks, ATOL JSON rubles). */
+  money?: boolean;
+  /** The STLV repeats without a wrapper (1059 items, 1119 VAT lines): a JSON array. */
+  repeated?: boolean;
+  /** Member tags of an STLV. */
+  children?: readonly number[];
+}
+
+const ITEM_CHILDREN = [1030, 1079, 1023, 1043, 1199, 1200, 1197, 2108, 1212, 1214, 1191] as const;
+
+export const FFD_TAGS: Readonly<Record<number, FfdTagSpec>> = {
+  1001: { type: 'byte', json: 'autoMode' },
+  1002: { type: 'byte', json: 'offlineMode' },
+  1008: { type: 'string', json: 'buyerPhoneOrAddress' },
+  1009: { type: 'string', json: 'retailPlaceAddress' },
+  1012: { type: 'unixtime', json: 'dateTime' },
+  1013: { type: 'string', json: 'kktNumber' },
+  1017: { type: 'string', json: 'ofdInn' },
+  1018: { type: 'string', json: 'userInn' },
+  1020: { type: 'vln', json: 'totalSum', money: true },
+  1021: { type: 'string', json: 'operator' },
+  1023: { type: 'fvln', json: 'quantity' },
+  1030: { type: 'string', json: 'name' },
+  1031: { type: 'vln', json: 'cashTotalSum', money: true },
+  1036: { type: 'string', json: 'machineNumber' },
+  1037: { type: 'string', json: 'kktRegId' },
+  1038: { type: 'u32', json: 'shiftNumber' },
+  1040: { type: 'u32', json: 'fiscalDocumentNumber' },
+  1041: { type: 'string', json: 'fiscalDriveNumber' },
+  1042: { type: 'u32', json: 'requestNumber' },
+  1043: { type: 'vln', json: 'sum', money: true },
+  1046: { type: 'string', json: 'ofdName' },
+  1048: { type: 'string', json: 'user' },
+  1050: { type: 'byte', json: 'fiscalDriveExhaustionSign' },
+  1051: { type: 'byte', json: 'fiscalDriveReplaceRequiredSign' },
+  1052: { type: 'byte', json: 'fiscalDriveMemoryExceededSign' },
+  1053: { type: 'byte', json: 'ofdResponseTimeoutSign' },
+  1054: { type: 'byte', json: 'operationType' },
+  1055: { type: 'byte', json: 'taxationType', json12: 'appliedTaxationType' },
+  1056: { type: 'byte', json: 'encryptionSign' },
+  1059: { type: 'stlv', json: 'items', repeated: true, children: ITEM_CHILDREN },
+  1060: { type: 'string', json: 'fnsUrl' },
+  // 1062 (registered set, registration report) shares its JSON name with 1.05's 1055.
+  1062: { type: 'byte', json: 'taxationType' },
+  1077: { type: 'vln', json: 'fiscalSign' },
+  1079: { type: 'vln', json: 'price', money: true },
+  1081: { type: 'vln', json: 'ecashTotalSum', money: true },
+  1097: { type: 'u32', json: 'notTransmittedDocumentsQuantity' },
+  1098: { type: 'unixtime', json: 'notTransmittedDocumentsDateTime' },
+  // The names still say 18 % although the rate is 20 % since 2019; 1.2 renamed the calculated ones.
+  1102: { type: 'vln', json: 'nds18', money: true },
+  1103: { type: 'vln', json: 'nds10', money: true },
+  1104: { type: 'vln', json: 'nds0', money: true },
+  1105: { type: 'vln', json: 'ndsNo', money: true },
+  1106: { type: 'vln', json: 'ndsCalculated18', json12: 'nds18118', money: true },
+  1107: { type: 'vln', json: 'ndsCalculated10', json12: 'nds10110', money: true },
+  1108: { type: 'byte', json: 'internetSign' },
+  1109: { type: 'byte', json: 'serviceSign' },
+  1110: { type: 'byte', json: 'bsoSign' },
+  1111: { type: 'u32', json: 'documentsQuantity' },
+  1115: { type: 'stlv', json: 'amountsReceiptNds', children: [1119] },
+  1116: { type: 'u32', json: 'notTransmittedDocumentNumber' },
+  1117: { type: 'string', json: 'sellerAddress' },
+  1118: { type: 'u32', json: 'receiptQuantity' },
+  1119: { type: 'stlv', json: 'amountsNds', repeated: true, children: [1199, 1120] },
+  1120: { type: 'vln', json: 'ndsSum', money: true },
+  1173: { type: 'byte', json: 'correctionType' },
+  1174: { type: 'stlv', json: 'correctionBase', children: [1177, 1178, 1179] },
+  1177: { type: 'string', json: 'correctionName' },
+  1178: { type: 'unixtime', json: 'correctionDocumentDate' },
+  1179: { type: 'string', json: 'correctionDocumentNumber' },
+  1187: { type: 'string', json: 'retailPlace' },
+  1188: { type: 'string', json: 'kktVersion' },
+  1189: { type: 'byte', json: 'documentKktVersion' },
+  1190: { type: 'byte', json: 'documentFdVersion' },
+  1191: { type: 'string', json: 'propertiesItem' },
+  1192: { type: 'string', json: 'propertiesData' },
+  1197: { type: 'string', json: 'unit' },
+  1199: { type: 'byte', json: 'nds' },
+  1200: { type: 'vln', json: 'ndsSum', money: true },
+  1203: { type: 'string', json: 'operatorInn' },
+  1209: { type: 'byte', json: 'fiscalDocumentFormatVer' },
+  1212: { type: 'byte', json: 'productType' },
+  1214: { type: 'byte', json: 'paymentType' },
+  1215: { type: 'vln', json: 'prepaidSum', money: true },
+  1216: { type: 'vln', json: 'creditSum', money: true },
+  1217: { type: 'vln', json: 'provisionSum', money: true },
+  1221: { type: 'byte', json: 'printInMachineSign' },
+  2108: { type: 'byte', json: 'itemsQuantityMeasure' },
+};
+
+/** 1209 value of FFD 1.2 (2 is 1.05). */
+export const FFD12_FORMAT = 4;
+
+/** The JSON name of `tag` in a document of format `format` (1209); unknown tags keep their number. */
+export function jsonNameOf(tag: number, format: number): string {
+  const spec = FFD_TAGS[tag];
+  if (!spec) return String(tag);
+  return format >= FFD12_FORMAT && spec.json12 !== undefined ? spec.json12 : spec.json;
+}
+
+const TOP_LEVEL = Object.keys(FFD_TAGS).map(Number).filter((t) => !childTags().has(t));
+
+function childTags(): Set<number> {
+  const out = new Set<number>();
+  for (const spec of Object.values(FFD_TAGS)) for (const c of spec.children ?? []) out.add(c);
+  return out;
+}
+
+/**
+ * The tag a JSON key stands for inside `parent` (null: the document body). Names are ambiguous
+ * across levels (1200 and 1120 are both `ndsSum`; 1062 and 1.05's 1055 are both `taxationType`),
+ * so members of the parent STLV win, then document-level tags. `registration` picks 1062 for
+ * `taxationType`, as only registration reports carry the registered set.
+ */
+export function tagOfJsonName(name: string, parent: number | null, registration = false): number | null {
+  if (name === 'taxationType' && parent === null) return registration ? 1062 : 1055;
+  const candidates = parent === null ? TOP_LEVEL : (FFD_TAGS[parent]?.children ?? []);
+  for (const tag of candidates) {
+    const spec = FFD_TAGS[tag];
+    if (spec && (spec.json === name || spec.json12 === name)) return tag;
+  }
+  if (/^\d+$/.test(name)) return Number(name);
+  return null;
+}
