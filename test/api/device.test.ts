@@ -37,6 +37,44 @@ describe.each(BACKENDS)('device operations on %s', (backend) => {
     });
   };
 
+  it.skipIf(skip)('a +05:00 register not in automatic mode: 422 cashier_required, documents in local time with rawData', async () => {
+    const groups = createGroupRepository(s.db);
+    const { group } = await groups.create(
+      { name: 'Екатеринбург', enabled: true, defaultTaxSystem: 1, defaultVat: null, autoOpenShift: true, shiftDurationMin: 1440, dailyCloseTime: null },
+      { driver: 'emulator', config: { automatic_mode: false, timezone_offset: '+05:00', company_inn: '7825706086', ffd_version: '120' } },
+      clock.now(),
+    );
+    await groups.setRunning(group.id, true, clock.now());
+    await s.workers.reconcile();
+    const info = await eventually(async () => {
+      const g = (await req('GET', `/service_groups/${group.id}`)).json<{ device: { registration: Body | null } }>();
+      return g.device.registration ? g.device.registration : null;
+    });
+    expect(info).toMatchObject({ automatic_mode: false, company_inn: '7825706086' });
+
+    const refused = await req('POST', `/service_groups/${group.id}/receipts/`, sellReceipt());
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json<{ errors: Body[] }>().errors).toContainEqual(expect.objectContaining({ field: 'cashier', code: 'cashier_required' }));
+    expect((await req('GET', `/service_groups/${group.id}/receipts/`)).json<{ items: unknown[] }>().items).toEqual([]);
+
+    const ok = await req('POST', `/service_groups/${group.id}/receipts/`, sellReceipt({ cashier: { name: 'Иванова А. А.', inn: '500100732259' } }));
+    expect(ok.statusCode).toBe(200);
+    const id = ok.json<{ id: string }>().id;
+    const r = await eventually(async () => {
+      const x = (await req('GET', `/service_groups/${group.id}/receipts/${id}`)).json<Body & { state: string }>();
+      return x.state === 'success' ? x : null;
+    });
+    const doc = (await req('GET', `/service_groups/${group.id}/documents/${r.receipt_num as number}`)).json<{ receipt: Body }>().receipt;
+    // 09:00Z is 14:00 in Yekaterinburg: 1012 holds the wall clock, as the QR code does.
+    expect(String(r.registration_datetime)).toMatch(/^2026-11-28T14:00:\d\d\+05:00$/);
+    expect(String(doc.dateTime)).toBe(String(r.registration_datetime).slice(0, 19));
+    expect(String(r.qr)).toContain('t=20261128T1400');
+    expect(doc).toMatchObject({ userInn: '7825706086  ', operator: 'Иванова А. А.', operatorInn: '500100732259', appliedTaxationType: 1 });
+    const raw = Buffer.from(String(doc.rawData), 'base64');
+    expect(raw.readUInt16LE(0)).toBe(3);
+    expect(raw.readUInt16LE(2)).toBe(raw.length - 4);
+  });
+
   it.skipIf(skip)('serves FN documents in the FNS JSON form, newest first, and one by number', async () => {
     const r = await register();
     const doc = (await req('GET', `/service_groups/1/documents/${r.receipt_num as number}`)).json<Record<string, Record<string, unknown>>>();

@@ -124,7 +124,7 @@ export function createEmulatorDriver(config: EmulatorConfig, ctx: DriverContext)
     verifyFiscalSign: async (n) => {
       const d = ensureOpen();
       const doc = d.document(n);
-      return doc !== null && verifyFiscalSign(d.secret, doc);
+      return doc !== null && verifyFiscalSign(d.secret, { code: doc.code, tags: doc.signedTags ?? doc.tags });
     },
     setOfdEnabled(enabled) {
       ofdEnabled = enabled;

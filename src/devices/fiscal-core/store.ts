@@ -44,6 +44,8 @@ export interface StoredDocument {
   fdNumber: number;
   code: DocCode;
   tags: TagList;
+  /** The tags as the fiscal sign covers them, when they differ from `tags` (schema-1 time, below). */
+  signedTags?: TagList;
   fiscalSign: string;
   /** ms, the device clock at close */
   createdAt: number;
@@ -51,7 +53,7 @@ export interface StoredDocument {
   ofdAckedAt: number | null;
 }
 
-export type NewDocument = Omit<StoredDocument, 'ofdAckedAt'>;
+export type NewDocument = Omit<StoredDocument, 'ofdAckedAt' | 'signedTags'>;
 
 export interface UnsentSummary {
   count: number;
@@ -116,7 +118,7 @@ function toDocument(row: DocumentRow, legacy: LegacyTime): StoredDocument {
   return {
     fdNumber: row.fd_number,
     code: row.code,
-    tags: shift === 0 ? tags : mapUnixTimes(tags, (t) => t + shift),
+    ...(shift === 0 ? { tags } : { tags: mapUnixTimes(tags, (t) => t + shift), signedTags: tags }),
     fiscalSign: row.fiscal_sign,
     createdAt: row.created_at,
     ofdAckedAt: row.ofd_acked_at,

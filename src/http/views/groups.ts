@@ -56,6 +56,8 @@ export function groupView(st: GroupState, now: number) {
             operations_address: registration.operationsAddress,
             operations_place: registration.operationsPlace,
             tax_systems: registration.taxSystems,
+            // null: the driver cannot read 1001 from this register.
+            automatic_mode: registration.automaticMode ?? null,
             model: registration.model,
           },
           shift: status && {
