@@ -31,7 +31,13 @@ export const ATOL_ERRORS = {
   FN_INVALID_TIME_DIFFERENCE: 142,
   INVALID_TAXATION_TYPE: 143,
   INVALID_TAX_TYPE: 144,
+  /** "Кассир не зарегистрирован": a register outside automatic mode closing a document without 1021. */
+  NO_ACTIVE_OPERATOR: 172,
   INVALID_TOTAL: 227,
+  /** Web Requests' own codes for a task it could not parse or lacking a mandatory tag (emulator/errors.ts). */
+  INVALID_PAYMENT_TYPE: 60,
+  NO_REQUIRED_FISCAL_PROPERTY: 161,
+  RECEIPT_PARSE_ERROR: 501,
 } as const;
 
 /** ATOL code → stable code. Codes not listed map to `device_error`. */
@@ -40,6 +46,10 @@ const FROM_ATOL: ReadonlyMap<number, ReportedErrorCode> = new Map<number, Report
   [ATOL_ERRORS.NOT_SUPPORTED, 'not_supported'],
   [ATOL_ERRORS.INVALID_PARAM, 'invalid_document'],
   [ATOL_ERRORS.INVALID_TAX_TYPE, 'invalid_document'],
+  [ATOL_ERRORS.INVALID_PAYMENT_TYPE, 'invalid_document'],
+  [ATOL_ERRORS.NO_REQUIRED_FISCAL_PROPERTY, 'invalid_document'],
+  [ATOL_ERRORS.RECEIPT_PARSE_ERROR, 'invalid_document'],
+  [ATOL_ERRORS.NO_ACTIVE_OPERATOR, 'cashier_required'],
   [ATOL_ERRORS.INVALID_SUM, 'zero_total'],
   [ATOL_ERRORS.INVALID_TOTAL, 'sum_mismatch'],
   [ATOL_ERRORS.DATE_TIME_LESS_THAN_FS, 'invalid_datetime'],
@@ -72,7 +82,7 @@ const TO_ATOL: Record<ReportedErrorCode, number> = {
   zero_total: ATOL_ERRORS.INVALID_SUM,
   sum_mismatch: ATOL_ERRORS.INVALID_TOTAL,
   tax_system_not_registered: ATOL_ERRORS.INVALID_TAXATION_TYPE,
-  cashier_required: ATOL_ERRORS.INVALID_PARAM,
+  cashier_required: ATOL_ERRORS.NO_ACTIVE_OPERATOR,
   invalid_document: ATOL_ERRORS.INVALID_PARAM,
   not_supported: ATOL_ERRORS.NOT_SUPPORTED,
   paper_out: ATOL_ERRORS.NO_PAPER,

@@ -53,6 +53,7 @@ export async function runAtolEmulatorCli(argv: readonly string[], logger?: Logge
     port: nonNegativeIntArg('port', values.port, 16732),
     host: values.host ?? '127.0.0.1',
     driver,
+    deviceId: String(deviceId),
     ...(values.username !== undefined ? { username: values.username, password: values.password ?? '' } : {}),
     stateFile: join(dataDir, 'devices', `atol-webserver-${deviceId}.json`),
     recoveryIntervalMs: nonNegativeIntArg('recovery-interval-ms', values['recovery-interval-ms'], 500),
