@@ -3,7 +3,7 @@
  * on corrupted answers, stale answers drained after ENQ, and the offline / in_doubt split.
  */
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ACK, NAK, createFrameParser, encodeAnswer, splitCommand } from '../../src/devices/shtrih/frame.js';
 import type { LinkEvent } from '../../src/devices/shtrih/frame.js';
 import { createShtrihLink } from '../../src/devices/shtrih/link.js';
@@ -106,6 +106,86 @@ describe('shtrih link layer', () => {
       }
     });
     expect(await link(port).call(0xff45, new Uint8Array(4))).toEqual({ command: 0xff45, error: 0x45, data: new Uint8Array(0) });
+  });
+
+  // Vendor rules (shtrihmfr/kkt.py BaseKKT docstring; javapos_shtrih PrinterProtocol_1.java): the
+  // device never repeats an answer on NAK, only on ENQ (ACK + the answer); ENQ → NAK means idle.
+  it('corrupted answer: NAK, then ENQ, and the device\'s ACK + answer (a device that does not resend on NAK)', async () => {
+    const seen: string[] = [];
+    let pending: Uint8Array | null = null;
+    let corrupt = true;
+    const port = await device((ev, s) => {
+      seen.push(ev.type);
+      switch (ev.type) {
+        case 'enq':
+          if (pending) {
+            s.write(new Uint8Array([ACK]));
+            s.write(pending);
+          } else {
+            s.write(new Uint8Array([NAK]));
+          }
+          break;
+        case 'frame': {
+          s.write(new Uint8Array([ACK]));
+          pending = answerOf(ev.payload, 0, new Uint8Array([30, 9]));
+          const out = pending.slice();
+          if (corrupt) out[out.length - 1] = (out.at(-1) ?? 0) ^ 0x55;
+          corrupt = false;
+          s.write(out);
+          break;
+        }
+        case 'ack': pending = null; break;
+        case 'nak': case 'bad_frame': break;
+      }
+    });
+    expect(await link(port).call(0x10, new Uint8Array(4))).toEqual({ command: 0x10, error: 0, data: new Uint8Array([30, 9]) });
+    await vi.waitFor(() => expect(seen).toEqual(['enq', 'frame', 'nak', 'enq', 'ack']));
+  });
+
+  it('ACK of the command lost: the host asks with ENQ instead of resending, and reads the answer', async () => {
+    const frames: Uint8Array[] = [];
+    let pending: Uint8Array | null = null;
+    let idle = true;
+    const port = await device((ev, s) => {
+      switch (ev.type) {
+        case 'enq':
+          if (idle) {
+            idle = false;
+            s.write(new Uint8Array([NAK]));
+          } else if (pending) {
+            s.write(new Uint8Array([ACK]));
+            s.write(pending);
+          }
+          break;
+        case 'frame':
+          // The device executes the command; its ACK and answer never reach the host.
+          frames.push(ev.payload);
+          pending = answerOf(ev.payload, 0, new Uint8Array([30]));
+          break;
+        case 'ack': pending = null; break;
+        case 'nak': case 'bad_frame': break;
+      }
+    });
+    expect(await link(port).call(0xff45, new Uint8Array(4))).toEqual({ command: 0xff45, error: 0, data: new Uint8Array([30]) });
+    expect(frames).toHaveLength(1);
+  });
+
+  it('command frame lost on the way: ENQ → NAK (the device has nothing), so the host resends it', async () => {
+    const frames: Uint8Array[] = [];
+    const port = await device((ev, s) => {
+      switch (ev.type) {
+        case 'enq': s.write(new Uint8Array([NAK])); break;
+        case 'frame':
+          frames.push(ev.payload);
+          if (frames.length === 1) break; // garbled away: no ACK, nothing executed
+          s.write(new Uint8Array([ACK]));
+          s.write(answerOf(ev.payload));
+          break;
+        case 'ack': case 'nak': case 'bad_frame': break;
+      }
+    });
+    expect(await link(port).call(0x10, new Uint8Array(4))).toMatchObject({ command: 0x10, error: 0 });
+    expect(frames).toHaveLength(2);
   });
 
   it('line lost after sending: closing command → in_doubt, other command → offline', async () => {

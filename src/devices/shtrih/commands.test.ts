@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DeviceError } from '../driver.js';
 import type { ReportedErrorCode } from '../driver.js';
 import {
-  CMD, decodeCloseReceipt, decodeCloseReceiptAnswer, decodeFnStatus, decodeFoundDocument, decodeFullStatus, decodeOperation, decodeShortStatus,
+  CMD, decodeClassicClose, decodeClassicCloseAnswer, decodeClassicItem, decodeOpenCheck, encodeClassicClose, encodeClassicCloseAnswer,
+  encodeClassicItem, encodeOpenCheck, decodeCloseReceipt, decodeCloseReceiptAnswer, decodeFnStatus, decodeFoundDocument, decodeFullStatus, decodeOperation, decodeShortStatus,
   encodeCloseReceipt, encodeCloseReceiptAnswer, encodeFnStatus, encodeFoundDocument, encodeFullStatus, encodeOperation, encodeReadTable,
 } from './commands.js';
 import { CODE_TO_SHTRIH, SHTRIH_ERRORS, deviceErrorFromAnswer } from './errors.js';
@@ -32,6 +33,58 @@ describe('FF46 operation v2', () => {
 
   it('FF×5 in the sum field asks the device to compute price × quantity', () => {
     expect(decodeOperation(encodeOperation(30, { ...op, sum: null })).sum).toBeNull();
+  });
+});
+
+describe('classic receipt commands (0x8D, 0x80–0x84, 0x85, 0x8E)', () => {
+  const line = { quantity: 1_500, price: 10_000, department: 1, taxes: [1, 0, 0, 0], text: 'Чай' };
+
+  it('0x80: password, quantity ×1000 (5), price (5), department, tax 1–4, text 40 → frame LEN 60', () => {
+    const data = encodeClassicItem(1, line);
+    expect(data.length + 1).toBe(60); // "Команда: 80H. Длина сообщения: 60 байт."
+    expect(hexOf(data.subarray(0, 19))).toBe([
+      '01 00 00 00', // operator 1
+      'dc 05 00 00 00', // 1.500
+      '10 27 00 00 00', // 100.00
+      '01', // department
+      '01 00 00 00', // tax group 1
+    ].join(' '));
+    expect(hexOf(data.subarray(19, 23))).toBe('d7 e0 e9 00'); // "Чай" CP1251, NUL-padded
+    expect(decodeClassicItem(data)).toEqual(line);
+  });
+
+  it('48-byte text (ШТРИХ-М-01Ф clients) decodes the same; other widths are malformed', () => {
+    const data = encodeClassicItem(1, line, 48);
+    expect(data.length + 1).toBe(68);
+    expect(decodeClassicItem(data)).toEqual(line);
+    expect(() => decodeClassicItem(data.subarray(0, 19 + 41))).toThrow(RangeError);
+    expect(() => decodeClassicItem(data.subarray(0, 12))).toThrow(RangeError);
+  });
+
+  it('trailing NULs and spaces are not part of the text', () => {
+    const data = encodeClassicItem(1, { ...line, text: 'Хлеб  ' });
+    expect(decodeClassicItem(data).text).toBe('Хлеб');
+  });
+
+  it('0x85: cash + 3 sums (5 each), signed discount (2), tax 1–4, text → LEN 71; 0x8E has 16 sums → LEN 131', () => {
+    const close = { payments: [50_000, 20_000, 0, 0], discount: -150, taxes: [0, 0, 0, 0], text: '' };
+    const data = encodeClassicClose(1, close);
+    expect(data.length + 1).toBe(71);
+    expect(hexOf(data.subarray(4, 14))).toBe('50 c3 00 00 00 20 4e 00 00 00');
+    expect(hexOf(data.subarray(24, 26))).toBe('6a ff'); // −1.50 % = surcharge
+    expect(decodeClassicClose(data, 4)).toEqual(close);
+    const extended = encodeClassicClose(1, { ...close, payments: [1, 2] }, 16);
+    expect(extended.length + 1).toBe(131);
+    expect(decodeClassicClose(extended, 16).payments).toEqual([1, 2, ...new Array<number>(14).fill(0)]);
+    expect(() => decodeClassicClose(data, 16)).toThrow(RangeError);
+  });
+
+  it('0x85 answer: operator, change (5); 0x8D: password, document type', () => {
+    expect(hexOf(encodeClassicCloseAnswer({ operator: 1, change: 500 }))).toBe('01 f4 01 00 00 00');
+    expect(decodeClassicCloseAnswer(bytes(1, 0xf4, 1, 0, 0, 0))).toEqual({ operator: 1, change: 500 });
+    expect(hexOf(encodeOpenCheck(1, 2))).toBe('01 00 00 00 02');
+    expect(decodeOpenCheck(encodeOpenCheck(1, 2))).toBe(2);
+    expect(() => decodeOpenCheck(bytes(1, 0, 0, 0))).toThrow(RangeError);
   });
 });
 
@@ -135,7 +188,7 @@ describe('error bytes', () => {
   });
 
   it('every stable code the emulator answers maps back to itself (except the documented lossy ones)', () => {
-    const lossy = new Set<ReportedErrorCode>(['device_offline', 'answer_lost', 'shift_already_open', 'sum_mismatch', 'tax_system_not_registered']);
+    const lossy = new Set<ReportedErrorCode>(['device_offline', 'answer_lost', 'shift_already_open', 'sum_mismatch', 'tax_system_not_registered', 'cashier_required']);
     for (const [code, byte] of Object.entries(CODE_TO_SHTRIH) as [ReportedErrorCode, number][]) {
       if (lossy.has(code)) continue;
       expect(SHTRIH_ERRORS[byte]?.code, code).toBe(code);

@@ -15,7 +15,16 @@ export const CMD = {
   readTable: 0x1f,
   xReport: 0x40,
   zReport: 0x41,
+  /** Classic receipt commands (pre-FN layouts, still answered by ШТРИХ-М-01Ф next to FF46/FF45). */
+  sale: 0x80,
+  buy: 0x81,
+  returnSale: 0x82,
+  returnBuy: 0x83,
+  storno: 0x84,
+  closeCheck: 0x85,
   cancelReceipt: 0x88,
+  openCheck: 0x8d,
+  closeCheckExtended: 0x8e,
   continuePrint: 0xb0,
   openShift: 0xe0,
   deviceType: 0xfc,
@@ -40,10 +49,13 @@ export const CMD = {
 
 /**
  * Commands after which the FN may have closed a fiscal document: if the answer is lost, the outcome
- * is unknown (in_doubt), never "offline". FF36/FF0B/FF43 are listed although the driver uses
- * FF45/E0/0x41, so a caller sending them by hand gets the same protection.
+ * is unknown (in_doubt), never "offline". FF36/FF0B/FF43 and the classic closes 0x85/0x8E are
+ * listed although the driver uses FF45/E0/0x41, so a caller sending them by hand gets the same
+ * protection (and the emulator's close faults hit them too).
  */
-export const CLOSING_COMMANDS: ReadonlySet<number> = new Set([0xff45, 0xff36, 0xff0b, 0xff43, CMD.openShift, CMD.zReport]);
+export const CLOSING_COMMANDS: ReadonlySet<number> = new Set([
+  0xff45, 0xff36, 0xff0b, 0xff43, CMD.openShift, CMD.zReport, CMD.closeCheck, CMD.closeCheckExtended,
+]);
 
 export const commandName = (command: number): string =>
   command > 0xff ? `FF${(command & 0xff).toString(16).padStart(2, '0').toUpperCase()}` : `0x${command.toString(16).padStart(2, '0').toUpperCase()}`;
@@ -378,3 +390,103 @@ export const passwordOnly = (password: number): Uint8Array => password4(password
 /** Password + TLV bytes (FF0C, FF4D). */
 export const withTlv = (password: number, tlv: Uint8Array): Uint8Array => concat([password4(password), tlv]);
 export const uint = uintLE;
+
+// ---------- classic receipt commands: 0x8D open, 0x80–0x84 items / storno, 0x85 / 0x8E close ----------
+/*
+ * Layouts as the vendor's protocol description gives them, reproduced in the docstrings of
+ * rosix-ru/shtrihm-fr and djbaldey/shtrihm-fr (shtrihmfr/kkt.py: x80–x85, x8D, x8E) and in the
+ * vendor's own JavaPOS driver (shtrih-m/javapos_shtrih, command/EndFiscalReceipt.java). The text
+ * field is 40 bytes in the description; ШТРИХ-М-01Ф/02Ф clients send 48 (oleg-golovanov/pyshtrih,
+ * device.py: DEFAULT_MAX_LENGTH = 48 for ShtrihM01F), so the frame length tells which.
+ */
+export const CLASSIC_TEXT_WIDTHS: readonly number[] = [40, 48];
+export type ClassicTextWidth = 40 | 48;
+/** Classic quantity: 5 bytes, thousandths (1.5 pcs = 1500). */
+export const CLASSIC_QUANTITY_SCALE = 1000;
+/** 0x8D document type byte → tag 1054: 0 sale, 1 buy, 2 sale return, 3 buy return. */
+export const OPEN_CHECK_TYPES: readonly (1 | 2 | 3 | 4)[] = [1, 3, 2, 4];
+
+const isClassicWidth = (n: number): n is ClassicTextWidth => CLASSIC_TEXT_WIDTHS.includes(n);
+
+/** CP1251, NUL-padded to the field width; the value ends at the first trailing NUL or space. */
+export function encodeClassicText(text: string, width: ClassicTextWidth): Uint8Array {
+  const raw = encodeCp1251(text).subarray(0, width);
+  return concat([raw, new Uint8Array(width - raw.length)]);
+}
+export function decodeClassicText(b: Uint8Array): string {
+  return decodeCp1251(stripNul(b)).replace(/[\s\0]+$/, '');
+}
+function classicTextWidth(b: Uint8Array): ClassicTextWidth {
+  if (!isClassicWidth(b.length)) throw new RangeError(`classic text field of ${b.length} bytes (40 or 48 expected)`);
+  return b.length;
+}
+
+export const encodeOpenCheck = (password: number, documentType: number): Uint8Array => concat([password4(password), u8(documentType)]);
+/** 0x8D: password (4), document type (1). */
+export function decodeOpenCheck(b: Uint8Array): number {
+  if (b.length !== 5) throw new RangeError(`0x8D carries 5 data bytes, got ${b.length}`);
+  return b[4] ?? 0;
+}
+
+export interface ClassicItem {
+  /** thousandths */
+  quantity: number;
+  /** kopecks */
+  price: number;
+  department: number;
+  /** Tax 1–4: 0 none, else a tax group (row of the device's tax table). */
+  taxes: number[];
+  text: string;
+}
+/** 0x80–0x84: password (4), quantity (5, ×1000), price (5), department (1), tax 1–4 (1 each), text (40/48). */
+export function encodeClassicItem(password: number, item: ClassicItem, width: ClassicTextWidth = 40): Uint8Array {
+  const taxes = Array.from({ length: 4 }, (_, i) => item.taxes[i] ?? 0);
+  return concat([password4(password), uintLE(item.quantity, 5), money5(item.price), u8(item.department), new Uint8Array(taxes),
+    encodeClassicText(item.text, width)]);
+}
+export function decodeClassicItem(b: Uint8Array): ClassicItem {
+  const c = cursor(b, 4);
+  const quantity = c.uint(5);
+  const price = c.uint(5);
+  const department = c.uint(1);
+  const taxes = Array.from(c.bytes(4));
+  const rest = c.rest();
+  classicTextWidth(rest);
+  return { quantity, price, department, taxes, text: decodeClassicText(rest) };
+}
+
+export interface ClassicClose {
+  /** 0x85: cash + payment types 2–4; 0x8E: cash + types 2–16. Kopecks. */
+  payments: number[];
+  /** Receipt discount (> 0) or surcharge (< 0) in hundredths of a percent, −9999…9999. */
+  discount: number;
+  taxes: number[];
+  text: string;
+}
+/** Payment sums of a classic close: 4 in 0x85, 16 in 0x8E ("закрытие чека расширенное"). */
+export const classicCloseSums = (command: number): 4 | 16 => (command === CMD.closeCheckExtended ? 16 : 4);
+
+/** 0x85 / 0x8E: password (4), sums (4 or 16 × 5), discount (2, signed), tax 1–4, text (40/48). */
+export function encodeClassicClose(password: number, close: ClassicClose, sums: 4 | 16 = 4, width: ClassicTextWidth = 40): Uint8Array {
+  const payments = Array.from({ length: sums }, (_, i) => money5(close.payments[i] ?? 0));
+  const taxes = Array.from({ length: 4 }, (_, i) => close.taxes[i] ?? 0);
+  return concat([password4(password), ...payments, u16(close.discount < 0 ? close.discount + 0x10000 : close.discount),
+    new Uint8Array(taxes), encodeClassicText(close.text, width)]);
+}
+export function decodeClassicClose(b: Uint8Array, sums: 4 | 16): ClassicClose {
+  const c = cursor(b, 4);
+  const payments = Array.from({ length: sums }, () => c.uint(5));
+  const raw = c.uint(2);
+  const taxes = Array.from(c.bytes(4));
+  const rest = c.rest();
+  classicTextWidth(rest);
+  return { payments, discount: raw >= 0x8000 ? raw - 0x10000 : raw, taxes, text: decodeClassicText(rest) };
+}
+
+/** 0x85 / 0x8E answer: operator (1), change (5). */
+export interface ClassicCloseAnswer { operator: number; change: number }
+export const encodeClassicCloseAnswer = (a: ClassicCloseAnswer): Uint8Array => concat([u8(a.operator), money5(a.change)]);
+export function decodeClassicCloseAnswer(b: Uint8Array): ClassicCloseAnswer {
+  const c = cursor(b);
+  return { operator: c.uint(1), change: c.uint(5) };
+}

@@ -59,6 +59,25 @@ describe('streaming parser', () => {
     expect(collect([broken, frame]).map((e) => e.type)).toEqual(['bad_frame', 'frame']);
   });
 
+  it('STX with LEN 0 is a message received in error', () => {
+    expect(collect([bytes(STX, 0x00), frame]).map((e) => e.type)).toEqual(['bad_frame', 'frame']);
+  });
+
+  it('tells when it is inside a frame (for the byte timeout) and drops a partial frame on reset', () => {
+    const events: LinkEvent[] = [];
+    const p = createFrameParser((e) => events.push(e));
+    expect(p.inFrame()).toBe(false);
+    p.push(frame.subarray(0, 1));
+    expect(p.inFrame()).toBe(true);
+    p.push(frame.subarray(1, 4));
+    expect(p.inFrame()).toBe(true);
+    p.reset();
+    expect(p.inFrame()).toBe(false);
+    p.push(frame);
+    expect(p.inFrame()).toBe(false);
+    expect(events.map((e) => e.type)).toEqual(['frame']);
+  });
+
   it('any chunking of any frame sequence yields the same frames (property)', () => {
     fc.assert(fc.property(
       fc.array(fc.uint8Array({ minLength: 1, maxLength: 60 }), { minLength: 1, maxLength: 5 }),

@@ -52,15 +52,23 @@ export type LinkEvent =
   | { type: 'ack' }
   | { type: 'nak' }
   | { type: 'frame'; payload: Uint8Array }
-  /** A complete frame whose LRC did not match; the receiver answers NAK. */
+  /** A complete frame whose LRC did not match, or STX with LEN 0; the receiver answers NAK. */
   | { type: 'bad_frame' };
+
+export interface FrameParser {
+  push(chunk: Uint8Array): void;
+  /** Drops a partly received frame (after an inter-byte timeout). */
+  reset(): void;
+  /** True between STX and the frame's last byte: the receiver is timing the bytes of a message. */
+  inFrame(): boolean;
+}
 
 /**
  * Streaming parser: feed it TCP chunks as they come (a frame may be split over several chunks or
  * several frames and control bytes merged into one); it emits complete events in order.
  * Bytes outside a frame other than ENQ/ACK/NAK/STX are line noise and are skipped.
  */
-export function createFrameParser(onEvent: (event: LinkEvent) => void): { push(chunk: Uint8Array): void; reset(): void } {
+export function createFrameParser(onEvent: (event: LinkEvent) => void): FrameParser {
   let frame: Uint8Array | null = null;
   let expected = 0; // LEN + payload + LRC
   let filled = 0;
@@ -75,9 +83,10 @@ export function createFrameParser(onEvent: (event: LinkEvent) => void): { push(c
     for (const byte of chunk) {
       if (frame === null) {
         if (expected === -1) {
-          // The byte after STX is LEN.
+          // The byte after STX is LEN. LEN 0 (no command byte) cannot be a message: received in error.
           if (byte === 0) {
             expected = 0;
+            onEvent({ type: 'bad_frame' });
             continue;
           }
           frame = new Uint8Array(byte + 2);
@@ -106,5 +115,5 @@ export function createFrameParser(onEvent: (event: LinkEvent) => void): { push(c
     }
   };
 
-  return { push, reset };
+  return { push, reset, inFrame: () => frame !== null || expected === -1 };
 }

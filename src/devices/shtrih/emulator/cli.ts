@@ -16,6 +16,8 @@ Options:
   --device-id <n>         virtual register id inside the data dir (default 1)
   --password <n>          system administrator password FN commands must carry (default 30)
   --model <name>          device name answered to 0xFC (default ШТРИХ-М-01Ф)
+  --byte-timeout <ms>     longest pause inside one frame before it is NAKed (default 500)
+  --require-open-check    classic 0x80–0x83 need 0x8D first (default: the first line opens the receipt)
   --config <json|@file>   virtual register settings (ffd_version, company_name, timezone_offset, ...)
   --help
 `;
@@ -34,6 +36,8 @@ export async function runShtrihEmulatorCli(argv: readonly string[], logger?: Log
       ...COMMON_EMULATOR_OPTIONS,
       password: { type: 'string' },
       model: { type: 'string' },
+      'byte-timeout': { type: 'string' },
+      'require-open-check': { type: 'boolean' },
     },
     strict: true,
   });
@@ -49,6 +53,8 @@ export async function runShtrihEmulatorCli(argv: readonly string[], logger?: Log
     host: values.host ?? '127.0.0.1',
     password: nonNegativeIntArg('password', values.password, 30),
     deviceName: values.model ?? 'ШТРИХ-М-01Ф',
+    byteTimeoutMs: nonNegativeIntArg('byte-timeout', values['byte-timeout'], 500),
+    requireOpenCheck: values['require-open-check'] ?? false,
     timezoneOffset: config.timezone_offset,
     logger: log,
   });

@@ -19,10 +19,13 @@ import { SHIFT_TOTAL_REGISTERS } from '../driver.js';
 import { decodeTlvs, encodeTlv, tlvByte, tlvString, tlvU32, tlvVln } from '../tlv.js';
 import type { Tlv } from '../tlv.js';
 import type { WireFaults } from './faults.js';
+import { CLASSIC_COMMANDS, createClassicCommands } from './classic.js';
+import type { Outcome } from './outcome.js';
+import { ok, refuse } from './outcome.js';
 import { ShtrihRefusal, applyItemTag, buildReceipt, cashierFromTags, itemFromOperation } from './receipt-builder.js';
-import type { OpenReceipt } from './receipt-builder.js';
+import type { DocumentState, OpenReceipt } from './receipt-builder.js';
 
-export type Outcome = { error: number; data: Uint8Array } | { drop: true };
+export type { Outcome } from './outcome.js';
 
 export interface DeviceOptions {
   driver: FiscalDriver;
@@ -31,14 +34,14 @@ export interface DeviceOptions {
   /** Passwords the register accepts (cashiers 1–28, administrator 29, system administrator 30). */
   password: number;
   deviceName: string;
+  /** Classic 0x80–0x83 need 0x8D first (answer 0x55 otherwise); default false, the first item opens the receipt. */
+  requireOpenCheck?: boolean;
   hooks?: { afterCommand?(command: number): void | Promise<void> };
 }
 
-const ok = (data: Uint8Array = new Uint8Array(0)): Outcome => ({ error: 0, data });
-const refuse = (byte: number): Outcome => ({ error: byte, data: new Uint8Array(0) });
 const NO_DATA = 0x08;
 const TLV_CHUNK = 240;
-const PRINTING: ReadonlySet<number> = new Set([CMD.fnCloseReceipt, CMD.openShift, CMD.zReport, CMD.xReport]);
+const PRINTING: ReadonlySet<number> = new Set([CMD.fnCloseReceipt, CMD.closeCheck, CMD.closeCheckExtended, CMD.openShift, CMD.zReport, CMD.xReport]);
 /** FF xx commands that touch the FN need the system administrator's password. */
 const passwordOf = (data: Uint8Array): number | null => (data.length >= 4 ? readUintLE(data, 0, 4) : null);
 
@@ -56,8 +59,9 @@ const RECEIPT_NIBBLE = { 1: 0, 2: 2, 3: 1, 4: 3 } as const;
 export function createEmulatedDevice(o: DeviceOptions): { execute(command: number, data: Uint8Array): Promise<Outcome> } {
   const tc: TimeContext = { offsetMinutes: parseOffset(o.timezoneOffset) };
   const d = o.driver;
-  let receipt: OpenReceipt | null = null;
-  let correctionPending = false;
+  /** The document open on the register; shared with the classic commands (classic.ts). */
+  const doc: DocumentState = { receipt: null, correctionPending: false };
+  const classic = createClassicCommands({ driver: o.driver, doc, requireOpenCheck: o.requireOpenCheck ?? false });
   /** TLVs sent by FF0C between FF41/FF42 and E0/0x41 (cashier of the shift report). */
   let reportTags: Tlv[] = [];
   let lastX: XReport | null = null;
@@ -70,8 +74,8 @@ export function createEmulatedDevice(o: DeviceOptions): { execute(command: numbe
   };
 
   const mode = (st: DeviceStatus): number => {
-    if (receipt) return 8 | (RECEIPT_NIBBLE[receipt.operationType] << 4);
-    if (correctionPending) return 8;
+    if (doc.receipt) return 8 | (RECEIPT_NIBBLE[doc.receipt.operationType] << 4);
+    if (doc.correctionPending) return 8;
     switch (st.shift.state) {
       case 'open': return 2;
       case 'expired': return 3;
@@ -100,7 +104,7 @@ export function createEmulatedDevice(o: DeviceOptions): { execute(command: numbe
     switch (command) {
       case CMD.shortStatus: {
         const st = await d.status();
-        return ok(encodeShortStatus({ operator: operatorNumber, flags: 0, mode: mode(st), submode: st.paperPresent ? 0 : 1, operationsInReceipt: receipt?.items.length ?? 0 }));
+        return ok(encodeShortStatus({ operator: operatorNumber, flags: 0, mode: mode(st), submode: st.paperPresent ? 0 : 1, operationsInReceipt: doc.receipt?.items.length ?? 0 }));
       }
       case CMD.fullStatus: {
         const [st, reg] = [await d.status(), await d.registrationInfo()];
@@ -132,6 +136,8 @@ export function createEmulatedDevice(o: DeviceOptions): { execute(command: numbe
         return ok(concat([OPERATOR, uintLE(key && lastX ? lastX.totals[key] : 0, 6)]));
       }
       case CMD.xReport:
+        // Like the Z report, the X report is refused while a receipt is open.
+        if (doc.receipt) return refuse(0x4a);
         lastX = await d.xReport();
         return ok(OPERATOR);
       case CMD.fnBeginOpenShift:
@@ -145,7 +151,7 @@ export function createEmulatedDevice(o: DeviceOptions): { execute(command: numbe
         return ok(OPERATOR);
       }
       case CMD.zReport: {
-        if (receipt) return refuse(0x4a);
+        if (doc.receipt) return refuse(0x4a);
         const cashier = cashierFromTags(reportTags);
         reportTags = [];
         await d.closeShift(cashier);
@@ -153,9 +159,9 @@ export function createEmulatedDevice(o: DeviceOptions): { execute(command: numbe
       }
       case CMD.cancelReceipt:
       case CMD.fnCancelDocument:
-        if (!receipt && !correctionPending) return refuse(0x55);
-        receipt = null;
-        correctionPending = false;
+        if (!doc.receipt && !doc.correctionPending) return refuse(0x55);
+        doc.receipt = null;
+        doc.correctionPending = false;
         return ok(OPERATOR);
       case CMD.fnStatus: {
         const [st, reg] = [await d.status(), await d.registrationInfo()];
@@ -163,8 +169,8 @@ export function createEmulatedDevice(o: DeviceOptions): { execute(command: numbe
         const phase = { configured: 0x01, fiscal: 0x03, closed: 0x07, finished: 0x0f }[st.fn.phase];
         return ok(encodeFnStatus({
           phase,
-          currentDocument: receipt ? (receipt.correction ? 0x14 : 0x04) : correctionPending ? 0x14 : 0,
-          documentData: receipt && receipt.items.length > 0 ? 1 : 0,
+          currentDocument: doc.receipt ? (doc.receipt.correction ? 0x14 : 0x04) : doc.correctionPending ? 0x14 : 0,
+          documentData: doc.receipt && doc.receipt.items.length > 0 ? 1 : 0,
           shiftOpen: st.shift.state !== 'closed',
           warnings: bit('fn_replace_urgently', 1) | bit('fn_expires_soon', 2) | bit('fn_memory_almost_full', 4) | bit('ofd_timeout', 8),
           dateTime: wall(st.dateTime),
@@ -205,7 +211,7 @@ export function createEmulatedDevice(o: DeviceOptions): { execute(command: numbe
       case CMD.fnRequestDocumentTlv: {
         const doc = await d.document(decodeFdRequest(data));
         if (!doc) return refuse(NO_DATA);
-        const bytes = concat(documentTlvs(doc, tc).map((t) => encodeTlv(t.tag, t.value)));
+        const bytes = documentBytes(doc, tc);
         // FF3B hands the TLV out in pieces that fit a frame; the host joins them.
         const tlvs: Uint8Array[] = [];
         for (let at = 0; at < bytes.length; at += TLV_CHUNK) tlvs.push(bytes.subarray(at, at + TLV_CHUNK));
@@ -219,47 +225,47 @@ export function createEmulatedDevice(o: DeviceOptions): { execute(command: numbe
         return ok(chunk);
       }
       case CMD.fnBeginCorrection:
-        if (receipt || correctionPending) return refuse(0x4a);
-        correctionPending = true;
+        if (doc.receipt || doc.correctionPending) return refuse(0x4a);
+        doc.correctionPending = true;
         return ok();
       case CMD.fnOperation: {
         const op = decodeOperation(data);
         if (op.type < 1 || op.type > 4) return refuse(0x33);
-        if (!receipt) {
+        if (!doc.receipt) {
           // Opening a receipt needs an open shift that is not past 24 h.
           const st = await d.status();
           if (st.shift.state === 'closed') return refuse(CODE_TO_SHTRIH.shift_closed);
           if (st.shift.state === 'expired') return refuse(CODE_TO_SHTRIH.shift_expired);
-          receipt = { operationType: op.type as OpenReceipt['operationType'], correction: correctionPending, items: [], tags: [] };
-          correctionPending = false;
-        } else if (receipt.operationType !== op.type) {
+          doc.receipt = { operationType: op.type as OpenReceipt['operationType'], correction: doc.correctionPending, items: [], tags: [] };
+          doc.correctionPending = false;
+        } else if (doc.receipt.operationType !== op.type) {
           return refuse(0x33);
         }
-        receipt.items.push(itemFromOperation(op));
+        doc.receipt.items.push(itemFromOperation(op));
         return ok();
       }
       case CMD.fnOperationTlv: {
-        const item = receipt?.items.at(-1);
+        const item = doc.receipt?.items.at(-1);
         if (!item) return refuse(0x33);
         for (const t of decodeTlvs(data.subarray(4))) applyItemTag(item, t);
         return ok();
       }
       case CMD.fnSendTlv: {
         const tlvs = decodeTlvs(data.subarray(4));
-        if (receipt) receipt.tags.push(...tlvs);
+        if (doc.receipt) doc.receipt.tags.push(...tlvs);
         else reportTags.push(...tlvs);
         return ok();
       }
       case CMD.fnCloseReceipt: {
-        if (!receipt) return refuse(0x55);
-        const r = buildReceipt(receipt, decodeCloseReceipt(data));
+        if (!doc.receipt) return refuse(0x55);
+        const r = buildReceipt(doc.receipt, decodeCloseReceipt(data));
         // A real register needs an open shift: no auto-open behind the host's back (0x3D).
         const result = await d.register(r, { autoOpenShift: false });
-        receipt = null;
+        doc.receipt = null;
         return ok(encodeCloseReceiptAnswer({ change: result.change, fdNumber: result.fdNumber, fiscalSign: Number(result.fiscalSign) >>> 0 }));
       }
       default:
-        return refuse(0x37);
+        return CLASSIC_COMMANDS.has(command) ? classic.execute(command, data, OPERATOR) : refuse(0x37);
     }
   }
 
@@ -291,8 +297,18 @@ export function createEmulatedDevice(o: DeviceOptions): { execute(command: numbe
   };
 }
 
-/** A stored document as the FN would hand it out by FF3B: its fixed tags first, then the rest of its JSON. */
-export function documentTlvs(doc: FiscalDocument, tc: TimeContext): Tlv[] {
+/**
+ * A stored document's TLV as FF3B hands it out: the FN's own bytes when the register behind the
+ * emulator has them (the virtual register does), without the container header FF3A reports
+ * separately; otherwise rebuilt from the document's fields and JSON.
+ */
+function documentBytes(doc: FiscalDocument, tc: TimeContext): Uint8Array {
+  if (doc.rawTlv !== null) return Buffer.from(doc.rawTlv, 'base64').subarray(4);
+  return concat(documentTlvs(doc, tc).map((t) => encodeTlv(t.tag, t.value)));
+}
+
+/** A document rebuilt for FF3B: its fixed tags first, then the rest of its JSON. */
+function documentTlvs(doc: FiscalDocument, tc: TimeContext): Tlv[] {
   const fixed: Tlv[] = [
     tlvU32(1040, doc.fdNumber),
     { tag: 1012, value: uintLE(isoToWallSeconds(doc.dateTime, tc), 4) },

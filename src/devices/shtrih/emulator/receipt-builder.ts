@@ -21,6 +21,13 @@ export interface OpenReceipt {
   tags: Tlv[];
 }
 
+/** The document open on the emulated register, whichever command family opened it. */
+export interface DocumentState {
+  receipt: OpenReceipt | null;
+  /** FF35 came; the next FF46 / 0x80–0x83 / 0x8D opens a correction receipt. */
+  correctionPending: boolean;
+}
+
 /** A register-level refusal: the Shtrih error byte to answer. */
 export class ShtrihRefusal extends Error {
   constructor(readonly byte: number, message: string) {

@@ -7,9 +7,10 @@ import net from 'node:net';
 import type { Logger } from 'pino';
 import type { FaultControl, FiscalDriver } from '../../driver.js';
 import { commandName } from '../commands.js';
-import { ACK, NAK, createFrameParser, encodeAnswer, splitCommand } from '../frame.js';
+import { createFrameParser } from '../frame.js';
 import { createEmulatedDevice } from './device.js';
 import { createWireFaults } from './faults.js';
+import { createLinkState } from './link-state.js';
 
 export interface ShtrihEmulatorOptions {
   driver: FiscalDriver;
@@ -22,6 +23,13 @@ export interface ShtrihEmulatorOptions {
   password?: number;
   /** Name answered to 0xFC. */
   deviceName?: string;
+  /**
+   * Longest pause between two bytes of one frame before the partial frame is dropped and NAKed.
+   * The vendor's default is 50 ms on a serial line; over TCP the default is 500 ms.
+   */
+  byteTimeoutMs?: number;
+  /** Classic 0x80–0x83 need 0x8D first (answer 0x55 otherwise); default false: the first item opens the receipt. */
+  requireOpenCheck?: boolean;
   logger?: Logger;
   /** Test hook: runs after a command executed and before its answer is sent. */
   hooks?: { afterCommand?(command: number): void | Promise<void> };
@@ -35,8 +43,7 @@ export interface ShtrihEmulator {
   readonly faults: FaultControl;
 }
 
-/** The device resends an answer the host NAKs at most this often (§5.1). */
-const MAX_RESENDS = 10;
+const DEFAULT_BYTE_TIMEOUT_MS = 500;
 
 export function createShtrihEmulator(options: ShtrihEmulatorOptions): ShtrihEmulator {
   const faults = createWireFaults();
@@ -46,8 +53,16 @@ export function createShtrihEmulator(options: ShtrihEmulatorOptions): ShtrihEmul
     timezoneOffset: options.timezoneOffset ?? '+03:00',
     password: options.password ?? 30,
     deviceName: options.deviceName ?? 'ШТРИХ-М-01Ф',
+    requireOpenCheck: options.requireOpenCheck,
     hooks: options.hooks,
   });
+  // One register, one protocol state: every connection sees the same pending answer (link-state.ts).
+  const link = createLinkState({
+    execute: (command, data) => device.execute(command, data),
+    onDrop: (command) => options.logger?.info({ command: commandName(command) }, 'shtrih emulator: dropping the line instead of answering'),
+    onFailure: (command, err) => options.logger?.error({ err, command: commandName(command) }, 'shtrih emulator: command failed'),
+  });
+  const byteTimeoutMs = options.byteTimeoutMs ?? DEFAULT_BYTE_TIMEOUT_MS;
   const sockets = new Set<net.Socket>();
   let port = options.port ?? 7778;
   let server: net.Server | null = null;
@@ -55,69 +70,36 @@ export function createShtrihEmulator(options: ShtrihEmulatorOptions): ShtrihEmul
   const serve = (socket: net.Socket): void => {
     sockets.add(socket);
     socket.setNoDelay(true);
-    let pending: Uint8Array | null = null; // answer sent but not yet ACKed
-    let resends = 0;
-    let busy = false;
-    const send = (bytes: Uint8Array): void => {
-      if (!socket.destroyed) socket.write(bytes);
-    };
+    const peer = link.connect(socket);
     const parser = createFrameParser((ev) => {
       if (faults.take('offline')) {
         socket.destroy();
         return;
       }
-      switch (ev.type) {
-        case 'enq':
-          // ACK = "I have an answer for you" (resend it); NAK = idle, send your command.
-          if (pending) {
-            send(new Uint8Array([ACK]));
-            send(pending);
-          } else if (!busy) {
-            send(new Uint8Array([NAK]));
-          }
-          break;
-        case 'ack':
-          pending = null;
-          break;
-        case 'nak':
-          if (pending && resends++ < MAX_RESENDS) send(pending);
-          break;
-        case 'bad_frame':
-          send(new Uint8Array([NAK]));
-          break;
-        case 'frame': {
-          send(new Uint8Array([ACK]));
-          let parsed;
-          try {
-            parsed = splitCommand(ev.payload);
-          } catch {
-            break;
-          }
-          const { command, rest } = parsed;
-          busy = true;
-          pending = null;
-          device.execute(command, rest).then((out) => {
-            busy = false;
-            if ('drop' in out) {
-              options.logger?.info({ command: commandName(command) }, 'shtrih emulator: dropping the line instead of answering');
-              socket.destroy();
-              return;
-            }
-            pending = encodeAnswer(command, out.error, out.data);
-            resends = 0;
-            send(pending);
-          }, (err: unknown) => {
-            busy = false;
-            options.logger?.error({ err, command: commandName(command) }, 'shtrih emulator: command failed');
-            socket.destroy();
-          });
-          break;
-        }
-      }
+      peer.onEvent(ev);
     });
-    socket.on('data', (chunk: Buffer) => parser.push(chunk));
+    // Vendor description: a message is received once STX and LEN are; each further byte must come
+    // within the byte timeout, else the message was received in error (NAK) and the host resends.
+    let byteTimer: NodeJS.Timeout | null = null;
+    const stopTimer = (): void => {
+      if (byteTimer) clearTimeout(byteTimer);
+      byteTimer = null;
+    };
+    socket.on('data', (chunk: Buffer) => {
+      stopTimer();
+      parser.push(chunk);
+      if (!parser.inFrame() || socket.destroyed) return;
+      byteTimer = setTimeout(() => {
+        byteTimer = null;
+        parser.reset();
+        peer.nakPartialFrame();
+      }, byteTimeoutMs);
+    });
     socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      stopTimer();
+      sockets.delete(socket);
+    });
   };
 
   return {
