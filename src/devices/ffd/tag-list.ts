@@ -1,4 +1,6 @@
+// The byte-level primitives (VLN, FVLN, CP866) are the Shtrih-M wire's, which is the FN's own.
 import { encodeCp866 } from '../shtrih/text.js';
+import { fvlnFromMicros, vln } from '../shtrih/tlv.js';
 import { FFD_TAGS } from './tags.js';
 import type { FfdTagType } from './tags.js';
 
@@ -112,9 +114,9 @@ function encodeValue(type: FfdTagType, value: TagValue, tag: number, encoding: T
       return b;
     }
     case 'vln':
-      return vln(uint(value, tag, 2 ** 48 - 1));
+      return Buffer.from(vln(uint(value, tag, 2 ** 48 - 1)));
     case 'fvln':
-      return fvln(uint(value, tag, Number.MAX_SAFE_INTEGER));
+      return Buffer.from(fvlnFromMicros(uint(value, tag, 2 ** 48 - 1)));
   }
 }
 
@@ -123,26 +125,4 @@ function uint(value: TagValue, tag: number, max: number): number {
     throw new TlvEncodingError(`tag ${tag}: ${String(value)} is not an unsigned integer ≤ ${max}`);
   }
   return value;
-}
-
-/** Little-endian with trailing zero bytes dropped (at least one byte). */
-function vln(n: number): Buffer {
-  const bytes: number[] = [];
-  let rest = BigInt(n);
-  do {
-    bytes.push(Number(rest & 0xffn));
-    rest >>= 8n;
-  } while (rest > 0n);
-  return Buffer.from(bytes);
-}
-
-/** Quantity in millionths → byte 0 = decimal digits, then the mantissa as VLN (trailing decimal zeros dropped). */
-function fvln(micros: number): Buffer {
-  let digits = 6;
-  let mantissa = micros;
-  while (digits > 0 && mantissa % 10 === 0) {
-    mantissa /= 10;
-    digits -= 1;
-  }
-  return Buffer.concat([Buffer.from([digits]), vln(mantissa)]);
 }

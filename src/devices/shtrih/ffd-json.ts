@@ -3,6 +3,7 @@
  * FF3A/FF3B hand out into the `json` of a FiscalDocument. Names and types are the one table in
  * ../ffd/tags.ts; tags outside it are skipped.
  */
+import { parseUtcOffset } from '../fiscal-core/datetime.js';
 import { FFD_TAGS, jsonNameOf, tagOfJsonName } from '../ffd/tags.js';
 import { wallIso, wallIsoWithOffset, wallSecondsOfIso } from '../ffd/wall-time.js';
 import { readUintLE, uintLE } from './bytes.js';
@@ -111,12 +112,8 @@ export function printedFiscalSign(value: Uint8Array): number {
   return new DataView(value.buffer, value.byteOffset + value.length - 4, 4).getUint32(0, false);
 }
 
-export function parseOffset(text: string): number {
-  const m = /^([+-])(\d{2}):?(\d{2})$/.exec(text.trim());
-  if (!m) throw new RangeError(`bad UTC offset ${text}`);
-  const minutes = Number(m[2]) * 60 + Number(m[3]);
-  return m[1] === '-' ? -minutes : minutes;
-}
+/** "+03:00" or "+0300" → minutes east of UTC. */
+export const parseOffset = (text: string): number => parseUtcOffset(text.trim().replace(/^([+-]\d{2})(\d{2})$/, '$1:$2'));
 
 /** Wall-clock seconds of an ISO date-time (NaN when it is not one); see ffd/wall-time.ts. */
 export const isoToWallSeconds = (iso: string, tc: TimeContext): number => wallSecondsOfIso(iso, tc.offsetMinutes) ?? NaN;
