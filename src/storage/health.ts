@@ -99,6 +99,15 @@ export function createStorageHealth(options: StorageHealthOptions) {
 
   const bad = (code: StorageProblem, detail: string, freeBytes: number | null = null): StorageStatus => ({ ok: false, code, detail, freeBytes });
 
+  /**
+   * A path vanished after the directory was seen: rm -rf is not atomic and may be running while
+   * the probe does, so name the directory when it is gone too, else the database file.
+   */
+  async function missing(path: string, e: unknown): Promise<StorageStatus> {
+    const dirGone = dataDir !== null && (await fs.stat(dataDir).then(() => false, () => true));
+    return dirGone ? bad('data_dir_missing', `${dataDir}: ${text(e)}`) : bad('database_missing', `${path}: ${text(e)}`);
+  }
+
   async function probe(): Promise<StorageStatus> {
     if (dataDir === null) return OK;
     try {
@@ -113,7 +122,7 @@ export function createStorageHealth(options: StorageHealthOptions) {
         const st = await fs.stat(dbFile);
         if (st.dev !== opened.dev || st.ino !== opened.ino) return bad('database_replaced', `${dbFile} is not the file opened at start (dev/inode ${opened.dev}/${opened.ino}, now ${st.dev}/${st.ino})`);
       } catch (e) {
-        return errno(e) === 'ENOENT' ? bad('database_missing', `${dbFile}: ${text(e)}`) : bad('storage_unavailable', `${dbFile}: ${text(e)}`);
+        return errno(e) === 'ENOENT' ? missing(dbFile, e) : bad('storage_unavailable', `${dbFile}: ${text(e)}`);
       }
     }
     // access(W_OK) also reports a read-only mount (EROFS), for root as well.
@@ -122,7 +131,9 @@ export function createStorageHealth(options: StorageHealthOptions) {
         await fs.access(path, constants.W_OK);
       } catch (e) {
         const code = errno(e);
-        return code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? bad('data_dir_not_writable', `${path}: ${text(e)}`) : bad('storage_unavailable', `${path}: ${text(e)}`);
+        if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return bad('data_dir_not_writable', `${path}: ${text(e)}`);
+        if (code === 'ENOENT') return missing(path, e);
+        return bad('storage_unavailable', `${path}: ${text(e)}`);
       }
     }
     let freeBytes: number;
@@ -130,7 +141,7 @@ export function createStorageHealth(options: StorageHealthOptions) {
       const f = await fs.statfs(dataDir);
       freeBytes = f.bavail * f.bsize;
     } catch (e) {
-      return bad('storage_unavailable', `statfs ${dataDir}: ${text(e)}`);
+      return errno(e) === 'ENOENT' ? missing(dataDir, e) : bad('storage_unavailable', `statfs ${dataDir}: ${text(e)}`);
     }
     if (freeBytes < minFreeBytes) return bad('disk_full', `${dataDir}: ${freeBytes} bytes free, below the minimum of ${minFreeBytes} (CR_MIN_FREE_MB)`, freeBytes);
     return { ok: true, code: null, detail: null, freeBytes };
