@@ -25,6 +25,10 @@ export interface FfdTagSpec {
 }
 
 const ITEM_CHILDREN = [1030, 1079, 1023, 1043, 1199, 1200, 1197, 2108, 1212, 1214, 1191] as const;
+/** Sum counters of one settlement sign (1129–1132, 1145/1146/1232/1233). */
+const OPERATION_COUNTER = [1135, 1201, 1136, 1138, 1218, 1219, 1220, 1139, 1140, 1141, 1142, 1143, 1183] as const;
+/** 1194 shift counters and 1157 FN counters. */
+const SUM_COUNTERS = [1134, 1129, 1130, 1131, 1132, 1133] as const;
 
 export const FFD_TAGS: Readonly<Record<number, FfdTagSpec>> = {
   1001: { type: 'byte', json: 'autoMode' },
@@ -76,6 +80,34 @@ export const FFD_TAGS: Readonly<Record<number, FfdTagSpec>> = {
   1109: { type: 'byte', json: 'serviceSign' },
   1110: { type: 'byte', json: 'bsoSign' },
   1111: { type: 'u32', json: 'documentsQuantity' },
+  // Sum counters (FFD 1.2 close-shift and state reports); names as the FNS JSON of 1.2 has them.
+  1129: { type: 'stlv', json: 'sellOper', children: OPERATION_COUNTER },
+  1130: { type: 'stlv', json: 'sellReturnOper', children: OPERATION_COUNTER },
+  1131: { type: 'stlv', json: 'buyOper', children: OPERATION_COUNTER },
+  1132: { type: 'stlv', json: 'buyReturnOper', children: OPERATION_COUNTER },
+  1133: { type: 'stlv', json: 'receiptCorrection', children: [1144, 1145, 1232, 1146, 1233] },
+  1134: { type: 'u32', json: 'totalReceiptBsoCount' },
+  1135: { type: 'u32', json: 'receiptBsoCount' },
+  1136: { type: 'vln', json: 'cashSum', money: true },
+  1138: { type: 'vln', json: 'ecashSum', money: true },
+  1139: { type: 'vln', json: 'tax18Sum', money: true },
+  1140: { type: 'vln', json: 'tax10Sum', money: true },
+  1141: { type: 'vln', json: 'tax18118Sum', money: true },
+  1142: { type: 'vln', json: 'tax10110Sum', money: true },
+  1143: { type: 'vln', json: 'tax0Sum', money: true },
+  1144: { type: 'u32', json: 'receiptCorrectionCount' },
+  1145: { type: 'stlv', json: 'sellCorrection', children: OPERATION_COUNTER },
+  1146: { type: 'stlv', json: 'buyCorrection', children: OPERATION_COUNTER },
+  1157: { type: 'stlv', json: 'fiscalDriveSumReports', children: SUM_COUNTERS },
+  1183: { type: 'vln', json: 'taxFreeSum', money: true },
+  1194: { type: 'stlv', json: 'shiftSumReports', children: SUM_COUNTERS },
+  1201: { type: 'vln', json: 'totalSum', money: true },
+  1213: { type: 'u32', json: 'fdKeyResource' },
+  1218: { type: 'vln', json: 'prepaidSum', money: true },
+  1219: { type: 'vln', json: 'creditSum', money: true },
+  1220: { type: 'vln', json: 'provisionSum', money: true },
+  1232: { type: 'stlv', json: 'sellReturnCorrection', children: OPERATION_COUNTER },
+  1233: { type: 'stlv', json: 'buyReturnCorrection', children: OPERATION_COUNTER },
   1115: { type: 'stlv', json: 'amountsReceiptNds', children: [1119] },
   1116: { type: 'u32', json: 'notTransmittedDocumentNumber' },
   1117: { type: 'string', json: 'sellerAddress' },

@@ -4,6 +4,8 @@ import { buyerContact } from '../../domain/receipt.js';
 import { wallSecondsOfIso } from '../ffd/wall-time.js';
 import { rejected } from './errors.js';
 import type { FnIdentity } from './identity.js';
+import { countersTags } from './counters.js';
+import type { SumCounters } from './counters.js';
 import type { CheckedReceipt } from './receipt-rules.js';
 import { TAG } from './tags.js';
 import type { TagEntry, TagList } from '../ffd/tag-list.js';
@@ -94,7 +96,7 @@ function flagTags(flags: FnFlags): TagEntry[] {
 }
 
 /** Report 1, FD 1: the registration with the register's modes (FFD 1.05 / 1.2, report 1). */
-export function registrationTags(id: FnIdentity, stamp: DocumentStamp): TagList {
+export function registrationTags(id: FnIdentity, stamp: DocumentStamp, keyResourceDays: number): TagList {
   const ver = FFD_VERSIONS[id.ffdVersion];
   return [
     ...header(id, stamp),
@@ -114,6 +116,7 @@ export function registrationTags(id: FnIdentity, stamp: DocumentStamp): TagList 
     [TAG.fnsSite, id.fnsSite],
     ...kktVersionTags(id),
     [TAG.fnFfdVersion, ver],
+    ...(isFfd12(id) ? [[TAG.keyResource, keyResourceDays] as const] : []),
     ffdTag(id),
   ];
 }
@@ -129,9 +132,19 @@ export interface ShiftCounts {
   receiptCount: number;
 }
 
+/** What FFD 1.2 reports add: the sum counters (1194 shift, 1157 FN) and the FP key resource (1213). */
+export interface SumReports {
+  shift: SumCounters;
+  fn: SumCounters;
+  /** 1213: days of the FP key resource left */
+  keyResourceDays: number;
+}
+
+const isFfd12 = (id: FnIdentity): boolean => id.ffdVersion === '120';
+
 export function closeShiftTags(
   id: FnIdentity, stamp: DocumentStamp, shiftNumber: number, cashier: Cashier | null,
-  counts: ShiftCounts, unsent: UnsentInfo, flags: FnFlags,
+  counts: ShiftCounts, unsent: UnsentInfo, flags: FnFlags, sums: SumReports,
 ): TagList {
   return [
     ...header(id, stamp),
@@ -142,13 +155,18 @@ export function closeShiftTags(
     ...unsentTags(unsent),
     ...flagTags(flags),
     ...kktVersionTags(id),
+    ...(isFfd12(id) ? [[TAG.shiftSums, countersTags(sums.shift)], [TAG.fnSums, countersTags(sums.fn)], [TAG.keyResource, sums.keyResourceDays]] as TagEntry[] : []),
     ffdTag(id),
   ];
 }
 
 /** Report 21, the current state of settlements. */
-export function stateReportTags(id: FnIdentity, stamp: DocumentStamp, shiftNumber: number, unsent: UnsentInfo, flags: FnFlags): TagList {
-  return [...header(id, stamp), [TAG.shiftNumber, shiftNumber], ...unsentTags(unsent), ...flagTags(flags), ffdTag(id)];
+export function stateReportTags(id: FnIdentity, stamp: DocumentStamp, shiftNumber: number, unsent: UnsentInfo, flags: FnFlags, sums: SumReports): TagList {
+  return [
+    ...header(id, stamp), [TAG.shiftNumber, shiftNumber], ...unsentTags(unsent), ...flagTags(flags),
+    ...(isFfd12(id) ? [[TAG.fnSums, countersTags(sums.fn)], [TAG.keyResource, sums.keyResourceDays]] as TagEntry[] : []),
+    ffdTag(id),
+  ];
 }
 
 export interface ReceiptStamp extends DocumentStamp {

@@ -97,6 +97,23 @@ describe.each(CASES)('FFD $ffd, $tz, INN $inn', ({ ffd, tz, offset, inn }) => {
     }
     const close = body(docs[5] ?? { json: {} });
     expect(close).toMatchObject({ documentsQuantity: 5, receiptQuantity: 2 });
+    const state = body(docs[4] ?? { json: {} });
+    if (ffd === '120') {
+      // FFD 1.2: the sum counters of the shift (1194) and of the FN (1157), and the key resource (1213).
+      const sale = { receiptBsoCount: 1, totalSum: 10_000, cashSum: 10_000, ecashSum: 0, tax18Sum: 1667, tax0Sum: 0, taxFreeSum: 0 };
+      const counters = {
+        totalReceiptBsoCount: 1,
+        sellOper: sale,
+        buyOper: { receiptBsoCount: 0, totalSum: 0 },
+        // The 22 % correction counts, its VAT has no counter tag.
+        receiptCorrection: { receiptCorrectionCount: 1, sellCorrection: { receiptBsoCount: 1, totalSum: 12_200, tax18Sum: 0 } },
+      };
+      expect(close).toMatchObject({ shiftSumReports: counters, fiscalDriveSumReports: counters, fdKeyResource: 470 });
+      expect(state).toMatchObject({ fiscalDriveSumReports: counters, fdKeyResource: 470 });
+      expect(body(docs[0] ?? { json: {} })).toMatchObject({ fdKeyResource: 470 });
+    } else {
+      for (const key of ['shiftSumReports', 'fiscalDriveSumReports', 'fdKeyResource']) expect(close).not.toHaveProperty(key);
+    }
     d.close();
   });
 
@@ -172,7 +189,7 @@ describe('an FN written before UnixTime tags held the wall clock (store schema 1
     try {
       const file = join(dir, 'fn.sqlite');
       const clock = fakeClock();
-      const a = openFiscalDevice({ file, seed: 'legacy', clock });
+      const a = openFiscalDevice({ file, seed: 'legacy', clock, identity: { ffdVersion: '120' } });
       a.register(receipt(), { autoOpenShift: true });
       a.close();
       // Turn the file into what schema 1 wrote: UTC instants in the UnixTime tags, signed so.
@@ -184,17 +201,26 @@ describe('an FN written before UnixTime tags held the wall clock (store schema 1
         db.prepare('UPDATE documents SET tags = ?, fiscal_sign = ? WHERE fd_number = ?').run(JSON.stringify([...utc, [TAG.fiscalSign, Number(sign)]]), sign, row.fd_number);
       }
       db.prepare("UPDATE meta SET value = '1' WHERE key = 'schema'").run();
+      // Nor did schema 1 keep sum counters.
+      const state = JSON.parse((db.prepare("SELECT value FROM meta WHERE key = 'state'").get() as { value: string }).value) as Record<string, unknown>;
+      delete state.counters;
+      db.prepare("UPDATE meta SET value = ? WHERE key = 'state'").run(JSON.stringify(state));
       db.prepare("DELETE FROM meta WHERE key = 'wall_clock_from'").run();
       db.close();
 
       clock.advance(60_000);
-      const b = openFiscalDevice({ file, seed: 'legacy', clock });
+      const b = openFiscalDevice({ file, seed: 'legacy', clock, identity: { ffdVersion: '120' } });
       const next = b.register(receipt(), { autoOpenShift: false });
       const docs = b.journal();
       expect(docs.map((doc) => body(toFiscalDocument(doc, 180)).dateTime)).toEqual([
         wall(T0, 180), wall(T0, 180), wall(T0, 180), wall(T0 + 60_000, 180),
       ]);
       expect(next.fdNumber).toBe(4);
+      // The counters were rebuilt from the journal: both receipts of the open shift count.
+      b.closeShift(null);
+      const closeJson = body(toFiscalDocument(b.document(5) ?? (() => { throw new Error('missing'); })(), 180));
+      const both = { totalReceiptBsoCount: 2, sellOper: { receiptBsoCount: 2, totalSum: 20_000 } };
+      expect(closeJson).toMatchObject({ shiftSumReports: both, fiscalDriveSumReports: both });
       for (const doc of docs) expect(verifyFiscalSign(b.secret, { code: doc.code, tags: doc.signedTags ?? doc.tags })).toBe(true);
       b.close();
     } finally {

@@ -1,7 +1,7 @@
 import type { Cashier, FiscalReceipt } from '../../domain/receipt.js';
 import type { Clock, DeviceStatus, FiscalResult, RegisterOptions, RegistrationInfo, ShiftDocument, ShiftStateName, XReport } from '../driver.js';
 import { instantOfWall, wallSecondsAt } from '../ffd/wall-time.js';
-import { HOUR_MS, formatDeviceTime, parseUtcOffset } from './datetime.js';
+import { DAY_MS, HOUR_MS, formatDeviceTime, parseUtcOffset } from './datetime.js';
 import { closeShiftTags, openShiftTags, receiptTags, registrationTags, stateReportTags } from './documents.js';
 import type { UnsentInfo } from './documents.js';
 import { rejected } from './errors.js';
@@ -13,8 +13,11 @@ import type { FnIdentity, IdentityOverrides } from './identity.js';
 import { checkReceipt } from './receipt-rules.js';
 import { openDeviceStore } from './store.js';
 import type { FnState, NewDocument, ShiftTotals, StoredDocument } from './store.js';
+import { countDocument, countDocuments, emptyCounters } from './counters.js';
+import type { SumCounters } from './counters.js';
 import { DOC_CODES, TAG } from './tags.js';
 import type { DocKind } from './tags.js';
+import { tagNumber } from '../ffd/tag-list.js';
 import type { TagList } from '../ffd/tag-list.js';
 
 /**
@@ -79,19 +82,31 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
     const now = clock.now();
     const identity = generateIdentity(o.seed, now, o.identity);
     const secret = newDeviceSecret();
-    const tags = registrationTags(identity, { fdNumber: 1, dateTime: wallSecondsAt(now, offset) });
+    const tags = registrationTags(identity, { fdNumber: 1, dateTime: wallSecondsAt(now, offset) }, keyResourceDays(identity, now));
     return {
       identity,
       secret,
       state: {
         fdNumber: 1, shiftNumber: 0, shiftOpen: false, shiftOpenedAt: null, receiptInShift: 0,
-        shiftFdCount: 0, shiftTotals: zeroTotals(), lastDocumentAt: now,
+        shiftFdCount: 0, shiftTotals: zeroTotals(), lastDocumentAt: now, counters: { shift: emptyCounters(), fn: emptyCounters() },
       },
       documents: [seal(secret, DOC_CODES.registration, 1, tags, now)],
     };
   }, offset);
   const { identity, secret } = store;
   const iso = (ms: number): string => formatDeviceTime(ms, offset);
+
+  // A store from before the sum counters: rebuild them once from the journal, which holds every receipt.
+  if (store.readState().counters === undefined) {
+    store.commit((s) => {
+      if (s.counters !== undefined) return { state: s, documents: [], result: null };
+      const journal = store.journal();
+      const shift = s.shiftOpen ? countDocuments(journal.filter((d) => tagNumber(d.tags, TAG.shiftNumber) === s.shiftNumber)) : emptyCounters();
+      return { state: { ...s, counters: { shift, fn: countDocuments(journal) } }, documents: [], result: null };
+    });
+  }
+  const countersOf = (s: FnState): { shift: SumCounters; fn: SumCounters } => s.counters ?? { shift: emptyCounters(), fn: emptyCounters() };
+  const sumReports = (s: FnState, now: number) => ({ ...countersOf(s), keyResourceDays: keyResourceDays(identity, now) });
 
   let ofdEnabledSince: number | null = (o.ofdEnabled ?? true) ? clock.now() : null;
   /**
@@ -126,7 +141,7 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
       doc,
       state: {
         ...s, fdNumber: stamp.fdNumber, shiftNumber, shiftOpen: true, shiftOpenedAt: now, receiptInShift: 0,
-        shiftFdCount: 1, shiftTotals: zeroTotals(), lastDocumentAt: now,
+        shiftFdCount: 1, shiftTotals: zeroTotals(), lastDocumentAt: now, counters: { ...countersOf(s), shift: emptyCounters() },
       },
     };
   }
@@ -162,7 +177,7 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
         if (!s.shiftOpen) throw rejected('shift_closed', `shift ${s.shiftNumber} is already closed`);
         const stamp = stampOf(s, now);
         const counts = { fdCount: s.shiftFdCount + 1, receiptCount: s.receiptInShift };
-        const tags = closeShiftTags(identity, stamp, s.shiftNumber, cashier, counts, unsentInfo(), fnFlags(health(now, s)));
+        const tags = closeShiftTags(identity, stamp, s.shiftNumber, cashier, counts, unsentInfo(), fnFlags(health(now, s)), sumReports(s, now));
         const doc = seal(secret, DOC_CODES.closeShift, stamp.fdNumber, tags, now);
         const state: FnState = { ...s, fdNumber: stamp.fdNumber, shiftOpen: false, shiftFdCount: counts.fdCount, lastDocumentAt: now };
         return { state, documents: [doc], result: shiftResult(doc, s.shiftNumber) };
@@ -204,6 +219,7 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
           shiftFdCount: s.shiftFdCount + 1,
           shiftTotals: { ...s.shiftTotals, [key]: s.shiftTotals[key] + checked.total },
           lastDocumentAt: now,
+          counters: { shift: countDocument(countersOf(s).shift, code, doc.tags), fn: countDocument(countersOf(s).fn, code, doc.tags) },
         };
         const result: FiscalResult = {
           fdNumber: doc.fdNumber, fiscalSign: doc.fiscalSign, shiftNumber: s.shiftNumber, receiptInShift: stamp.receiptInShift,
@@ -233,7 +249,7 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
         begin('stateReport', s, now);
         const stamp = stampOf(s, now);
         const unsent = unsentInfo();
-        const tags = stateReportTags(identity, stamp, s.shiftNumber, unsent, fnFlags(health(now, s)));
+        const tags = stateReportTags(identity, stamp, s.shiftNumber, unsent, fnFlags(health(now, s)), sumReports(s, now));
         const doc = seal(secret, DOC_CODES.stateReport, stamp.fdNumber, tags, now);
         const state: FnState = { ...s, fdNumber: stamp.fdNumber, shiftFdCount: s.shiftOpen ? s.shiftFdCount + 1 : s.shiftFdCount, lastDocumentAt: now };
         const result: StateReport = {
@@ -292,6 +308,9 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
     close: () => store.close(),
   };
 }
+
+/** 1213: whole days the FN's fiscal-sign key stays valid. */
+const keyResourceDays = (id: FnIdentity, now: number): number => Math.max(0, Math.ceil((id.expiresAt - now) / DAY_MS));
 
 /** Closes a document in the FN: the fiscal sign over its tags, appended as 1077. */
 function seal(secret: Buffer, code: NewDocument['code'], fdNumber: number, tags: TagList, now: number): NewDocument {

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NativeSqlite } from '../../sqlite-native.js';
+import type { SumCounters } from './counters.js';
 import { storedIdentity } from './identity.js';
 import type { FnIdentity } from './identity.js';
 import { isDocCode } from './tags.js';
@@ -38,6 +39,8 @@ export interface FnState {
   shiftTotals: ShiftTotals;
   /** ms of the last document; the FN refuses earlier times (FN error 0x17) */
   lastDocumentAt: number;
+  /** Sum counters of the shift and of the FN's life (counters.ts); absent in stores that predate them. */
+  counters?: { shift: SumCounters; fn: SumCounters };
 }
 
 export interface StoredDocument {
