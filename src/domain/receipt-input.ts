@@ -15,6 +15,47 @@ export interface ProductInput {
   tax_type?: string | null;
   quantity_unit?: string | null;
   quantity_prec?: number | null;
+  // FFD 1.2 (validate-ffd12.ts).
+  measure?: number | null;
+  marking_code?: string | null;
+  planned_status?: number | null;
+  fractional_quantity?: { numerator: number; denominator: number } | null;
+  product_code?: { kind: string; value: string } | null;
+  agent_sign?: number | null;
+  agent?: AgentInput | null;
+  supplier?: { name?: string | null; phones?: string[] | null; inn: string } | null;
+  excise?: MoneyInput | null;
+  country_code?: string | null;
+  customs_declaration?: string | null;
+  additional_requisite?: string | null;
+  industry_requisites?: IndustryRequisiteInput[] | null;
+}
+
+export interface AgentInput {
+  operation?: string | null;
+  phones?: string[] | null;
+  operator_phones?: string[] | null;
+  transfer_operator_phones?: string[] | null;
+  transfer_operator_name?: string | null;
+  transfer_operator_address?: string | null;
+  transfer_operator_inn?: string | null;
+}
+
+export interface IndustryRequisiteInput {
+  foiv_id: string;
+  doc_date: string;
+  doc_number: string;
+  value: string;
+}
+
+export interface BuyerInput {
+  name?: string | null;
+  inn?: string | null;
+  birth_date?: string | null;
+  citizenship?: string | null;
+  document_code?: string | null;
+  document_data?: string | null;
+  address?: string | null;
 }
 
 export interface PaymentInput {
@@ -37,6 +78,12 @@ export interface ReceiptInput {
   doc_number?: string | null;
   precept?: boolean | null;
   cashier?: { name: string; inn?: string | null } | null;
+  // FFD 1.2 (validate-ffd12.ts).
+  buyer?: BuyerInput | null;
+  operational_requisite?: { id: number; data: string; date_time: string } | null;
+  industry_requisites?: IndustryRequisiteInput[] | null;
+  user_requisite?: { name: string; value: string } | null;
+  agent_sign?: number | null;
 }
 
 /** What the service group and its device contribute to validation. */

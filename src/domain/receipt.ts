@@ -1,3 +1,4 @@
+import type { ItemExtras, ReceiptExtras } from './ffd12.js';
 import type { Measure, OperationType, PaymentMethod, PaymentObject, PaymentType, ReceiptType, TaxSystem, Vat1199 } from './enums.js';
 
 /**
@@ -28,6 +29,8 @@ export interface ReceiptItem {
   quantityPrec: number | null;
   /** The API code the client sent, echoed back as `tax_type_int`. */
   taxTypeInt: number | null;
+  /** FFD 1.2 content (marking, agent, supplier, …); absent on receipts that carry none. */
+  ffd12?: ItemExtras;
 }
 
 export interface ReceiptPayment {
@@ -74,6 +77,8 @@ export interface FiscalReceipt {
   mistakenReceiptNumber: string | null;
   cashier: Cashier | null;
   needPrint: boolean;
+  /** FFD 1.2 content of the receipt (buyer, operational and industry requisites); absent when none. */
+  ffd12?: ReceiptExtras;
 }
 
 /** The per-tag payment sums of a receipt (domain.md §1.5); cash is net of change, so they add up to 1020. */

@@ -1,3 +1,6 @@
+import { isMeasure } from './enums.js';
+import type { MarkingCheckRequest } from './ffd12.js';
+import { isPlannedStatus } from './ffd12.js';
 import type { FiscalReceipt } from './receipt.js';
 
 /**
@@ -23,8 +26,8 @@ export const DEVICE_STATES: readonly DeviceState[] = ['stopped', 'running', 'err
 export type JobState = 'pending' | 'processing' | 'success' | 'failed';
 export const JOB_STATES: readonly JobState[] = ['pending', 'processing', 'success', 'failed'];
 
-export type JobKind = 'open_shift' | 'close_shift' | 'x_report' | 'document' | 'documents';
-export const JOB_KINDS: readonly JobKind[] = ['open_shift', 'close_shift', 'x_report', 'document', 'documents'];
+export type JobKind = 'open_shift' | 'close_shift' | 'x_report' | 'document' | 'documents' | 'marking_check';
+export const JOB_KINDS: readonly JobKind[] = ['open_shift', 'close_shift', 'x_report', 'document', 'documents', 'marking_check'];
 
 /** The parameters each kind of manual device job carries (`device_jobs.params`). */
 export interface JobParams {
@@ -35,6 +38,8 @@ export interface JobParams {
   document: { fd: number };
   /** Read a page of FN documents, newest first, below `before` (null: from the last one). */
   documents: { before: number | null; limit: number };
+  /** Check one marking code with the FN and the marking operator, then decline it (no receipt). */
+  marking_check: MarkingCheckRequest;
 }
 
 /** A job's kind with its parameters: narrowing on `kind` types `params`. */
@@ -54,6 +59,20 @@ export function jobRequest(kind: JobKind, params: unknown): JobRequest | undefin
       return params === null || params === undefined ? { kind, params: null } : undefined;
     case 'document':
       return isRecord(params) && Number.isSafeInteger(params.fd) ? { kind, params: { fd: Number(params.fd) } } : undefined;
+    case 'marking_check': {
+      if (!isRecord(params) || typeof params.code !== 'string' || !isPlannedStatus(params.plannedStatus) || !isMeasure(params.measure)) return undefined;
+      const quantity = params.quantity ?? null;
+      if (quantity !== null && !Number.isSafeInteger(quantity)) return undefined;
+      const f = params.fractional ?? null;
+      if (f !== null && !(isRecord(f) && Number.isSafeInteger(f.numerator) && Number.isSafeInteger(f.denominator))) return undefined;
+      return {
+        kind,
+        params: {
+          code: params.code, plannedStatus: params.plannedStatus, measure: params.measure, quantity: quantity === null ? null : Number(quantity),
+          fractional: f === null ? null : { numerator: Number(f.numerator), denominator: Number(f.denominator) }, offline: params.offline === true,
+        },
+      };
+    }
     case 'documents': {
       if (!isRecord(params) || !Number.isSafeInteger(params.limit)) return undefined;
       const before = params.before ?? null;

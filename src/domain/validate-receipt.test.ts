@@ -53,9 +53,11 @@ describe('receipt validation', () => {
   });
 
   it('refuses FFD 1.2-only subjects on an FFD 1.05 device', () => {
-    const p = { ...base, products: [{ ...base.products[0]!, commodity_type_int: 33 }] };
+    const p = { ...base, products: [{ ...base.products[0]!, commodity_type_int: 32 }] };
     expect(codes(() => validateReceipt(p, ctx))).toEqual(['commodity_type_requires_ffd_1_2']);
-    expect(validateReceipt(p, { ...ctx, ffdVersion: '120' }).items[0]?.paymentObject).toBe(33);
+    expect(validateReceipt(p, { ...ctx, ffdVersion: '120' }).items[0]?.paymentObject).toBe(32);
+    // 33 is marked goods sold with their code: the code must come with it (validate-ffd12.test.ts).
+    expect(codes(() => validateReceipt({ ...base, products: [{ ...base.products[0]!, commodity_type_int: 33 }] }, { ...ctx, ffdVersion: '120' }))).toEqual(['marking_code_required']);
   });
 
   it('allows 6 quantity decimals for weighed goods only', () => {

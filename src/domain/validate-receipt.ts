@@ -1,7 +1,7 @@
 import { DomainError, type FieldError } from './errors.js';
 import {
   FFD12_ONLY_OBJECTS, RECEIPT_TYPES, TAX_TYPE_INT_TO_1199, TAX_TYPE_NAME_TO_1199,
-  isPaymentMethod, isPaymentObject, isPaymentType, isReceiptType, isTaxSystem, isVat1199,
+  isMeasure, isPaymentMethod, isPaymentObject, isPaymentType, isReceiptType, isTaxSystem, isVat1199,
   type Measure, type Vat1199,
 } from './enums.js';
 import { parseMoney, type MoneyParseError } from './money.js';
@@ -12,6 +12,7 @@ import { measureFromUnit, WEIGHED_MEASURES } from './units.js';
 import type { FiscalReceipt, ReceiptItem, ReceiptPayment } from './receipt.js';
 import type { ReceiptContext, ReceiptInput } from './receipt-input.js';
 import { forbiddenCharacter, INVALID_CHARACTERS_MESSAGE } from './text.js';
+import { validateItemExtras, validateReceiptExtras } from './validate-ffd12.js';
 
 const MONEY_MESSAGES: Record<MoneyParseError, string> = {
   not_a_number: 'must be a number or a numeric string',
@@ -61,6 +62,11 @@ export function validateReceipt(input: ReceiptInput, ctx: ReceiptContext): Fisca
   if (!isReceiptType(input.receiptType)) err('receiptType', 'invalid_receipt_type', 'must be one of 1, 2, 4, 5, 7, 8, 9, 10');
   const type = isReceiptType(input.receiptType) ? RECEIPT_TYPES[input.receiptType] : null;
   const isCorrection = type?.correction ?? false;
+  const ffd12Ctx = { ffdVersion: ctx.ffdVersion, receiptType: isReceiptType(input.receiptType) ? input.receiptType : null };
+  const ffd12Report = {
+    invalid: (field: string, code: string, message: string) => bad.push({ field, code, message }),
+    unprocessable: (field: string, code: string, message: string) => fiscal(field, code, message),
+  };
 
   // Taxation system (1055): the request's, else the group's default.
   const taxRaw = input.tax_system ?? ctx.defaultTaxSystem;
@@ -95,7 +101,11 @@ export function validateReceipt(input: ReceiptInput, ctx: ReceiptContext): Fisca
     if (name.length === 0) err(`${f}.name`, 'required', 'must not be empty');
     const price = parseMoney(p.price);
     if (typeof price === 'string') err(`${f}.price`, `invalid_money`, MONEY_MESSAGES[price]);
-    const measure: Measure = measureFromUnit(p.quantity_unit ?? null);
+    let measure: Measure = measureFromUnit(p.quantity_unit ?? null);
+    if (p.measure !== undefined && p.measure !== null) {
+      if (!isMeasure(p.measure)) err(`${f}.measure`, 'invalid_measure', 'is not a measure of quantity (tag 2108: 0, 10–12, 20–22, 30–32, 40–42, 50, 51, 70–73, 80–83, 255)');
+      else measure = p.measure;
+    }
     const quantity = parseQuantity(p.quantity, WEIGHED_MEASURES.has(measure) ? 6 : 3);
     if (typeof quantity === 'string') err(`${f}.quantity`, 'invalid_quantity', QTY_MESSAGES[quantity]);
     if (!isPaymentMethod(p.payment_state_int)) err(`${f}.payment_state_int`, 'invalid_payment_state', 'must be one of 1..7');
@@ -118,6 +128,8 @@ export function validateReceipt(input: ReceiptInput, ctx: ReceiptContext): Fisca
     }
     const priceK = typeof price === 'number' ? price : 0;
     const qty = typeof quantity === 'number' ? quantity : 0;
+    const paymentObject = isPaymentObject(p.commodity_type_int) ? p.commodity_type_int : 1;
+    const ffd12 = validateItemExtras(p, f, ffd12Ctx, { measure, quantity: qty, paymentObject }, ffd12Report);
     return {
       name,
       price: priceK,
@@ -125,13 +137,24 @@ export function validateReceipt(input: ReceiptInput, ctx: ReceiptContext): Fisca
       total: lineCost(priceK, qty),
       vat,
       paymentMethod: isPaymentMethod(p.payment_state_int) ? p.payment_state_int : 4,
-      paymentObject: isPaymentObject(p.commodity_type_int) ? p.commodity_type_int : 1,
+      paymentObject,
       unit: p.quantity_unit ?? null,
       measure,
       quantityPrec: p.quantity_prec ?? null,
       taxTypeInt: hasInt ? (p.tax_type_int as number) : null,
+      ...(ffd12 ? { ffd12 } : {}),
     };
   });
+  // One marked unit, one line: the FN refuses a code it already accepted for this receipt.
+  const seen = new Map<string, number>();
+  items.forEach((it, i) => {
+    const code = it.ffd12?.marking?.code;
+    if (code === undefined) return;
+    const first = seen.get(code);
+    if (first !== undefined) err(`products[${i}].marking_code`, 'duplicate_marking_code', `is the same code as products[${first}].marking_code`);
+    else seen.set(code, i);
+  });
+  const receiptFfd12 = validateReceiptExtras(input, ffd12Ctx, ctx.today, ffd12Report);
 
   const payments: ReceiptPayment[] = input.payments.map((p, i) => {
     const f = `payments[${i}]`;
@@ -204,5 +227,6 @@ export function validateReceipt(input: ReceiptInput, ctx: ReceiptContext): Fisca
     mistakenReceiptNumber: isCorrection ? (input.mistaken_receipt_number ?? '').trim() || null : null,
     cashier: input.cashier ? { name: input.cashier.name.trim(), inn: input.cashier.inn ?? null } : null,
     needPrint: input.need_print === true,
+    ...(receiptFfd12 ? { ffd12: receiptFfd12 } : {}),
   };
 }
