@@ -2,6 +2,9 @@ import type { TObject } from 'typebox';
 import type { Logger } from 'pino';
 import type { FfdVersion, OperationType, TaxSystem } from '../domain/enums.js';
 import type { Cashier, FiscalReceipt } from '../domain/receipt.js';
+import type { MarkingCheckRequest, MarkingCheckResult } from '../domain/ffd12.js';
+
+export type { MarkingCheckRequest, MarkingCheckResult } from '../domain/ffd12.js';
 import { ERROR_CODES, type DeviceErrorCode } from '../domain/error-codes.js';
 
 export type { DeviceErrorCode } from '../domain/error-codes.js';
@@ -82,6 +85,24 @@ export interface FiscalDriver {
    */
   document(fdNumber: number): Promise<FiscalDocument | null>;
   /**
+   * Marking codes (FFD 1.2, FN-M): checks one code with the FN and, unless `offline`, with the
+   * marking operator (FN commands B1, B5, B6 — ATOL `beginMarkingCodeValidation`, Shtrih FF61).
+   * It makes no fiscal document. The result waits in the FN until `acceptMarkingCode`; a
+   * receipt may carry only accepted codes, each in the order they were accepted.
+   * 'rejected' / 'marking_blocked' when the FN refuses marking work (overdue notifications);
+   * 'rejected' / 'not_supported' on an FN or firmware without marking (FFD 1.05).
+   */
+  checkMarkingCode(request: MarkingCheckRequest): Promise<MarkingCheckResult>;
+  /**
+   * Accepts (true) or declines (false) the code checked last (B2). Returns the item's 2106 as the
+   * FN will write it. Declined codes cannot be sold.
+   */
+  acceptMarkingCode(accept: boolean): Promise<number>;
+  /** Forgets every checked and accepted code not yet in a receipt (B3): before a receipt's checks. */
+  clearMarkingCodes(): Promise<void>;
+  /** The FN's marking work: blocked or not, notifications (82) the marking operator has not confirmed (2104). A read. */
+  markingState(): Promise<MarkingState>;
+  /**
    * Fault injection, present only on the virtual register (never on a driver of real hardware):
    * the admin API's fault panel and the fault tests use it when it is there.
    */
@@ -91,6 +112,20 @@ export interface FiscalDriver {
 export interface RegisterOptions {
   /** Open a shift first when none is open (the group's auto-open setting). */
   autoOpenShift: boolean;
+  /**
+   * 2106 of each item, by item index: the accepted check of its marking code (null for unmarked
+   * items). Absent when the receipt has no marking codes.
+   */
+  marking?: readonly (number | null)[];
+}
+
+export interface MarkingState {
+  /** The FN refuses marking work until its notifications are confirmed. */
+  blocked: boolean;
+  /** 2104: sale notifications (82) the marking operator has not confirmed */
+  unconfirmedNotifications: number;
+  /** Local time of the oldest of them, ISO with offset; null when none. */
+  oldestUnconfirmedAt: string | null;
 }
 
 export interface RegistrationInfo {
@@ -139,6 +174,8 @@ export interface FiscalResult {
   total: number;
   change: number;
   registration: RegistrationInfo;
+  /** 2106 of each item's marking check, by item index (null: unmarked); set by the worker, absent without marking. */
+  markingChecks?: (number | null)[];
 }
 
 export interface ShiftDocument {
@@ -184,6 +221,11 @@ export interface DeviceStatus {
   paperPresent: boolean;
   /** Stable codes: fn_expires_soon, fn_replace_urgently, fn_memory_almost_full, ofd_timeout, shift_expires_soon, paper_out ... */
   warnings: string[];
+  /**
+   * The FN's marking work as markingState() last read it; null or absent when the register has no
+   * marking (FFD 1.05, an FN without marking support) or the worker has not read it.
+   */
+  marking?: MarkingState | null;
 }
 
 export type FiscalDocumentKind =
@@ -268,7 +310,7 @@ export class DeviceError extends Error {
 export const REPORTED_ERROR_CODES = [
   'device_offline', 'answer_lost', 'shift_closed', 'shift_expired', 'shift_already_open', 'insufficient_payment',
   'noncash_exceeds_total', 'zero_total', 'sum_mismatch', 'tax_system_not_registered', 'cashier_required', 'invalid_document',
-  'not_supported', 'paper_out', 'fn_expired', 'fn_memory_full', 'ofd_backlog', 'invalid_datetime', 'device_error',
+  'not_supported', 'paper_out', 'fn_expired', 'fn_memory_full', 'ofd_backlog', 'invalid_datetime', 'device_error', 'marking_blocked',
 ] as const satisfies readonly DeviceErrorCode[];
 export type ReportedErrorCode = (typeof REPORTED_ERROR_CODES)[number];
 
@@ -278,7 +320,7 @@ export type ReportedErrorCode = (typeof REPORTED_ERROR_CODES)[number];
  * outcome, or the FN is not the memory the receipts were fiscalized on. Together with
  * REPORTED_ERROR_CODES: every DeviceErrorCode (driver.test.ts checks it).
  */
-export const WORKER_ERROR_CODES = ['device_timeout', 'lease_lost', 'storage_unavailable', 'fn_state_mismatch'] as const satisfies readonly DeviceErrorCode[];
+export const WORKER_ERROR_CODES = ['device_timeout', 'lease_lost', 'storage_unavailable', 'fn_state_mismatch', 'marking_check_failed', 'marking_operator_unavailable'] as const satisfies readonly DeviceErrorCode[];
 export type WorkerErrorCode = (typeof WORKER_ERROR_CODES)[number];
 
 /** A device error code's meaning in English, from the one table of error codes. */
@@ -336,8 +378,27 @@ export type Fault =
   /** Every operation takes this long. */
   | { kind: 'slow'; delayMs: number }
   | { kind: 'fn_full' }
-  | { kind: 'fn_expired' };
+  | { kind: 'fn_expired' }
+  /**
+   * The marking operator (FFD 1.2 code checks) answers the next checks so, over the configured
+   * answer: no answer at all (the FN forms the result autonomously, and takes no notification
+   * receipts while active), the code invalid, the planned status wrong, the sale stopped, or late
+   * by `delayMs` (default: the register's configured operator delay).
+   */
+  | { kind: 'marking_unreachable' }
+  | { kind: 'marking_invalid' }
+  | { kind: 'marking_wrong_status' }
+  | { kind: 'marking_sale_stopped' }
+  | { kind: 'marking_slow'; delayMs?: number };
 export type FaultKind = Fault['kind'];
+
+/** Every fault kind, in the order the fault panel lists them. */
+export const FAULT_KINDS = [
+  'offline', 'lose_answer_after_close', 'disconnect_before_close', 'paper_out', 'slow', 'fn_full', 'fn_expired',
+  'marking_unreachable', 'marking_invalid', 'marking_wrong_status', 'marking_sale_stopped', 'marking_slow',
+] as const satisfies readonly FaultKind[];
+/** Kinds that take a delay (`delay_ms` in the API). */
+export const DELAYED_FAULTS: ReadonlySet<FaultKind> = new Set<FaultKind>(['slow', 'marking_slow']);
 
 export interface FaultControl {
   /** `times`: how many operations the fault affects before clearing itself (default: until cleared). */

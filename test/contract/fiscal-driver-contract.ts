@@ -23,7 +23,8 @@ import { DeviceError, leaseLost } from '../../src/devices/driver.js';
 import type { DeviceErrorCode, DeviceErrorKind, FaultControl, FiscalDriver } from '../../src/devices/driver.js';
 import type { FiscalReceipt } from '../../src/domain/receipt.js';
 import { documentMatches, resolveInDoubt, resultFromDocument } from '../../src/workers/in-doubt.js';
-import { CASHIER, item, receipt } from './receipts.js';
+import { CASHIER, DAIRY, SHOES, item, receipt, retailReceipt } from './receipts.js';
+import type { MarkingCheckRequest } from '../../src/devices/driver.js';
 
 export interface ContractDevice {
   driver: FiscalDriver;
@@ -330,6 +331,71 @@ export function runDriverContract(name: string, setup: (checkFence: () => void) 
       refuse = false;
       expect(await driver.lastFdNumber()).toBe(before + 1);
       expect((await driver.register(receipt(), NO_AUTO)).fdNumber).toBe(before + 2);
+    });
+
+    /** Checks and accepts each marked item of `r` as the worker does (workers/marking.ts); 2106 per item. */
+    async function acceptAll(r: FiscalReceipt): Promise<(number | null)[]> {
+      await driver.clearMarkingCodes();
+      const checks: (number | null)[] = [];
+      for (const it of r.items) {
+        const m = it.ffd12?.marking;
+        if (!m) {
+          checks.push(null);
+          continue;
+        }
+        const measured = m.plannedStatus === 2 || m.plannedStatus === 4;
+        const request: MarkingCheckRequest = { code: m.code, plannedStatus: m.plannedStatus, measure: it.measure, quantity: measured ? it.quantity : null, fractional: it.ffd12?.fractional ?? null, offline: false };
+        const result = await driver.checkMarkingCode(request);
+        expect(result.fn.checked || result.fn.reason !== 'checked', 'the FN says whether it checked the code').toBe(true);
+        checks.push(await driver.acceptMarkingCode(true));
+      }
+      return checks;
+    }
+
+    it('FFD 1.2: marked piece and fractional items, an agent sale with its supplier, a buyer and industry requisites read back with all tags', async () => {
+      const reg = await driver.registrationInfo();
+      if (reg.ffdVersion === '105') {
+        const request: MarkingCheckRequest = { code: SHOES, plannedStatus: 1, measure: 0, quantity: null, fractional: null, offline: false };
+        await expectDeviceError(driver.checkMarkingCode(request), 'rejected', 'not_supported');
+        return;
+      }
+      const r = retailReceipt();
+      const checks = await acceptAll(r);
+      expect(checks[0]).toBe(15);
+      const res = await driver.register(r, { ...AUTO, marking: checks });
+      const doc = await driver.document(res.fdNumber);
+      const body = (doc?.json.receipt ?? {}) as Record<string, unknown>;
+      const items = body.items as Record<string, unknown>[];
+      expect(items[0]).toMatchObject({
+        productType: 33, labelCodeProcesMode: 0, checkingProdInformationResult: 15,
+        productCodeNew: { gs1m: { rawProductCode: '0104601662000016215N5QK8bYKOiqp', gtin: '04601662000016', sernum: '5N5QK8bYKOiqp' } },
+        itemsIndustryDetails: [{ idFoiv: '030', foundationDocDateTime: '21.11.2023', foundationDocNumber: '1944' }],
+      });
+      expect(items[1]).toMatchObject({
+        itemsQuantityMeasure: 0, productCodeNew: { gs1m: { gtin: '03041094787443', sernum: '55Qbag!' } },
+        labeledProdFractionalQuantity: { fractionalPart: '3/10', numerator: 3, denominator: 10 },
+      });
+      // CP866 (an FN's strings) has no «»: Shtrih-M registers write them as ASCII quotes.
+      expect(items[2]).toMatchObject({ paymentAgentByProductType: 32, providerInn: '7707083893  ', providerData: { providerName: expect.stringMatching(/^ООО ["«]Партнёр["»]$/) as unknown, providerPhone: ['+74951234567'] } });
+      expect(items[2]).not.toHaveProperty('productCodeNew');
+      expect(body).toMatchObject({
+        checkingLabeledProdResult: 0,
+        buyerInformation: { buyer: expect.stringMatching(/^ООО ["«]Покупатель["»]$/) as unknown, buyerInn: '7736207543  ' },
+        industryReceiptDetails: [{ idFoiv: '030' }],
+      });
+      const state = await driver.markingState();
+      expect(state.blocked).toBe(false);
+      expect(state.unconfirmedNotifications).toBeGreaterThanOrEqual(1);
+    });
+
+    it('FFD 1.2: a marked item whose code was not accepted is refused and nothing is fiscalized', async () => {
+      if ((await driver.registrationInfo()).ffdVersion === '105') return;
+      const r = receipt({ items: [{ ...item({ paymentObject: 33 }), ffd12: { ...retailReceipt().items[1]!.ffd12!, marking: { code: DAIRY, plannedStatus: 1 }, fractional: null } }] });
+      await driver.clearMarkingCodes();
+      const before = await driver.lastFdNumber();
+      const err = await deviceError(driver.register(r, { ...AUTO, marking: [15] }));
+      expect(err.kind).toBe('rejected');
+      expect(await driver.lastFdNumber()).toBe(before);
     });
 
     it('obligation: open() works again after close(), and close() twice is harmless', async () => {

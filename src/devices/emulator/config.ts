@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import type { Static } from 'typebox';
+import type { MarkingOperatorAnswer } from '../fiscal-core/marking-operator.js';
 
 /**
  * Settings of the virtual register. The registration fields (FFD version, company, address, tax
@@ -31,9 +32,25 @@ export const EMULATOR_DEFAULTS = {
   fn_lifetime_days: 470,
   fn_archive_capacity: 250_000,
   latency_ms: 0,
+  marking_operator: 'valid',
+  marking_operator_delay_ms: 2000,
+  marking_answers: {},
+  marking_fn_keys: 'all',
+  marking_block_after_hours: 72,
 } as const;
 
 const D = EMULATOR_DEFAULTS;
+
+/**
+ * One of MARKING_OPERATOR_ANSWERS, spelled out: TypeBox needs a literal tuple for the static type
+ * (the driver passes the value to the operator, so tsc refuses an answer the operator lacks; the
+ * emulator test checks the list is complete).
+ */
+const markingAnswer = (options: { default?: MarkingOperatorAnswer; title?: string; description?: string } = {}) =>
+  Type.Union([
+    Type.Literal('valid'), Type.Literal('invalid_code'), Type.Literal('wrong_status'), Type.Literal('sale_stopped'),
+    Type.Literal('unreachable'), Type.Literal('slow'),
+  ], options);
 
 export const emulatorConfigSchema = Type.Object(
   {
@@ -115,10 +132,36 @@ export const emulatorConfigSchema = Type.Object(
       minimum: 0, maximum: 60_000, default: D.latency_ms,
       title: 'Latency, ms', description: 'Artificial delay added to every device operation.',
     }),
+    marking_operator: markingAnswer({
+      default: D.marking_operator,
+      title: 'Marking operator answer',
+      description:
+        'How the simulated marking operator answers FFD 1.2 code checks: valid; invalid_code (the code check fails); wrong_status (planned status incorrect); ' +
+        'sale_stopped (circulation suspended); unreachable (no answer: the FN forms the result alone and sale notifications stay unconfirmed); slow (valid, after the delay below).',
+    }),
+    marking_operator_delay_ms: Type.Integer({
+      minimum: 0, maximum: 600_000, default: D.marking_operator_delay_ms,
+      title: 'Marking operator delay, ms', description: 'How long a "slow" marking operator takes to answer a code check; the check waits for it, within the device call timeout.',
+    }),
+    marking_answers: Type.Record(Type.String({ pattern: '^\\d{14}$' }), markingAnswer(), {
+      default: D.marking_answers, additionalProperties: false,
+      title: 'Marking answers by GTIN',
+      description: 'Operator answers for particular products, over the answer above: {"<GTIN-14>": "<answer>"}, e.g. one valid and one invalid code in the same receipt.',
+    }),
+    marking_fn_keys: Type.Union([Type.Literal('all'), Type.Literal('none')], {
+      default: D.marking_fn_keys,
+      title: 'FN marking keys',
+      description: 'all: the virtual FN checks the crypto tail (91/92 or 93) of every GS1 code itself (2106 bits 0–1); none: it has no keys and checks nothing (reason "no keys").',
+    }),
+    marking_block_after_hours: Type.Integer({
+      minimum: 1, maximum: 8760, default: D.marking_block_after_hours,
+      title: 'Marking block after, hours',
+      description: 'The FN refuses code checks (marking_blocked) once a sale notification has waited this long for the operator\'s confirmation. Our choice: the real FN-M threshold is not published.',
+    }),
   },
   { additionalProperties: false },
 );
 
 export type EmulatorConfig = Static<typeof emulatorConfigSchema>;
 
-export const emulatorDefaults = (): EmulatorConfig => ({ ...EMULATOR_DEFAULTS });
+export const emulatorDefaults = (): EmulatorConfig => ({ ...EMULATOR_DEFAULTS, marking_answers: {} });

@@ -3,9 +3,13 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { Value } from 'typebox/value';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DriverContext, FiscalDriver } from '../driver.js';
+import type { ReceiptItem } from '../../domain/receipt.js';
+import type { DriverContext, FiscalDriver, MarkingCheckRequest } from '../driver.js';
+import { tagNumber } from '../ffd/tag-list.js';
+import { HOUR_MS } from '../fiscal-core/datetime.js';
 import { isValidInn, isValidRnm } from '../fiscal-core/identifiers.js';
-import { fakeClock, receipt, rejectionOf, tempDir } from '../fiscal-core/testing.js';
+import { MARKING_OPERATOR_ANSWERS } from '../fiscal-core/marking-operator.js';
+import { fakeClock, item, receipt, rejectionOf, tempDir } from '../fiscal-core/testing.js';
 import type { FakeClock } from '../fiscal-core/testing.js';
 import { EMULATOR_DEFAULTS, emulatorConfigSchema } from './config.js';
 import type { EmulatorConfig } from './config.js';
@@ -190,5 +194,148 @@ describe('fault injection', () => {
     d.setOfdEnabled(true);
     clock.advance(EMULATOR_DEFAULTS.ofd_ack_delay_ms);
     expect((await d.status()).ofd.unsentCount).toBe(0);
+  });
+});
+
+describe('marking (FFD 1.2): the virtual FN-M and its simulated marking operator', () => {
+  const GS = '\u001d';
+  const TAIL44 = 'MDEGCCqFAwcBAQICBEDtXGZOKlcSqtLpMmyaWoUr1hXM';
+  // GTINs with valid check digits: shoes (91 + 92, 2100 = 4) and milk (93, 2100 = 5).
+  const SHOES_GTIN = '04601234567893';
+  const shoes = (serial: string): string => `01${SHOES_GTIN}21${serial}${GS}91EE06${GS}92${TAIL44}`;
+  const MILK = `0104607654321015215Abc123${GS}93dGVz`;
+  const check = (code: string, offline = false): MarkingCheckRequest => ({ code, plannedStatus: 1, measure: 0, quantity: null, fractional: null, offline });
+  const markedItem = (code: string): ReceiptItem => ({
+    ...item({ name: 'Маркированный товар', paymentObject: 33 }),
+    ffd12: {
+      marking: { code, plannedStatus: 1 }, productCode: null, fractional: null, agentSign: null, agent: null, supplier: null,
+      excise: null, countryCode: null, customsDeclaration: null, additionalRequisite: null, industry: [],
+    },
+  });
+  const ffd12 = (clock = fakeClock(), config: Partial<EmulatorConfig> = {}): EmulatorDriver => emulator(clock, { ffd_version: '120', ...config });
+  const checkAccept = async (d: EmulatorDriver, code: string, offline = false): Promise<number> => {
+    await d.checkMarkingCode(check(code, offline));
+    return d.acceptMarkingCode(true);
+  };
+
+  it('offers every operator answer in its config schema, and GTIN overrides keyed by GTIN-14 only', () => {
+    const props = emulatorConfigSchema.properties;
+    expect(props.marking_operator.anyOf.map((b) => b.const)).toEqual([...MARKING_OPERATOR_ANSWERS]);
+    expect(Object.keys(props.marking_answers.patternProperties)).toEqual(['^\\d{14}$']);
+    expect(Object.values(props.marking_answers.patternProperties)[0]?.anyOf.map((b) => b.const)).toEqual([...MARKING_OPERATOR_ANSWERS]);
+    const base = emulatorDriver.defaults();
+    expect(base).toMatchObject({ marking_operator: 'valid', marking_operator_delay_ms: 2000, marking_answers: {}, marking_fn_keys: 'all', marking_block_after_hours: 72 });
+    expect(Value.Check(emulatorConfigSchema, { ...base, marking_answers: { [SHOES_GTIN]: 'sale_stopped' } })).toBe(true);
+    expect(Value.Check(emulatorConfigSchema, { ...base, marking_answers: { '4601234567893': 'valid' } })).toBe(false);
+    expect(Value.Check(emulatorConfigSchema, { ...base, marking_answers: { [SHOES_GTIN]: 'maybe' } })).toBe(false);
+    expect(Value.Check(emulatorConfigSchema, { ...base, marking_fn_keys: 'some' })).toBe(false);
+  });
+
+  it('each configured operator answer gives its check result; slow answers after the delay', async () => {
+    const results: Record<string, number> = {};
+    for (const answer of MARKING_OPERATOR_ANSWERS) {
+      const d = ffd12(fakeClock(), { marking_operator: answer, marking_operator_delay_ms: 40 });
+      const started = performance.now();
+      const r = await d.checkMarkingCode(check(shoes('ABCDEFGHIJKLM')));
+      if (answer === 'slow') expect(performance.now() - started).toBeGreaterThanOrEqual(35);
+      results[answer] = r.itemCheckResult;
+      expect(await d.acceptMarkingCode(false)).toBe(r.itemCheckResult);
+    }
+    expect(results).toEqual({ valid: 15, invalid_code: 7, wrong_status: 7, sale_stopped: 7, unreachable: 19, slow: 15 });
+    const noKeys = ffd12(fakeClock(), { marking_fn_keys: 'none' });
+    expect(await noKeys.checkMarkingCode(check(shoes('ABCDEFGHIJKLM')))).toMatchObject({ codeType: 3, fn: { checked: false, reason: 'no_keys' }, itemCheckResult: 12 });
+  });
+
+  it('an offline check asks no operator: the FN result is autonomous and a marking fault stays for the next online check', async () => {
+    const d = ffd12();
+    d.faults.inject({ kind: 'marking_invalid' }, 1);
+    expect(await d.checkMarkingCode(check(MILK, true))).toMatchObject({ operator: { answered: false, reason: 'not_asked' }, itemCheckResult: 19 });
+    expect(d.faults.active()).toHaveLength(1);
+    expect((await d.checkMarkingCode(check(MILK))).itemCheckResult).toBe(7);
+    expect(d.faults.active()).toEqual([]);
+  });
+
+  it('per-GTIN answers put a valid and an invalid code in one receipt (2107 = 1)', async () => {
+    const d = ffd12(fakeClock(), { marking_answers: { [SHOES_GTIN]: 'invalid_code' } });
+    await d.clearMarkingCodes();
+    const a = await checkAccept(d, shoes('ABCDEFGHIJKLM'));
+    const b = await checkAccept(d, MILK);
+    expect([a, b]).toEqual([7, 15]);
+    const r = await d.register(receipt({ items: [markedItem(shoes('ABCDEFGHIJKLM')), markedItem(MILK)] }), { autoOpenShift: true, marking: [a, b] });
+    const doc = (await d.rawJournal()).find((x) => x.fdNumber === r.fdNumber);
+    expect(tagNumber(doc?.tags ?? [], 2107)).toBe(1);
+    expect(await d.markingWork()).toMatchObject({ acceptedCount: 0, unconfirmed: { count: 1 } });
+    expect((await d.notifications())[0]?.body.items.map((i) => i.itemCheckResult)).toEqual([7, 15]);
+  });
+
+  it('fault injection flips the operator answer for `times` checks', async () => {
+    const d = ffd12();
+    d.faults.inject({ kind: 'marking_wrong_status' }, 1);
+    expect(await d.checkMarkingCode(check(MILK))).toMatchObject({ operator: { answered: true, itemStatus: 2, statusCorrect: false }, itemCheckResult: 7 });
+    d.faults.inject({ kind: 'marking_sale_stopped' }, 1);
+    expect(await d.checkMarkingCode(check(MILK))).toMatchObject({ operator: { answered: true, itemStatus: 3 }, itemCheckResult: 7 });
+    d.faults.inject({ kind: 'marking_unreachable' }, 1);
+    expect(await d.checkMarkingCode(check(MILK))).toMatchObject({ operator: { answered: false, reason: 'unreachable' }, itemCheckResult: 19 });
+    d.faults.inject({ kind: 'marking_slow', delayMs: 40 }, 1);
+    const started = performance.now();
+    expect((await d.checkMarkingCode(check(MILK))).itemCheckResult).toBe(15);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(35);
+    expect(d.faults.active()).toEqual([]);
+    expect((await d.checkMarkingCode(check(MILK))).itemCheckResult).toBe(15);
+    // The device-level faults reach the marking calls too.
+    d.faults.inject({ kind: 'offline' }, 1);
+    expect(await rejectionOf(d.checkMarkingCode(check(MILK)))).toMatchObject({ kind: 'offline', code: 'device_offline' });
+  });
+
+  it('notifications wait while the operator is unreachable; marking blocks after the limit and unblocks once confirmed', async () => {
+    const clock = fakeClock();
+    const d = ffd12(clock, { marking_block_after_hours: 2 });
+    d.faults.inject({ kind: 'marking_unreachable' });
+    const a = await checkAccept(d, MILK);
+    await d.register(receipt({ items: [markedItem(MILK)] }), { autoOpenShift: true, marking: [a] });
+    clock.advance(HOUR_MS);
+    expect(await d.markingState()).toEqual({ blocked: false, unconfirmedNotifications: 1, oldestUnconfirmedAt: '2026-10-22T14:43:50+03:00' });
+    clock.advance(HOUR_MS + 1);
+    expect((await d.markingState()).blocked).toBe(true);
+    expect(await rejectionOf(d.checkMarkingCode(check(shoes('ABCDEFGHIJKLM'))))).toMatchObject({ kind: 'rejected', code: 'marking_blocked', retryable: true });
+    d.faults.clear('marking_unreachable');
+    // The link comes back with the next operation; the operator confirms after ofd_ack_delay_ms.
+    expect((await d.markingState()).unconfirmedNotifications).toBe(1);
+    clock.advance(EMULATOR_DEFAULTS.ofd_ack_delay_ms);
+    expect(await d.markingState()).toEqual({ blocked: false, unconfirmedNotifications: 0, oldestUnconfirmedAt: null });
+    expect((await d.checkMarkingCode(check(shoes('ABCDEFGHIJKLM')))).itemCheckResult).toBe(15);
+  });
+
+  it('a configured unreachable operator never confirms notifications', async () => {
+    const clock = fakeClock();
+    const d = ffd12(clock, { marking_operator: 'unreachable' });
+    const a = await checkAccept(d, MILK);
+    expect(a).toBe(19);
+    await d.register(receipt({ items: [markedItem(MILK)] }), { autoOpenShift: true, marking: [a] });
+    clock.advance(72 * HOUR_MS + 1);
+    expect(await d.markingState()).toMatchObject({ blocked: true, unconfirmedNotifications: 1 });
+  });
+
+  it('a receipt with an unaccepted code is refused by the FN; saved results survive a restart', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const clock = fakeClock();
+    const first = emulator(clock, { ffd_version: '120' }, dir);
+    await first.checkMarkingCode(check(MILK));
+    await first.acceptMarkingCode(false);
+    expect(await rejectionOf(first.register(receipt({ items: [markedItem(MILK)] }), { autoOpenShift: true, marking: [15] })))
+      .toMatchObject({ kind: 'rejected', code: 'invalid_document' });
+    const a = await checkAccept(first, MILK);
+    await first.close();
+    const again = emulator(clock, { ffd_version: '120' }, dir);
+    const r = await again.register(receipt({ items: [markedItem(MILK)] }), { autoOpenShift: true, marking: [a] });
+    expect(r.fdNumber).toBe(3);
+  });
+
+  it('an FFD 1.05 register answers not_supported to every marking call', async () => {
+    const d = emulator();
+    for (const call of [d.checkMarkingCode(check(MILK)), d.acceptMarkingCode(true), d.clearMarkingCodes(), d.markingState()]) {
+      expect(await rejectionOf(call)).toMatchObject({ kind: 'rejected', code: 'not_supported' });
+    }
   });
 });

@@ -2,12 +2,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DriverContext, DriverFactory, FaultControl, FiscalDocument, FiscalDriver } from '../driver.js';
 import { createFaults } from '../fiscal-core/faults.js';
-import type { OperationClass } from '../fiscal-core/faults.js';
+import type { MarkingFault, OperationClass } from '../fiscal-core/faults.js';
 import { openFiscalDevice } from '../fiscal-core/fiscal-device.js';
-import type { FiscalDevice, StateReport } from '../fiscal-core/fiscal-device.js';
+import type { FiscalDevice, MarkingWork, StateReport } from '../fiscal-core/fiscal-device.js';
 import { verifyFiscalSign } from '../fiscal-core/fiscal-sign.js';
+import { createMarkingOperator } from '../fiscal-core/marking-operator.js';
+import type { MarkingOperatorAnswer } from '../fiscal-core/marking-operator.js';
 import { toFiscalDocument } from '../fiscal-core/ofd-json.js';
-import type { StoredDocument } from '../fiscal-core/store.js';
+import type { StoredDocument, StoredNotification } from '../fiscal-core/store.js';
 import { emulatorConfigSchema, emulatorDefaults } from './config.js';
 import type { EmulatorConfig } from './config.js';
 
@@ -29,6 +31,19 @@ export type EmulatorDriver = FiscalDriver & {
   verifyFiscalSign(fdNumber: number): Promise<boolean>;
   /** Switch the simulated OFD link at run time (config `ofd_enabled` sets the start value). */
   setOfdEnabled(enabled: boolean): void;
+  /** The FN's marking work state and saved results (what Shtrih FF70h / ATOL checkImcWorkState report). */
+  markingWork(): Promise<MarkingWork>;
+  /** The FN's sale notifications (82), confirmed or not. */
+  notifications(): Promise<StoredNotification[]>;
+};
+
+/** The answer each marking-operator fault forces. */
+const FAULT_ANSWERS: Record<MarkingFault['kind'], MarkingOperatorAnswer> = {
+  marking_unreachable: 'unreachable',
+  marking_invalid: 'invalid_code',
+  marking_wrong_status: 'wrong_status',
+  marking_sale_stopped: 'sale_stopped',
+  marking_slow: 'slow',
 };
 
 // Drivers made by createEmulatorDriver: recognising one by identity, not by the members it
@@ -48,6 +63,9 @@ export function createEmulatorDriver(config: EmulatorConfig, ctx: DriverContext)
   const faults = createFaults();
   let device: FiscalDevice | null = null;
   let ofdEnabled = c.ofd_enabled;
+  const operator = createMarkingOperator({ answer: c.marking_operator, answers: c.marking_answers, delayMs: c.marking_operator_delay_ms });
+  // Notifications reach the operator unless it is configured unreachable or a marking_unreachable fault is active.
+  const operatorReachable = (): boolean => operator.takesNotifications && !faults.isActive('marking_unreachable');
 
   const ensureOpen = (): FiscalDevice => {
     device ??= openFiscalDevice({
@@ -77,16 +95,21 @@ export function createEmulatorDriver(config: EmulatorConfig, ctx: DriverContext)
         fnLifetimeDays: c.fn_lifetime_days,
         archiveCapacity: c.fn_archive_capacity,
       },
+      marking: { fnKeys: c.marking_fn_keys, blockAfterHours: c.marking_block_after_hours, operatorReachable: operatorReachable() },
     });
     return device;
   };
 
   /** Every call goes through latency, then the injected faults, then the device. */
-  async function call<T>(op: OperationClass, fn: (d: FiscalDevice) => T): Promise<T> {
+  async function call<T>(op: OperationClass, fn: (d: FiscalDevice) => T | Promise<T>): Promise<T> {
     if (c.latency_ms > 0) await sleep(c.latency_ms);
     // The last moment before the FN: a caller paused past its deadline must not write a document.
     if (op === 'document') ctx.checkFence?.();
-    return faults.run(op, () => fn(ensureOpen()));
+    return faults.run(op, () => {
+      const d = ensureOpen();
+      d.setMarkingOperatorReachable(operatorReachable());
+      return fn(d);
+    });
   }
 
   const driver: EmulatorDriver = {
@@ -130,6 +153,23 @@ export function createEmulatorDriver(config: EmulatorConfig, ctx: DriverContext)
       ofdEnabled = enabled;
       device?.setOfdEnabled(enabled);
     },
+    // Marking: B1 + B5 in the FN, the operator's answer (83) — awaited, a slow one on real timers —
+    // then B6. An offline check asks no operator. A fault forces the operator's answer for one check.
+    checkMarkingCode: (request) =>
+      call('query', async (d) => {
+        const start = d.beginMarkingCheck(request);
+        if (start.request === null) return start.result;
+        const fault = faults.takeMarking();
+        const answer = operator.answerFor(start.request.gtin, fault === null ? null : FAULT_ANSWERS[fault.kind]);
+        const reply = await operator.respond(start.request, answer, fault?.kind === 'marking_slow' ? fault.delayMs : undefined);
+        // The device may have been closed and reopened while the operator answered.
+        return ensureOpen().completeMarkingCheck(start.request.requestNumber, reply);
+      }),
+    acceptMarkingCode: (accept) => call('query', (d) => d.acceptMarkingCode(accept)),
+    clearMarkingCodes: () => call('query', (d) => d.clearMarkingCodes()),
+    markingState: () => call('query', (d) => d.markingState()),
+    markingWork: async () => ensureOpen().markingWork(),
+    notifications: async () => ensureOpen().notifications(),
   };
   made.add(driver);
   return driver;

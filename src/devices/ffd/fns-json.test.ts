@@ -14,8 +14,8 @@ type Json = Record<string, unknown>;
 const fixture = (name: string): { receipt: Json; qr?: string } =>
   JSON.parse(readFileSync(new URL(`../../../test/fixtures/fns/${name}`, import.meta.url), 'utf8')) as { receipt: Json; qr?: string };
 
-/** Added by the check service or the OFD, not FFD tags of the register (or tags cr-server never writes: 1084). */
-const NOT_REGISTER_FIELDS = ['metadata', 'region', 'numberKkt', 'redefine_mask', 'messageFiscalSign', 'properties'];
+/** Added by the check service or the OFD, not FFD tags of the register . */
+const NOT_REGISTER_FIELDS = ['metadata', 'region', 'numberKkt', 'redefine_mask', 'messageFiscalSign'];
 
 const MSK = { offsetMinutes: 180 };
 

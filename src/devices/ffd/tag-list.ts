@@ -1,6 +1,6 @@
 // The byte-level primitives (VLN, FVLN, CP866) are the Shtrih-M wire's, which is the FN's own.
-import { encodeCp866 } from '../shtrih/text.js';
-import { fvlnFromMicros, vln } from '../shtrih/tlv.js';
+import { decodeCp866, encodeCp866 } from '../shtrih/text.js';
+import { decodeTlvs, fvlnFromMicros, microsFromFvln, readVln, vln } from '../shtrih/tlv.js';
 import { FFD_TAGS } from './tags.js';
 import type { FfdTagType } from './tags.js';
 
@@ -91,9 +91,12 @@ export function encodeTlv(tags: TagList, encoding: TlvEncoding = { form: 'utf8' 
 
 const FISCAL_SIGN_TAG = 1077;
 
-function fnFiscalSign(value: TagValue): Buffer {
+const fnFiscalSign = (value: TagValue): Buffer => fiscalSignBytes(uint(value, FISCAL_SIGN_TAG, 0xffffffff));
+
+/** 1077 as the FN stores it: 6 bytes, the printed number in the last 4, big-endian (docs/domain.md §3). */
+export function fiscalSignBytes(printed: number): Buffer {
   const out = Buffer.alloc(6);
-  out.writeUInt32BE(uint(value, FISCAL_SIGN_TAG, 0xffffffff), 2);
+  out.writeUInt32BE(printed >>> 0, 2);
   return out;
 }
 
@@ -125,4 +128,33 @@ function uint(value: TagValue, tag: number, max: number): number {
     throw new TlvEncodingError(`tag ${tag}: ${String(value)} is not an unsigned integer ≤ ${max}`);
   }
   return value;
+}
+
+/**
+ * FN bytes → tag list (the inverse of `encodeTlv(…, { form: 'fn' })`): CP866 strings, 1077 as the
+ * printed fiscal sign, quantities in millionths. Tags outside the table keep a number when they
+ * are at most 6 bytes, else their bytes as hex, so nothing the FN wrote is silently dropped.
+ */
+export const decodeTlv = (bytes: Uint8Array): TagList => decodeEntries(decodeTlvs(bytes));
+
+/** Already split TLVs → tag list (see decodeTlv). */
+export function decodeEntries(list: readonly { tag: number; value: Uint8Array }[]): TagList {
+  const out: TagEntry[] = [];
+  for (const { tag, value } of list) {
+    const type = FFD_TAGS[tag]?.type;
+    if (tag === FISCAL_SIGN_TAG) out.push([tag, printedFiscalSign(value)]);
+    else if (type === 'stlv') out.push([tag, decodeTlv(value)]);
+    else if (type === 'string') out.push([tag, decodeCp866(value)]);
+    else if (type === 'byte') out.push([tag, value[0] ?? 0]);
+    else if (type === 'fvln') out.push([tag, microsFromFvln(value)]);
+    else if (type !== undefined || value.length <= 6) out.push([tag, readVln(value)]);
+    else out.push([tag, Buffer.from(value).toString('hex')]);
+  }
+  return out;
+}
+
+/** 1077 is 6 bytes; the printed FP is its last 4 bytes read big-endian (docs/domain.md §3). */
+export function printedFiscalSign(value: Uint8Array): number {
+  if (value.length <= 4) return readVln(value);
+  return new DataView(value.buffer, value.byteOffset + value.length - 4, 4).getUint32(0, false);
 }

@@ -24,7 +24,13 @@ export interface FfdTagSpec {
   children?: readonly number[];
 }
 
-const ITEM_CHILDREN = [1030, 1079, 1023, 1043, 1199, 1200, 1197, 2108, 1212, 1214, 1191] as const;
+const ITEM_CHILDREN = [
+  1030, 1079, 1023, 1043, 1199, 1200, 1197, 2108, 1212, 1214, 1191,
+  // FFD 1.2: product code, marking check, fractional quantity, agent, supplier, excise, origin, customs, industry.
+  1163, 2102, 2106, 2115, 1291, 1222, 1223, 1224, 1226, 1229, 1230, 1231, 1260,
+] as const;
+const PRODUCT_CODE_CHILDREN = [1300, 1301, 1302, 1303, 1304, 1305, 1306, 1307, 1308, 1309, 1320, 1321, 1322, 1323, 1324, 1325] as const;
+const INDUSTRY_CHILDREN = [1262, 1263, 1264, 1265] as const;
 /** Sum counters of one settlement sign (1129–1132, 1145/1146/1232/1233). */
 const OPERATION_COUNTER = [1135, 1201, 1136, 1138, 1218, 1219, 1220, 1139, 1140, 1141, 1142, 1143, 1183] as const;
 /** 1194 shift counters and 1157 FN counters. */
@@ -60,6 +66,7 @@ export const FFD_TAGS: Readonly<Record<number, FfdTagSpec>> = {
   1054: { type: 'byte', json: 'operationType' },
   1055: { type: 'byte', json: 'taxationType', json12: 'appliedTaxationType' },
   1056: { type: 'byte', json: 'encryptionSign' },
+  1057: { type: 'byte', json: 'paymentAgentType' },
   1059: { type: 'stlv', json: 'items', repeated: true, children: ITEM_CHILDREN },
   1060: { type: 'string', json: 'fnsUrl' },
   // 1062 (registered set, registration report) shares its JSON name with 1.05's 1055.
@@ -137,6 +144,72 @@ export const FFD_TAGS: Readonly<Record<number, FfdTagSpec>> = {
   1217: { type: 'vln', json: 'provisionSum', money: true },
   1221: { type: 'byte', json: 'printInMachineSign' },
   2108: { type: 'byte', json: 'itemsQuantityMeasure' },
+  // FFD 1.2 item and receipt content (docs/domain.md §1.8): names as the FNS JSON of 1.2 has them.
+  1005: { type: 'string', json: 'transferOperatorAddress' },
+  1016: { type: 'string', json: 'transferOperatorInn' },
+  1026: { type: 'string', json: 'transferOperatorName' },
+  1044: { type: 'string', json: 'paymentAgentOperation' },
+  1073: { type: 'string', json: 'paymentAgentPhone', repeated: true },
+  1074: { type: 'string', json: 'paymentOperatorPhone', repeated: true },
+  1075: { type: 'string', json: 'transferOperatorPhone', repeated: true },
+  1084: { type: 'stlv', json: 'properties', children: [1085, 1086] },
+  1085: { type: 'string', json: 'propertyName' },
+  1086: { type: 'string', json: 'propertyValue' },
+  1163: { type: 'stlv', json: 'productCodeNew', children: PRODUCT_CODE_CHILDREN },
+  1171: { type: 'string', json: 'providerPhone', repeated: true },
+  1222: { type: 'byte', json: 'paymentAgentByProductType' },
+  1223: { type: 'stlv', json: 'paymentAgentData', children: [1044, 1073, 1074, 1075, 1026, 1005, 1016] },
+  1224: { type: 'stlv', json: 'providerData', children: [1171, 1225] },
+  1225: { type: 'string', json: 'providerName' },
+  1226: { type: 'string', json: 'providerInn' },
+  1227: { type: 'string', json: 'buyer' },
+  1228: { type: 'string', json: 'buyerInn' },
+  1229: { type: 'vln', json: 'exciseDuty', money: true },
+  1230: { type: 'string', json: 'originCountryCode' },
+  1231: { type: 'string', json: 'customEntryNum' },
+  1243: { type: 'string', json: 'buyerBirthday' },
+  1244: { type: 'string', json: 'buyerCitizenship' },
+  1245: { type: 'string', json: 'buyerDocumentCode' },
+  1246: { type: 'string', json: 'buyerDocumentData' },
+  1254: { type: 'string', json: 'buyerAddress' },
+  1256: { type: 'stlv', json: 'buyerInformation', children: [1227, 1228, 1243, 1244, 1245, 1246, 1254] },
+  1260: { type: 'stlv', json: 'itemsIndustryDetails', repeated: true, children: INDUSTRY_CHILDREN },
+  1261: { type: 'stlv', json: 'industryReceiptDetails', repeated: true, children: INDUSTRY_CHILDREN },
+  1262: { type: 'string', json: 'idFoiv' },
+  1263: { type: 'string', json: 'foundationDocDateTime' },
+  1264: { type: 'string', json: 'foundationDocNumber' },
+  1265: { type: 'string', json: 'industryPropValue' },
+  1270: { type: 'stlv', json: 'operationalDetails', children: [1271, 1272, 1273] },
+  1271: { type: 'byte', json: 'operationId' },
+  1272: { type: 'string', json: 'operationData' },
+  1273: { type: 'unixtime', json: 'dateTime' },
+  1291: { type: 'stlv', json: 'labeledProdFractionalQuantity', children: [1292, 1293, 1294] },
+  1292: { type: 'string', json: 'fractionalPart' },
+  1293: { type: 'vln', json: 'numerator' },
+  1294: { type: 'vln', json: 'denominator' },
+  1300: { type: 'string', json: 'undefined' },
+  1301: { type: 'string', json: 'ean8' },
+  1302: { type: 'string', json: 'ean13' },
+  1303: { type: 'string', json: 'itf14' },
+  1304: { type: 'string', json: 'gs1' },
+  1305: { type: 'string', json: 'gs1m' },
+  1306: { type: 'string', json: 'kmk' },
+  1307: { type: 'string', json: 'mi' },
+  1308: { type: 'string', json: 'egais2' },
+  1309: { type: 'string', json: 'egais3' },
+  1320: { type: 'string', json: 'f1' },
+  1321: { type: 'string', json: 'f2' },
+  1322: { type: 'string', json: 'f3' },
+  1323: { type: 'string', json: 'f4' },
+  1324: { type: 'string', json: 'f5' },
+  1325: { type: 'string', json: 'f6' },
+  2102: { type: 'byte', json: 'labelCodeProcesMode' },
+  2104: { type: 'u32', json: 'undeliveredNotificationsNumber' },
+  2106: { type: 'byte', json: 'checkingProdInformationResult' },
+  2107: { type: 'byte', json: 'checkingLabeledProdResult' },
+  2112: { type: 'byte', json: 'invalidLabelCodesSign' },
+  2113: { type: 'byte', json: 'invalidRequestsNotificationsSign' },
+  2115: { type: 'string', json: 'controlCode' },
 };
 
 /** 1209 value of FFD 1.2 (2 is 1.05). */

@@ -1,6 +1,7 @@
 import { FFD_VERSIONS } from '../../domain/enums.js';
 import type { Cashier, FiscalReceipt } from '../../domain/receipt.js';
 import { buyerContact } from '../../domain/receipt.js';
+import { inn12, itemExtrasTags, receiptExtrasTags } from '../ffd/extras.js';
 import { wallSecondsOfIso } from '../ffd/wall-time.js';
 import { rejected } from './errors.js';
 import type { FnIdentity } from './identity.js';
@@ -52,11 +53,6 @@ const REGISTER_OPERATOR: Cashier = { name: 'Администратор', inn: nu
 const shiftCashier = (id: FnIdentity, cashier: Cashier | null): Cashier | null =>
   cashier ?? (id.automaticMode ? null : REGISTER_OPERATOR);
 
-/**
- * INN tags (1017, 1018, 1203) are String 12 in the FN: a 10-digit organisation INN is stored with
- * two trailing spaces, and the FNS JSON shows it so (docs/domain.md §1.2).
- */
-const inn12 = (inn: string): string => inn.padEnd(12, ' ');
 
 /** Tags every report and receipt starts with: who, where, which KKT and FN. */
 function header(id: FnIdentity, stamp: DocumentStamp): TagEntry[] {
@@ -142,9 +138,26 @@ export interface SumReports {
 
 const isFfd12 = (id: FnIdentity): boolean => id.ffdVersion === '120';
 
+/** The FN-M's marking figures for the close-shift and state reports (FFD 1.2). */
+export interface MarkingReport {
+  /** 2104: sale notifications the marking operator has not confirmed */
+  unconfirmed: number;
+  /** 2112 bitmask: answers (bit 1) or notification receipts (bit 2) with incorrect codes this shift */
+  invalidCodes: number;
+  /** 2113 bitmask: negative results for requests (bit 0) or notifications (bit 1) this shift */
+  invalidRequests: number;
+}
+
+function markingReportTags(id: FnIdentity, m: MarkingReport | null, closeShift: boolean): TagEntry[] {
+  if (!isFfd12(id) || m === null) return [];
+  const out: TagEntry[] = [[TAG.unconfirmedNotifications, m.unconfirmed]];
+  if (closeShift) out.push([TAG.invalidCodesSign, m.invalidCodes], [TAG.invalidRequestsSign, m.invalidRequests]);
+  return out;
+}
+
 export function closeShiftTags(
   id: FnIdentity, stamp: DocumentStamp, shiftNumber: number, cashier: Cashier | null,
-  counts: ShiftCounts, unsent: UnsentInfo, flags: FnFlags, sums: SumReports,
+  counts: ShiftCounts, unsent: UnsentInfo, flags: FnFlags, sums: SumReports, marking: MarkingReport | null,
 ): TagList {
   return [
     ...header(id, stamp),
@@ -156,15 +169,19 @@ export function closeShiftTags(
     ...flagTags(flags),
     ...kktVersionTags(id),
     ...(isFfd12(id) ? [[TAG.shiftSums, countersTags(sums.shift)], [TAG.fnSums, countersTags(sums.fn)], [TAG.keyResource, sums.keyResourceDays]] as TagEntry[] : []),
+    ...markingReportTags(id, marking, true),
     ffdTag(id),
   ];
 }
 
 /** Report 21, the current state of settlements. */
-export function stateReportTags(id: FnIdentity, stamp: DocumentStamp, shiftNumber: number, unsent: UnsentInfo, flags: FnFlags, sums: SumReports): TagList {
+export function stateReportTags(
+  id: FnIdentity, stamp: DocumentStamp, shiftNumber: number, unsent: UnsentInfo, flags: FnFlags, sums: SumReports, marking: MarkingReport | null,
+): TagList {
   return [
     ...header(id, stamp), [TAG.shiftNumber, shiftNumber], ...unsentTags(unsent), ...flagTags(flags),
     ...(isFfd12(id) ? [[TAG.fnSums, countersTags(sums.fn)], [TAG.keyResource, sums.keyResourceDays]] as TagEntry[] : []),
+    ...markingReportTags(id, marking, false),
     ffdTag(id),
   ];
 }
@@ -174,8 +191,11 @@ export interface ReceiptStamp extends DocumentStamp {
   receiptInShift: number;
 }
 
-/** Receipt (3) or correction receipt (31), everything but 1077. */
-export function receiptTags(id: FnIdentity, stamp: ReceiptStamp, r: FiscalReceipt, checked: CheckedReceipt): TagList {
+/**
+ * Receipt (3) or correction receipt (31), everything but 1077. `marking`: 2106 of each item's
+ * accepted marking check, by item index (RegisterOptions.marking).
+ */
+export function receiptTags(id: FnIdentity, stamp: ReceiptStamp, r: FiscalReceipt, checked: CheckedReceipt, marking: readonly (number | null)[] = []): TagList {
   const tags: TagEntry[] = [
     ...header(id, stamp),
     [TAG.shiftNumber, stamp.shiftNumber],
@@ -189,7 +209,7 @@ export function receiptTags(id: FnIdentity, stamp: ReceiptStamp, r: FiscalReceip
   const contact = buyerContact(r);
   if (contact !== null) tags.push([TAG.buyerContact, contact]);
   if (checked.correction) tags.push(...correctionTags(id, r));
-  for (const item of r.items) tags.push([TAG.item, itemTags(id, item)]);
+  r.items.forEach((item, i) => tags.push([TAG.item, itemTags(id, item, marking[i] ?? null)]));
   tags.push(
     [TAG.total, checked.total],
     [TAG.cash, checked.sums.cash],
@@ -200,11 +220,12 @@ export function receiptTags(id: FnIdentity, stamp: ReceiptStamp, r: FiscalReceip
   );
   tags.push(...receiptVatTags(r.items.map((i) => ({ sum: i.total, vat: i.vat }))));
   if (r.mistakenReceiptNumber) tags.push([TAG.receiptProperty, r.mistakenReceiptNumber]);
+  if (isFfd12(id)) tags.push(...receiptExtrasTags(r.ffd12, marking));
   tags.push([TAG.fnsSite, id.fnsSite], ffdTag(id));
   return tags;
 }
 
-function itemTags(id: FnIdentity, item: FiscalReceipt['items'][number]): TagList {
+function itemTags(id: FnIdentity, item: FiscalReceipt['items'][number], check: number | null): TagList {
   const tags: TagEntry[] = [
     [TAG.itemName, item.name],
     [TAG.price, item.price],
@@ -223,6 +244,7 @@ function itemTags(id: FnIdentity, item: FiscalReceipt['items'][number]): TagList
     case '120':
       // 1.2 drops 1197 and makes the 2108 measure mandatory on every item.
       tags.push([TAG.measure, item.measure]);
+      if (item.ffd12) tags.push(...itemExtrasTags(item.ffd12, check));
       break;
   }
   return tags;

@@ -25,10 +25,12 @@ const DEVICE_CODES: Record<ReportedErrorCode, string | null> = {
   ofd_backlog: '0x15',
   invalid_datetime: '0x17',
   device_error: '0x03',
+  // FN-M error 34h "Работа с маркированными товарами временно заблокирована" (shtrih-m/fr_drv_ng#185).
+  marking_blocked: '0x34',
 };
 
 /** Retryable refusals: the same document can succeed later without change (domain rules of driver.ts). */
-const RETRYABLE: ReadonlySet<ReportedErrorCode> = new Set(['paper_out', 'shift_closed', 'shift_expired']);
+const RETRYABLE: ReadonlySet<ReportedErrorCode> = new Set(['paper_out', 'shift_closed', 'shift_expired', 'marking_blocked']);
 
 export function rejected(code: ReportedErrorCode, detail?: string): DeviceError {
   const message = detail ? `${deviceErrorText(code)}: ${detail}` : deviceErrorText(code);

@@ -15,11 +15,21 @@ interface ActiveFault {
   remaining: number | null;
 }
 
+/** Faults of the simulated marking operator: they change its answers, not the device operation. */
+export type MarkingFault = Extract<Fault, { kind: MarkingFaultKind }>;
+export type MarkingFaultKind = 'marking_unreachable' | 'marking_invalid' | 'marking_wrong_status' | 'marking_sale_stopped' | 'marking_slow';
+const MARKING_FAULT_KINDS: ReadonlySet<FaultKind> = new Set<MarkingFaultKind>([
+  'marking_unreachable', 'marking_invalid', 'marking_wrong_status', 'marking_sale_stopped', 'marking_slow',
+]);
+const isMarkingFault = (f: Fault): f is MarkingFault => MARKING_FAULT_KINDS.has(f.kind);
+
 export interface FaultRunner extends FaultControl {
   /** Runs one device operation under the active faults. */
   run<T>(op: OperationClass, fn: () => Promise<T> | T): Promise<T>;
   /** Whether a fault of this kind is active (does not consume it). */
   isActive(kind: FaultKind): boolean;
+  /** Consumes one use of the earliest injected marking-operator fault, for a check the operator answers. */
+  takeMarking(): MarkingFault | null;
 }
 
 /** Which faults touch which operations. */
@@ -34,20 +44,29 @@ function affects(kind: FaultKind, op: OperationClass): boolean {
     case 'fn_full':
     case 'fn_expired':
       return op === 'document';
+    // Taken by the marking operator itself (takeMarking), once per check it answers.
+    case 'marking_unreachable':
+    case 'marking_invalid':
+    case 'marking_wrong_status':
+    case 'marking_sale_stopped':
+    case 'marking_slow':
+      return false;
   }
 }
 
 export function createFaults(): FaultRunner {
   let active: ActiveFault[] = [];
 
+  const use = (a: ActiveFault): void => {
+    if (a.remaining === null) return;
+    a.remaining -= 1;
+    if (a.remaining <= 0) active = active.filter((x) => x !== a);
+  };
   /** Consumes one use of the first active fault of `kind` that affects `op`. */
   const take = (kind: FaultKind, op: OperationClass): Fault | null => {
     const a = active.find((x) => x.fault.kind === kind && affects(kind, op));
     if (!a) return null;
-    if (a.remaining !== null) {
-      a.remaining -= 1;
-      if (a.remaining <= 0) active = active.filter((x) => x !== a);
-    }
+    use(a);
     return a.fault;
   };
 
@@ -62,6 +81,12 @@ export function createFaults(): FaultRunner {
     },
     active: () => active.map((a) => ({ fault: a.fault, remaining: a.remaining })),
     isActive: (kind) => active.some((a) => a.fault.kind === kind),
+    takeMarking() {
+      const a = active.find((x) => isMarkingFault(x.fault));
+      if (!a || !isMarkingFault(a.fault)) return null;
+      use(a);
+      return a.fault;
+    },
 
     async run(op, fn) {
       const slow = take('slow', op);

@@ -1,9 +1,12 @@
 import type { Cashier, FiscalReceipt } from '../../domain/receipt.js';
-import type { Clock, DeviceStatus, FiscalResult, RegisterOptions, RegistrationInfo, ShiftDocument, ShiftStateName, XReport } from '../driver.js';
+import type {
+  Clock, DeviceStatus, FiscalResult, MarkingCheckRequest, MarkingCheckResult, MarkingState, RegisterOptions, RegistrationInfo, ShiftDocument,
+  ShiftStateName, XReport,
+} from '../driver.js';
 import { instantOfWall, wallSecondsAt } from '../ffd/wall-time.js';
 import { DAY_MS, HOUR_MS, formatDeviceTime, parseUtcOffset } from './datetime.js';
 import { closeShiftTags, openShiftTags, receiptTags, registrationTags, stateReportTags } from './documents.js';
-import type { UnsentInfo } from './documents.js';
+import type { MarkingReport, UnsentInfo } from './documents.js';
 import { rejected } from './errors.js';
 import { computeFiscalSign, newDeviceSecret } from './fiscal-sign.js';
 import { checkFnAccepts, fnFlags, fnWarnings, memoryUsed } from './fn-health.js';
@@ -11,8 +14,14 @@ import type { HealthInput } from './fn-health.js';
 import { generateIdentity, toRegistrationInfo } from './identity.js';
 import type { FnIdentity, IdentityOverrides } from './identity.js';
 import { checkReceipt } from './receipt-rules.js';
+import {
+  acceptCheck, answerCheck, beginCheck, clearChecks, consumeForReceipt, markingMemoryOf, newPeriod, notificationNegative, NOTIFICATION_KINDS,
+  periodSigns, workState,
+} from './marking.js';
+import type { MarkingFnKeys, MarkingMemory, MarkingWorkState, SaleNotification } from './marking.js';
+import type { OperatorReply, OperatorRequest } from './marking-operator.js';
 import { openDeviceStore } from './store.js';
-import type { FnState, NewDocument, ShiftTotals, StoredDocument } from './store.js';
+import type { FnState, NewDocument, NewNotification, ShiftTotals, StoredDocument, StoredNotification } from './store.js';
 import { countDocument, countDocuments, emptyCounters } from './counters.js';
 import type { SumCounters } from './counters.js';
 import { DOC_CODES, TAG } from './tags.js';
@@ -38,6 +47,33 @@ export interface FiscalDeviceOptions {
   ofdAckDelayMs?: number;
   /** Model name the device reports. */
   model?: string;
+  /** FN-M marking work (FFD 1.2 FNs only). */
+  marking?: MarkingOptions;
+}
+
+export interface MarkingOptions {
+  /** Which crypto tails the FN checks itself (marking.ts), default 'all'. */
+  fnKeys?: MarkingFnKeys;
+  /**
+   * The FN refuses code checks ('marking_blocked') once the oldest unconfirmed sale notification is
+   * older than this, default 72 h. Our choice [K]: the FN-M's real trigger is not published
+   * (shtrih-m/fr_drv_ng#185: blocked with the storage under 50 % full but notifications long unsent).
+   */
+  blockAfterHours?: number;
+  /** Whether the marking operator takes notifications at start (setMarkingOperatorReachable later), default true. */
+  operatorReachable?: boolean;
+}
+
+/** A code check after B1 (and B5): the request to put to the operator, or the final result of an offline check. */
+export type MarkingCheckStart = { request: OperatorRequest; result: null } | { request: null; result: MarkingCheckResult };
+
+/** The FN's marking work as the protocol emulators report it (Shtrih FF70h, ATOL checkImcWorkState). */
+export interface MarkingWork {
+  state: MarkingWorkState;
+  /** saved (accepted) check results */
+  acceptedCount: number;
+  /** 2104 and the oldest unconfirmed notification (ms) with its 2002 */
+  unconfirmed: { count: number; oldestAt: number | null; firstNumber: number | null };
 }
 
 export interface StateReport extends ShiftDocument {
@@ -62,12 +98,29 @@ export interface FiscalDevice {
   document(fdNumber: number): StoredDocument | null;
   journal(): StoredDocument[];
   setOfdEnabled(enabled: boolean): void;
+  /**
+   * Marking (FFD 1.2 FN; an FFD 1.05 FN refuses each with 'not_supported'). A check is two steps so
+   * that the driver can wait for the operator between them: B1 + B5, then B6 with its answer.
+   */
+  beginMarkingCheck(request: MarkingCheckRequest): MarkingCheckStart;
+  completeMarkingCheck(requestNumber: number, reply: OperatorReply | null): MarkingCheckResult;
+  /** B2: returns the code's 2106. */
+  acceptMarkingCode(accept: boolean): number;
+  /** B3 */
+  clearMarkingCodes(): void;
+  markingState(): MarkingState;
+  markingWork(): MarkingWork;
+  /** Sale notifications (82) in 2002 order, confirmed or not. */
+  notifications(): StoredNotification[];
+  /** The marking operator reachable or not from now on (it confirms notifications only while reachable). */
+  setMarkingOperatorReachable(reachable: boolean): void;
   close(): void;
 }
 
 export const SHIFT_MAX_MS = 24 * HOUR_MS;
 const SHIFT_EXPIRES_SOON_MS = HOUR_MS;
 export const DEFAULT_OFD_ACK_DELAY_MS = 2000;
+export const DEFAULT_MARKING_BLOCK_AFTER_HOURS = 72;
 
 const zeroTotals = (): ShiftTotals => ({ sell: 0, sellReturn: 0, buy: 0, buyReturn: 0 });
 const TOTAL_KEYS = { 1: 'sell', 2: 'sellReturn', 3: 'buy', 4: 'buyReturn' } as const;
@@ -108,7 +161,12 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
   const countersOf = (s: FnState): { shift: SumCounters; fn: SumCounters } => s.counters ?? { shift: emptyCounters(), fn: emptyCounters() };
   const sumReports = (s: FnState, now: number) => ({ ...countersOf(s), keyResourceDays: keyResourceDays(identity, now) });
 
+  const ffd12 = identity.ffdVersion === '120';
+  const fnKeys = o.marking?.fnKeys ?? 'all';
+  const blockAfterMs = (o.marking?.blockAfterHours ?? DEFAULT_MARKING_BLOCK_AFTER_HOURS) * HOUR_MS;
+
   let ofdEnabledSince: number | null = (o.ofdEnabled ?? true) ? clock.now() : null;
+  let operatorReachableSince: number | null = (o.marking?.operatorReachable ?? true) ? clock.now() : null;
   /**
    * Lets the simulated OFD catch up with the clock. Document operations call it inside their own
    * commit: the acknowledgements share the document's transaction and fsync instead of costing one
@@ -116,6 +174,35 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
    */
   const pumpOfd = (now: number): void => {
     if (ofdEnabledSince !== null) store.ackOfd(now, ofdEnabledSince, ackDelay);
+  };
+
+  /** The marking operator's receipts (84) for the notifications it has had `ackDelay` ms to answer, like the OFD's. */
+  const pumpMarking = (now: number): void => {
+    if (operatorReachableSince !== null) store.confirmNotifications(now, operatorReachableSince, ackDelay);
+  };
+  /** An FFD 1.05 FN has no marking commands. */
+  const requireMarking = (): void => {
+    if (!ffd12) throw rejected('not_supported', `the FN is registered for FFD 1.05 and has no marking-code commands`);
+  };
+  const markingBlocked = (now: number): boolean => {
+    const oldest = store.unconfirmedNotifications().oldestAt;
+    return oldest !== null && now - oldest > blockAfterMs;
+  };
+  /** Runs one marking step on the FN's marking memory in its own transaction. */
+  const markingStep = <T>(step: (m: MarkingMemory, now: number) => { memory: MarkingMemory; result: T }): T => {
+    requireMarking();
+    const now = clock.now();
+    return store.commit((s) => {
+      pumpMarking(now);
+      const { memory, result } = step(markingMemoryOf(s), now);
+      return { state: { ...s, marking: memory }, documents: [], result };
+    });
+  };
+  /** 2104 for the reports and 2112/2113 for the close-shift report (FFD 1.2). */
+  const markingReport = (s: FnState, now: number): MarkingReport | null => {
+    if (!ffd12) return null;
+    const m = markingMemoryOf(s);
+    return { unconfirmed: store.unconfirmedNotifications().count, ...periodSigns(m, store.negativeReceipts(m.period.since, now)) };
   };
 
   const health = (now: number, state: FnState): HealthInput => ({ now, identity, fdNumber: state.fdNumber, unsent: store.unsent() });
@@ -173,13 +260,16 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
       const now = clock.now();
       return store.commit((s) => {
         pumpOfd(now);
+        pumpMarking(now);
         begin('closeShift', s, now);
         if (!s.shiftOpen) throw rejected('shift_closed', `shift ${s.shiftNumber} is already closed`);
         const stamp = stampOf(s, now);
         const counts = { fdCount: s.shiftFdCount + 1, receiptCount: s.receiptInShift };
-        const tags = closeShiftTags(identity, stamp, s.shiftNumber, cashier, counts, unsentInfo(), fnFlags(health(now, s)), sumReports(s, now));
+        const tags = closeShiftTags(identity, stamp, s.shiftNumber, cashier, counts, unsentInfo(), fnFlags(health(now, s)), sumReports(s, now), markingReport(s, now));
         const doc = seal(secret, DOC_CODES.closeShift, stamp.fdNumber, tags, now);
         const state: FnState = { ...s, fdNumber: stamp.fdNumber, shiftOpen: false, shiftFdCount: counts.fdCount, lastDocumentAt: now };
+        // 2112/2113 cover the time since the previous close-shift report.
+        if (ffd12) state.marking = newPeriod(markingMemoryOf(s), now);
         return { state, documents: [doc], result: shiftResult(doc, s.shiftNumber) };
       });
     },
@@ -188,6 +278,7 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
       const now = clock.now();
       return store.commit((before) => {
         pumpOfd(now);
+        pumpMarking(now);
         begin('receipt', before, now);
         const documents: NewDocument[] = [];
         let s = before;
@@ -206,11 +297,30 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
           case 'open':
             break;
         }
+        const marked = receipt.items.some((i) => (i.ffd12?.marking ?? null) !== null) || (options.marking ?? []).some((m) => m !== null);
+        if (marked) requireMarking();
         const checked = checkReceipt(receipt, identity);
+        // The FN takes each marked item's accepted check and forgets the saved results with the receipt.
+        const used = ffd12 ? consumeForReceipt(markingMemoryOf(s), receipt, options.marking) : null;
         const stamp = { ...stampOf(s, now), shiftNumber: s.shiftNumber, receiptInShift: s.receiptInShift + 1 };
         const code = checked.correction ? DOC_CODES.correction : DOC_CODES.receipt;
-        const doc = seal(secret, code, stamp.fdNumber, receiptTags(identity, stamp, receipt, checked), now);
+        const doc = seal(secret, code, stamp.fdNumber, receiptTags(identity, stamp, receipt, checked, used?.marking ?? []), now);
         documents.push(doc);
+        const notifications: NewNotification[] = [];
+        let marking = s.marking;
+        if (used !== null && (used.items.length > 0 || s.marking !== undefined)) {
+          marking = used.memory;
+          if (used.items.length > 0) {
+            // One sale notification (82) per receipt with marked units, queued for the marking operator.
+            const body: SaleNotification = {
+              number: used.memory.notificationNumber + 1, dateTime: stamp.dateTime, fnSerial: identity.fnSerial, userInn: identity.companyInn,
+              address: identity.operationsAddress, taxSystem: receipt.taxSystem, operationType: checked.operationType,
+              operationKind: checked.correction ? NOTIFICATION_KINDS.correction : NOTIFICATION_KINDS.receipt, fdNumber: doc.fdNumber, items: used.items,
+            };
+            notifications.push({ number: body.number, createdAt: now, negative: notificationNegative(body), body });
+            marking = { ...used.memory, notificationNumber: body.number };
+          }
+        }
         const key = TOTAL_KEYS[checked.operationType];
         const state: FnState = {
           ...s,
@@ -220,12 +330,13 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
           shiftTotals: { ...s.shiftTotals, [key]: s.shiftTotals[key] + checked.total },
           lastDocumentAt: now,
           counters: { shift: countDocument(countersOf(s).shift, code, doc.tags), fn: countDocument(countersOf(s).fn, code, doc.tags) },
+          ...(marking === undefined ? {} : { marking }),
         };
         const result: FiscalResult = {
           fdNumber: doc.fdNumber, fiscalSign: doc.fiscalSign, shiftNumber: s.shiftNumber, receiptInShift: stamp.receiptInShift,
           dateTime: iso(now), total: checked.total, change: checked.change, registration: registrationInfo(),
         };
-        return { state, documents, result };
+        return { state, documents, notifications, result };
       });
     },
 
@@ -246,10 +357,11 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
       const now = clock.now();
       return store.commit((s) => {
         pumpOfd(now);
+        pumpMarking(now);
         begin('stateReport', s, now);
         const stamp = stampOf(s, now);
         const unsent = unsentInfo();
-        const tags = stateReportTags(identity, stamp, s.shiftNumber, unsent, fnFlags(health(now, s)), sumReports(s, now));
+        const tags = stateReportTags(identity, stamp, s.shiftNumber, unsent, fnFlags(health(now, s)), sumReports(s, now), markingReport(s, now));
         const doc = seal(secret, DOC_CODES.stateReport, stamp.fdNumber, tags, now);
         const state: FnState = { ...s, fdNumber: stamp.fdNumber, shiftFdCount: s.shiftOpen ? s.shiftFdCount + 1 : s.shiftFdCount, lastDocumentAt: now };
         const result: StateReport = {
@@ -303,6 +415,57 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
       if (!enabled && ofdEnabledSince !== null) {
         pumpOfd(now);
         ofdEnabledSince = null;
+      }
+    },
+
+    beginMarkingCheck(request) {
+      return markingStep((m, now) => {
+        // FN error 34h "work with marked goods temporarily blocked" (shtrih-m/fr_drv_ng#185).
+        if (markingBlocked(now)) {
+          const oldest = store.unconfirmedNotifications();
+          throw rejected('marking_blocked', `sale notification ${oldest.firstNumber ?? '?'} is unconfirmed since ${iso(oldest.oldestAt ?? now)}`);
+        }
+        const { memory, request: toOperator, result } = beginCheck(m, request, fnKeys);
+        const start: MarkingCheckStart = toOperator === null ? { request: null, result } : { request: toOperator, result: null };
+        return { memory, result: start };
+      });
+    },
+    completeMarkingCheck(requestNumber, reply) {
+      return markingStep((m) => {
+        const { memory, result } = answerCheck(m, requestNumber, reply);
+        return { memory, result };
+      });
+    },
+    acceptMarkingCode(accept) {
+      return markingStep((m) => {
+        const { memory, itemCheckResult } = acceptCheck(m, accept);
+        return { memory, result: itemCheckResult };
+      });
+    },
+    clearMarkingCodes() {
+      markingStep((m) => ({ memory: clearChecks(m), result: null }));
+    },
+    markingState() {
+      requireMarking();
+      const now = clock.now();
+      pumpMarking(now);
+      const u = store.unconfirmedNotifications();
+      return { blocked: markingBlocked(now), unconfirmedNotifications: u.count, oldestUnconfirmedAt: u.oldestAt === null ? null : iso(u.oldestAt) };
+    },
+    markingWork() {
+      requireMarking();
+      const now = clock.now();
+      pumpMarking(now);
+      const m = markingMemoryOf(store.readState());
+      return { state: workState(m, markingBlocked(now)), acceptedCount: m.accepted.length, unconfirmed: store.unconfirmedNotifications() };
+    },
+    notifications: () => store.notifications(),
+    setMarkingOperatorReachable(reachable) {
+      const now = clock.now();
+      if (reachable && operatorReachableSince === null) operatorReachableSince = now;
+      if (!reachable && operatorReachableSince !== null) {
+        pumpMarking(now);
+        operatorReachableSince = null;
       }
     },
     close: () => store.close(),

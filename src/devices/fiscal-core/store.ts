@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NativeSqlite } from '../../sqlite-native.js';
 import type { SumCounters } from './counters.js';
+import type { MarkingMemory, SaleNotification } from './marking.js';
 import { storedIdentity } from './identity.js';
 import type { FnIdentity } from './identity.js';
 import { isDocCode } from './tags.js';
@@ -41,6 +42,8 @@ export interface FnState {
   lastDocumentAt: number;
   /** Sum counters of the shift and of the FN's life (counters.ts); absent in stores that predate them. */
   counters?: { shift: SumCounters; fn: SumCounters };
+  /** FN-M marking work (marking.ts); absent in stores that predate it, which means none. */
+  marking?: MarkingMemory;
 }
 
 export interface StoredDocument {
@@ -65,9 +68,34 @@ export interface UnsentSummary {
   firstNumber: number | null;
 }
 
+/** A sale notification (82) in the FN's notification storage. */
+export interface StoredNotification {
+  /** 2002 */
+  number: number;
+  /** ms, the device clock when the FN formed it */
+  createdAt: number;
+  /** 2006 of the operator's receipt: it names units whose check was negative */
+  negative: boolean;
+  body: SaleNotification;
+  /** ms the marking operator confirmed it (84), null while unconfirmed */
+  confirmedAt: number | null;
+}
+
+export type NewNotification = Omit<StoredNotification, 'confirmedAt'>;
+
+export interface UnconfirmedSummary {
+  /** 2104 */
+  count: number;
+  /** ms */
+  oldestAt: number | null;
+  firstNumber: number | null;
+}
+
 export interface Commit<T> {
   state: FnState;
   documents: NewDocument[];
+  /** Sale notifications the documents leave behind (a receipt with marked units: one). */
+  notifications?: NewNotification[];
   result: T;
 }
 
@@ -82,6 +110,14 @@ export interface DeviceStore {
   unsent(): UnsentSummary;
   /** Marks as acknowledged every document the OFD has answered by `now` (see ofd.ts). */
   ackOfd(now: number, enabledSince: number, delayMs: number): number;
+  /** Sale notifications (82) the marking operator has not confirmed. */
+  unconfirmedNotifications(): UnconfirmedSummary;
+  /** Marks as confirmed (84) every notification the operator has answered by `now`: `delayMs` after it was formed or it became reachable. */
+  confirmNotifications(now: number, reachableSince: number, delayMs: number): number;
+  /** Notifications with 2006 set confirmed in (`after`, `upTo`]: 2112 bit 2 material. */
+  negativeReceipts(after: number | null, upTo: number): number;
+  /** Every sale notification, in 2002 order. */
+  notifications(): StoredNotification[];
   close(): void;
 }
 
@@ -103,7 +139,29 @@ CREATE TABLE IF NOT EXISTS documents (
   ofd_acked_at INTEGER
 ) STRICT;
 CREATE INDEX IF NOT EXISTS documents_unsent ON documents (fd_number) WHERE ofd_acked_at IS NULL;
+CREATE TABLE IF NOT EXISTS marking_notifications (
+  number INTEGER PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  negative INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  confirmed_at INTEGER
+) STRICT;
+CREATE INDEX IF NOT EXISTS marking_notifications_unconfirmed ON marking_notifications (number) WHERE confirmed_at IS NULL;
 `;
+
+interface NotificationRow {
+  number: number;
+  created_at: number;
+  negative: number;
+  body: string;
+  confirmed_at: number | null;
+}
+
+function toNotification(row: NotificationRow): StoredNotification {
+  const body: unknown = JSON.parse(row.body);
+  if (typeof body !== 'object' || body === null || !('items' in body) || !Array.isArray(body.items)) throw new Error(`corrupt FN notification ${row.number}`);
+  return { number: row.number, createdAt: row.created_at, negative: row.negative !== 0, body: body as SaleNotification, confirmedAt: row.confirmed_at };
+}
 
 interface DocumentRow {
   fd_number: number;
@@ -167,6 +225,22 @@ export function openDeviceStore(file: string, genesis: () => StoreGenesis, offse
      WHERE ofd_acked_at IS NULL AND MAX(created_at, :since) + :delay <= :now`,
   );
 
+  const insertNotification = db.prepare<[number, number, number, string]>(
+    'INSERT INTO marking_notifications (number, created_at, negative, body) VALUES (?, ?, ?, ?)',
+  );
+  const selectUnconfirmed = db.prepare<[], { count: number; oldest: number | null; first: number | null }>(
+    'SELECT COUNT(*) AS count, MIN(created_at) AS oldest, MIN(number) AS first FROM marking_notifications WHERE confirmed_at IS NULL',
+  );
+  // The simulated marking operator confirms each notification like the OFD acknowledges documents.
+  const confirm = db.prepare<{ now: number; since: number; delay: number }>(
+    `UPDATE marking_notifications SET confirmed_at = MAX(created_at, :since) + :delay
+     WHERE confirmed_at IS NULL AND MAX(created_at, :since) + :delay <= :now`,
+  );
+  const selectNegative = db.prepare<{ after: number; upTo: number }, { count: number }>(
+    'SELECT COUNT(*) AS count FROM marking_notifications WHERE negative = 1 AND confirmed_at > :after AND confirmed_at <= :upTo',
+  );
+  const selectNotifications = db.prepare<[], NotificationRow>('SELECT * FROM marking_notifications ORDER BY number');
+
   const insertAll = (docs: NewDocument[]): void => {
     for (const d of docs) insertDoc.run(d.fdNumber, d.code, JSON.stringify(d.tags), d.fiscalSign, d.createdAt);
   };
@@ -206,6 +280,7 @@ export function openDeviceStore(file: string, genesis: () => StoreGenesis, offse
       return db.transaction(() => {
         const c = fn(readState());
         insertAll(c.documents);
+        for (const n of c.notifications ?? []) insertNotification.run(n.number, n.createdAt, Number(n.negative), JSON.stringify(n.body));
         setMeta.run('state', JSON.stringify(c.state));
         return c.result;
       }).immediate();
@@ -220,6 +295,13 @@ export function openDeviceStore(file: string, genesis: () => StoreGenesis, offse
       return { count: row?.count ?? 0, oldestAt: row?.oldest ?? null, firstNumber: row?.first ?? null };
     },
     ackOfd: (now, enabledSince, delayMs) => ack.run({ now, since: enabledSince, delay: delayMs }).changes,
+    unconfirmedNotifications() {
+      const row = selectUnconfirmed.get();
+      return { count: row?.count ?? 0, oldestAt: row?.oldest ?? null, firstNumber: row?.first ?? null };
+    },
+    confirmNotifications: (now, reachableSince, delayMs) => confirm.run({ now, since: reachableSince, delay: delayMs }).changes,
+    negativeReceipts: (after, upTo) => selectNegative.get({ after: after ?? Number.MIN_SAFE_INTEGER, upTo })?.count ?? 0,
+    notifications: () => selectNotifications.all().map(toNotification),
     close: () => db.close(),
   };
 }

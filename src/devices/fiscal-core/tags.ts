@@ -82,6 +82,9 @@ export const TAG = {
   provision: 1217,
   printerInMachine: 1221,
   measure: 2108,
+  unconfirmedNotifications: 2104,
+  invalidCodesSign: 2112,
+  invalidRequestsSign: 2113,
 } as const;
 
 /** Fiscal document (container) codes, domain.md §1.1. */
