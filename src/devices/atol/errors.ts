@@ -38,6 +38,31 @@ export const ATOL_ERRORS = {
   INVALID_PAYMENT_TYPE: 60,
   NO_REQUIRED_FISCAL_PROPERTY: 161,
   RECEIPT_PARSE_ERROR: 501,
+  /**
+   * "Работа с маркированными товарами временно заблокирована" (FN-M error 34h): the FN refuses
+   * code checks while sale notifications wait unconfirmed (ExLuzZziVo/KKTServiceLib
+   * `KKTServiceLib.Atol/Types/Enums/KKTErrorType.cs`, LIBFPTR_ERROR_MARKING_WORK_TEMPORARY_BLOCKED).
+   */
+  MARKING_WORK_TEMPORARY_BLOCKED: 407,
+} as const;
+
+/**
+ * LIBFPTR_ERROR_* of FFD 1.2 marking that map onto a stable code of their own. The others of the
+ * range (401 check in progress, 403 check cancelled, 408 code table full, 410 wrong state) are
+ * `device_error`; 402 / 411 / 421 (no answer from the marking operator) end a check, not a call
+ * (marking.ts).
+ */
+export const ATOL_MARKING_ERRORS = {
+  INVALID_MARKING_CODE_STATUS: 404,
+  MARKING_WORK_DENIED: 406,
+  INVALID_MARKING_CODE: 409,
+  INVALID_MEASUREMENT_UNIT: 412,
+  OPERATION_DENIED_IN_CURRENT_FFD: 413,
+  /** "Операция не разрешена, при регистрации не был установлен признак ТМТ" */
+  MARKING_OPERATION_DENIED: 414,
+  MARK_NOT_CHECKED: 420,
+  NO_MARKING_CODE_IN_TABLE: 422,
+  PROPERTY_FOR_MARKING_POSITION_ONLY: 426,
 } as const;
 
 /** ATOL code → stable code. Codes not listed map to `device_error`. */
@@ -67,6 +92,7 @@ const FROM_ATOL: ReadonlyMap<number, ReportedErrorCode> = new Map<number, Report
   [ATOL_ERRORS.FN_RESOURCE_HAS_EXPIRED, 'fn_memory_full'],
   [ATOL_ERRORS.FN_TIMEOUT, 'ofd_backlog'],
   [ATOL_ERRORS.INVALID_TAXATION_TYPE, 'tax_system_not_registered'],
+  [ATOL_ERRORS.MARKING_WORK_TEMPORARY_BLOCKED, 'marking_blocked'],
 ]);
 
 /** Stable code → the ATOL code the emulator answers with (one canonical code per stable code). */
@@ -91,13 +117,15 @@ const TO_ATOL: Record<ReportedErrorCode, number> = {
   ofd_backlog: ATOL_ERRORS.FN_TIMEOUT,
   invalid_datetime: ATOL_ERRORS.DATE_TIME_LESS_THAN_FS,
   device_error: ATOL_ERRORS.UNKNOWN,
+  marking_blocked: ATOL_ERRORS.MARKING_WORK_TEMPORARY_BLOCKED,
 };
 
 /**
  * Refusals after which the very same receipt can succeed later without change (DeviceError
- * `retryable`): load paper, close the expired shift, open the shift.
+ * `retryable`): load paper, close the expired shift, open the shift, let the marking operator
+ * confirm the waiting sale notifications.
  */
-const RETRYABLE_REJECTIONS: ReadonlySet<ReportedErrorCode> = new Set<ReportedErrorCode>(['paper_out', 'shift_expired', 'shift_closed']);
+const RETRYABLE_REJECTIONS: ReadonlySet<ReportedErrorCode> = new Set<ReportedErrorCode>(['paper_out', 'shift_expired', 'shift_closed', 'marking_blocked']);
 
 export const stableCodeOf = (atolCode: number): ReportedErrorCode => FROM_ATOL.get(atolCode) ?? 'device_error';
 export const atolCodeOf = (code: string): number => (code in TO_ATOL ? TO_ATOL[code as ReportedErrorCode] : ATOL_ERRORS.UNKNOWN);

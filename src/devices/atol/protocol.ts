@@ -38,6 +38,15 @@ export const OTHER_TASK_TYPES = [
   'getLastFiscalParams',
   'getFnDocument',
   'ofdExchangeStatus',
+  // FFD 1.2 marking (myscripts_marks.js, json_checkImcWorkState.js, json_ismExchangeStatus.js).
+  'beginMarkingCodeValidation',
+  'getMarkingCodeValidationStatus',
+  'acceptMarkingCode',
+  'declineMarkingCode',
+  'cancelMarkingCodeValidation',
+  'clearMarkingCodeValidationResult',
+  'checkImcWorkState',
+  'ismExchangeStatus',
 ] as const;
 export type OtherTaskType = (typeof OTHER_TASK_TYPES)[number];
 export type TaskType = ReceiptTaskType | OtherTaskType;
@@ -74,6 +83,117 @@ export interface AtolPosition {
   paymentObject: string;
   /** FFD 1.05: free-text unit (1197); FFD 1.2: the 2108 enum string (`piece`, `kilogram`, ...) */
   measurementUnit?: string;
+  /** A marked unit (FFD 1.2): the KKT writes 1163, 2102 and 2106 from it; 1291 as `itemFractionalAmount`. */
+  imcParams?: AtolImcParams;
+  /** 1163 of unmarked goods: exactly one key, the ATOL name of the sub-tag (1300–1325). */
+  productCodes?: Record<string, string>;
+  /** 1222 (`agents`) and 1223 (the other members). */
+  agentInfo?: AtolAgentInfo;
+  /** 1224 (name 1225, phones 1171) and 1226 (`vatin`). */
+  supplierInfo?: AtolSupplierInfo;
+  /** 1229, rubles */
+  exciseSum?: number;
+  /** 1230 */
+  countryCode?: string;
+  /** 1231 */
+  customsDeclaration?: string;
+  /** 1191 (the item's additional requisite; 1192 is a separate `additionalAttribute` element) */
+  additionalAttribute?: string;
+  /** 1260 */
+  industryInfo?: AtolIndustryInfo[];
+}
+
+/** `items[].imcParams` (items.executePosition). */
+export interface AtolImcParams {
+  /** base64 of the code as scanned (2000 → 1163) */
+  imc: string;
+  /** 2100 name; `auto` lets the KKT recognise it */
+  imcType: string;
+  /** 2003 name */
+  itemEstimatedStatus: string;
+  /** 2102 */
+  imcModeProcessing: number;
+  /** 1291 as "n/d" */
+  itemFractionalAmount?: string;
+  /** 2106 of the accepted check, bit by bit */
+  itemInfoCheckResult?: Record<string, boolean>;
+}
+
+export interface AtolAgentInfo {
+  /** 1222 (item) / 1057 (receipt, FFD 1.05 only) as names of the bits */
+  agents?: string[];
+  /** 1044 operation, 1073 phones */
+  payingAgent?: { operation?: string; phones?: string[] };
+  /** 1074 phones */
+  receivePaymentsOperator?: { phones: string[] };
+  /** 1075 phones, 1026 name, 1005 address, 1016 INN */
+  moneyTransferOperator?: { phones?: string[]; name?: string; address?: string; vatin?: string };
+}
+
+export interface AtolSupplierInfo {
+  /** 1226 */
+  vatin: string;
+  /** 1225 */
+  name?: string;
+  /** 1171 */
+  phones?: string[];
+}
+
+/** 1260 / 1261. `date` travels as "yyyy.mm.dd"; the script turns it into 1263's "dd.mm.yyyy". */
+export interface AtolIndustryInfo {
+  /** 1262 */
+  fois: string;
+  /** 1263 */
+  date: string;
+  /** 1264 */
+  number: string;
+  /** 1265 */
+  industryAttribute: string;
+}
+
+/** 1084 as an `items[]` element (items.executeUserAttribute). */
+export interface AtolUserAttribute {
+  type: 'userAttribute';
+  /** 1085 */
+  name: string;
+  /** 1086 */
+  value: string;
+}
+
+/** 1192 as an `items[]` element (items.executeAdditionalAttribute). */
+export interface AtolAdditionalAttribute {
+  type: 'additionalAttribute';
+  value: string;
+}
+
+export type AtolReceiptItem = AtolPosition | AtolUserAttribute | AtolAdditionalAttribute;
+
+/** 1008, and in FFD 1.2 the 1256 members; FFD 1.05 writes `name` / `vatin` as 1227 / 1228. */
+export interface AtolClientInfo {
+  emailOrPhone?: string;
+  /** 1227 */
+  name?: string;
+  /** 1228 */
+  vatin?: string;
+  /** 1243, "dd.mm.yyyy" */
+  birthDate?: string;
+  /** 1244 */
+  citizenship?: string;
+  /** 1245 */
+  identityDocumentCode?: string;
+  /** 1246 */
+  identityDocumentData?: string;
+  /** 1254 */
+  address?: string;
+}
+
+/** 1270. `dateTime` (1273) travels as "yyyy.mm.dd HH:MM:SS", the register's local time. */
+export interface AtolOperationInfo {
+  /** 1271 */
+  id: number;
+  /** 1272 */
+  data: string;
+  dateTime: string;
 }
 
 export interface AtolPayment {
@@ -90,8 +210,12 @@ export interface AtolReceiptTask {
   /** true: the receipt is not printed, only sent to the OFD and the buyer. */
   electronically: boolean;
   operator?: AtolOperator;
-  /** 1008 */
-  clientInfo?: { emailOrPhone: string };
+  /** 1008; FFD 1.2: 1256 */
+  clientInfo?: AtolClientInfo;
+  /** 1270 (FFD 1.2) */
+  operationInfo?: AtolOperationInfo;
+  /** 1261 (FFD 1.2) */
+  industryInfo?: AtolIndustryInfo[];
   /** 1173: self / instruction */
   correctionType?: 'self' | 'instruction';
   /** 1178, "yyyy.mm.dd" */
@@ -100,9 +224,8 @@ export interface AtolReceiptTask {
   correctionBaseNumber?: string;
   /** 1177 (FFD 1.05 only; ignored by 1.2 firmware) */
   correctionBaseName?: string;
-  /** 1192 additional receipt property; cr-server puts the mistaken receipt number here. */
-  additionalAttribute?: string;
-  items: AtolPosition[];
+  /** Positions, then 1084 and 1192 elements. */
+  items: AtolReceiptItem[];
   payments: AtolPayment[];
   /** 1020, rubles */
   total: number;

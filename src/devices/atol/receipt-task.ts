@@ -17,10 +17,24 @@ import {
 import type { FfdVersion, Measure, PaymentMethod, PaymentObject, PaymentType, ReceiptType, TaxSystem, Vat1199 } from '../../domain/enums.js';
 import type { FiscalReceipt, ReceiptItem, ReceiptPayment } from '../../domain/receipt.js';
 import { buyerContact } from '../../domain/receipt.js';
+import { DeviceError } from '../driver.js';
 import { ATOL_ERRORS } from './errors.js';
 import { kopecksToRubles, microsToQuantity, quantityToMicros, rublesToKopecks } from './money.js';
 import { isObject, isReceiptTaskType } from './protocol.js';
-import type { AtolPosition, AtolReceiptTask, JsonObject, ReceiptTaskType } from './protocol.js';
+import type { AtolClientInfo, AtolPosition, AtolReceiptItem, AtolReceiptTask, JsonObject, ReceiptTaskType } from './protocol.js';
+import {
+  clientInfoOf,
+  hasItemExtras,
+  hasReceiptExtras,
+  industryInfoOf,
+  operationInfoOf,
+  positionExtras,
+  readPositionExtras,
+  readReceiptExtras,
+} from './receipt-extras.js';
+import { TaskError, bad } from './task-error.js';
+
+export { TaskError } from './task-error.js';
 
 /** Reverse lookup of an `as const` code → name table. */
 function reverse<K extends number>(table: Record<K, string>, guard: (n: unknown) => n is K): ReadonlyMap<string, K> {
@@ -55,7 +69,7 @@ export const receiptTaskType = (t: ReceiptType): ReceiptTaskType => RECEIPT_TYPE
 const toAtolDate = (iso: string): string => iso.replaceAll('-', '.');
 const fromAtolDate = (atol: string): string => atol.replaceAll('.', '-');
 
-function itemToPosition(item: ReceiptItem, ffd: FfdVersion): AtolPosition {
+function itemToPosition(item: ReceiptItem, ffd: FfdVersion, check: number | null, receiptAgentSign: number | null): AtolPosition {
   const p: AtolPosition = {
     type: 'position',
     name: item.name,
@@ -75,46 +89,48 @@ function itemToPosition(item: ReceiptItem, ffd: FfdVersion): AtolPosition {
       break;
     case '120':
       p.measurementUnit = MEASURES[item.measure];
-      break;
+      return { ...p, ...positionExtras(item.ffd12, check, receiptAgentSign) };
   }
   return p;
 }
 
-/** FiscalReceipt → the ATOL JSON receipt/correction task (domain.md §4a "Receipt JSON fields"). */
-export function receiptToTask(r: FiscalReceipt, ffd: FfdVersion): AtolReceiptTask {
+/**
+ * FiscalReceipt → the ATOL JSON receipt/correction task (domain.md §4a "Receipt JSON fields").
+ * `marking`: 2106 of each item's accepted check (RegisterOptions.marking), sent as the position's
+ * `imcParams.itemInfoCheckResult`. FFD 1.2 content on an FFD 1.05 register is refused
+ * ('not_supported'): the API refuses it earlier, so reaching here is a bug, not a receipt to cut down.
+ */
+export function receiptToTask(r: FiscalReceipt, ffd: FfdVersion, marking: readonly (number | null)[] = []): AtolReceiptTask {
+  if (ffd === '105' && (hasReceiptExtras(r.ffd12) || r.items.some((i) => hasItemExtras(i.ffd12)))) {
+    throw new DeviceError('rejected', 'not_supported', 'FFD 1.2 content (marking, agents, industry or buyer requisites) on an FFD 1.05 register');
+  }
+  const x = ffd === '120' ? r.ffd12 : undefined;
+  const items: AtolReceiptItem[] = r.items.map((i, n) => itemToPosition(i, ffd, marking[n] ?? null, x?.agentSign ?? null));
+  // 1084 and 1192 are `items[]` elements of their own (items.executeUserAttribute / executeAdditionalAttribute).
+  if (x?.userRequisite) items.push({ type: 'userAttribute', name: x.userRequisite.name, value: x.userRequisite.value });
+  if (r.mistakenReceiptNumber !== null) items.push({ type: 'additionalAttribute', value: r.mistakenReceiptNumber });
   const task: AtolReceiptTask = {
     type: receiptTaskType(r.receiptType),
     taxationType: TAX_SYSTEMS[r.taxSystem],
     electronically: !r.needPrint,
-    items: r.items.map((i) => itemToPosition(i, ffd)),
+    items,
     payments: r.payments.map((p) => ({ type: PAYMENT_TYPES[p.type].name, sum: kopecksToRubles(p.sum) })),
     total: kopecksToRubles(r.total),
   };
   if (r.cashier) task.operator = r.cashier.inn ? { name: r.cashier.name, vatin: r.cashier.inn } : { name: r.cashier.name };
   const contact = buyerContact(r);
-  if (contact !== null) task.clientInfo = { emailOrPhone: contact };
+  const client: AtolClientInfo = { ...(contact !== null ? { emailOrPhone: contact } : {}), ...(x?.buyer ? clientInfoOf(x.buyer) : {}) };
+  if (Object.keys(client).length > 0) task.clientInfo = client;
+  if (x?.operational) task.operationInfo = operationInfoOf(x.operational);
+  if (x && x.industry.length > 0) task.industryInfo = industryInfoOf(x.industry);
   if (r.correction) {
     task.correctionType = r.correction.type === 1 ? 'instruction' : 'self';
     task.correctionBaseDate = toAtolDate(r.correction.date);
     task.correctionBaseNumber = r.correction.docNumber;
     if (ffd === '105' && r.correction.reason) task.correctionBaseName = r.correction.reason;
   }
-  if (r.mistakenReceiptNumber !== null) task.additionalAttribute = r.mistakenReceiptNumber;
   return task;
 }
-
-/** A task the device refuses: becomes a subtask `error` with this ATOL code. */
-export class TaskError extends Error {
-  constructor(
-    readonly atolCode: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'TaskError';
-  }
-}
-
-const bad = (message: string): TaskError => new TaskError(ATOL_ERRORS.INVALID_PARAM, message);
 
 function str(o: JsonObject, key: string, required: true): string;
 function str(o: JsonObject, key: string, required: false): string | null;
@@ -138,8 +154,7 @@ function lookup<K>(table: ReadonlyMap<string, K>, o: JsonObject, key: string): K
   return v;
 }
 
-function positionToItem(o: JsonObject, ffd: FfdVersion): ReceiptItem {
-  if (o.type !== 'position') throw bad('items: only "position" elements are supported');
+function positionToItem(o: JsonObject, ffd: FfdVersion, returned: boolean): { item: ReceiptItem; check: number | null; marked: boolean } {
   const tax = o.tax;
   if (!isObject(tax)) throw bad('tax: expected an object');
   const unitText = str(o, 'measurementUnit', false);
@@ -157,7 +172,7 @@ function positionToItem(o: JsonObject, ffd: FfdVersion): ReceiptItem {
       }
       break;
   }
-  return {
+  const item: ReceiptItem = {
     name: str(o, 'name', true),
     price: rublesToKopecks(num(o, 'price')),
     quantity: quantityToMicros(num(o, 'quantity')),
@@ -170,6 +185,9 @@ function positionToItem(o: JsonObject, ffd: FfdVersion): ReceiptItem {
     quantityPrec: null,
     taxTypeInt: null,
   };
+  const { extras, check } = readPositionExtras(o, ffd, { returned, measured: measure !== 0 });
+  if (extras) item.ffd12 = extras;
+  return { item, check, marked: extras?.marking != null };
 }
 
 function paymentOf(o: unknown): ReceiptPayment {
@@ -181,21 +199,50 @@ function paymentOf(o: unknown): ReceiptPayment {
   return { type, sum: rublesToKopecks(num(o, 'sum')) };
 }
 
+/** A receipt as the emulated device registers it: the receipt and the 2106 of each marked item. */
+export interface TaskRegistration {
+  receipt: FiscalReceipt;
+  /** RegisterOptions.marking: absent when no position carries `imcParams` */
+  marking?: (number | null)[];
+}
+
 /**
- * The ATOL JSON receipt task → FiscalReceipt, as the device would read it (the emulator's side).
- * Throws TaskError for data the device would refuse before anything reaches the FN.
+ * The ATOL JSON receipt task → FiscalReceipt and the items' marking checks, as the device would
+ * read it (the emulator's side). Throws TaskError for data the device would refuse before anything
+ * reaches the FN. Print-only elements must already be gone: only positions, `userAttribute` (1084)
+ * and `additionalAttribute` (1192) elements are read.
  */
-export function taskToReceipt(task: JsonObject, ffd: FfdVersion): FiscalReceipt {
+export function taskToRegistration(task: JsonObject, ffd: FfdVersion): TaskRegistration {
   const typeName = task.type;
   if (!isReceiptTaskType(typeName)) throw bad(`type: not a receipt task`);
   const receiptType = RECEIPT_TYPE_BY_NAME.get(typeName);
   if (receiptType === undefined) throw bad(`type: unknown ${typeName}`);
   const def = RECEIPT_TYPES[receiptType];
   if (!Array.isArray(task.items) || !Array.isArray(task.payments)) throw bad('items and payments are required');
-  const items = task.items.map((i) => {
+  // sellReturn (2) and buy (3): a marked unit comes back to the seller's side (2003 = 3 / 4).
+  const returned = def.operationType === 2 || def.operationType === 3;
+  const positions: ReturnType<typeof positionToItem>[] = [];
+  const userAttributes: JsonObject[] = [];
+  const additional: string[] = [];
+  for (const i of task.items) {
     if (!isObject(i)) throw bad('items: expected objects');
-    return positionToItem(i, ffd);
-  });
+    switch (i.type) {
+      case 'position':
+        positions.push(positionToItem(i, ffd, returned));
+        break;
+      case 'userAttribute':
+        userAttributes.push(i);
+        break;
+      case 'additionalAttribute':
+        additional.push(str(i, 'value', true));
+        break;
+      default:
+        throw bad(`items: element type ${JSON.stringify(i.type)} cannot be registered`);
+    }
+  }
+  // 1192 is one tag of the receipt; a second element would overwrite the first.
+  if (additional.length > 1) throw new TaskError(ATOL_ERRORS.NOT_SUPPORTED, 'more than one additionalAttribute (1192)');
+  const items = positions.map((p) => p.item);
   const payments = task.payments.map(paymentOf);
   const itemsTotal = items.reduce((a, i) => a + i.total, 0);
   const total = typeof task.total === 'number' ? rublesToKopecks(task.total) : itemsTotal;
@@ -217,7 +264,7 @@ export function taskToReceipt(task: JsonObject, ffd: FfdVersion): FiscalReceipt 
       docNumber: str(task, 'correctionBaseNumber', false) ?? '',
     };
   }
-  return {
+  const receipt: FiscalReceipt = {
     receiptType,
     operationType: def.operationType,
     taxSystem: lookup(TAX_SYSTEM_BY_NAME, task, 'taxationType'),
@@ -228,8 +275,15 @@ export function taskToReceipt(task: JsonObject, ffd: FfdVersion): FiscalReceipt 
     email: contact !== null && contact.includes('@') ? contact : null,
     phone: contact !== null && !contact.includes('@') ? contact : null,
     correction,
-    mistakenReceiptNumber: str(task, 'additionalAttribute', false),
+    mistakenReceiptNumber: additional[0] ?? null,
     cashier: isObject(operator) ? { name: str(operator, 'name', true), inn: str(operator, 'vatin', false) } : null,
     needPrint: task.electronically !== true,
   };
+  const extras = readReceiptExtras(task, ffd, userAttributes);
+  if (extras) receipt.ffd12 = extras;
+  if (!positions.some((p) => p.marked)) return { receipt };
+  return { receipt, marking: positions.map((p) => (p.marked ? p.check : null)) };
 }
+
+/** The receipt of `taskToRegistration`. */
+export const taskToReceipt = (task: JsonObject, ffd: FfdVersion): FiscalReceipt => taskToRegistration(task, ffd).receipt;

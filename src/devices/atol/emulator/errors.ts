@@ -1,5 +1,6 @@
 import type { DeviceError } from '../../driver.js';
-import { ATOL_ERRORS, atolCodeOf } from '../errors.js';
+import { ATOL_ERRORS, ATOL_MARKING_ERRORS, atolCodeOf } from '../errors.js';
+import { MARKING_ERRORS } from '../marking.js';
 
 /**
  * The one table of error codes and texts the emulator puts on the wire (README "Sources").
@@ -76,6 +77,23 @@ export const ERROR_TABLE: ReadonlyMap<number, ErrorRow> = new Map<number, ErrorR
   [ATOL_ERRORS.NO_ACTIVE_OPERATOR, row('NO_ACTIVE_OPERATOR', 'Кассир не зарегистрирован')],
   [ATOL_ERRORS.INVALID_TOTAL, row('INVALID_TOTAL', 'Неверный итог чека')],
   [EXTRA_ERRORS.CONNECTION_LOST, row('CONNECTION_LOST', 'Соединение с ККТ потеряно')],
+  // FFD 1.2 marking, LIBFPTR_ERROR_* 401–426 (texts: KKTServiceLib `KKTErrorType.cs`).
+  [MARKING_ERRORS.VALIDATION_IN_PROGRESS, row('MARKING_CODE_VALIDATION_IN_PROGRESS', 'Процедура проверки КМ уже запущена')],
+  [MARKING_ERRORS.NO_CONNECTION_WITH_SERVER, row('NO_CONNECTION_WITH_SERVER', 'Ошибка соединения с сервером')],
+  [MARKING_ERRORS.VALIDATION_CANCELED, row('MARKING_CODE_VALIDATION_CANCELED', 'Процедура проверки КМ прервана')],
+  [ATOL_MARKING_ERRORS.INVALID_MARKING_CODE_STATUS, row('INVALID_MARKING_CODE_STATUS', 'Некорректное значение статуса КМ')],
+  [ATOL_MARKING_ERRORS.MARKING_WORK_DENIED, row('MARKING_WORK_DENIED', 'Запрещена работа с маркированным товарами')],
+  [MARKING_ERRORS.WORK_TEMPORARY_BLOCKED, row('MARKING_WORK_TEMPORARY_BLOCKED', 'Работа с маркированными товарами временно заблокирована')],
+  [ATOL_MARKING_ERRORS.INVALID_MARKING_CODE, row('INVALID_MARKING_CODE', 'Некорректный код маркировки')],
+  [MARKING_ERRORS.INVALID_STATE, row('INVALID_STATE', 'Неверное состояние')],
+  [MARKING_ERRORS.OFD_EXCHANGE, row('OFD_EXCHANGE', 'Ошибка обмена с сервером ОФД или ИСМ')],
+  [ATOL_MARKING_ERRORS.INVALID_MEASUREMENT_UNIT, row('INVALID_MEASUREMENT_UNIT', 'Некорректное значение единиц измерения')],
+  [ATOL_MARKING_ERRORS.OPERATION_DENIED_IN_CURRENT_FFD, row('OPERATION_DENIED_IN_CURRENT_FFD', 'Операция не разрешена в данной версии ФФД')],
+  [ATOL_MARKING_ERRORS.MARKING_OPERATION_DENIED, row('MARKING_OPERATION_DENIED', 'Операция не разрешена, при регистрации не был установлен признак ТМТ')],
+  [ATOL_MARKING_ERRORS.MARK_NOT_CHECKED, row('MARK_NOT_CHECKED', 'КМ не проверен в ФН')],
+  [MARKING_ERRORS.MARK_CHECK_TIMEOUT_EXPIRED, row('MARK_CHECK_TIMEOUT_EXPIRED', 'Истёк таймаут проверки КМ')],
+  [ATOL_MARKING_ERRORS.NO_MARKING_CODE_IN_TABLE, row('NO_MARKING_CODE_IN_TABLE', 'Данный КМ отсутствует в таблице')],
+  [ATOL_MARKING_ERRORS.PROPERTY_FOR_MARKING_POSITION_ONLY, row('PROPERTY_FOR_MARKING_POSITION_ONLY', 'Данный реквизит разрешён только для маркированной позиции')],
   [WEB_ERRORS.RECEIPT_PARSE_ERROR, row('RECEIPT_PARSE_ERROR', 'Ошибка парсинга запроса')],
   [WEB_ERRORS.INTERRUPTED_BY_PREVIOUS_ERRORS, row('INTERRUPTED_BY_PREVIOUS_ERRORS', 'Выполнение прервано из-за предыдущих ошибок')],
   // libfptr names 503 DRIVER_SCRIPT_ERROR; Web Requests reuses it for a cancelled request.

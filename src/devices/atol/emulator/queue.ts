@@ -9,7 +9,7 @@ import type { BlockReason, WireError } from './errors.js';
 import { openQueueStore } from './queue-store.js';
 import type { QueuedRequest, QueueStore } from './queue-store.js';
 import { executeTask, fiscalParamsOfDocument, isFiscalTask } from './tasks.js';
-import type { TaskContext } from './tasks.js';
+import type { MarkingSession, TaskContext } from './tasks.js';
 
 /**
  * The web server's request queue for one device, as ATOL's web server runs it (reimplementations
@@ -185,9 +185,12 @@ export function createAtolQueue(opts: AtolQueueOptions): AtolQueue {
     }
   }
 
+  // One marking check at a time for the device, across requests (libfptr keeps it between calls).
+  const marking: MarkingSession = { pending: null, accepted: [] };
+
   async function loop(): Promise<void> {
     let ctxUuid = '';
-    let ctx: TaskContext = { driver, registration: reg, xReport: null };
+    let ctx: TaskContext = { driver, registration: reg, xReport: null, marking };
     while (running) {
       const job = next();
       if (job === null) {
@@ -196,7 +199,7 @@ export function createAtolQueue(opts: AtolQueueOptions): AtolQueue {
       }
       if (job.r.uuid !== ctxUuid) {
         ctxUuid = job.r.uuid;
-        ctx = { driver, registration: reg, xReport: null };
+        ctx = { driver, registration: reg, xReport: null, marking };
       }
       try {
         const status = job.r.results[job.i]?.status;

@@ -1,16 +1,30 @@
-import { TAX_SYSTEMS, isTaxSystem } from '../../../domain/enums.js';
-import type { FiscalReceipt } from '../../../domain/receipt.js';
-import type { FiscalDocument, FiscalDriver, RegistrationInfo, XReport } from '../../driver.js';
+import { MEASURES, TAX_SYSTEMS, isMeasure, isTaxSystem } from '../../../domain/enums.js';
+import type { Measure } from '../../../domain/enums.js';
+import type { MarkingCheckResult } from '../../../domain/ffd12.js';
+import type { FiscalDocument, FiscalDriver, MarkingCheckRequest, RegistrationInfo, XReport } from '../../driver.js';
 import { isEmulatorDriver } from '../../emulator/index.js';
 import { ATOL_ERRORS } from '../errors.js';
 import { fnDocumentResult } from '../fn-document.js';
-import { kopecksToRubles } from '../money.js';
+import {
+  MARKING_ERRORS,
+  MARKING_MODE_STATUS,
+  codeOfImc,
+  dictValue,
+  driverErrorOf,
+  fractionOf,
+  itemInfoCheckResultOf,
+  offlineValidationOf,
+  plannedStatusOf,
+  validationStatusOf,
+} from '../marking.js';
+import { kopecksToRubles, quantityToMicros } from '../money.js';
 import { isObject, isReceiptTaskType, RECEIPT_TASK_TYPES } from '../protocol.js';
 import type { AtolFiscalParams, JsonObject } from '../protocol.js';
-import { TaskError, taskToReceipt } from '../receipt-task.js';
+import { TaskError, taskToRegistration } from '../receipt-task.js';
+import type { TaskRegistration } from '../receipt-task.js';
 import { fiscalParamsOfResult, fiscalParamsOfShift, registrationToResults, shiftTotalsOfXReport, statusToResults } from '../results.js';
-import { EXTRA_ERRORS, JsonTaskError, WEB_ERRORS } from './errors.js';
-import { Fields, badValue, checkOperator, checkReceiptTask, checkReportTask } from './validate.js';
+import { EXTRA_ERRORS, JsonTaskError, WEB_ERRORS, errorText } from './errors.js';
+import { Fields, badValue, checkImcParams, checkOperator, checkReceiptTask, checkReportTask, missing } from './validate.js';
 
 /**
  * What libfptr's processJson() does with one JSON task, played against a FiscalDriver: one row
@@ -26,6 +40,18 @@ export interface TaskContext {
   registration(): Promise<RegistrationInfo>;
   /** The X report taken by an earlier `reportX` of the same request, so getShiftTotals reads the same counters. */
   xReport: XReport | null;
+  /** The marking-code check between requests: libfptr keeps one check at a time. */
+  marking: MarkingSession;
+}
+
+export interface MarkingSession {
+  /** The check begun (beginMarkingCodeValidation) and not yet accepted, declined or cancelled. */
+  pending: MarkingCheckResult | null;
+  /**
+   * 2106 of the codes accepted since the last clear or marked receipt, in order: what the KKT
+   * writes for a position whose `imcParams` leave out `itemInfoCheckResult`.
+   */
+  accepted: number[];
 }
 
 export interface TaskSpec {
@@ -80,14 +106,13 @@ function defaultTaxation(reg: RegistrationInfo): string {
  */
 function registerableReceipt(f: Fields, reg: RegistrationInfo): JsonObject {
   const task = { ...f.raw };
-  const items = f.objects('items', true).map((i) => i.raw);
-  for (const item of items) {
-    // Fiscal data the emulated register cannot store (1084 / 1192 as an item).
-    if (item.type === 'userAttribute' || item.type === 'additionalAttribute') notSupported();
-  }
+  // The receipt script's own check of the marking codes (validateMarks inside the receipt): the
+  // codes reach the register already checked and accepted, through the marking tasks.
+  if (task.validateMarkingCodes === true) notSupported();
   // Print-only elements (text, barcode, pictureFromMemory, pixels) change nothing in the FN, and
-  // the scripts skip element types they do not know: only positions reach the register.
-  task.items = items.filter((i) => i.type === 'position');
+  // the scripts skip element types they do not know: positions and the 1084 / 1192 elements remain.
+  const fiscalElements = new Set(['position', 'userAttribute', 'additionalAttribute']);
+  task.items = f.objects('items', true).map((i) => i.raw).filter((i) => typeof i.type === 'string' && fiscalElements.has(i.type));
   task.payments = f.objects('payments', true).map((p) => {
     const t = typeof p.raw.type === 'string' && /^\d+$/.test(p.raw.type) ? Number(p.raw.type) : p.raw.type;
     if (typeof t === 'number' && t > 4) throw new JsonTaskError(EXTRA_ERRORS.INVALID_PAYMENT_TYPE);
@@ -101,12 +126,15 @@ function registerableReceipt(f: Fields, reg: RegistrationInfo): JsonObject {
   return task;
 }
 
-function toReceipt(task: JsonObject, reg: RegistrationInfo): FiscalReceipt {
+function toRegistration(task: JsonObject, reg: RegistrationInfo): TaskRegistration {
   try {
-    return taskToReceipt(task, reg.ffdVersion);
+    return taskToRegistration(task, reg.ffdVersion);
   } catch (err) {
-    // Anything the field checks above did not name is still a malformed task for the driver.
-    if (err instanceof TaskError) throw new JsonTaskError(WEB_ERRORS.RECEIPT_PARSE_ERROR, err.message);
+    if (err instanceof TaskError) {
+      // A malformed field the checks above did not name is still the scripts' parse error; a
+      // refusal of the device (11, 161) keeps its own code.
+      throw new JsonTaskError(err.atolCode === ATOL_ERRORS.INVALID_PARAM ? WEB_ERRORS.RECEIPT_PARSE_ERROR : err.atolCode, err.message);
+    }
     throw err;
   }
 }
@@ -116,9 +144,20 @@ const receiptTask: TaskSpec = {
   async run(f, ctx) {
     const reg = await ctx.registration();
     checkReceiptTask(f, reg.ffdVersion);
-    const receipt = toReceipt(registerableReceipt(f, reg), reg);
+    const { receipt, marking } = toRegistration(registerableReceipt(f, reg), reg);
+    if (marking) {
+      // A position without its check result gets the one the FN saved for it, in acceptance order.
+      let next = 0;
+      marking.forEach((check, i) => {
+        if (receipt.items[i]?.ffd12?.marking == null) return;
+        marking[i] = check ?? ctx.marking.accepted[next] ?? null;
+        next += 1;
+      });
+    }
     // The emulated register has automatic shift opening switched off: a closed shift is error 73.
-    const res = await ctx.driver.register(receipt, { autoOpenShift: false });
+    const res = await ctx.driver.register(receipt, { autoOpenShift: false, ...(marking ? { marking } : {}) });
+    // The FN drops every saved result with a marked receipt.
+    if (marking) ctx.marking.accepted = [];
     return { fiscalParams: fiscalParamsOfResult(res), warnings: { notPrinted: false } };
   },
 };
@@ -216,6 +255,135 @@ const cashMovement = query(async (f) => {
 
 const RECEIPT_ROWS = RECEIPT_TASK_TYPES.map((t) => [t, receiptTask] as const);
 
+const keyOfValue = (table: Readonly<Record<string, number>>, value: number): string =>
+  Object.entries(table).find(([, v]) => v === value)?.[0] ?? '';
+
+// ---- FFD 1.2 marking (myscripts_marks.js, json_checkImcWorkState.js, json_ismExchangeStatus.js) ----
+
+const MEASURE_BY_NAME: Readonly<Record<string, number>> = Object.fromEntries(Object.entries(MEASURES).map(([n, name]) => [name, Number(n)]));
+const UNIT_NAMES: ReadonlySet<string> = new Set(Object.values(MEASURES));
+
+/** beginMarkingCodeValidation `params` → the FiscalDriver's check request. */
+function markingRequest(f: Fields): MarkingCheckRequest {
+  const p = f.object('params');
+  checkImcParams(p);
+  const quantity = p.optNumber('itemQuantity');
+  const units = p.dict('itemUnits', UNIT_NAMES);
+  const wait = p.optBoolean('waitForResult');
+  const notSend = p.optBoolean('notSendToServer');
+  const status = p.raw.itemEstimatedStatus;
+  if (status === undefined || status === null) throw missing(p.path('itemEstimatedStatus'));
+  const plannedStatus = plannedStatusOf(status);
+  if (plannedStatus === undefined) throw badValue(p.path('itemEstimatedStatus'), status);
+  const mode = p.optNumber('imcModeProcessing');
+  // 2102: FFD 1.2 allows only 0.
+  if (mode !== undefined && mode !== 0) throw new JsonTaskError(ATOL_ERRORS.INVALID_PARAM);
+  const fractionText = p.optString('itemFractionalAmount');
+  const fractional = fractionText === undefined ? null : fractionOf(fractionText);
+  if (fractionText !== undefined && fractional === null) throw badValue(p.path('itemFractionalAmount'), fractionText);
+  const unit = units === undefined ? 0 : dictValue(MEASURE_BY_NAME, units);
+  if (unit === undefined || !isMeasure(unit)) throw badValue(p.path('itemUnits'), units);
+  const measure: Measure = unit;
+  return {
+    code: codeOfImc(p.string('imc')),
+    plannedStatus,
+    measure,
+    quantity: quantity === undefined ? null : quantityToMicros(quantity),
+    fractional,
+    // notSendToServer: the FN checks alone (LIBFPTR_PARAM_MARKING_NOT_SEND_TO_SERVER); so does a
+    // check that does not wait for the answer, as far as the register can tell.
+    offline: notSend === true || wait === false,
+  };
+}
+
+const beginMarkingCodeValidation = query(async (f, ctx) => {
+  const request = markingRequest(f);
+  // libfptr runs one check at a time: a second begin before accept / decline / cancel is refused.
+  if (ctx.marking.pending !== null) throw new JsonTaskError(MARKING_ERRORS.VALIDATION_IN_PROGRESS);
+  const result = await ctx.driver.checkMarkingCode(request);
+  ctx.marking.pending = result;
+  return { offlineValidation: offlineValidationOf(result) };
+});
+
+/**
+ * The register answers the whole check at once, so the status is `ready` from the first poll.
+ * Without a check the script's call fails and it answers only `driverError` (wrong state, 410).
+ */
+const getMarkingCodeValidationStatus = query(async (_f, ctx) => {
+  const pending = ctx.marking.pending;
+  if (pending === null) return { driverError: driverErrorOf(MARKING_ERRORS.INVALID_STATE, errorText(MARKING_ERRORS.INVALID_STATE)) };
+  return validationStatusOf(pending, errorText);
+});
+
+/** accept / decline need the check begun before them, as the FN needs B1 before B2. */
+const takePending = (ctx: TaskContext): MarkingCheckResult => {
+  const pending = ctx.marking.pending;
+  if (pending === null) throw new JsonTaskError(MARKING_ERRORS.INVALID_STATE);
+  ctx.marking.pending = null;
+  return pending;
+};
+
+const acceptMarkingCode = query(async (_f, ctx) => {
+  takePending(ctx);
+  const bits = await ctx.driver.acceptMarkingCode(true);
+  ctx.marking.accepted.push(bits);
+  return { itemInfoCheckResult: itemInfoCheckResultOf(bits) };
+});
+
+const declineMarkingCode = query(async (_f, ctx) => {
+  takePending(ctx);
+  await ctx.driver.acceptMarkingCode(false);
+  return {};
+});
+
+/** Drops the check in progress, if any: the FN gets the decline it would otherwise wait for. */
+const cancelMarkingCodeValidation = query(async (_f, ctx) => {
+  if (ctx.marking.pending !== null) {
+    ctx.marking.pending = null;
+    await ctx.driver.acceptMarkingCode(false);
+  }
+  return {};
+});
+
+const clearMarkingCodeValidationResult = query(async (_f, ctx) => {
+  ctx.marking.pending = null;
+  ctx.marking.accepted = [];
+  await ctx.driver.clearMarkingCodes();
+  return {};
+});
+
+/**
+ * checkImcWorkState `fm`: the virtual register reports its FN state (the same 0–4 as
+ * LIBFPTR_MCS_*), its saved results and unconfirmed notices; another FiscalDriver only blocked or
+ * not, so the state comes from the check in progress. soldImcCount, noticeIsBegin,
+ * noticeFreeMemory and `ecr` (the KKT's exchange stage) are left out rather than made up.
+ */
+const checkImcWorkState = query(async (_f, ctx) => {
+  const { driver } = ctx;
+  if (isEmulatorDriver(driver)) {
+    const work = await driver.markingWork();
+    const status = keyOfValue(MARKING_MODE_STATUS, work.state);
+    return { fm: { status, checkingCount: work.acceptedCount, noticeUnsentCount: work.unconfirmed.count } };
+  }
+  const state = await driver.markingState();
+  const pending = ctx.marking.pending;
+  const status = state.blocked ? 'blocked' : pending === null ? 'noImcForCheck' : pending.operator.answered ? 'receivedImcStatus' : 'receivedImc';
+  return { fm: { status, checkingCount: ctx.marking.accepted.length, noticeUnsentCount: state.unconfirmedNotifications } };
+});
+
+/** `status` of json_ismExchangeStatus.js; the exchange `errors` are not known to the register and are left out. */
+const ismExchangeStatus = query(async (_f, ctx) => {
+  const { driver } = ctx;
+  const state = await driver.markingState();
+  const status: JsonObject = { notSentCount: state.unconfirmedNotifications };
+  if (state.oldestUnconfirmedAt !== null) status.notSentFirstNoticeDateTime = state.oldestUnconfirmedAt;
+  if (isEmulatorDriver(driver)) {
+    const first = (await driver.markingWork()).unconfirmed.firstNumber;
+    if (first !== null) status.notSentFirstNoticeNumber = first;
+  }
+  return { status, warnings: {} };
+});
+
 /**
  * Every task type the emulator recognises. Besides the ones it performs, the table lists the
  * types ATOL's driver documents (JsonTaskType of the typed client pbardov/node-atol-rpc, the
@@ -241,15 +409,21 @@ export const TASKS: ReadonlyMap<string, TaskSpec> = new Map<string, TaskSpec>([
   ['continuePrint', continuePrint],
   ['cashIn', cashMovement],
   ['cashOut', cashMovement],
+  ['beginMarkingCodeValidation', beginMarkingCodeValidation],
+  ['getMarkingCodeValidationStatus', getMarkingCodeValidationStatus],
+  ['acceptMarkingCode', acceptMarkingCode],
+  ['declineMarkingCode', declineMarkingCode],
+  ['cancelMarkingCodeValidation', cancelMarkingCodeValidation],
+  ['clearMarkingCodeValidationResult', clearMarkingCodeValidationResult],
+  ['checkImcWorkState', checkImcWorkState],
+  ['ismExchangeStatus', ismExchangeStatus],
   // Fiscal documents the emulated register cannot make.
   ...['registration', 'changeRegistrationParameters', 'fnChange', 'closeArchive'].map((t) => [t, unsupported(true)] as const),
-  // Printing, the cash drawer, device settings, counters and marking the register does not have.
+  // Printing, the cash drawer, device settings, counters, and the batch / ping marking tasks.
   ...[
     'printLastReceiptCopy', 'printFnDocument', 'printDocumentsFromJournal', 'nonFiscal', 'openCashDrawer',
     'getCashDrawerStatus', 'getOverallTotals', 'getDepartmentSum', 'reportDepartments', 'reportFnRegistrations',
-    'setDateTime', 'getDeviceParameters', 'setDeviceParameters', 'getMcu', 'getLicenses', 'ismExchangeStatus', 'pingIsm',
-    'checkImcWorkState', 'beginMarkingCodeValidation', 'getMarkingCodeValidationStatus', 'acceptMarkingCode',
-    'declineMarkingCode', 'cancelMarkingCodeValidation', 'clearMarkingCodeValidationResult',
+    'setDateTime', 'getDeviceParameters', 'setDeviceParameters', 'getMcu', 'getLicenses', 'pingIsm',
     'checkMarkingCodeValidationsReady', 'validateMarks', 'addMarksToBuffer',
   ].map((t) => [t, unsupported()] as const),
 ]);

@@ -1,5 +1,6 @@
 import { MEASURES, PAYMENT_METHODS, PAYMENT_OBJECTS, PAYMENT_TYPES, TAX_SYSTEMS, VAT_RATES } from '../../../domain/enums.js';
 import type { FfdVersion } from '../../../domain/enums.js';
+import { AGENT_TYPES, ESTIMATED_STATUS, IMC_TYPES } from '../marking.js';
 import { isObject } from '../protocol.js';
 import type { JsonObject } from '../protocol.js';
 import { JsonTaskError, WEB_ERRORS } from './errors.js';
@@ -13,7 +14,7 @@ import { JsonTaskError, WEB_ERRORS } from './errors.js';
  */
 const parseError = (message: string): JsonTaskError => new JsonTaskError(WEB_ERRORS.RECEIPT_PARSE_ERROR, message);
 export const missing = (path: string): JsonTaskError => parseError(`Поле "${path}" отсутствует`);
-export const wrongType = (path: string, expected: JsonType): JsonTaskError =>
+export const wrongType = (path: string, expected: string): JsonTaskError =>
   parseError(`Поле "${path}" имеет неверный тип (ожидается "${expected}")`);
 export const badValue = (path: string, value: unknown): JsonTaskError => parseError(`Некорректное значение поля "${path}" (${String(value)})`);
 
@@ -73,6 +74,26 @@ export class Fields {
       return new Fields(e, path);
     });
   }
+  /** An array of strings; an element of another type is named by its index (`phones[1]`). */
+  strings(key: string): string[] | undefined {
+    const list = this.get(key, 'array', false) as unknown[] | undefined;
+    list?.forEach((e, i) => {
+      if (typeof e !== 'string') throw wrongType(`${this.path(key)}[${i}]`, 'string');
+    });
+    return list as string[] | undefined;
+  }
+  /**
+   * A dictionary value or missing (the scripts' mustDictValueOrMissing): a string that must be one
+   * of `names`, or a number the script passes on as it is.
+   */
+  dict(key: string, names: ReadonlySet<string>): string | number | undefined {
+    const v = this.raw[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'number') return v;
+    if (typeof v !== 'string') throw wrongType(this.path(key), 'string|number|undefined');
+    if (!names.has(v)) throw badValue(this.path(key), v);
+    return v;
+  }
   /** A string that must be one of `values` (the scripts' mustStringValues). */
   oneOf(key: string, values: ReadonlySet<string>, required: boolean): string | undefined {
     const v = required ? this.string(key) : this.optString(key);
@@ -89,8 +110,20 @@ const PAYMENT_METHOD_NAMES = names(PAYMENT_METHODS);
 const PAYMENT_OBJECT_NAMES = names(PAYMENT_OBJECTS);
 const MEASURE_NAMES = names(MEASURES);
 const CORRECTION_TYPES: ReadonlySet<string> = new Set(['self', 'instruction']);
-/** 1178 as the scripts check it: /^(\d{4}).(\d{2}).(\d{2})$/, written "yyyy.mm.dd". */
+/** 1178 and 1263 as the scripts check them: /^(\d{4}).(\d{2}).(\d{2})$/, written "yyyy.mm.dd". */
 const ATOL_DATE = /^\d{4}.\d{2}.\d{2}$/;
+/** 1273 as base_receipt checks it (reggieDateTime), written "yyyy.mm.dd HH:MM:SS". */
+const ATOL_DATE_TIME = /^\d{4}.\d{2}.\d{2} \d{2}:\d{2}:\d{2}$/;
+const IMC_TYPE_NAMES: ReadonlySet<string> = new Set(Object.keys(IMC_TYPES));
+const ESTIMATED_STATUS_NAMES: ReadonlySet<string> = new Set(Object.values(ESTIMATED_STATUS));
+const AGENT_NAMES: ReadonlySet<string> = new Set(AGENT_TYPES.map(([, name]) => name));
+/** `productCodes` keys (validatePositionItem; 1300–1325). */
+const PRODUCT_CODE_KEYS = [
+  'undefined', 'ean8', 'ean13', 'itf14', 'gs10', 'gs1m', 'short', 'furs', 'egais20', 'egais30', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6',
+] as const;
+const LEGACY_MARK_TYPES: ReadonlySet<string> = new Set(['other', 'egais20', 'egais30']);
+const NOMENCLATURE_TYPES: ReadonlySet<string> = new Set(['furs', 'medicines', 'tobacco', 'shoes']);
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** `operator{name, vatin}` of receipts, shift reports, cash in/out (1021, 1203). */
 export function checkOperator(f: Fields): void {
@@ -118,6 +151,108 @@ function checkPosition(p: Fields, ffd: FfdVersion): void {
   p.oneOf('paymentObject', PAYMENT_OBJECT_NAMES, true);
   if (ffd === '120') p.oneOf('measurementUnit', MEASURE_NAMES, false);
   else p.optString('measurementUnit');
+  checkPositionExtras(p);
+}
+
+/** `imcParams` of a position (validatePositionItem) and `params` of beginMarkingCodeValidation (json_validateMarks). */
+export function checkImcParams(m: Fields): void {
+  m.string('imc');
+  m.dict('imcType', IMC_TYPE_NAMES);
+  m.optString('itemFractionalAmount');
+  m.dict('itemEstimatedStatus', ESTIMATED_STATUS_NAMES);
+  m.optNumber('imcModeProcessing');
+}
+
+/** agentInfo of a position or a receipt (validateAgentInfo). */
+function checkAgentInfo(a: Fields): void {
+  const agents = a.strings('agents');
+  agents?.forEach((name, i) => {
+    if (!AGENT_NAMES.has(name)) throw badValue(`${a.path('agents')}[${i}]`, name);
+  });
+  a.optBoolean('agentsPrint');
+  a.optBoolean('agentDataPrint');
+  const paying = a.optObject('payingAgent');
+  paying?.optString('operation');
+  paying?.strings('phones');
+  a.optObject('receivePaymentsOperator')?.strings('phones');
+  const transfer = a.optObject('moneyTransferOperator');
+  if (transfer) {
+    transfer.optString('name');
+    transfer.optString('address');
+    transfer.optString('vatin');
+    transfer.strings('phones');
+  }
+}
+
+/** supplierInfo of a position or a receipt (validateSupplierInfo). */
+function checkSupplierInfo(s: Fields): void {
+  s.optString('name');
+  s.optString('vatin');
+  s.optBoolean('supplierPrint');
+  s.optBoolean('supplierVatinPrint');
+  s.strings('phones');
+}
+
+/** industryInfo[] (1260 / 1261): the scripts name the members without the index ("industryInfo.date"). */
+function checkIndustryInfo(f: Fields): void {
+  const path = f.path('industryInfo');
+  for (const r of f.objects('industryInfo', false)) {
+    const e = new Fields(r.raw, path);
+    e.optString('fois');
+    e.optString('number');
+    e.optString('industryAttribute');
+    const date = e.optString('date');
+    if (date !== undefined && !ATOL_DATE.test(date)) throw badValue(e.path('date'), date);
+  }
+}
+
+/** The FFD 1.2 members of a position (validatePositionItem). */
+function checkPositionExtras(p: Fields): void {
+  const code = p.raw.nomenclatureCode;
+  if (code !== undefined && code !== null && typeof code !== 'string' && typeof code !== 'object') {
+    throw wrongType(p.path('nomenclatureCode'), 'object|string|undefined');
+  }
+  if (typeof code === 'object' && code !== null) {
+    const n = p.object('nomenclatureCode');
+    n.oneOf('type', NOMENCLATURE_TYPES, true);
+    n.optString('gtin');
+    n.string('serial');
+  }
+  const legacy = p.optObject('markingCode');
+  if (legacy) {
+    legacy.string('mark');
+    legacy.oneOf('type', LEGACY_MARK_TYPES, false);
+  }
+  const imc = p.optObject('imcParams');
+  if (imc) {
+    checkImcParams(imc);
+    const barcode = imc.optString('imcBarcode');
+    if (barcode !== undefined && !BASE64.test(barcode)) throw badValue(imc.path('imcBarcode'), 'not-base64-string');
+    const check = imc.optObject('itemInfoCheckResult');
+    if (check) {
+      for (const flag of ['imcCheckFlag', 'imcCheckResult', 'imcStatusInfo', 'imcEstimatedStatusCorrect', 'ecrStandAloneFlag']) {
+        if (typeof check.raw[flag] !== 'boolean') throw check.raw[flag] === undefined ? missing(check.path(flag)) : wrongType(check.path(flag), 'boolean');
+      }
+    }
+  }
+  const agent = p.optObject('agentInfo');
+  if (agent) checkAgentInfo(agent);
+  const supplier = p.optObject('supplierInfo');
+  if (supplier) checkSupplierInfo(supplier);
+  p.optString('additionalAttribute');
+  p.optBoolean('additionalAttributePrint');
+  const excise = p.optNumber('exciseSum');
+  if (excise !== undefined && excise < 0) throw badValue(p.path('exciseSum'), excise);
+  p.optString('countryCode');
+  p.optString('customsDeclaration');
+  checkIndustryInfo(p);
+  const codes = p.optObject('productCodes');
+  if (codes) {
+    const tags = PRODUCT_CODE_KEYS.filter((k) => codes.optString(k) !== undefined).length > 0;
+    const list = codes.strings('codes') !== undefined;
+    // Either the sub-tags by name or the `codes[]` list libfptr sorts itself, never both or neither.
+    if (tags === list) throw badValue(codes.path('codes[]'), 'collision of array and tags');
+  }
 }
 
 function checkPayment(p: Fields): void {
@@ -147,12 +282,37 @@ export function checkReceiptTask(f: Fields, ffd: FfdVersion): void {
   f.optBoolean('electronically');
   f.oneOf('taxationType', TAXATION_TYPES, false);
   f.optNumber('total');
-  f.optString('additionalAttribute');
+  f.optBoolean('validateMarkingCodes');
   const client = f.optObject('clientInfo');
-  client?.optString('emailOrPhone');
+  if (client) {
+    for (const key of ['emailOrPhone', 'vatin', 'name', 'birthDate', 'citizenship', 'identityDocumentCode', 'identityDocumentData', 'address']) {
+      client.optString(key);
+    }
+  }
+  const op = f.optObject('operationInfo');
+  if (op) {
+    op.optNumber('id');
+    op.optString('data');
+    const dateTime = op.optString('dateTime');
+    if (dateTime !== undefined && !ATOL_DATE_TIME.test(dateTime)) throw badValue(op.path('dateTime'), dateTime);
+  }
+  checkIndustryInfo(f);
+  const agent = f.optObject('agentInfo');
+  if (agent) checkAgentInfo(agent);
+  const supplier = f.optObject('supplierInfo');
+  if (supplier) checkSupplierInfo(supplier);
   for (const item of f.objects('items', true)) {
     const type = item.string('type');
     if (type === 'position') checkPosition(item, ffd);
+    if (type === 'userAttribute') {
+      item.optString('name');
+      item.optString('value');
+      item.optBoolean('print');
+    }
+    if (type === 'additionalAttribute') {
+      item.string('value');
+      item.optBoolean('print');
+    }
   }
   f.objects('payments', true).forEach(checkPayment);
   for (const tax of f.objects('taxes', false)) {
