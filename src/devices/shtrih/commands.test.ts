@@ -6,8 +6,22 @@ import {
   encodeClassicItem, encodeOpenCheck, decodeCloseReceipt, decodeCloseReceiptAnswer, decodeFnStatus, decodeFoundDocument, decodeFullStatus, decodeOperation, decodeShortStatus,
   encodeCloseReceipt, encodeCloseReceiptAnswer, encodeFnStatus, encodeFoundDocument, encodeFullStatus, encodeOperation, encodeReadTable,
 } from './commands.js';
+import {
+  MARKING_ACTION, decodeMarkingAccept, decodeMarkingAcceptAnswer, decodeMarkingBind, decodeMarkingBindAnswer, decodeMarkingCheck,
+  decodeMarkingCheckAnswer, decodeMarkingNotificationStatus, decodeMarkingStatus, encodeMarkingAccept, encodeMarkingBind,
+  encodeMarkingBindAnswer, encodeMarkingCheck, encodeMarkingCheckAnswer, encodeMarkingNotificationStatus, encodeMarkingStatus,
+  operationTagsFirst,
+} from './commands.js';
 import { CODE_TO_SHTRIH, SHTRIH_ERRORS, deviceErrorFromAnswer } from './errors.js';
-import { paymentSlots, receiptTags } from './register.js';
+import { encodeAnswer, encodeRequest } from './frame.js';
+import { checkResultOf, checkTlv } from './marking.js';
+import { itemTags, paymentSlots, receiptExtraTags, receiptTags, registerReceipt } from './register.js';
+import type { RegisterDeps } from './register.js';
+import type { Session } from './session.js';
+import { markingCheckPositive } from '../../domain/ffd12.js';
+import type { ItemExtras } from '../../domain/ffd12.js';
+import type { FiscalReceipt, ReceiptItem } from '../../domain/receipt.js';
+import { microsFromFvln } from './tlv.js';
 import { VAT_TO_SHTRIH, vatFromShtrih } from './vat.js';
 import { decodeTlvs } from './tlv.js';
 
@@ -193,5 +207,197 @@ describe('error bytes', () => {
       if (lossy.has(code)) continue;
       expect(SHTRIH_ERRORS[byte]?.code, code).toBe(code);
     }
+  });
+});
+
+/** Hex text of a vendor log line → bytes. */
+const fromHex = (text: string): Uint8Array => new Uint8Array(text.trim().split(/\s+/).map((h) => Number.parseInt(h, 16)));
+const ascii = (text: string): string => Array.from(text, (c) => c.charCodeAt(0).toString(16).padStart(2, '0')).join(' ');
+
+describe('FF61 check marking code (javapos_shtrih FSCheckMC.java: password, 2003, 2102, code length, TLV length, code, TLV)', () => {
+  it('matches the request of shtrih-m/fr_drv_ng_examples#39: a tobacco pack with 2108 = 0 and 1023 = 1.000000', () => {
+    // "КОМАНДА ККТ FF61h запрос длиной 52: FF61 1E 00 00 00 01 00 1D 0D 30 34 … 3C 08 01 00 00 FF 03 04 00 06 40 42 0F."
+    const logged = fromHex(`ff 61 1e 00 00 00 01 00 1d 0d ${ascii('04631325925035yFL5nJXnulldGVz')} 3c 08 01 00 00 ff 03 04 00 06 40 42 0f`);
+    expect(logged.length).toBe(52);
+    const frame = { plannedStatus: 1, mode: 0, code: '04631325925035yFL5nJXnulldGVz', tlv: fromHex('3c 08 01 00 00 ff 03 04 00 06 40 42 0f') };
+    expect(hexOf(encodeMarkingCheck(30, frame))).toBe(hexOf(logged.subarray(2)));
+    expect(decodeMarkingCheck(logged.subarray(2))).toEqual(frame);
+  });
+
+  it('matches the whole frame of shtrih-m/fr_drv_ng#165 (no TLV), STX LEN … LRC included', () => {
+    // "02 29 FF 61 1E 00 00 00 01 00 1F 00 30 31 30 34 … 1D 39 33 47 6B 33 30 85"
+    const code = '0104600653105990215' + '2CUnq\x1d93Gk30';
+    const logged = fromHex(`02 29 ff 61 1e 00 00 00 01 00 1f 00 ${ascii(code)} 85`);
+    expect(hexOf(encodeRequest(0xff61, encodeMarkingCheck(30, { plannedStatus: 1, mode: 0, code, tlv: new Uint8Array(0) })))).toBe(hexOf(logged));
+  });
+
+  it('refuses a piece good with a quantity before sending it (the register answers 0x0033009C, fr_drv_ng_examples#39)', () => {
+    const request = { code: '04631325925035yFL5nJXnulldGVz', plannedStatus: 1 as const, measure: 0 as const, quantity: 1_000_000, fractional: null, offline: false };
+    expect(() => checkTlv(request)).toThrow(expect.objectContaining({ kind: 'rejected', code: 'invalid_document' }) as Error);
+    expect(checkTlv({ ...request, quantity: null })).toEqual(new Uint8Array(0));
+  });
+
+  it('measured goods carry 2108, 1023 (FVLN, the same value as the vendor\'s 06 40 42 0F) and 1291 {1293, 1294}', () => {
+    const tlv = checkTlv({ code: 'x', plannedStatus: 2, measure: 0, quantity: 1_000_000, fractional: { numerator: 1, denominator: 3 }, offline: false });
+    const tags = decodeTlvs(tlv);
+    expect(tags.map((t) => t.tag)).toEqual([2108, 1023, 1291]);
+    expect(microsFromFvln(tags[1]?.value ?? bytes())).toBe(microsFromFvln(fromHex('06 40 42 0f')));
+    expect(decodeTlvs(tags[2]?.value ?? bytes()).map((t) => [t.tag, t.value[0]])).toEqual([[1293, 1], [1294, 3]]);
+  });
+
+  it('reads the answer of shtrih-m/fr_drv_ng#145: FN did not check (type 1), the operator answered 2005 = 5', () => {
+    // "<- 02 1B FF 61 00 00 01 01 14 00 05 42 08 04 00 80 07 15 61 39 08 01 00 00 D5 07 01 00 05 CF"
+    const logged = fromHex('02 1b ff 61 00 00 01 01 14 00 05 42 08 04 00 80 07 15 61 39 08 01 00 00 d5 07 01 00 05 cf');
+    const data = logged.subarray(5, -1);
+    expect(hexOf(encodeAnswer(0xff61, 0, data))).toBe(hexOf(logged)); // LEN and LRC agree with our framing
+    const a = decodeMarkingCheckAnswer(data);
+    expect(a).toMatchObject({ fnCheck: 0, fnReason: 1, codeType: 1, online: { result: 0, status: 5 } });
+    expect(decodeTlvs(a.online?.tlv ?? bytes()).map((t) => t.tag)).toEqual([2114, 2105, 2005]);
+    expect(hexOf(encodeMarkingCheckAnswer(a))).toBe(hexOf(data));
+    const r = checkResultOf(a, false);
+    expect(r).toEqual({
+      codeType: 1,
+      fn: { checked: false, valid: false, reason: 'type_not_checkable' },
+      operator: { answered: true, requestCode: 0, codeValid: false, statusCorrect: false, itemStatus: null },
+      itemCheckResult: 5,
+    });
+    expect(markingCheckPositive(r)).toBe(false);
+  });
+
+  it('reads the answer of shtrih-m/fr_drv_ng#165: no online part, so no operator answer (autonomous, 2106 bit 4)', () => {
+    // "ответил FF 61 00 00 01 05 00"
+    const a = decodeMarkingCheckAnswer(fromHex('00 01 05 00'));
+    expect(a).toEqual({ fnCheck: 0, fnReason: 1, codeType: 5, online: null });
+    expect(checkResultOf(a, false).operator).toEqual({ answered: false, reason: 'unreachable' });
+    expect(checkResultOf(a, true).operator).toEqual({ answered: false, reason: 'not_asked' });
+    expect(checkResultOf(a, false).itemCheckResult).toBe(16);
+  });
+
+  it('0xFF in the online part is a timeout; 0x20 an answer the FN refused (fr_drv_ng_examples main.cpp explainOnlineCheckCode)', () => {
+    expect(checkResultOf({ fnCheck: 3, fnReason: 0, codeType: 4, online: { result: 0xff, status: 0, tlv: bytes() } }, false))
+      .toMatchObject({ operator: { answered: false, reason: 'timeout' }, itemCheckResult: 3 | 16 });
+    expect(checkResultOf({ fnCheck: 3, fnReason: 0, codeType: 4, online: { result: 0x20, status: 1, tlv: bytes() } }, false))
+      .toMatchObject({ operator: { answered: false, reason: 'unreachable' } });
+  });
+});
+
+describe('FF69 accept / decline / clear (javapos_shtrih FSAcceptMC.java)', () => {
+  it('password and one decision byte; the answer is the item\'s 2106', () => {
+    expect(hexOf(encodeMarkingAccept(30, MARKING_ACTION.accept))).toBe('1e 00 00 00 01');
+    expect(hexOf(encodeMarkingAccept(30, MARKING_ACTION.decline))).toBe('1e 00 00 00 00');
+    // "FF69h с параметром 2" clears the buffer (shtrih-m/fr_drv_ng#139, FSAcceptMC.ActionClearBuffer).
+    expect(decodeMarkingAccept(encodeMarkingAccept(30, MARKING_ACTION.clear))).toBe(2);
+    expect(decodeMarkingAcceptAnswer(bytes(0x0f))).toBe(15);
+    expect(decodeMarkingAcceptAnswer(bytes())).toBeNull();
+  });
+});
+
+describe('FF67 bind marking code to the item (javapos_shtrih FSBindMC.java)', () => {
+  it('password, code length, code: the data of the frame in shtrih-m/fr_drv_ng#102', () => {
+    // "-> 8F 28 00 18 00 FF 67 1E 00 00 00 1F 30 31 30 32 … 48 32 26 AD" (protocol v2 header and CRC around it)
+    const code = '010290000101456421gOZdDD:ZVshH2';
+    expect(hexOf(encodeMarkingBind(30, code))).toBe(`1e 00 00 00 1f ${ascii(code)}`);
+    expect(decodeMarkingBind(encodeMarkingBind(30, code))).toEqual({ code, volumeSorted: false });
+    // "FF67 1E000000 00": an empty code (shtrih-m/fr_drv_ng#249)
+    expect(decodeMarkingBind(fromHex('1e 00 00 00 00'))).toEqual({ code: '', volumeSorted: false });
+  });
+
+  it('answer: code type (2), Data Matrix type (1), then the check result as FF61 gives it', () => {
+    const a = { productCodeType: 0x444d, dataMatrixType: 3, check: { fnCheck: 3, fnReason: 0, codeType: 4, online: null } };
+    expect(hexOf(encodeMarkingBindAnswer(a))).toBe('4d 44 03 03 00 04 00');
+    expect(decodeMarkingBindAnswer(encodeMarkingBindAnswer(a))).toEqual(a);
+    expect(decodeMarkingBindAnswer(bytes(0, 0, 0))).toEqual({ productCodeType: 0, dataMatrixType: 0, check: null });
+  });
+});
+
+describe('FF70 marking status (javapos_shtrih FSReadMCStatus.java)', () => {
+  it('state, notification state, allowed commands, saved results, codes in notification, storage, queue (2)', () => {
+    // The figures the vendor's test driver printed in shtrih-m/fr_drv_ng#185: state 1, not forming,
+    // flags 37, 2 saved results, 0 in notification, storage < 50 %, 10 notifications queued.
+    const s = { checkState: 1, notificationState: 0, allowedCommands: 37, savedResults: 2, codesInNotification: 0, storageWarning: 0, queuedNotifications: 10 };
+    expect(hexOf(encodeMarkingStatus(s))).toBe('01 00 25 02 00 00 0a 00');
+    expect(decodeMarkingStatus(encodeMarkingStatus(s))).toEqual(s);
+  });
+});
+
+describe('FF68 notification exchange (javapos_shtrih FSReadMCNotificationStatus.java)', () => {
+  it('state, queue (2), number (4), date D M Y, time h m, storage %', () => {
+    const s = { exchangeState: 2, queued: 3, currentNumber: 7, currentDateTime: { year: 2026, month: 10, day: 22, hour: 14, minute: 43, second: 0 }, storageUsedPercent: 1 };
+    expect(hexOf(encodeMarkingNotificationStatus(s))).toBe('02 03 00 07 00 00 00 16 0a 1a 0e 2b 01');
+    expect(decodeMarkingNotificationStatus(encodeMarkingNotificationStatus(s))).toEqual(s);
+    expect(decodeMarkingNotificationStatus(encodeMarkingNotificationStatus({ ...s, queued: 0, currentNumber: 0, currentDateTime: null })).currentDateTime).toBeNull();
+  });
+});
+
+describe('item tag order by model (javapos_shtrih getCapOperationTagsFirst, DeviceMetrics.isCashCore)', () => {
+  it('cash-core models and ШТРИХ-MOBILE-Ф take the tags before FF46', () => {
+    expect([16, 19, 20, 21, 45, 46].every(operationTagsFirst)).toBe(true);
+    expect([0, 1, 6, 19 + 100].some(operationTagsFirst)).toBe(false);
+  });
+});
+
+describe('FFD 1.2 content of a receipt', () => {
+  const extras = (x: Partial<ItemExtras>): ItemExtras => ({
+    marking: null, productCode: null, fractional: null, agentSign: null, agent: null, supplier: null, excise: null,
+    countryCode: null, customsDeclaration: null, additionalRequisite: null, industry: [], ...x,
+  });
+  const item = (x?: ItemExtras, quantity = 1_000_000): ReceiptItem => ({
+    name: 'Товар', price: 10_000, quantity, total: 10_000, vat: 1, paymentMethod: 4, paymentObject: 33, unit: null, measure: 0,
+    quantityPrec: null, taxTypeInt: null, ...(x ? { ffd12: x } : {}),
+  });
+  const receipt = (items: ReceiptItem[], ffd12?: FiscalReceipt['ffd12']): FiscalReceipt => ({
+    receiptType: 1, operationType: 1, taxSystem: 1, items, payments: [{ type: 0, sum: 10_000 }], total: 10_000, change: 0,
+    email: null, phone: null, correction: null, mistakenReceiptNumber: null, cashier: null, needPrint: true, ...(ffd12 ? { ffd12 } : {}),
+  });
+  const code = `0104011548030707` + `21FWX00GG65908U\x1d91EE06\x1d92ty6nIoq1w2xrmcVLmKc3+cnhZxS/kgAnq7Bf5FH0CRQ=`;
+
+  it('item tags: 2108 first; a marked item sends no 1163/2102/2106 (FF67 does); 1291 as 1293 + 1294', () => {
+    const x = extras({
+      marking: { code, plannedStatus: 2 }, fractional: { numerator: 1, denominator: 3 }, agentSign: 32,
+      supplier: { name: 'ООО Поставщик', phones: ['+79990000000'], inn: '7701234560' }, industry: [{ foivId: '030', docDate: '21.11.2023', docNumber: '1944', value: 'UUID=1&Time=2' }],
+    });
+    expect(itemTags(item(x), '120').map(([t]) => t)).toEqual([2108, 1293, 1294, 1222, 1224, 1226, 1260]);
+    expect(itemTags(item(extras({ productCode: { kind: 'ean13', value: '4606203090785' } })), '120').map(([t]) => t)).toEqual([2108, 1163]);
+    expect(itemTags({ ...item(), unit: 'шт' }, '105')).toEqual([[1197, 'шт']]);
+  });
+
+  it('receipt tags: buyer, industry, operational, user requisite; never 2107 (the register forms it)', () => {
+    const r = receipt([item()], {
+      buyer: { name: 'Иванов', inn: '500100732259', birthDate: null, citizenship: null, documentCode: null, documentData: null, address: null },
+      operational: { id: 1, data: 'op', dateTime: '2026-10-22T14:43:00' }, industry: [{ foivId: '030', docDate: '21.11.2023', docNumber: '1944', value: 'x' }],
+      userRequisite: { name: 'n', value: 'v' }, agentSign: null,
+    });
+    const tags = receiptExtraTags(r, '120').map((t) => (t[0] ?? 0) + 256 * (t[1] ?? 0));
+    expect(tags).toEqual([1256, 1270, 1261, 1084]);
+    expect(receiptExtraTags(r, '105')).toEqual([]);
+  });
+
+  /** A session that fails the test if anything is sent: the refusals come before the first frame. */
+  const silent: Session = {
+    password: 30, time: { offsetMinutes: 180 }, iso: () => '',
+    link: { connect: async () => undefined, close: async () => undefined, call: async () => Promise.reject(new Error('nothing may be sent')) },
+    call: async () => Promise.reject(new Error('nothing may be sent')),
+    try: async () => Promise.reject(new Error('nothing may be sent')),
+  };
+  const deps = (ffd: '105' | '120'): RegisterDeps => ({
+    session: silent, allowNewVatCodes: false, operationTagsFirst: false, openShift: async () => undefined,
+    registration: {
+      registrationNumber: '', registratorSerial: '', fnSerial: '', ffdVersion: ffd, ofdName: '', ofdInn: '', companyName: '', companyInn: '',
+      operationsAddress: '', operationsPlace: '', taxSystems: 1, model: '',
+    },
+  });
+
+  it('FFD 1.05: FFD 1.2 content is refused as not_supported before anything is sent', async () => {
+    await expect(registerReceipt(deps('105'), receipt([item(extras({ countryCode: '643' }))]), { autoOpenShift: false }))
+      .rejects.toMatchObject({ kind: 'rejected', code: 'not_supported' });
+  });
+
+  it('a marked item needs its accepted check; a marked piece good is one unit; a fraction needs a marking code', async () => {
+    const marked = item(extras({ marking: { code, plannedStatus: 1 } }));
+    await expect(registerReceipt(deps('120'), receipt([marked]), { autoOpenShift: false })).rejects.toMatchObject({ code: 'invalid_document' });
+    await expect(registerReceipt(deps('120'), receipt([item(extras({ marking: { code, plannedStatus: 1 } }), 2_000_000)]), { autoOpenShift: false, marking: [15] }))
+      .rejects.toMatchObject({ code: 'invalid_document' });
+    await expect(registerReceipt(deps('120'), receipt([item(extras({ fractional: { numerator: 1, denominator: 2 } }))]), { autoOpenShift: false }))
+      .rejects.toMatchObject({ code: 'invalid_document' });
   });
 });

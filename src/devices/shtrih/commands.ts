@@ -45,6 +45,16 @@ export const CMD = {
   fnCloseReceipt: 0xff45,
   fnOperation: 0xff46,
   fnOperationTlv: 0xff4d,
+  /** FFD 1.2 marking (FN-M): check a code (FN B1, and B5/B6 with the marking operator, done by the register itself). */
+  fnCheckMarking: 0xff61,
+  /** Bind a checked and accepted marking code to the item (the register writes 1163, 2102, 2106). */
+  fnBindMarking: 0xff67,
+  /** Exchange of sale notifications with the marking operator: queue, oldest unconfirmed. */
+  fnMarkingNotifications: 0xff68,
+  /** Accept (1) or decline (0) the code checked last (FN B2), or clear saved results (2, FN B3). */
+  fnAcceptMarking: 0xff69,
+  /** The FN's marking state (blocked, code under check, saved results, notification queue). */
+  fnMarkingStatus: 0xff70,
 } as const;
 
 /**
@@ -490,3 +500,209 @@ export function decodeClassicCloseAnswer(b: Uint8Array): ClassicCloseAnswer {
   const c = cursor(b);
   return { operator: c.uint(1), change: c.uint(5) };
 }
+
+// ---------- FFD 1.2 marking: FF61 check, FF69 accept / decline / clear, FF67 bind, FF70 and FF68 status ----------
+/*
+ * Layouts as the vendor's own JavaPOS driver gives them in the protocol text of its command classes
+ * (shtrih-m/javapos_shtrih, Source/Core/src/com/shtrih/fiscalprinter/command/FSCheckMC.java,
+ * FSAcceptMC.java, FSBindMC.java, FSReadMCStatus.java, FSReadMCNotificationStatus.java), checked
+ * against real frames in the vendor's issue threads: shtrih-m/fr_drv_ng#145 (an FF61 answer with the
+ * marking operator's reply), #165 (an FF61 answer without it), shtrih-m/fr_drv_ng_examples#39 (an
+ * FF61 request with 2108/1023 TLV).
+ */
+
+/** The code as scanned: printable ASCII and GS (0x1D), one byte per character (tag 2000). */
+export function encodeMarkingCodeText(code: string): Uint8Array {
+  const out = new Uint8Array(code.length);
+  for (let i = 0; i < code.length; i++) {
+    const ch = code.charCodeAt(i);
+    if (ch !== 0x1d && (ch < 0x20 || ch > 0x7e)) throw new RangeError(`marking code character 0x${ch.toString(16)} at ${i} is not printable ASCII or GS`);
+    out[i] = ch;
+  }
+  return out;
+}
+export const decodeMarkingCodeText = (b: Uint8Array): string => String.fromCharCode(...b);
+
+/** FF61 request: the code and, for measured goods, 2108 / 1023 / 1291 as a TLV list. */
+export interface MarkingCheckRequestFrame {
+  /** 2003 */
+  plannedStatus: number;
+  /** 2102: processing mode, always 0 in FFD 1.2 */
+  mode: number;
+  code: string;
+  tlv: Uint8Array;
+}
+/** FF61: password (4), 2003 (1), 2102 (1), code length (1), TLV length (1), code, TLV. */
+export function encodeMarkingCheck(password: number, r: MarkingCheckRequestFrame): Uint8Array {
+  const code = encodeMarkingCodeText(r.code);
+  return concat([password4(password), u8(r.plannedStatus), u8(r.mode), u8(code.length), u8(r.tlv.length), code, r.tlv]);
+}
+export function decodeMarkingCheck(b: Uint8Array): MarkingCheckRequestFrame {
+  const c = cursor(b, 4);
+  const plannedStatus = c.uint(1);
+  const mode = c.uint(1);
+  const codeLength = c.uint(1);
+  const tlvLength = c.uint(1);
+  const code = decodeMarkingCodeText(c.bytes(codeLength));
+  const tlv = c.bytes(tlvLength).slice();
+  if (c.remaining !== 0) throw new RangeError(`FF61 carries ${c.remaining} bytes after its TLV`);
+  return { plannedStatus, mode, code, tlv };
+}
+
+/** Byte 1 of the FF61 online part: what came of the exchange with the marking operator. */
+export const MARKING_ONLINE = {
+  /** An answer arrived and the FN accepted it (B6); the TLV is the answer's tags. */
+  answered: 0x00,
+  /** The FN refused the answer (signature, request number, FN number …); byte 2 says why. */
+  answerRejected: 0x20,
+  /** No answer in time (fr_drv_ng_examples classic_interface/main.cpp, explainOnlineCheckCode). */
+  timeout: 0xff,
+} as const;
+
+/** FF61 answer. */
+export interface MarkingCheckAnswer {
+  /** 2004: bit 0 the FN checked the code's crypto tail, bit 1 the check was positive */
+  fnCheck: number;
+  /** Why the FN did not check: 0 checked, 1 type not checkable, 2 no key, 3 no AI 91/92, 4 other */
+  fnReason: number;
+  /** 2100 as the FN recognised it */
+  codeType: number;
+  /** null: the register asked no marking operator (autonomous mode, or no marking server set up). */
+  online: {
+    /** MARKING_ONLINE */
+    result: number;
+    /** The item's check result in 2106 bits after the answer (with `answerRejected`: the reason code). */
+    status: number;
+    /** The answer's tags (2105, 2109, 2005, 2114 …) */
+    tlv: Uint8Array;
+  } | null;
+}
+/**
+ * Answer: 2004 (1), reason (1), 2100 (1), length N of what follows (1), then — when N > 0 — the
+ * online result (1), the check status (1) and the answer's TLV (N − 2). fr_drv_ng#145 shows
+ * N = 0x14 = 2 + 18 bytes of TLV (2114, 2105, 2005).
+ */
+export function encodeMarkingCheckAnswer(a: MarkingCheckAnswer): Uint8Array {
+  const online = a.online ? concat([u8(a.online.result), u8(a.online.status), a.online.tlv]) : new Uint8Array(0);
+  return concat([u8(a.fnCheck), u8(a.fnReason), u8(a.codeType), u8(online.length), online]);
+}
+export function decodeMarkingCheckAnswer(b: Uint8Array): MarkingCheckAnswer {
+  const c = cursor(b);
+  const fnCheck = c.uint(1);
+  const fnReason = c.uint(1);
+  const codeType = c.uint(1);
+  const length = c.remaining > 0 ? c.uint(1) : 0;
+  if (length === 0) return { fnCheck, fnReason, codeType, online: null };
+  const part = c.bytes(Math.min(length, c.remaining));
+  return { fnCheck, fnReason, codeType, online: { result: part[0] ?? 0, status: part[1] ?? 0, tlv: part.slice(2) } };
+}
+
+/** FF69 decision byte. */
+export const MARKING_ACTION = { decline: 0, accept: 1, clear: 2 } as const;
+/** FF69: password (4), action (1). */
+export const encodeMarkingAccept = (password: number, action: number): Uint8Array => concat([password4(password), u8(action)]);
+export function decodeMarkingAccept(b: Uint8Array): number {
+  if (b.length !== 5) throw new RangeError(`FF69 carries 5 data bytes, got ${b.length}`);
+  return b[4] ?? 0;
+}
+/** FF69 answer: the item's 2106 as the FN will write it (one byte; also sent after a clear). */
+export const encodeMarkingAcceptAnswer = (itemCheckResult: number): Uint8Array => u8(itemCheckResult);
+export const decodeMarkingAcceptAnswer = (b: Uint8Array): number | null => (b.length > 0 ? (b[0] ?? 0) : null);
+
+/** FF67: password (4), code length (1), code; an optional trailing 0xFF marks volume-sorted goods (ОСУ), unused here. */
+export function encodeMarkingBind(password: number, code: string): Uint8Array {
+  const bytes = encodeMarkingCodeText(code);
+  return concat([password4(password), u8(bytes.length), bytes]);
+}
+export function decodeMarkingBind(b: Uint8Array): { code: string; volumeSorted: boolean } {
+  const c = cursor(b, 4);
+  const code = decodeMarkingCodeText(c.bytes(c.uint(1)));
+  const volumeSorted = c.remaining > 0 && c.uint(1) === 0xff;
+  if (c.remaining !== 0) throw new RangeError('FF67 carries bytes after the code');
+  return { code, volumeSorted };
+}
+/** FF67 answer: recognised code type (2), Data Matrix type (1), then the code's check result as FF61 gives it. */
+export interface MarkingBindAnswer {
+  productCodeType: number;
+  /** 0 check code of 88, 1 symmetric, 2 tobacco, 3 check code of 44, 0xFF GS1 without marking (FSBindMC.java) */
+  dataMatrixType: number;
+  check: MarkingCheckAnswer | null;
+}
+export const encodeMarkingBindAnswer = (a: MarkingBindAnswer): Uint8Array =>
+  concat([u16(a.productCodeType), u8(a.dataMatrixType), a.check ? encodeMarkingCheckAnswer(a.check) : new Uint8Array(0)]);
+export function decodeMarkingBindAnswer(b: Uint8Array): MarkingBindAnswer {
+  const c = cursor(b);
+  const productCodeType = c.uint(2);
+  const dataMatrixType = c.uint(1);
+  return { productCodeType, dataMatrixType, check: c.remaining >= 3 ? decodeMarkingCheckAnswer(c.rest()) : null };
+}
+
+/** FF70 answer: the FN's marking state. */
+export interface MarkingStatusAnswer {
+  /** 0 marking work blocked, 1 no code under check, 2 code passed (B1), 3 request formed (B5), 4 answer passed (B6) */
+  checkState: number;
+  /** 0 no sale notification being formed, 1 one is being formed */
+  notificationState: number;
+  /** Commands allowed now: bit 0 B1, 1 B2, 2 B3, 3 B5, 4 B6, 5–7 B7 with sub-codes 1–3 */
+  allowedCommands: number;
+  /** Check results saved by B2 with code 1 (accepted) */
+  savedResults: number;
+  /** Codes in the notification being formed */
+  codesInNotification: number;
+  /** Notification storage: 0 < 50 %, 1 50–80 %, 2 80–90 %, 3 > 90 % */
+  storageWarning: number;
+  /** Notifications not confirmed or not yet read out */
+  queuedNotifications: number;
+}
+export const encodeMarkingStatus = (s: MarkingStatusAnswer): Uint8Array =>
+  concat([u8(s.checkState), u8(s.notificationState), u8(s.allowedCommands), u8(s.savedResults), u8(s.codesInNotification), u8(s.storageWarning), u16(s.queuedNotifications)]);
+export function decodeMarkingStatus(b: Uint8Array): MarkingStatusAnswer {
+  const c = cursor(b);
+  return {
+    checkState: c.uint(1), notificationState: c.uint(1), allowedCommands: c.uint(1), savedResults: c.uint(1),
+    codesInNotification: c.uint(1), storageWarning: c.uint(1), queuedNotifications: c.uint(2),
+  };
+}
+
+/** FF68 answer: the exchange of sale notifications with the marking operator. */
+export interface MarkingNotificationStatus {
+  /** 0 no exchange, 1 reading a notification started, 2 waiting for the receipt (84) of one */
+  exchangeState: number;
+  /** Notifications not confirmed yet (0 when every one has its receipt) */
+  queued: number;
+  /** Number of the notification to send, or the one whose receipt is awaited */
+  currentNumber: number;
+  /** Its date and time; null when the queue is empty */
+  currentDateTime: WallTime | null;
+  /** How full the notification storage is, % */
+  storageUsedPercent: number;
+}
+/** Date D M Y and time h m, as FSReadMCNotificationStatus.java reads them (readDateDMY, readTimeHM). */
+export function encodeMarkingNotificationStatus(s: MarkingNotificationStatus): Uint8Array {
+  const t = s.currentDateTime;
+  const when = t ? new Uint8Array([t.day, t.month, t.year % 100, t.hour, t.minute]) : new Uint8Array(5);
+  return concat([u8(s.exchangeState), u16(s.queued), u32(s.currentNumber), when, u8(s.storageUsedPercent)]);
+}
+export function decodeMarkingNotificationStatus(b: Uint8Array): MarkingNotificationStatus {
+  const c = cursor(b);
+  const exchangeState = c.uint(1);
+  const queued = c.uint(2);
+  const currentNumber = c.uint(4);
+  const w = c.bytes(5);
+  const storageUsedPercent = c.remaining > 0 ? c.uint(1) : 0;
+  const currentDateTime = w[1] === 0 ? null : { year: 2000 + (w[2] ?? 0), month: w[1] ?? 1, day: w[0] ?? 1, hour: w[3] ?? 0, minute: w[4] ?? 0, second: 0 };
+  return { exchangeState, queued, currentNumber, currentDateTime, storageUsedPercent };
+}
+
+/**
+ * Registers built on the cash core (0xFC model codes 16, 20, 21, 45, 46) and ШТРИХ-MOBILE-Ф (19)
+ * take an item's FF4D tags and FF67 code BEFORE its FF46; the other desktop models after it. The
+ * vendor's JavaPOS driver decides so (SMFiscalPrinterImpl.getCapOperationTagsFirst,
+ * DeviceMetrics.isCashCore, FSSalesReceipt.printReceiptItem), and the vendor's C++ example says
+ * the same (fr_drv_ng_examples classic_interface/main.cpp: "на cashcore нужно ДО операции").
+ */
+const TAGS_FIRST_MODELS: ReadonlySet<number> = new Set([16, 19, 20, 21, 45, 46]);
+export const operationTagsFirst = (model: number): boolean => TAGS_FIRST_MODELS.has(model);
+
+/** 0x8D document type for a 1054 operation type (inverse of OPEN_CHECK_TYPES). */
+export const openCheckTypeOf = (operationType: number): number => OPEN_CHECK_TYPES.indexOf(operationType as 1 | 2 | 3 | 4);

@@ -11,7 +11,7 @@ import type {
 } from '../driver.js';
 import {
   CMD, REG_FIELDS, REG_TABLE, decodeDeviceType, decodeFnStatus, decodeFnValidity, decodeFullStatus, decodeOfdStatus,
-  decodeShiftParams, decodeShortStatus, decodeTableString, encodeReadTable, withTlv,
+  decodeShiftParams, decodeShortStatus, decodeTableString, encodeReadTable, operationTagsFirst, withTlv,
 } from './commands.js';
 import type { RegField } from './commands.js';
 import { readUintLE } from './bytes.js';
@@ -20,6 +20,7 @@ import type { ShtrihConfig } from './config.js';
 import { findDocument, findShiftOpening, readDocument } from './documents.js';
 import { createShtrihLink } from './link.js';
 import type { ShtrihLink } from './link.js';
+import { markingCommands } from './marking.js';
 import { cashierTags, registerReceipt } from './register.js';
 import { afterCommit, createSession } from './session.js';
 import type { Session } from './session.js';
@@ -49,13 +50,18 @@ export function createShtrihDriver(config: ShtrihConfig, ctx: Pick<DriverContext
   const l = link ?? createShtrihLink({ host: config.host, port: config.port, timeoutMs: config.timeout_ms, retries: config.retries });
   const s = createSession(l, config.password, config.timezone_offset);
   let registration: RegistrationInfo | null = null;
+  /** From the 0xFC model code: the register takes an item's tags before its FF46 (commands.ts). */
+  let tagsFirst = false;
   const shiftOpenedAt = new Map<number, string>();
 
   const registrationInfo = async (): Promise<RegistrationInfo> => {
-    registration = await readRegistration(s);
+    const read = await readRegistration(s);
+    registration = read.registration;
+    tagsFirst = operationTagsFirst(read.modelCode);
     return registration;
   };
   const cachedRegistration = async (): Promise<RegistrationInfo> => registration ?? registrationInfo();
+  const marking = markingCommands(s, cachedRegistration);
 
   /** FF41/FF42 → cashier tags by FF0C → E0/0x41; the report's FD comes from FF01 + FF0A. */
   async function shiftReport(begin: number, close: number, cashier: Cashier | null, what: string): Promise<ShiftDocument> {
@@ -155,15 +161,17 @@ export function createShtrihDriver(config: ShtrihConfig, ctx: Pick<DriverContext
     },
 
     async register(receipt, options) {
+      const reg = await cachedRegistration();
       return registerReceipt({
         session: s,
-        registration: await cachedRegistration(),
+        registration: reg,
         allowNewVatCodes: config.allow_new_vat_codes,
+        operationTagsFirst: tagsFirst,
         ...(ctx.checkFence ? { checkFence: ctx.checkFence } : {}),
         openShift: async () => {
           await driver.openShift(receipt.cashier);
         },
-      }, receipt, options.autoOpenShift);
+      }, receipt, options);
     },
 
     async lastFdNumber() {
@@ -171,6 +179,11 @@ export function createShtrihDriver(config: ShtrihConfig, ctx: Pick<DriverContext
     },
 
     document: (fdNumber) => readDocument(s, fdNumber),
+
+    checkMarkingCode: (request) => marking.checkMarkingCode(request),
+    acceptMarkingCode: (accept) => marking.acceptMarkingCode(accept),
+    clearMarkingCodes: () => marking.clearMarkingCodes(),
+    markingState: () => marking.markingState(),
   };
   return driver;
 }
@@ -185,14 +198,14 @@ function shiftDeadline(openedAtIso: string): { year: number; month: number; day:
   return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
 }
 
-/** Registration data: table 18 (0x1F), the FN serial from FF01 and the model name from 0xFC. */
-async function readRegistration(s: Session): Promise<RegistrationInfo> {
+/** Registration data: table 18 (0x1F), the FN serial from FF01 and the model name and code from 0xFC. */
+async function readRegistration(s: Session): Promise<{ registration: RegistrationInfo; modelCode: number }> {
   const field = async (name: RegField): Promise<Uint8Array> => s.call(CMD.readTable, encodeReadTable(s.password, REG_TABLE, 1, REG_FIELDS[name].field));
   const text = async (name: RegField): Promise<string> => decodeTableString(await field(name));
   const ffd = (await field('ffdVersion'))[0];
   const fn = decodeFnStatus(await s.call(CMD.fnStatus));
   const type = decodeDeviceType(await s.call(CMD.deviceType, new Uint8Array(0)));
-  return {
+  const registration: RegistrationInfo = {
     registrationNumber: await text('registrationNumber'),
     registratorSerial: await text('registratorSerial'),
     fnSerial: fn.fnSerial,
@@ -206,4 +219,5 @@ async function readRegistration(s: Session): Promise<RegistrationInfo> {
     taxSystems: (await field('taxSystems'))[0] ?? 0,
     model: type.name,
   };
+  return { registration, modelCode: type.model };
 }

@@ -35,6 +35,9 @@ export const SHTRIH_ERRORS: Readonly<Record<number, ErrorRule>> = {
   0x20: { code: 'device_error', retryable: true, text: 'OFD message rejected' },
   0x2d: { code: 'invalid_document', retryable: false, text: 'Storno sum exceeds the sum of the item' },
   0x33: { code: 'invalid_document', retryable: false, text: 'Bad parameters in the command' },
+  // FN-M 34h "Работа с маркированными товарами временно заблокирована": unconfirmed sale notifications
+  // (shtrih-m/fr_drv_ng#185, #147; javapos_shtrih messages_ru.txt FSPrinterErrorA2).
+  0x34: { code: 'marking_blocked', retryable: true, text: 'Work with marked goods temporarily blocked' },
   0x37: { code: 'not_supported', retryable: false, text: 'Command not supported' },
   0x3d: { code: 'shift_closed', retryable: true, text: 'Shift not open' },
   0x45: { code: 'insufficient_payment', retryable: false, text: 'Payments less than the receipt total' },
@@ -48,6 +51,8 @@ export const SHTRIH_ERRORS: Readonly<Record<number, ErrorRule>> = {
   0x50: { code: 'device_error', retryable: true, text: 'Printing the previous command' },
   0x55: { code: 'device_error', retryable: true, text: 'Receipt closed, operation impossible' },
   0x58: { code: 'device_error', retryable: true, text: 'Waiting for continue-print' },
+  // "Неверная операция": e.g. 1293/1294 sent for an item without FF67 (shtrih-m/fr_drv_ng#245).
+  0x5e: { code: 'invalid_document', retryable: false, text: 'Invalid operation' },
   0x5f: { code: 'invalid_document', retryable: false, text: 'Negative receipt total' },
   0x6b: { code: 'paper_out', retryable: true, text: 'No receipt paper' },
   0x72: { code: 'device_error', retryable: true, text: 'Not supported in this submode' },
@@ -56,6 +61,8 @@ export const SHTRIH_ERRORS: Readonly<Record<number, ErrorRule>> = {
   0x8f: { code: 'device_error', retryable: false, text: 'Device not fiscalized' },
   0x93: { code: 'device_error', retryable: true, text: 'RAM restore succeeded' },
   0x96: { code: 'shift_expired', retryable: true, text: 'Do a Z-report' },
+  // 211: "КМ не может быть декодирован, ошибка формата GS1" to FF61/FF67 (shtrih-m/fr_drv_ng#178, #245, #282).
+  0xd3: { code: 'invalid_document', retryable: false, text: 'Marking code not recognised' },
 };
 
 /** The byte the emulator answers for each stable code. */
@@ -82,6 +89,7 @@ export const CODE_TO_SHTRIH: Readonly<Record<ReportedErrorCode, number>> = {
   ofd_backlog: 0x15,
   invalid_datetime: 0x17,
   device_error: 0x03,
+  marking_blocked: 0x34,
 };
 
 export const formatDeviceCode = (byte: number): string => `0x${byte.toString(16).padStart(2, '0').toUpperCase()}`;

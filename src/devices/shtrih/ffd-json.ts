@@ -4,12 +4,14 @@
  * ../ffd/tags.ts; tags outside it are skipped.
  */
 import { parseUtcOffset } from '../fiscal-core/datetime.js';
-import { FFD_TAGS, jsonNameOf, tagOfJsonName } from '../ffd/tags.js';
-import { wallIso, wallIsoWithOffset, wallSecondsOfIso } from '../ffd/wall-time.js';
-import { readUintLE, uintLE } from './bytes.js';
-import { decodeTlvs, encodeTlvs, fvlnFromMicros, microsFromFvln, readVln, vln } from './tlv.js';
+import { fnsJsonBody } from '../ffd/fns-json.js';
+import { decodeEntries, fiscalSignBytes, printedFiscalSign, tagNumber } from '../ffd/tag-list.js';
+import { FFD_TAGS, tagOfJsonName } from '../ffd/tags.js';
+import { wallIsoWithOffset, wallSecondsOfIso } from '../ffd/wall-time.js';
+import { uintLE } from './bytes.js';
+import { encodeTlvs, fvlnFromMicros, vln } from './tlv.js';
 import type { Tlv } from './tlv.js';
-import { decodeCp866, encodeCp866 } from './text.js';
+import { encodeCp866 } from './text.js';
 
 /** UnixTime tags hold the register's wall clock (ffd/wall-time.ts); the protocol has no zone. */
 export interface TimeContext {
@@ -38,21 +40,13 @@ function encodeValue(tag: number, value: unknown, tc: TimeContext, format: numbe
     }
     case 'stlv': {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+      // 1163 in FNS JSON: {"gs1m": {"rawProductCode": …, "gtin": …}}; the TLV keeps the code only.
+      if (tag === 1163) {
+        const codes = Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'object' && v !== null ? (v as Record<string, unknown>).rawProductCode : v] as const);
+        return encodeTlvs(objectToTlvs(Object.fromEntries(codes), tag, tc, format));
+      }
       return encodeTlvs(objectToTlvs(value as Record<string, unknown>, tag, tc, format));
     }
-  }
-}
-
-function decodeValue(tag: number, value: Uint8Array, format: number): unknown {
-  const spec = FFD_TAGS[tag];
-  if (tag === FISCAL_SIGN) return printedFiscalSign(value);
-  switch (spec?.type) {
-    case 'byte': return value[0] ?? 0;
-    case 'fvln': return microsFromFvln(value) / 1_000_000;
-    case 'string': return decodeCp866(value);
-    case 'unixtime': return wallIso(readVln(value));
-    case 'stlv': return tlvsToObject(decodeTlvs(value), format);
-    default: return readVln(value);
   }
 }
 
@@ -70,24 +64,6 @@ function objectToTlvs(obj: Record<string, unknown>, parent: number | null, tc: T
   return out;
 }
 
-function tlvsToObject(list: readonly Tlv[], format: number): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const t of list) {
-    const spec = FFD_TAGS[t.tag];
-    if (!spec) continue;
-    const name = jsonNameOf(t.tag, format);
-    const v = decodeValue(t.tag, t.value, format);
-    if (spec.repeated) {
-      const arr = (out[name] as unknown[] | undefined) ?? [];
-      arr.push(v);
-      out[name] = arr;
-    } else {
-      out[name] = v;
-    }
-  }
-  return out;
-}
-
 const formatOf = (body: Record<string, unknown>): number =>
   typeof body.fiscalDocumentFormatVer === 'number' ? body.fiscalDocumentFormatVer : 2;
 
@@ -95,22 +71,15 @@ const formatOf = (body: Record<string, unknown>): number =>
 export const jsonToTlvs = (body: Record<string, unknown>, tc: TimeContext, registration = false): Tlv[] =>
   objectToTlvs(body, null, tc, formatOf(body), registration);
 
-/** TLV list → FNS JSON body, names by the document's format version (1209). */
+/** TLV list → FNS JSON body, names by the document's format version (1209); one renderer for every driver (ffd/fns-json.ts). */
 export function tlvsToJson(list: readonly Tlv[]): Record<string, unknown> {
-  const ver = list.find((t) => t.tag === 1209);
-  return tlvsToObject(list, ver ? (ver.value[0] ?? 2) : 2);
+  const tags = decodeEntries(list);
+  return fnsJsonBody(tags, tagNumber(tags, 1209) ?? 2);
 }
 
-/** 1077 is 6 bytes; the printed FP is bytes 3..6 read big-endian (domain.md §3). */
-export function fiscalSignTlvValue(printed: number): Uint8Array {
-  const out = new Uint8Array(6);
-  new DataView(out.buffer).setUint32(2, printed >>> 0, false);
-  return out;
-}
-export function printedFiscalSign(value: Uint8Array): number {
-  if (value.length <= 4) return readUintLE(value, 0, value.length);
-  return new DataView(value.buffer, value.byteOffset + value.length - 4, 4).getUint32(0, false);
-}
+/** 1077 is 6 bytes; the printed FP is bytes 3..6 read big-endian (docs/domain.md §3). */
+export const fiscalSignTlvValue = (printed: number): Uint8Array => new Uint8Array(fiscalSignBytes(printed));
+export { printedFiscalSign };
 
 /** "+03:00" or "+0300" → minutes east of UTC. */
 export const parseOffset = (text: string): number => parseUtcOffset(text.trim().replace(/^([+-]\d{2})(\d{2})$/, '$1:$2'));

@@ -20,7 +20,7 @@ import type { ClassicItem } from '../commands.js';
 import { CODE_TO_SHTRIH } from '../errors.js';
 import type { Outcome } from './outcome.js';
 import { ok, refuse } from './outcome.js';
-import { ShtrihRefusal, buildReceipt } from './receipt-builder.js';
+import { ShtrihRefusal, buildReceipt, newOpenReceipt, registerOptionsOf } from './receipt-builder.js';
 import type { DocumentState, OpenReceipt } from './receipt-builder.js';
 
 /** FR error bytes of the vendor table that the classic commands answer. */
@@ -65,6 +65,8 @@ export interface ClassicOptions {
   doc: DocumentState;
   /** Refuse 0x80–0x83 unless 0x8D opened the receipt (default: the first item opens it, as classic firmware does). */
   requireOpenCheck: boolean;
+  /** After a close: the FN has used the receipt's accepted marking codes. */
+  onReceiptClosed?: () => void;
 }
 
 /** The tax groups of one line: at most one distinct group may be set (one 1199 per item). */
@@ -116,7 +118,7 @@ export function createClassicCommands(o: ClassicOptions): { execute(command: num
 
   /** After FF35 the receipt opened here is the correction receipt, as with FF46. */
   function open(operationType: OpenReceipt['operationType']): OpenReceipt {
-    const receipt: OpenReceipt = { operationType, correction: doc.correctionPending, items: [], tags: [] };
+    const receipt: OpenReceipt = newOpenReceipt(operationType, doc.correctionPending);
     doc.receipt = receipt;
     doc.correctionPending = false;
     return receipt;
@@ -186,8 +188,9 @@ export function createClassicCommands(o: ClassicOptions): { execute(command: num
     if (c.discount !== 0) return refuse(CLASSIC_ERRORS.badParameters);
     const r = buildReceipt(receipt, { payments: c.payments, rounding: 0, taxSums: [], taxSystem: await taxSystemOf(receipt), text: c.text });
     // Same as FF45: no shift is opened behind the host's back (0x3D), a 24 h shift is 0x4E.
-    const result = await driver.register(r, { autoOpenShift: false });
+    const result = await driver.register(r, registerOptionsOf(receipt));
     doc.receipt = null;
+    o.onReceiptClosed?.();
     return ok(encodeClassicCloseAnswer({ operator: operator[0] ?? 0, change: result.change }));
   }
 

@@ -16,6 +16,8 @@ Options:
   --device-id <n>         virtual register id inside the data dir (default 1)
   --password <n>          system administrator password FN commands must carry (default 30)
   --model <name>          device name answered to 0xFC (default ШТРИХ-М-01Ф)
+  --model-code <n>        model code answered to 0xFC (default 0); cash-core codes 16, 19, 20, 21,
+                          45, 46 take an item's FF4D tags and FF67 before its FF46
   --byte-timeout <ms>     longest pause inside one frame before it is NAKed (default 500)
   --require-open-check    classic 0x80–0x83 need 0x8D first (default: the first line opens the receipt)
   --config <json|@file>   virtual register settings (ffd_version, company_name, timezone_offset, ...)
@@ -36,6 +38,7 @@ export async function runShtrihEmulatorCli(argv: readonly string[], logger?: Log
       ...COMMON_EMULATOR_OPTIONS,
       password: { type: 'string' },
       model: { type: 'string' },
+      'model-code': { type: 'string' },
       'byte-timeout': { type: 'string' },
       'require-open-check': { type: 'boolean' },
     },
@@ -45,6 +48,8 @@ export async function runShtrihEmulatorCli(argv: readonly string[], logger?: Log
     process.stdout.write(USAGE);
     return null;
   }
+  const modelCode = nonNegativeIntArg('model-code', values['model-code'], 0);
+  if (modelCode > 0xff) throw new Error('--model-code must be 0–255 (one byte of the 0xFC answer)');
   const log = logger ?? pino({ level: 'info' });
   const { dataDir, deviceId, config, driver } = await openVirtualRegister(values, './data-shtrih', log);
   const emulator = createShtrihEmulator({
@@ -53,6 +58,7 @@ export async function runShtrihEmulatorCli(argv: readonly string[], logger?: Log
     host: values.host ?? '127.0.0.1',
     password: nonNegativeIntArg('password', values.password, 30),
     deviceName: values.model ?? 'ШТРИХ-М-01Ф',
+    modelCode,
     byteTimeoutMs: nonNegativeIntArg('byte-timeout', values['byte-timeout'], 500),
     requireOpenCheck: values['require-open-check'] ?? false,
     timezoneOffset: config.timezone_offset,

@@ -9,7 +9,7 @@ import { concat, readUintLE, u16, u8, uintLE } from '../bytes.js';
 import {
   CLOSING_COMMANDS, CMD, DOC_TYPES, REG_FIELDS, REG_TABLE, decodeCloseReceipt, decodeFdRequest, decodeOperation, decodeReadTable,
   encodeCloseReceiptAnswer, encodeDeviceType, encodeFnStatus, encodeFnValidity, encodeFoundDocument, encodeFullStatus, encodeOfdStatus,
-  encodeShiftParams, encodeShortStatus, encodeTableString, encodeTlvDocumentInfo,
+  encodeShiftParams, encodeShortStatus, encodeTableString, encodeTlvDocumentInfo, operationTagsFirst,
 } from '../commands.js';
 import type { WallTime } from '../commands.js';
 import { CODE_TO_SHTRIH } from '../errors.js';
@@ -22,7 +22,11 @@ import type { WireFaults } from './faults.js';
 import { CLASSIC_COMMANDS, createClassicCommands } from './classic.js';
 import type { Outcome } from './outcome.js';
 import { ok, refuse } from './outcome.js';
-import { ShtrihRefusal, applyItemTag, buildReceipt, cashierFromTags, itemFromOperation } from './receipt-builder.js';
+import { MARKING_COMMANDS, createMarkingCommands } from './marking.js';
+import {
+  RECEIPT_TLV_TAGS, ShtrihRefusal, applyItemTag, buildReceipt, cashierFromTags, draftItem, itemFromOperation, newOpenReceipt,
+  registerOptionsOf, takePending,
+} from './receipt-builder.js';
 import type { DocumentState, OpenReceipt } from './receipt-builder.js';
 
 export type { Outcome } from './outcome.js';
@@ -34,6 +38,11 @@ export interface DeviceOptions {
   /** Passwords the register accepts (cashiers 1–28, administrator 29, system administrator 30). */
   password: number;
   deviceName: string;
+  /**
+   * Model code answered to 0xFC (default 0). Cash-core codes (16, 19, 20, 21, 45, 46) make the
+   * register take an item's FF4D tags and FF67 before its FF46 (commands.ts operationTagsFirst).
+   */
+  modelCode?: number;
   /** Classic 0x80–0x83 need 0x8D first (answer 0x55 otherwise); default false, the first item opens the receipt. */
   requireOpenCheck?: boolean;
   hooks?: { afterCommand?(command: number): void | Promise<void> };
@@ -61,7 +70,8 @@ export function createEmulatedDevice(o: DeviceOptions): { execute(command: numbe
   const d = o.driver;
   /** The document open on the register; shared with the classic commands (classic.ts). */
   const doc: DocumentState = { receipt: null, correctionPending: false };
-  const classic = createClassicCommands({ driver: o.driver, doc, requireOpenCheck: o.requireOpenCheck ?? false });
+  const modelCode = o.modelCode ?? 0;
+  const tagsFirst = operationTagsFirst(modelCode);
   /** TLVs sent by FF0C between FF41/FF42 and E0/0x41 (cashier of the shift report). */
   let reportTags: Tlv[] = [];
   let lastX: XReport | null = null;
@@ -72,6 +82,10 @@ export function createEmulatedDevice(o: DeviceOptions): { execute(command: numbe
     const t = new Date(isoToWallSeconds(iso, tc) * 1000);
     return { year: t.getUTCFullYear(), month: t.getUTCMonth() + 1, day: t.getUTCDate(), hour: t.getUTCHours(), minute: t.getUTCMinutes(), second: t.getUTCSeconds() };
   };
+  const marking = createMarkingCommands({ driver: o.driver, doc, tagsFirst, wallAt: (ms) => wall(new Date(ms).toISOString()) });
+  const classic = createClassicCommands({
+    driver: o.driver, doc, requireOpenCheck: o.requireOpenCheck ?? false, onReceiptClosed: () => marking.receiptClosed(),
+  });
 
   const mode = (st: DeviceStatus): number => {
     if (doc.receipt) return 8 | (RECEIPT_NIBBLE[doc.receipt.operationType] << 4);
@@ -117,7 +131,7 @@ export function createEmulatedDevice(o: DeviceOptions): { execute(command: numbe
         }));
       }
       case CMD.deviceType:
-        return ok(encodeDeviceType({ type: 0, subtype: 0, protocol: 1, subprotocol: 2, model: 0, language: 0, name: o.deviceName }));
+        return ok(encodeDeviceType({ type: 0, subtype: 0, protocol: 1, subprotocol: 2, model: modelCode, language: 0, name: o.deviceName }));
       case CMD.readTable: {
         const { table, row, field } = decodeReadTable(data);
         const entry = Object.entries(REG_FIELDS).find(([, f]) => f.field === field);
@@ -162,6 +176,7 @@ export function createEmulatedDevice(o: DeviceOptions): { execute(command: numbe
         if (!doc.receipt && !doc.correctionPending) return refuse(0x55);
         doc.receipt = null;
         doc.correctionPending = false;
+        marking.receiptCancelled();
         return ok(OPERATOR);
       case CMD.fnStatus: {
         const [st, reg] = [await d.status(), await d.registrationInfo()];
@@ -236,35 +251,52 @@ export function createEmulatedDevice(o: DeviceOptions): { execute(command: numbe
           const st = await d.status();
           if (st.shift.state === 'closed') return refuse(CODE_TO_SHTRIH.shift_closed);
           if (st.shift.state === 'expired') return refuse(CODE_TO_SHTRIH.shift_expired);
-          doc.receipt = { operationType: op.type as OpenReceipt['operationType'], correction: doc.correctionPending, items: [], tags: [] };
+          doc.receipt = newOpenReceipt(op.type as OpenReceipt['operationType'], doc.correctionPending);
           doc.correctionPending = false;
         } else if (doc.receipt.operationType !== op.type) {
           return refuse(0x33);
         }
-        doc.receipt.items.push(itemFromOperation(op));
+        const item = itemFromOperation(op);
+        // Tags-first registers: the FF4D tags and FF67 code sent before this FF46 are its own.
+        takePending(doc.receipt, item);
+        doc.receipt.items.push(item);
         return ok();
       }
       case CMD.fnOperationTlv: {
+        const tlvs = decodeTlvs(data.subarray(4));
+        if (tagsFirst) {
+          if (!doc.receipt) return refuse(0x55);
+          const pending = (doc.receipt.pending ??= { draft: draftItem(), tlvs: [], binding: null });
+          for (const t of tlvs) applyItemTag(pending.draft, t);
+          pending.tlvs.push(...tlvs);
+          return ok();
+        }
         const item = doc.receipt?.items.at(-1);
         if (!item) return refuse(0x33);
-        for (const t of decodeTlvs(data.subarray(4))) applyItemTag(item, t);
+        for (const t of tlvs) applyItemTag(item, t);
         return ok();
       }
       case CMD.fnSendTlv: {
         const tlvs = decodeTlvs(data.subarray(4));
-        if (doc.receipt) doc.receipt.tags.push(...tlvs);
-        else reportTags.push(...tlvs);
+        if (doc.receipt) {
+          if (tlvs.some((t) => !RECEIPT_TLV_TAGS.has(t.tag))) return refuse(0x33);
+          doc.receipt.tags.push(...tlvs);
+        } else reportTags.push(...tlvs);
         return ok();
       }
       case CMD.fnCloseReceipt: {
         if (!doc.receipt) return refuse(0x55);
+        // Tags sent for an item that never came (tags-first order without the FF46).
+        if (doc.receipt.pending) return refuse(0x33);
         const r = buildReceipt(doc.receipt, decodeCloseReceipt(data));
         // A real register needs an open shift: no auto-open behind the host's back (0x3D).
-        const result = await d.register(r, { autoOpenShift: false });
+        const result = await d.register(r, registerOptionsOf(doc.receipt));
         doc.receipt = null;
+        marking.receiptClosed();
         return ok(encodeCloseReceiptAnswer({ change: result.change, fdNumber: result.fdNumber, fiscalSign: Number(result.fiscalSign) >>> 0 }));
       }
       default:
+        if (MARKING_COMMANDS.has(command)) return marking.execute(command, data);
         return CLASSIC_COMMANDS.has(command) ? classic.execute(command, data, OPERATOR) : refuse(0x37);
     }
   }

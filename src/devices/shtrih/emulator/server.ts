@@ -24,6 +24,11 @@ export interface ShtrihEmulatorOptions {
   /** Name answered to 0xFC. */
   deviceName?: string;
   /**
+   * Model code answered to 0xFC (default 0, a desktop model). A cash-core code (16, 19, 20, 21, 45,
+   * 46) makes the register take an item's FF4D tags and FF67 before its FF46, as those do.
+   */
+  modelCode?: number;
+  /**
    * Longest pause between two bytes of one frame before the partial frame is dropped and NAKed.
    * The vendor's default is 50 ms on a serial line; over TCP the default is 500 ms.
    */
@@ -53,6 +58,7 @@ export function createShtrihEmulator(options: ShtrihEmulatorOptions): ShtrihEmul
     timezoneOffset: options.timezoneOffset ?? '+03:00',
     password: options.password ?? 30,
     deviceName: options.deviceName ?? 'ШТРИХ-М-01Ф',
+    ...(options.modelCode === undefined ? {} : { modelCode: options.modelCode }),
     requireOpenCheck: options.requireOpenCheck,
     hooks: options.hooks,
   });
