@@ -1,9 +1,16 @@
 import { DomainError, notFound } from '../domain/errors.js';
 import type { JobKind, JobParams } from '../domain/records.js';
 import type { Fault, FaultControl, FiscalDocument, FiscalDriver } from '../devices/driver.js';
+import { isMeasure } from '../domain/enums.js';
+import { isPlannedStatus } from '../domain/ffd12.js';
+import type { MarkingCheckRequest, MarkingCheckResult, MarkingPolicy } from '../domain/ffd12.js';
+import { isMarkingCodeError, parseMarkingCode } from '../domain/marking-code.js';
+import { parseQuantity } from '../domain/quantity.js';
+import { WEIGHED_MEASURES } from '../domain/units.js';
+import { refusal } from '../domain/marking-policy.js';
 import type { GroupRepository } from '../storage/groups.js';
 import type { JobRepository } from '../storage/jobs.js';
-import { requireGroupAccess } from './access.js';
+import { requireGroupAccess, requireGroupForReceipts } from './access.js';
 import { requireSuperuser, type Actor } from './actor.js';
 import type { Auditor } from './auditor.js';
 import type { JobCompletion } from './job-completion.js';
@@ -50,6 +57,52 @@ const isErrorBody = (e: unknown): e is { code?: unknown; message?: unknown } => 
 const isDocument = (d: unknown): d is FiscalDocument => typeof d === 'object' && d !== null && 'fdNumber' in d && typeof d.fdNumber === 'number' && 'json' in d;
 const isDocumentPage = (v: unknown): v is { last: number; documents: FiscalDocument[] } =>
   typeof v === 'object' && v !== null && 'last' in v && typeof v.last === 'number' && 'documents' in v && Array.isArray(v.documents) && v.documents.every(isDocument);
+const isMarkingCheckResult = (v: unknown): v is MarkingCheckResult =>
+  typeof v === 'object' && v !== null && 'itemCheckResult' in v && typeof v.itemCheckResult === 'number' && 'fn' in v && 'operator' in v;
+
+export interface MarkingCheckInput {
+  marking_code: string;
+  planned_status?: number | null;
+  measure?: number | null;
+  quantity?: number | string | null;
+  fractional_quantity?: { numerator: number; denominator: number } | null;
+}
+
+export interface MarkingCheckOutcome {
+  result: MarkingCheckResult;
+  policy: MarkingPolicy;
+  /** Whether the group's policy would sell an item with this answer. */
+  sellable: boolean;
+  refusal: { code: string; reason: string } | null;
+}
+
+/** The REST body → the FN's check request; 400 naming the field, 422 on an FFD 1.05 register. */
+function markingCheckRequest(input: MarkingCheckInput, ffdVersion: '105' | '120' | null): MarkingCheckRequest {
+  const errors: { field: string; code: string; message: string }[] = [];
+  const invalid = (field: string, code: string, message: string) => errors.push({ field, code, message });
+  if (ffdVersion === '105') {
+    const unprocessable = (field: string, code: string, message: string) => new DomainError('unprocessable', [{ field, code, message }]);
+    throw unprocessable('marking_code', 'requires_ffd_1_2', 'marking codes are checked by FFD 1.2 registers only; the register is registered for FFD 1.05');
+  }
+  const parsed = parseMarkingCode(input.marking_code, 'auto');
+  if (isMarkingCodeError(parsed)) invalid('marking_code', 'invalid_marking_code', `marking_code is not a valid marking code (${parsed.problem})`);
+  const measure = input.measure ?? 0;
+  if (!isMeasure(measure)) invalid('measure', 'invalid_measure', 'measure is not a measure of quantity (tag 2108)');
+  const fractional = input.fractional_quantity ?? null;
+  if (fractional && !(fractional.numerator >= 1 && fractional.numerator < fractional.denominator)) invalid('fractional_quantity', 'invalid_fraction', 'fractional_quantity must be numerator/denominator with 1 ≤ numerator < denominator');
+  const measured = fractional !== null || (isMeasure(measure) && WEIGHED_MEASURES.has(measure));
+  const status = input.planned_status ?? (measured ? 2 : 1);
+  if (!isPlannedStatus(status)) invalid('planned_status', 'invalid_planned_status', 'planned_status must be one of 1, 2, 3, 4, 255 (tag 2003)');
+  let quantity: number | null = null;
+  if (status === 2 || status === 4) {
+    const q = parseQuantity(input.quantity ?? 1, 6);
+    if (typeof q === 'string') invalid('quantity', 'invalid_quantity', 'quantity must be a positive number with at most 6 decimals');
+    else quantity = q;
+  }
+  if (errors.length > 0 || isMarkingCodeError(parsed) || !isPlannedStatus(status) || !isMeasure(measure)) throw new DomainError('invalid', errors);
+  return { code: parsed.raw, plannedStatus: status, measure, quantity, fractional, offline: false };
+}
+
 const unexpected = () => new DomainError('unavailable', { code: 'device_error', message: 'The device answered the read with something unexpected' });
 
 /**
@@ -133,6 +186,22 @@ export function createDeviceOperations(deps: DeviceOperationsDeps) {
       return doc;
     },
 
+    /**
+     * Checks one marking code with the group's FN and marking operator, without a receipt (the
+     * shop's check at the moment of scanning), and says whether the group's policy would sell it.
+     * The code is declined right after, so nothing stays in the FN. Audited: it queries the
+     * marking operator in the shop's name.
+     */
+    async checkMarkingCode(actor: Actor, groupId: number, input: MarkingCheckInput): Promise<MarkingCheckOutcome> {
+      const target = await requireGroupForReceipts(deps.groups, actor, groupId);
+      const request = markingCheckRequest(input, target.device?.registration?.ffdVersion ?? null);
+      const result = resultOf(await runJob(actor, groupId, 'marking_check', request));
+      if (!isMarkingCheckResult(result)) throw unexpected();
+      const refused = refusal(result, target.group.marking_policy);
+      await deps.audit.write(actor, 'service_group.marking_check', `service_group:${groupId}`, { code_type: result.codeType, item_check_result: result.itemCheckResult, sellable: refused === null });
+      return { result, policy: target.group.marking_policy, sellable: refused === null, refusal: refused };
+    },
+
     /** Whether the fault panel applies: a virtual register (or protocol emulator) driven here. */
     faultsAvailable(groupId: number): boolean {
       return deps.driverOf(groupId)?.faults !== undefined;
@@ -144,7 +213,9 @@ export function createDeviceOperations(deps: DeviceOperationsDeps) {
 
     async injectFault(actor: Actor, groupId: number, input: { kind: Fault['kind']; delay_ms?: number; times?: number }) {
       const faults = await faultsOf(actor, groupId);
-      const fault: Fault = input.kind === 'slow' ? { kind: 'slow', delayMs: input.delay_ms ?? 1000 } : { kind: input.kind };
+      const fault: Fault = input.kind === 'slow' ? { kind: 'slow', delayMs: input.delay_ms ?? 1000 }
+        : input.kind === 'marking_slow' ? { kind: 'marking_slow', ...(input.delay_ms !== undefined ? { delayMs: input.delay_ms } : {}) }
+        : { kind: input.kind };
       faults.inject(fault, input.times);
       await deps.audit.write(actor, 'device.fault_inject', `service_group:${groupId}`, input);
       return faults.active();

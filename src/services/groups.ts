@@ -1,5 +1,6 @@
 import { DomainError, invalid, notFound, type FieldError } from '../domain/errors.js';
 import { TAX_SYSTEMS, VAT_RATES } from '../domain/enums.js';
+import { isMarkingPolicy, MARKING_POLICIES } from '../domain/ffd12.js';
 import type { DriverFactory } from '../devices/driver.js';
 import type { DriverRegistry } from '../devices/registry.js';
 import type { DeviceRecord, DeviceRepository } from '../storage/devices.js';
@@ -73,6 +74,8 @@ export interface GroupInput {
   auto_open_shift: boolean;
   shift_duration: number;
   daily_close_time: string | null;
+  /** A MarkingPolicy; absent on create: 'offline_allowed'. */
+  marking_policy?: string;
   enabled?: boolean;
 }
 
@@ -98,6 +101,9 @@ function settingsOf(input: Partial<GroupInput>): Partial<GroupSettings> {
   if (input.daily_close_time != null && !TIME_RE.test(input.daily_close_time)) {
     errors.push({ field: 'daily_close_time', code: 'invalid_format', message: 'The daily close time must be HH:MM' });
   }
+  if (input.marking_policy !== undefined && !isMarkingPolicy(input.marking_policy)) {
+    errors.push({ field: 'marking_policy', code: 'invalid_value', message: `The marking policy must be one of ${MARKING_POLICIES.join(', ')}` });
+  }
   if (errors.length > 0) throw new DomainError('invalid', errors);
   return {
     ...(input.name !== undefined ? { name: input.name.trim() } : {}),
@@ -107,6 +113,7 @@ function settingsOf(input: Partial<GroupInput>): Partial<GroupSettings> {
     ...(input.auto_open_shift !== undefined ? { autoOpenShift: input.auto_open_shift } : {}),
     ...(input.shift_duration !== undefined ? { shiftDurationMin: input.shift_duration } : {}),
     ...(input.daily_close_time !== undefined ? { dailyCloseTime: input.daily_close_time === '' ? null : input.daily_close_time } : {}),
+    ...(isMarkingPolicy(input.marking_policy) ? { markingPolicy: input.marking_policy } : {}),
   };
 }
 
@@ -188,12 +195,13 @@ export function createGroupService(deps: GroupServiceDeps) {
           autoOpenShift: input.auto_open_shift,
           shiftDurationMin: input.shift_duration,
           dailyCloseTime: settings.dailyCloseTime ?? null,
+          markingPolicy: settings.markingPolicy ?? 'offline_allowed',
         },
         { driver: factory.model, config },
         deps.now(),
       );
       await deps.audit.write(actor, 'service_group.create', `service_group:${group.id}`, {
-        name: group.name, driver: factory.model, config: withoutSecrets(config),
+        name: group.name, driver: factory.model, config: withoutSecrets(config), marking_policy: group.marking_policy,
       });
       return adminStateOf(group);
     },

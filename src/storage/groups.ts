@@ -4,19 +4,35 @@ import type { ServiceGroupsTable } from './schema.js';
 import { toDeviceRecord, type DeviceRecord } from './devices.js';
 import type { RegistrationInfo } from '../devices/driver.js';
 import { parseStoredOrNull } from './json.js';
+import { isMarkingPolicy, type MarkingPolicy } from '../domain/ffd12.js';
 
 type GroupRow = Selectable<ServiceGroupsTable>;
 
 /** A stored service group, its 0/1 columns as booleans. */
-export type GroupRecord = Omit<GroupRow, 'enabled' | 'running' | 'auto_open_shift'> & {
+export type GroupRecord = Omit<GroupRow, 'enabled' | 'running' | 'auto_open_shift' | 'marking_policy'> & {
   enabled: boolean;
   /** The admin's «Пуск»/«Стоп»: whether the group's device should be driven. */
   running: boolean;
   auto_open_shift: boolean;
+  /** What a marking check's answer does to the receipt (migration 006). */
+  marking_policy: MarkingPolicy;
 };
 
+/**
+ * Only this version's values are ever written (the admin API and the group service check them);
+ * a value it does not know (a newer version's, after a downgrade) is read as 'strict', the policy
+ * that never sells a marked unit on an answer it cannot judge.
+ */
+const markingPolicyOf = (stored: string): MarkingPolicy => (isMarkingPolicy(stored) ? stored : 'strict');
+
 export function toGroupRecord(row: GroupRow): GroupRecord {
-  return { ...row, enabled: row.enabled === 1, running: row.running === 1, auto_open_shift: row.auto_open_shift === 1 };
+  return {
+    ...row,
+    enabled: row.enabled === 1,
+    running: row.running === 1,
+    auto_open_shift: row.auto_open_shift === 1,
+    marking_policy: markingPolicyOf(row.marking_policy),
+  };
 }
 
 /** What accepting a receipt needs: the group, its device and whether the caller may use it — one statement. */
@@ -34,6 +50,8 @@ export interface GroupSettings {
   autoOpenShift: boolean;
   shiftDurationMin: number;
   dailyCloseTime: string | null;
+  /** Absent on create: the column's default, 'offline_allowed' (migration 006). */
+  markingPolicy?: MarkingPolicy;
 }
 
 /** How long group lookups are reused (see FastPaths.rechecked). */
@@ -57,6 +75,7 @@ export function createGroupRepository(handle: Db) {
     ...(s.autoOpenShift !== undefined ? { auto_open_shift: s.autoOpenShift ? 1 : 0 } : {}),
     ...(s.shiftDurationMin !== undefined ? { shift_duration_min: s.shiftDurationMin } : {}),
     ...(s.dailyCloseTime !== undefined ? { daily_close_time: s.dailyCloseTime } : {}),
+    ...(s.markingPolicy !== undefined ? { marking_policy: s.markingPolicy } : {}),
   });
 
   type Joined = GroupRow & { device_id: number | null; device_registration: string | null; allowed: number | boolean };
@@ -159,6 +178,7 @@ export function createGroupRepository(handle: Db) {
             auto_open_shift: s.autoOpenShift ? 1 : 0,
             shift_duration_min: s.shiftDurationMin,
             daily_close_time: s.dailyCloseTime,
+            ...(s.markingPolicy !== undefined ? { marking_policy: s.markingPolicy } : {}),
             created_at: now,
             updated_at: now,
           })

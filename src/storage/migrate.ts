@@ -5,8 +5,9 @@ import * as m002 from './migrations/002_queue_notify.js';
 import * as m003 from './migrations/003_fencing.js';
 import * as m004 from './migrations/004_device_driver.js';
 import * as m005 from './migrations/005_job_done_notify.js';
+import * as m006 from './migrations/006_marking_policy.js';
 
-const ALL = { '001_initial': m001, '002_queue_notify': m002, '003_fencing': m003, '004_device_driver': m004, '005_job_done_notify': m005 } as const;
+const ALL = { '001_initial': m001, '002_queue_notify': m002, '003_fencing': m003, '004_device_driver': m004, '005_job_done_notify': m005, '006_marking_policy': m006 } as const;
 
 /**
  * Applies the forward-only migrations. Kysely's migrator takes a lock first (an advisory lock on

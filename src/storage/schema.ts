@@ -47,6 +47,12 @@ export interface ServiceGroupsTable {
   shift_duration_min: number;
   /** Optional daily close time "HH:MM" in the device's time zone. */
   daily_close_time: string | null;
+  /**
+   * What a marking check's answer does to the receipt: a MarkingPolicy of src/domain/ffd12.ts
+   * (migration 006; existing groups got 'offline_allowed'). Read through toGroupRecord, which
+   * narrows it.
+   */
+  marking_policy: Generated<string>;
   created_at: number;
   updated_at: number;
 }

@@ -1,4 +1,4 @@
-import { DeviceError, type DeviceStatus, type FiscalResult, type RegistrationInfo } from '../devices/driver.js';
+import { DeviceError, type DeviceStatus, type FiscalResult, type MarkingState, type RegistrationInfo } from '../devices/driver.js';
 import type { ReceiptRepository } from '../storage/receipts.js';
 import type { WorkerDeps } from './device-worker.js';
 import { reconcileJournal } from './journal-reconcile.js';
@@ -131,9 +131,21 @@ export function createDeviceSession(deps: SessionDeps, hooks: SessionHooks) {
     }
   }
 
+  /** Null when the FN or its firmware has no marking work to report (a refusal, not a failure of the device). */
+  async function markingState(): Promise<MarkingState | null> {
+    try {
+      return await call('markingState', () => driver.markingState());
+    } catch (e) {
+      if (e instanceof DeviceError && e.kind === 'rejected') return null;
+      throw e;
+    }
+  }
+
   async function refreshStatus(force = false): Promise<void> {
     if (!force && now() - statusAt < STATUS_REFRESH_MS) return;
-    status = await call('status', () => driver.status());
+    const read = await call('status', () => driver.status());
+    // FFD 1.2 FNs also report their marking work (notifications waiting, blocked or not).
+    status = read.fn.ffdVersion === '120' ? { ...read, marking: await markingState() } : read;
     statusAt = now();
     lastShiftNumber = status.shift.number;
     // More documents than this worker made: someone else wrote to the FN (a node that lost its

@@ -11,6 +11,7 @@ import { nextBackoff } from './backoff.js';
 import type { CallFence } from './call-fence.js';
 import { createDeviceSession } from './device-session.js';
 import { resolveInDoubt } from './in-doubt.js';
+import { checkMarking } from './marking.js';
 import { runJob } from './job-runner.js';
 import { errorRecord, inDoubtRecord, receiptOutcome } from './outcomes.js';
 import { shiftCloseDue } from './shift-policy.js';
@@ -146,7 +147,10 @@ export function createDeviceWorker(deps: WorkerDeps) {
     const autoOpenShift = group?.auto_open_shift === true;
     let result: FiscalResult;
     try {
-      result = await call('register', () => driver.register(row.request, { autoOpenShift }));
+      // Marked items: the FN and the marking operator check each code first (workers/marking.ts).
+      const marking = await checkMarking(call, driver, row.request, group?.marking_policy ?? 'offline_allowed');
+      result = await call('register', () => driver.register(row.request, { autoOpenShift, ...(marking ? { marking: marking.checks } : {}) }));
+      if (marking) result = { ...result, markingChecks: marking.checks };
     } catch (e) {
       if (e instanceof LeaseGone) throw e;
       const outcome = receiptOutcome(e, autoOpenShift);

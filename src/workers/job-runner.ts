@@ -27,6 +27,13 @@ export async function deviceWorkOf(job: JobRequest, driver: FiscalDriver, call: 
       const { fd } = job.params;
       return call('document', () => driver.document(fd));
     }
+    case 'marking_check': {
+      // A check without a receipt: the code is declined at once, so nothing waits in the FN.
+      await call('clearMarkingCodes', () => driver.clearMarkingCodes());
+      const result = await call('checkMarkingCode', () => driver.checkMarkingCode(job.params));
+      await call('acceptMarkingCode', () => driver.acceptMarkingCode(false));
+      return result;
+    }
     case 'documents': {
       // Newest first, like every list of the API.
       const { before, limit } = job.params;

@@ -8,7 +8,7 @@ import type { ReceiptError } from '../domain/records.js';
  * | error                                              | receipt                  | worker               |
  * |----------------------------------------------------|--------------------------|----------------------|
  * | rejected shift_expired / shift_closed, auto shifts | back to the queue head   | closes the expired shift, goes on |
- * | rejected, not retryable                            | failed (nothing fiscalized) | goes on           |
+ * | rejected, not retryable; marking_blocked           | failed (nothing fiscalized) | goes on           |
  * | rejected shift_expired / shift_closed, manual shifts | failed                 | goes on              |
  * | rejected, retryable (paper out, lease_lost, ...)   | back to the queue head   | backs off            |
  * | offline (nothing reached the FN)                   | back to the queue head   | backs off            |
@@ -25,6 +25,9 @@ export function receiptOutcome(e: unknown, autoOpenShift: boolean): ReceiptOutco
   if (!(e instanceof DeviceError)) return { kind: 'in_doubt' };
   switch (e.kind) {
     case 'rejected': {
+      // The FN's marking block lasts until the marking operator confirms its notifications, which
+      // may take days: waiting at the head of the queue would hold every other receipt back.
+      if (e.code === 'marking_blocked') return { kind: 'failed' };
       const shiftIssue = e.code === 'shift_expired' || e.code === 'shift_closed';
       // The retry opens the next shift itself (register with autoOpenShift); an expired one must be
       // closed first, as the FN refuses receipts after 24 h (domain.md §2.2).

@@ -1,5 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TestServer } from '../support/server.js';
+import { createDeviceRepository } from '../../src/storage/devices.js';
+import { createGroupRepository } from '../../src/storage/groups.js';
+import { deviceStatus } from '../storage/records.js';
 import { basic, call, emulatorGroup, EXAMPLE_RECEIPT, backends, startAdminServer, type Admin } from './helpers.js';
 
 type Errors = { errors: { code: string; field?: string }[] };
@@ -118,6 +121,71 @@ for (const { backend, skip } of backends) {
       await call(server, admin, 'PATCH', `/admin/api/service_groups/${g.id}`, { enabled: false });
       const start = await call(server, admin, 'POST', `/admin/api/service_groups/${g.id}/start`);
       expect(start.json<Errors>().errors[0]?.code).toBe('service_group_disabled');
+    });
+
+    type Settings = { id: number; settings: { marking_policy: string } };
+    it('sets the marking policy on create and edit, offline_allowed by default, and refuses another value naming the field', async () => {
+      const byDefault = await call(server, admin, 'POST', '/admin/api/service_groups', emulatorGroup('По умолчанию'));
+      expect(byDefault.json<Settings>().settings.marking_policy).toBe('offline_allowed');
+      for (const policy of ['strict', 'offline_allowed', 'record_only']) {
+        const created = await call(server, admin, 'POST', '/admin/api/service_groups', { ...emulatorGroup(`Группа ${policy}`), marking_policy: policy });
+        expect(created.statusCode).toBe(200);
+        const g = created.json<Settings>();
+        expect(g.settings.marking_policy).toBe(policy);
+        expect((await call(server, admin, 'GET', `/admin/api/service_groups/${g.id}`)).json<Settings>().settings.marking_policy).toBe(policy);
+      }
+
+      const g = byDefault.json<Settings>();
+      for (const policy of ['record_only', 'strict', 'offline_allowed']) {
+        const edited = await call(server, admin, 'PATCH', `/admin/api/service_groups/${g.id}`, { marking_policy: policy });
+        expect(edited.statusCode).toBe(200);
+        expect(edited.json<Settings>().settings.marking_policy).toBe(policy);
+        // What the device worker reads before every receipt.
+        expect((await createGroupRepository(server.db).forWorker(g.id))?.group.marking_policy).toBe(policy);
+      }
+      // Another setting's edit leaves the policy alone.
+      await call(server, admin, 'PATCH', `/admin/api/service_groups/${g.id}`, { marking_policy: 'strict' });
+      expect((await call(server, admin, 'PATCH', `/admin/api/service_groups/${g.id}`, { shift_duration: 600 })).json<Settings>().settings.marking_policy).toBe('strict');
+
+      for (const bad of ['lenient', '', 'STRICT', 1, null]) {
+        const created = await call(server, admin, 'POST', '/admin/api/service_groups', { ...emulatorGroup('Плохая'), marking_policy: bad });
+        expect(created.statusCode, String(bad)).toBe(400);
+        expect(created.json<Errors>().errors).toEqual([expect.objectContaining({ field: 'marking_policy', code: 'invalid_value' })]);
+        const edited = await call(server, admin, 'PATCH', `/admin/api/service_groups/${g.id}`, { marking_policy: bad });
+        expect(edited.statusCode, String(bad)).toBe(400);
+        expect(edited.json<Errors>().errors[0]).toMatchObject({ field: 'marking_policy', code: 'invalid_value' });
+      }
+      expect((await createGroupRepository(server.db).get(g.id))?.marking_policy).toBe('strict');
+      const groups = await server.db.kysely.selectFrom('service_groups').select('name').execute();
+      expect(groups.map((r) => r.name)).not.toContain('Плохая');
+
+      // Audited: the create with the policy, the edit with the new value.
+      const audit = await server.db.kysely.selectFrom('audit_log').select(['action', 'details']).where('target', '=', `service_group:${g.id}`).orderBy('id').execute();
+      const details = (d: string | null) => JSON.parse(d ?? '{}') as { marking_policy?: string };
+      expect(details(audit[0]?.details ?? null)).toMatchObject({ marking_policy: 'offline_allowed' });
+      expect(audit.some((a) => a.action === 'service_group.update' && details(a.details).marking_policy === 'record_only')).toBe(true);
+    });
+
+    it('shows the FN marking state as device.marking in the REST and dashboard views', async () => {
+      const g = (await call(server, admin, 'POST', '/admin/api/service_groups', { ...emulatorGroup(), marking_policy: 'strict' })).json<{ id: number }>();
+      const rest = () => server.app.inject({ method: 'GET', url: `/service_groups/${g.id}`, headers: { authorization: basic('admin', 'admin') } });
+      const restView = (await rest()).json<{ settings: { marking_policy: string }; device: { marking: unknown } }>();
+      expect(restView.settings.marking_policy).toBe('strict');
+      // Not read yet (the group is stopped): null.
+      expect(restView.device.marking).toBeNull();
+
+      // The status as the worker stores it: a register without marking, then one that is blocked.
+      const devices = createDeviceRepository(server.db);
+      const device = await devices.deviceOf(g.id);
+      if (!device) throw new Error('no device');
+      await devices.updateDevice(device.id, { status: { ...deviceStatus, marking: null }, statusAt: Date.now() }, Date.now());
+      expect((await rest()).json<{ device: { marking: unknown } }>().device.marking).toBeNull();
+      await devices.updateDevice(device.id, { status: { ...deviceStatus, marking: { blocked: true, unconfirmedNotifications: 17, oldestUnconfirmedAt: '2026-05-29T10:15:00+03:00' } }, statusAt: Date.now() }, Date.now());
+      const marking = { blocked: true, unconfirmed_notifications: 17, oldest_unconfirmed_at: '2026-05-29T10:15:00+03:00' };
+      expect((await rest()).json<{ device: { marking: unknown } }>().device.marking).toEqual(marking);
+      expect((await call(server, admin, 'GET', `/admin/api/service_groups/${g.id}`)).json<{ device: { marking: unknown } }>().device.marking).toEqual(marking);
+      const list = (await call(server, admin, 'GET', '/admin/api/service_groups')).json<{ id: number; device: { marking: unknown } }[]>();
+      expect(list.find((x) => x.id === g.id)?.device.marking).toEqual(marking);
     });
   });
 }

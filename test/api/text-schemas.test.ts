@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testServer, type TestServer } from '../support/server.js';
 import { FORBIDDEN_TEXT_PATTERN } from '../../src/domain/text.js';
+import { MARKING_CODE_PATTERN } from '../../src/http/schemas.js';
 
 /**
  * Point 9, the guard against the next forgotten field: every string a request can carry — in a
@@ -21,6 +22,8 @@ function unguardedStrings(schema: unknown, at: string, out: string[]): void {
   if (isGuard(s.not)) return; // the whole value (and every union branch of it) is guarded
   if (s.enum !== undefined || s.const !== undefined) return;
   if (s.type === 'string' || (Array.isArray(s.type) && s.type.includes('string'))) {
+    // A marking code: a whitelist of printable ASCII and GS, the one control character it needs.
+    if (s.pattern === MARKING_CODE_PATTERN) return;
     if (!closedPattern(s.pattern)) out.push(at);
     return;
   }

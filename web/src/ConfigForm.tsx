@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import type { JsonSchema } from './api';
 import { Field } from './components/Modal';
 import { TAX_SYSTEMS, taxSystemBits, useI18n } from './i18n';
@@ -12,12 +13,13 @@ export function choicesOf(s: JsonSchema): unknown[] | null {
 /** Tag 1062 settings are a bitmask in the API: the form shows one checkbox per taxation system. */
 const isTaxSystems = (key: string, s: JsonSchema) => key === 'tax_systems' && s.type === 'integer';
 
-const kindOf = (key: string, s: JsonSchema): 'tax_systems' | 'choice' | 'boolean' | 'integer' | 'number' | 'string' => {
+const kindOf = (key: string, s: JsonSchema): 'tax_systems' | 'choice' | 'boolean' | 'integer' | 'number' | 'object' | 'string' => {
   if (isTaxSystems(key, s)) return 'tax_systems';
   if (choicesOf(s)) return 'choice';
   if (s.type === 'boolean') return 'boolean';
   if (s.type === 'integer') return 'integer';
   if (s.type === 'number') return 'number';
+  if (s.type === 'object') return 'object';
   return 'string';
 };
 
@@ -98,6 +100,8 @@ export function ConfigForm(props: {
                 />
               </Field>
             );
+          case 'object':
+            return <JsonObjectField key={key} name={name} label={label} hint={description} error={error} value={v} onChange={(o) => set(key, o)} />;
           case 'string':
             return (
               <Field key={key} label={label} hint={description} error={error}>
@@ -115,6 +119,37 @@ export function ConfigForm(props: {
         }
       })}
     </div>
+  );
+}
+
+/**
+ * A setting that is a JSON object (e.g. the virtual register's per-GTIN marking answers): edited as
+ * JSON text; only a valid object reaches the settings, so a typo never replaces the stored value.
+ */
+function JsonObjectField(props: { name: string; label: string; hint?: string | undefined; error?: string | undefined; value: unknown; onChange: (v: Record<string, unknown> | undefined) => void }) {
+  const { t } = useI18n();
+  const [text, setText] = useState(() => (props.value === undefined ? '' : JSON.stringify(props.value, null, 1)));
+  const [bad, setBad] = useState(false);
+  const edit = (next: string) => {
+    setText(next);
+    if (next.trim() === '') {
+      setBad(false);
+      props.onChange(undefined);
+      return;
+    }
+    try {
+      const parsed: unknown = JSON.parse(next);
+      const ok = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+      setBad(!ok);
+      if (ok) props.onChange(parsed as Record<string, unknown>);
+    } catch {
+      setBad(true);
+    }
+  };
+  return (
+    <Field label={props.label} hint={props.hint} error={props.error ?? (bad ? t('config.json_object') : undefined)}>
+      <textarea name={props.name} rows={3} value={text} spellCheck={false} aria-invalid={bad} onChange={(e) => edit(e.target.value)} />
+    </Field>
   );
 }
 

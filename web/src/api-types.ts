@@ -733,6 +733,11 @@ export interface paths {
                         /** @description Driver model from GET /admin/api/drivers */
                         driver: string;
                         enabled?: boolean;
+                        /**
+                         * @description What a marking check's answer does (FFD 1.2, tags 2106/2107): strict refuses a negative answer and an unreachable marking operator; offline_allowed (the default) refuses a negative answer and sells in autonomous mode when the operator cannot be reached; record_only sells whatever the answer and records it
+                         * @enum {unknown}
+                         */
+                        marking_policy?: "strict" | "offline_allowed" | "record_only";
                         name: string;
                         /** @description Minutes before the worker closes the shift (≤ 24 h) */
                         shift_duration: number;
@@ -1078,6 +1083,11 @@ export interface paths {
                         /** @description Driver model from GET /admin/api/drivers */
                         driver?: string;
                         enabled?: boolean;
+                        /**
+                         * @description What a marking check's answer does (FFD 1.2, tags 2106/2107): strict refuses a negative answer and an unreachable marking operator; offline_allowed (the default) refuses a negative answer and sells in autonomous mode when the operator cannot be reached; record_only sells whatever the answer and records it
+                         * @enum {unknown}
+                         */
+                        marking_policy?: "strict" | "offline_allowed" | "record_only";
                         name?: string;
                         /** @description Minutes before the worker closes the shift (≤ 24 h) */
                         shift_duration?: number;
@@ -1436,9 +1446,9 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description For "slow": the delay of every operation */
+                        /** @description For "slow" and "marking_slow": the delay of every affected operation */
                         delay_ms?: number;
-                        kind: "offline" | "lose_answer_after_close" | "disconnect_before_close" | "paper_out" | "slow" | "fn_full" | "fn_expired";
+                        kind: "offline" | "lose_answer_after_close" | "disconnect_before_close" | "paper_out" | "slow" | "fn_full" | "fn_expired" | "marking_unreachable" | "marking_invalid" | "marking_wrong_status" | "marking_sale_stopped" | "marking_slow";
                         /** @description Operations affected; default: until cleared */
                         times?: number;
                     };
@@ -1869,19 +1879,74 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: {
+                                agent_sign?: number | null;
+                                buyer?: {
+                                    address: string | null;
+                                    birth_date: string | null;
+                                    citizenship: string | null;
+                                    document_code: string | null;
+                                    document_data: string | null;
+                                    inn: string | null;
+                                    name: string | null;
+                                } | null;
                                 cashier: {
                                     inn: string | null;
                                     name: string;
                                 } | null;
                                 change: string;
                                 commodities: {
+                                    additional_requisite?: string | null;
+                                    agent?: {
+                                        operation: string | null;
+                                        operator_phones: string[];
+                                        phones: string[];
+                                        transfer_operator_address: string | null;
+                                        transfer_operator_inn: string | null;
+                                        transfer_operator_name: string | null;
+                                        transfer_operator_phones: string[];
+                                    } | null;
+                                    agent_sign?: number | null;
                                     commodity_type_int: number;
+                                    country_code?: string | null;
+                                    customs_declaration?: string | null;
+                                    excise?: string | null;
+                                    fractional_quantity?: {
+                                        denominator: number;
+                                        numerator: number;
+                                    } | null;
+                                    industry_requisites?: {
+                                        doc_date: string;
+                                        doc_number: string;
+                                        foiv_id: string;
+                                        value: string;
+                                    }[];
+                                    marking_check?: {
+                                        autonomous: boolean;
+                                        fn_checked: boolean;
+                                        fn_valid: boolean;
+                                        operator_checked: boolean;
+                                        operator_status_correct: boolean;
+                                        result: number;
+                                    } | null;
+                                    marking_code?: string | null;
+                                    /** @description tag 2108 */
+                                    measure: number;
                                     name: string;
                                     payment_state_int: number;
+                                    planned_status?: number | null;
                                     price: string;
+                                    product_code?: {
+                                        kind: string;
+                                        value: string;
+                                    } | null;
                                     quantity: string;
                                     quantity_prec: number;
                                     quantity_unit: string | null;
+                                    supplier?: {
+                                        inn: string;
+                                        name: string | null;
+                                        phones: string[];
+                                    } | null;
                                     tax_type: string;
                                     tax_type_int: number | null;
                                     total: string;
@@ -1908,10 +1973,21 @@ export interface paths {
                                 fiscal_sign: string | null;
                                 fn_serial: string | null;
                                 id: number;
+                                industry_requisites?: {
+                                    doc_date: string;
+                                    doc_number: string;
+                                    foiv_id: string;
+                                    value: string;
+                                }[];
                                 mistaken_receipt_number: string | null;
                                 need_print: boolean;
                                 ofd_inn: string | null;
                                 ofd_name: string | null;
+                                operational_requisite?: {
+                                    data: string;
+                                    date_time: string;
+                                    id: number;
+                                } | null;
                                 operations_address: string | null;
                                 operations_place: string | null;
                                 order_id: (number | string) | (never | null);
@@ -1939,6 +2015,10 @@ export interface paths {
                                 user_id: number;
                                 /** @description Login of the API user who sent the receipt */
                                 user_login: string | null;
+                                user_requisite?: {
+                                    name: string;
+                                    value: string;
+                                } | null;
                             }[];
                             next_cursor: string | null;
                         };
@@ -2041,19 +2121,74 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            agent_sign?: number | null;
+                            buyer?: {
+                                address: string | null;
+                                birth_date: string | null;
+                                citizenship: string | null;
+                                document_code: string | null;
+                                document_data: string | null;
+                                inn: string | null;
+                                name: string | null;
+                            } | null;
                             cashier: {
                                 inn: string | null;
                                 name: string;
                             } | null;
                             change: string;
                             commodities: {
+                                additional_requisite?: string | null;
+                                agent?: {
+                                    operation: string | null;
+                                    operator_phones: string[];
+                                    phones: string[];
+                                    transfer_operator_address: string | null;
+                                    transfer_operator_inn: string | null;
+                                    transfer_operator_name: string | null;
+                                    transfer_operator_phones: string[];
+                                } | null;
+                                agent_sign?: number | null;
                                 commodity_type_int: number;
+                                country_code?: string | null;
+                                customs_declaration?: string | null;
+                                excise?: string | null;
+                                fractional_quantity?: {
+                                    denominator: number;
+                                    numerator: number;
+                                } | null;
+                                industry_requisites?: {
+                                    doc_date: string;
+                                    doc_number: string;
+                                    foiv_id: string;
+                                    value: string;
+                                }[];
+                                marking_check?: {
+                                    autonomous: boolean;
+                                    fn_checked: boolean;
+                                    fn_valid: boolean;
+                                    operator_checked: boolean;
+                                    operator_status_correct: boolean;
+                                    result: number;
+                                } | null;
+                                marking_code?: string | null;
+                                /** @description tag 2108 */
+                                measure: number;
                                 name: string;
                                 payment_state_int: number;
+                                planned_status?: number | null;
                                 price: string;
+                                product_code?: {
+                                    kind: string;
+                                    value: string;
+                                } | null;
                                 quantity: string;
                                 quantity_prec: number;
                                 quantity_unit: string | null;
+                                supplier?: {
+                                    inn: string;
+                                    name: string | null;
+                                    phones: string[];
+                                } | null;
                                 tax_type: string;
                                 tax_type_int: number | null;
                                 total: string;
@@ -2080,10 +2215,21 @@ export interface paths {
                             fiscal_sign: string | null;
                             fn_serial: string | null;
                             id: number;
+                            industry_requisites?: {
+                                doc_date: string;
+                                doc_number: string;
+                                foiv_id: string;
+                                value: string;
+                            }[];
                             mistaken_receipt_number: string | null;
                             need_print: boolean;
                             ofd_inn: string | null;
                             ofd_name: string | null;
+                            operational_requisite?: {
+                                data: string;
+                                date_time: string;
+                                id: number;
+                            } | null;
                             operations_address: string | null;
                             operations_place: string | null;
                             order_id: (number | string) | (never | null);
@@ -2111,6 +2257,10 @@ export interface paths {
                             user_id: number;
                             /** @description Login of the API user who sent the receipt */
                             user_login: string | null;
+                            user_requisite?: {
+                                name: string;
+                                value: string;
+                            } | null;
                         };
                     };
                 };
@@ -2216,19 +2366,74 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            agent_sign?: number | null;
+                            buyer?: {
+                                address: string | null;
+                                birth_date: string | null;
+                                citizenship: string | null;
+                                document_code: string | null;
+                                document_data: string | null;
+                                inn: string | null;
+                                name: string | null;
+                            } | null;
                             cashier: {
                                 inn: string | null;
                                 name: string;
                             } | null;
                             change: string;
                             commodities: {
+                                additional_requisite?: string | null;
+                                agent?: {
+                                    operation: string | null;
+                                    operator_phones: string[];
+                                    phones: string[];
+                                    transfer_operator_address: string | null;
+                                    transfer_operator_inn: string | null;
+                                    transfer_operator_name: string | null;
+                                    transfer_operator_phones: string[];
+                                } | null;
+                                agent_sign?: number | null;
                                 commodity_type_int: number;
+                                country_code?: string | null;
+                                customs_declaration?: string | null;
+                                excise?: string | null;
+                                fractional_quantity?: {
+                                    denominator: number;
+                                    numerator: number;
+                                } | null;
+                                industry_requisites?: {
+                                    doc_date: string;
+                                    doc_number: string;
+                                    foiv_id: string;
+                                    value: string;
+                                }[];
+                                marking_check?: {
+                                    autonomous: boolean;
+                                    fn_checked: boolean;
+                                    fn_valid: boolean;
+                                    operator_checked: boolean;
+                                    operator_status_correct: boolean;
+                                    result: number;
+                                } | null;
+                                marking_code?: string | null;
+                                /** @description tag 2108 */
+                                measure: number;
                                 name: string;
                                 payment_state_int: number;
+                                planned_status?: number | null;
                                 price: string;
+                                product_code?: {
+                                    kind: string;
+                                    value: string;
+                                } | null;
                                 quantity: string;
                                 quantity_prec: number;
                                 quantity_unit: string | null;
+                                supplier?: {
+                                    inn: string;
+                                    name: string | null;
+                                    phones: string[];
+                                } | null;
                                 tax_type: string;
                                 tax_type_int: number | null;
                                 total: string;
@@ -2255,10 +2460,21 @@ export interface paths {
                             fiscal_sign: string | null;
                             fn_serial: string | null;
                             id: number;
+                            industry_requisites?: {
+                                doc_date: string;
+                                doc_number: string;
+                                foiv_id: string;
+                                value: string;
+                            }[];
                             mistaken_receipt_number: string | null;
                             need_print: boolean;
                             ofd_inn: string | null;
                             ofd_name: string | null;
+                            operational_requisite?: {
+                                data: string;
+                                date_time: string;
+                                id: number;
+                            } | null;
                             operations_address: string | null;
                             operations_place: string | null;
                             order_id: (number | string) | (never | null);
@@ -2286,6 +2502,10 @@ export interface paths {
                             user_id: number;
                             /** @description Login of the API user who sent the receipt */
                             user_login: string | null;
+                            user_requisite?: {
+                                name: string;
+                                value: string;
+                            } | null;
                         };
                     };
                 };
@@ -2521,19 +2741,74 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            agent_sign?: number | null;
+                            buyer?: {
+                                address: string | null;
+                                birth_date: string | null;
+                                citizenship: string | null;
+                                document_code: string | null;
+                                document_data: string | null;
+                                inn: string | null;
+                                name: string | null;
+                            } | null;
                             cashier: {
                                 inn: string | null;
                                 name: string;
                             } | null;
                             change: string;
                             commodities: {
+                                additional_requisite?: string | null;
+                                agent?: {
+                                    operation: string | null;
+                                    operator_phones: string[];
+                                    phones: string[];
+                                    transfer_operator_address: string | null;
+                                    transfer_operator_inn: string | null;
+                                    transfer_operator_name: string | null;
+                                    transfer_operator_phones: string[];
+                                } | null;
+                                agent_sign?: number | null;
                                 commodity_type_int: number;
+                                country_code?: string | null;
+                                customs_declaration?: string | null;
+                                excise?: string | null;
+                                fractional_quantity?: {
+                                    denominator: number;
+                                    numerator: number;
+                                } | null;
+                                industry_requisites?: {
+                                    doc_date: string;
+                                    doc_number: string;
+                                    foiv_id: string;
+                                    value: string;
+                                }[];
+                                marking_check?: {
+                                    autonomous: boolean;
+                                    fn_checked: boolean;
+                                    fn_valid: boolean;
+                                    operator_checked: boolean;
+                                    operator_status_correct: boolean;
+                                    result: number;
+                                } | null;
+                                marking_code?: string | null;
+                                /** @description tag 2108 */
+                                measure: number;
                                 name: string;
                                 payment_state_int: number;
+                                planned_status?: number | null;
                                 price: string;
+                                product_code?: {
+                                    kind: string;
+                                    value: string;
+                                } | null;
                                 quantity: string;
                                 quantity_prec: number;
                                 quantity_unit: string | null;
+                                supplier?: {
+                                    inn: string;
+                                    name: string | null;
+                                    phones: string[];
+                                } | null;
                                 tax_type: string;
                                 tax_type_int: number | null;
                                 total: string;
@@ -2560,10 +2835,21 @@ export interface paths {
                             fiscal_sign: string | null;
                             fn_serial: string | null;
                             id: number;
+                            industry_requisites?: {
+                                doc_date: string;
+                                doc_number: string;
+                                foiv_id: string;
+                                value: string;
+                            }[];
                             mistaken_receipt_number: string | null;
                             need_print: boolean;
                             ofd_inn: string | null;
                             ofd_name: string | null;
+                            operational_requisite?: {
+                                data: string;
+                                date_time: string;
+                                id: number;
+                            } | null;
                             operations_address: string | null;
                             operations_place: string | null;
                             order_id: (number | string) | (never | null);
@@ -2591,6 +2877,10 @@ export interface paths {
                             user_id: number;
                             /** @description Login of the API user who sent the receipt */
                             user_login: string | null;
+                            user_requisite?: {
+                                name: string;
+                                value: string;
+                            } | null;
                         };
                     };
                 };
@@ -4400,10 +4690,10 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description for "slow" */
+                        /** @description For "slow" and "marking_slow": the delay of every affected operation */
                         delay_ms?: number;
-                        kind: "offline" | "lose_answer_after_close" | "disconnect_before_close" | "paper_out" | "slow" | "fn_full" | "fn_expired";
-                        /** @description operations affected; default: until cleared */
+                        kind: "offline" | "lose_answer_after_close" | "disconnect_before_close" | "paper_out" | "slow" | "fn_full" | "fn_expired" | "marking_unreachable" | "marking_invalid" | "marking_wrong_status" | "marking_sale_stopped" | "marking_slow";
+                        /** @description Operations affected; default: until cleared */
                         times?: number;
                     };
                 };
@@ -4735,6 +5025,156 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/service_groups/{service_group_id}/marking-codes/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check a marking code with the FN and the marking operator, without a receipt
+         * @description Runs through the device queue like a shift operation. The code is declined after the check, so nothing stays in the FN. `sellable` says whether the group’s marking policy would sell an item with this answer.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    service_group_id: string;
+                };
+                cookie?: never;
+            };
+            /** @description A marking code to check without a receipt */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        fractional_quantity?: {
+                            denominator: number;
+                            numerator: number;
+                        } | null;
+                        /** @description tag 2000: the code as scanned (GS = \u001d) or its base64 */
+                        marking_code: string;
+                        /** @description tag 2108; default 0 (piece) */
+                        measure?: number | null;
+                        /** @description tag 2003; default 1 (2 for measured goods) */
+                        planned_status?: number | null;
+                        quantity?: (number | string) | (never | null);
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/service_groups/{service_group_id}/receipts/": {
         parameters: {
             query?: never;
@@ -4770,19 +5210,74 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: {
+                                agent_sign?: number | null;
+                                buyer?: {
+                                    address: string | null;
+                                    birth_date: string | null;
+                                    citizenship: string | null;
+                                    document_code: string | null;
+                                    document_data: string | null;
+                                    inn: string | null;
+                                    name: string | null;
+                                } | null;
                                 cashier: {
                                     inn: string | null;
                                     name: string;
                                 } | null;
                                 change: string;
                                 commodities: {
+                                    additional_requisite?: string | null;
+                                    agent?: {
+                                        operation: string | null;
+                                        operator_phones: string[];
+                                        phones: string[];
+                                        transfer_operator_address: string | null;
+                                        transfer_operator_inn: string | null;
+                                        transfer_operator_name: string | null;
+                                        transfer_operator_phones: string[];
+                                    } | null;
+                                    agent_sign?: number | null;
                                     commodity_type_int: number;
+                                    country_code?: string | null;
+                                    customs_declaration?: string | null;
+                                    excise?: string | null;
+                                    fractional_quantity?: {
+                                        denominator: number;
+                                        numerator: number;
+                                    } | null;
+                                    industry_requisites?: {
+                                        doc_date: string;
+                                        doc_number: string;
+                                        foiv_id: string;
+                                        value: string;
+                                    }[];
+                                    marking_check?: {
+                                        autonomous: boolean;
+                                        fn_checked: boolean;
+                                        fn_valid: boolean;
+                                        operator_checked: boolean;
+                                        operator_status_correct: boolean;
+                                        result: number;
+                                    } | null;
+                                    marking_code?: string | null;
+                                    /** @description tag 2108 */
+                                    measure: number;
                                     name: string;
                                     payment_state_int: number;
+                                    planned_status?: number | null;
                                     price: string;
+                                    product_code?: {
+                                        kind: string;
+                                        value: string;
+                                    } | null;
                                     quantity: string;
                                     quantity_prec: number;
                                     quantity_unit: string | null;
+                                    supplier?: {
+                                        inn: string;
+                                        name: string | null;
+                                        phones: string[];
+                                    } | null;
                                     tax_type: string;
                                     tax_type_int: number | null;
                                     total: string;
@@ -4809,10 +5304,21 @@ export interface paths {
                                 fiscal_sign: string | null;
                                 fn_serial: string | null;
                                 id: number;
+                                industry_requisites?: {
+                                    doc_date: string;
+                                    doc_number: string;
+                                    foiv_id: string;
+                                    value: string;
+                                }[];
                                 mistaken_receipt_number: string | null;
                                 need_print: boolean;
                                 ofd_inn: string | null;
                                 ofd_name: string | null;
+                                operational_requisite?: {
+                                    data: string;
+                                    date_time: string;
+                                    id: number;
+                                } | null;
                                 operations_address: string | null;
                                 operations_place: string | null;
                                 order_id: (number | string) | (never | null);
@@ -4838,6 +5344,10 @@ export interface paths {
                                 tax_system: number;
                                 updated_at: string;
                                 user_id: number;
+                                user_requisite?: {
+                                    name: string;
+                                    value: string;
+                                } | null;
                             }[];
                             next_cursor: string | null;
                         };
@@ -4926,6 +5436,25 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description tag 1057: every item is sold by an agent of this kind */
+                        agent_sign?: number | null;
+                        /** @description tag 1256 */
+                        buyer?: {
+                            /** @description tag 1254 */
+                            address?: string | null;
+                            /** @description tag 1243: dd.mm.yyyy */
+                            birth_date?: string | null;
+                            /** @description tag 1244: OKSM code */
+                            citizenship?: string | null;
+                            /** @description tag 1245 */
+                            document_code?: string | null;
+                            /** @description tag 1246 */
+                            document_data?: string | null;
+                            /** @description tag 1228 */
+                            inn?: string | null;
+                            /** @description tag 1227 */
+                            name?: string | null;
+                        } | null;
                         cashier?: {
                             inn?: string | null;
                             name: string;
@@ -4934,8 +5463,28 @@ export interface paths {
                         correction_reason?: string | null;
                         doc_number?: string | null;
                         email?: string | null;
+                        /** @description tag 1261 */
+                        industry_requisites?: {
+                            /** @description tag 1263: dd.mm.yyyy */
+                            doc_date: string;
+                            /** @description tag 1264 */
+                            doc_number: string;
+                            /** @description tag 1262: id of the federal body, e.g. 030 */
+                            foiv_id: string;
+                            /** @description tag 1265, e.g. UUID=…&Time=… of the permit mode */
+                            value: string;
+                        }[] | null;
                         mistaken_receipt_number?: string | null;
                         need_print?: boolean | null;
+                        /** @description tag 1270 */
+                        operational_requisite?: {
+                            /** @description tag 1272 */
+                            data: string;
+                            /** @description tag 1273: local time, yyyy-mm-ddThh:mm[:ss] */
+                            date_time: string;
+                            /** @description tag 1271, 0–255 */
+                            id: number;
+                        } | null;
                         order_id?: number | string | (never | null);
                         payments: {
                             /** @description Money: number or numeric string, at most 2 decimals */
@@ -4946,18 +5495,78 @@ export interface paths {
                         phone_number?: string | null;
                         precept?: boolean | null;
                         products: {
+                            /** @description tag 1191 */
+                            additional_requisite?: string | null;
+                            agent?: {
+                                /** @description tag 1044 */
+                                operation?: string | null;
+                                /** @description tag 1074 */
+                                operator_phones?: string[] | null;
+                                /** @description tag 1073 */
+                                phones?: string[] | null;
+                                /** @description tag 1005 */
+                                transfer_operator_address?: string | null;
+                                /** @description tag 1016 */
+                                transfer_operator_inn?: string | null;
+                                /** @description tag 1026 */
+                                transfer_operator_name?: string | null;
+                                /** @description tag 1075 */
+                                transfer_operator_phones?: string[] | null;
+                            } | null;
+                            /** @description tag 1222: 1 bank paying agent, 2 bank paying subagent, 4 paying agent, 8 paying subagent, 16 attorney, 32 commission agent, 64 other agent */
+                            agent_sign?: number | null;
                             /** @description tag 1212: 1 product, 4 service, ... */
                             commodity_type_int: number;
+                            /** @description tag 1230: OKSM code, e.g. 643 */
+                            country_code?: string | null;
+                            /** @description tag 1231 */
+                            customs_declaration?: string | null;
+                            excise?: (number | string) | (never | null);
+                            /** @description tag 1291: the part of one marked unit sold; quantity must be 1 */
+                            fractional_quantity?: {
+                                denominator: number;
+                                numerator: number;
+                            } | null;
+                            /** @description tag 1260 */
+                            industry_requisites?: {
+                                /** @description tag 1263: dd.mm.yyyy */
+                                doc_date: string;
+                                /** @description tag 1264 */
+                                doc_number: string;
+                                /** @description tag 1262: id of the federal body, e.g. 030 */
+                                foiv_id: string;
+                                /** @description tag 1265, e.g. UUID=…&Time=… of the permit mode */
+                                value: string;
+                            }[] | null;
+                            /** @description tag 2000: the code as scanned (GS = \u001d) or its base64 */
+                            marking_code?: string | null;
+                            /** @description tag 2108: 0 piece, 10 g, 11 kg, 12 t, 20 cm, 21 dm, 22 m, 30–32 area, 40 ml, 41 l, 42 m³, 50 kWh, 51 Gcal, 70–73 time, 80–83 data, 255 other */
+                            measure?: number | null;
                             /** @description tag 1030 */
                             name: string;
                             /** @description tag 1214: 1 full prepayment … 4 full payment … 7 credit payment */
                             payment_state_int: number;
+                            /** @description tag 2003: 1 piece sold, 2 measured sold, 3 piece returned, 4 measured returned, 255 unchanged; default from receiptType */
+                            planned_status?: number | null;
                             /** @description Money: number or numeric string, at most 2 decimals */
                             price: number | string;
+                            product_code?: {
+                                /** @description tag 1163 sub-tag: undefined, ean8, ean13, itf14, gs1, mi, egais2, egais3, f1–f6 */
+                                kind: string;
+                                value: string;
+                            } | null;
                             /** @description > 0, at most 3 decimals (6 for weighed goods) */
                             quantity: number | string;
                             quantity_prec?: number | null;
                             quantity_unit?: string | null;
+                            supplier?: {
+                                /** @description tag 1226 */
+                                inn: string;
+                                /** @description tag 1225 */
+                                name?: string | null;
+                                /** @description tag 1171 */
+                                phones?: string[] | null;
+                            } | null;
                             /** @description VAT by name: none, vat0, vat5, vat7, vat10, vat20, vat22, vat105, vat107, vat110, vat120, vat122 */
                             tax_type?: string | null;
                             /** @description VAT in the original codes 1..8 */
@@ -4966,6 +5575,13 @@ export interface paths {
                         /** @description 1 sell, 2 sell refund, 4 purchase, 5 purchase refund, 7–10 corrections */
                         receiptType: number;
                         tax_system?: number | null;
+                        /** @description tag 1084 */
+                        user_requisite?: {
+                            /** @description tag 1085 */
+                            name: string;
+                            /** @description tag 1086 */
+                            value: string;
+                        } | null;
                     };
                 };
             };
@@ -5167,19 +5783,74 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            agent_sign?: number | null;
+                            buyer?: {
+                                address: string | null;
+                                birth_date: string | null;
+                                citizenship: string | null;
+                                document_code: string | null;
+                                document_data: string | null;
+                                inn: string | null;
+                                name: string | null;
+                            } | null;
                             cashier: {
                                 inn: string | null;
                                 name: string;
                             } | null;
                             change: string;
                             commodities: {
+                                additional_requisite?: string | null;
+                                agent?: {
+                                    operation: string | null;
+                                    operator_phones: string[];
+                                    phones: string[];
+                                    transfer_operator_address: string | null;
+                                    transfer_operator_inn: string | null;
+                                    transfer_operator_name: string | null;
+                                    transfer_operator_phones: string[];
+                                } | null;
+                                agent_sign?: number | null;
                                 commodity_type_int: number;
+                                country_code?: string | null;
+                                customs_declaration?: string | null;
+                                excise?: string | null;
+                                fractional_quantity?: {
+                                    denominator: number;
+                                    numerator: number;
+                                } | null;
+                                industry_requisites?: {
+                                    doc_date: string;
+                                    doc_number: string;
+                                    foiv_id: string;
+                                    value: string;
+                                }[];
+                                marking_check?: {
+                                    autonomous: boolean;
+                                    fn_checked: boolean;
+                                    fn_valid: boolean;
+                                    operator_checked: boolean;
+                                    operator_status_correct: boolean;
+                                    result: number;
+                                } | null;
+                                marking_code?: string | null;
+                                /** @description tag 2108 */
+                                measure: number;
                                 name: string;
                                 payment_state_int: number;
+                                planned_status?: number | null;
                                 price: string;
+                                product_code?: {
+                                    kind: string;
+                                    value: string;
+                                } | null;
                                 quantity: string;
                                 quantity_prec: number;
                                 quantity_unit: string | null;
+                                supplier?: {
+                                    inn: string;
+                                    name: string | null;
+                                    phones: string[];
+                                } | null;
                                 tax_type: string;
                                 tax_type_int: number | null;
                                 total: string;
@@ -5206,10 +5877,21 @@ export interface paths {
                             fiscal_sign: string | null;
                             fn_serial: string | null;
                             id: number;
+                            industry_requisites?: {
+                                doc_date: string;
+                                doc_number: string;
+                                foiv_id: string;
+                                value: string;
+                            }[];
                             mistaken_receipt_number: string | null;
                             need_print: boolean;
                             ofd_inn: string | null;
                             ofd_name: string | null;
+                            operational_requisite?: {
+                                data: string;
+                                date_time: string;
+                                id: number;
+                            } | null;
                             operations_address: string | null;
                             operations_place: string | null;
                             order_id: (number | string) | (never | null);
@@ -5235,6 +5917,10 @@ export interface paths {
                             tax_system: number;
                             updated_at: string;
                             user_id: number;
+                            user_requisite?: {
+                                name: string;
+                                value: string;
+                            } | null;
                         };
                     };
                 };
@@ -5340,19 +6026,74 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            agent_sign?: number | null;
+                            buyer?: {
+                                address: string | null;
+                                birth_date: string | null;
+                                citizenship: string | null;
+                                document_code: string | null;
+                                document_data: string | null;
+                                inn: string | null;
+                                name: string | null;
+                            } | null;
                             cashier: {
                                 inn: string | null;
                                 name: string;
                             } | null;
                             change: string;
                             commodities: {
+                                additional_requisite?: string | null;
+                                agent?: {
+                                    operation: string | null;
+                                    operator_phones: string[];
+                                    phones: string[];
+                                    transfer_operator_address: string | null;
+                                    transfer_operator_inn: string | null;
+                                    transfer_operator_name: string | null;
+                                    transfer_operator_phones: string[];
+                                } | null;
+                                agent_sign?: number | null;
                                 commodity_type_int: number;
+                                country_code?: string | null;
+                                customs_declaration?: string | null;
+                                excise?: string | null;
+                                fractional_quantity?: {
+                                    denominator: number;
+                                    numerator: number;
+                                } | null;
+                                industry_requisites?: {
+                                    doc_date: string;
+                                    doc_number: string;
+                                    foiv_id: string;
+                                    value: string;
+                                }[];
+                                marking_check?: {
+                                    autonomous: boolean;
+                                    fn_checked: boolean;
+                                    fn_valid: boolean;
+                                    operator_checked: boolean;
+                                    operator_status_correct: boolean;
+                                    result: number;
+                                } | null;
+                                marking_code?: string | null;
+                                /** @description tag 2108 */
+                                measure: number;
                                 name: string;
                                 payment_state_int: number;
+                                planned_status?: number | null;
                                 price: string;
+                                product_code?: {
+                                    kind: string;
+                                    value: string;
+                                } | null;
                                 quantity: string;
                                 quantity_prec: number;
                                 quantity_unit: string | null;
+                                supplier?: {
+                                    inn: string;
+                                    name: string | null;
+                                    phones: string[];
+                                } | null;
                                 tax_type: string;
                                 tax_type_int: number | null;
                                 total: string;
@@ -5379,10 +6120,21 @@ export interface paths {
                             fiscal_sign: string | null;
                             fn_serial: string | null;
                             id: number;
+                            industry_requisites?: {
+                                doc_date: string;
+                                doc_number: string;
+                                foiv_id: string;
+                                value: string;
+                            }[];
                             mistaken_receipt_number: string | null;
                             need_print: boolean;
                             ofd_inn: string | null;
                             ofd_name: string | null;
+                            operational_requisite?: {
+                                data: string;
+                                date_time: string;
+                                id: number;
+                            } | null;
                             operations_address: string | null;
                             operations_place: string | null;
                             order_id: (number | string) | (never | null);
@@ -5408,6 +6160,10 @@ export interface paths {
                             tax_system: number;
                             updated_at: string;
                             user_id: number;
+                            user_requisite?: {
+                                name: string;
+                                value: string;
+                            } | null;
                         };
                     };
                 };
@@ -5548,19 +6304,74 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            agent_sign?: number | null;
+                            buyer?: {
+                                address: string | null;
+                                birth_date: string | null;
+                                citizenship: string | null;
+                                document_code: string | null;
+                                document_data: string | null;
+                                inn: string | null;
+                                name: string | null;
+                            } | null;
                             cashier: {
                                 inn: string | null;
                                 name: string;
                             } | null;
                             change: string;
                             commodities: {
+                                additional_requisite?: string | null;
+                                agent?: {
+                                    operation: string | null;
+                                    operator_phones: string[];
+                                    phones: string[];
+                                    transfer_operator_address: string | null;
+                                    transfer_operator_inn: string | null;
+                                    transfer_operator_name: string | null;
+                                    transfer_operator_phones: string[];
+                                } | null;
+                                agent_sign?: number | null;
                                 commodity_type_int: number;
+                                country_code?: string | null;
+                                customs_declaration?: string | null;
+                                excise?: string | null;
+                                fractional_quantity?: {
+                                    denominator: number;
+                                    numerator: number;
+                                } | null;
+                                industry_requisites?: {
+                                    doc_date: string;
+                                    doc_number: string;
+                                    foiv_id: string;
+                                    value: string;
+                                }[];
+                                marking_check?: {
+                                    autonomous: boolean;
+                                    fn_checked: boolean;
+                                    fn_valid: boolean;
+                                    operator_checked: boolean;
+                                    operator_status_correct: boolean;
+                                    result: number;
+                                } | null;
+                                marking_code?: string | null;
+                                /** @description tag 2108 */
+                                measure: number;
                                 name: string;
                                 payment_state_int: number;
+                                planned_status?: number | null;
                                 price: string;
+                                product_code?: {
+                                    kind: string;
+                                    value: string;
+                                } | null;
                                 quantity: string;
                                 quantity_prec: number;
                                 quantity_unit: string | null;
+                                supplier?: {
+                                    inn: string;
+                                    name: string | null;
+                                    phones: string[];
+                                } | null;
                                 tax_type: string;
                                 tax_type_int: number | null;
                                 total: string;
@@ -5587,10 +6398,21 @@ export interface paths {
                             fiscal_sign: string | null;
                             fn_serial: string | null;
                             id: number;
+                            industry_requisites?: {
+                                doc_date: string;
+                                doc_number: string;
+                                foiv_id: string;
+                                value: string;
+                            }[];
                             mistaken_receipt_number: string | null;
                             need_print: boolean;
                             ofd_inn: string | null;
                             ofd_name: string | null;
+                            operational_requisite?: {
+                                data: string;
+                                date_time: string;
+                                id: number;
+                            } | null;
                             operations_address: string | null;
                             operations_place: string | null;
                             order_id: (number | string) | (never | null);
@@ -5616,6 +6438,10 @@ export interface paths {
                             tax_system: number;
                             updated_at: string;
                             user_id: number;
+                            user_requisite?: {
+                                name: string;
+                                value: string;
+                            } | null;
                         };
                     };
                 };

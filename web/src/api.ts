@@ -96,6 +96,10 @@ export type User = Ok<'/admin/api/users'>[number];
 export type SessionProbe = Ok<'/admin/api/session'>;
 export type Session = Ok<'/admin/api/session', 'post'>;
 export type Receipt = Ok<'/admin/api/service_groups/{id}/receipts/{receipt_id}'>;
+/** A receipt line with its FFD 1.2 content (marking code, planned status, the 2106 check, agent, supplier…). */
+export type ReceiptItem = Receipt['commodities'][number];
+/** Tag 2106 of a marked line, decoded (null until the receipt is fiscalized). */
+export type MarkingCheckView = NonNullable<ReceiptItem['marking_check']>;
 export type ReceiptList = Ok<'/admin/api/service_groups/{id}/receipts'>;
 export type Overview = Ok<'/admin/api/overview'>;
 export type AuditEntry = Ok<'/admin/api/audit'>[number];
@@ -106,6 +110,8 @@ export type FaultKind = NonNullable<paths['/admin/api/service_groups/{id}/device
 export type OrphanList = Ok<'/admin/api/orphan-documents'>;
 export type OrphanDocument = OrphanList['items'][number];
 export type DriverInfo = Ok<'/admin/api/drivers'>[number];
+/** A service group's `marking_policy` (what a marking check's answer does to the receipt). */
+export type MarkingPolicy = NonNullable<NonNullable<paths['/admin/api/service_groups']['post']['requestBody']>['content']['application/json']['marking_policy']>;
 /** A driver with its config schema read as the JSON Schema it is. */
 export type Driver = Omit<DriverInfo, 'config_schema' | 'defaults'> & { config_schema: JsonSchema; defaults: Record<string, unknown> };
 
@@ -164,6 +170,11 @@ export interface DeviceView {
   ofd: null | { unsent_count: number; oldest_unsent_at: string | null };
   paper_present: boolean | null;
   warnings: string[];
+  /**
+   * The FN's marking work: notifications (tag 2104) the marking operator has not confirmed, and
+   * whether the FN refuses marking work until they are. Null: no marking on this register, or not read yet.
+   */
+  marking: null | { blocked: boolean; unconfirmed_notifications: number; oldest_unconfirmed_at: string | null };
   /** The scale-out lease (admin view only): the node driving the device, its fencing epoch, until when. */
   lease_owner?: string | null;
   lease_epoch?: number;
@@ -178,7 +189,7 @@ export interface Group {
   device_model: string | null;
   state: 'running' | 'stopped' | 'disabled' | 'error';
   state_reason: string | null;
-  settings: { default_tax_system: number | null; default_vat: number | null; auto_open_shift: boolean; shift_duration: number; daily_close_time: string | null };
+  settings: { default_tax_system: number | null; default_vat: number | null; auto_open_shift: boolean; shift_duration: number; daily_close_time: string | null; marking_policy: MarkingPolicy };
   queue_length: number;
   last_receipt_at: string | null;
   /** Unacknowledged fiscal documents in the FN that no receipt owns. */

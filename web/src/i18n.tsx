@@ -1,5 +1,6 @@
 import { createContext, useContext, useState, type ReactNode } from 'react';
 import { configDescriptionRu, configLabelRu } from './config-i18n';
+import type { MarkingPolicy } from './api';
 import { formatDateTime, formatMoney, formatNumber, formatPercent, formatQuantity, formatRoubles, type Lang } from './format';
 
 export type { Lang };
@@ -78,6 +79,13 @@ const ru = {
   'groups.close_shift': 'Закрыть смену',
   'groups.x_report': 'X-отчёт',
   'groups.documents': 'Документы ФН',
+  'groups.marking': 'Маркировка',
+  'config.json_object': 'Нужен объект JSON, например {"04601662000016": "sale_stopped"}',
+  'groups.marking_policy': 'Проверка маркировки',
+  'marking.unconfirmed': 'уведомлений не подтверждено {n}',
+  'marking.oldest': 'старейшее {t}',
+  'marking.all_confirmed': 'все уведомления подтверждены',
+  'marking.blocked': 'Работа с маркировкой заблокирована: ФН ждёт подтверждения уведомлений',
   'docs.title': 'Документы ФН — «{name}»',
   'docs.hint': 'Фискальные документы из архива ФН, новые сверху. Читаются через очередь устройства, поэтому сервис должен быть запущен.',
   'docs.fd': 'ФД №',
@@ -247,6 +255,38 @@ const ru = {
   'receipts.payment_sum': 'Сумма, ₽',
   'receipts.no_items': 'Предметов расчёта нет',
   'receipts.no_payments': 'Оплат нет',
+  'receipts.marking_code': 'Код маркировки',
+  'receipts.planned_status': 'Планируемый статус',
+  'receipts.marking_check': 'Проверка кода',
+  'receipts.marking_unchecked': 'будет проверен при пробитии',
+  'receipts.fn_unchecked': 'ФН не проверял',
+  'receipts.fn_valid': 'ФН: код верен',
+  'receipts.fn_invalid': 'ФН: код неверен',
+  'receipts.operator_unchecked': 'ОИСМ не проверяла',
+  'receipts.operator_no_answer': 'ОИСМ не ответила',
+  'receipts.operator_ok': 'ОИСМ: статус подтверждён',
+  'receipts.operator_bad': 'ОИСМ: статус не подтверждён',
+  'receipts.autonomous': 'автономный режим',
+  'receipts.fractional': 'Дробное количество',
+  'receipts.fractional_value': '{n}/{d} упаковки',
+  'receipts.product_code': 'Код товара',
+  'receipts.agent': 'Агент',
+  'receipts.supplier': 'Поставщик',
+  'receipts.inn_value': 'ИНН {inn}',
+  'receipts.excise': 'Акциз, ₽',
+  'receipts.country': 'Страна происхождения',
+  'receipts.customs': 'Номер таможенной декларации',
+  'receipts.additional': 'Доп. реквизит предмета расчёта',
+  'receipts.buyer': 'Покупатель (клиент)',
+  'receipts.buyer_name': 'Покупатель',
+  'receipts.buyer_inn': 'ИНН покупателя',
+  'receipts.buyer_birth': 'Дата рождения',
+  'receipts.buyer_citizenship': 'Гражданство (код страны)',
+  'receipts.buyer_document': 'Документ (код, данные)',
+  'receipts.buyer_address': 'Адрес',
+  'receipts.receipt_agent': 'Признак агента по чеку',
+  'receipts.user_requisite': 'Доп. реквизит пользователя',
+  'receipts.operational': 'Операционный реквизит',
   'groups.tax_systems_none': 'не выбрано',
   'device.tax_systems': 'Системы налогообложения',
   'device.model': 'Модель ККТ',
@@ -334,6 +374,13 @@ const en: Record<MessageKey, string> = {
   'groups.close_shift': 'Close shift',
   'groups.x_report': 'X-report',
   'groups.documents': 'FN documents',
+  'groups.marking': 'Marking',
+  'config.json_object': 'A JSON object is expected, e.g. {"04601662000016": "sale_stopped"}',
+  'groups.marking_policy': 'Marking code check',
+  'marking.unconfirmed': '{n} notifications unconfirmed',
+  'marking.oldest': 'oldest {t}',
+  'marking.all_confirmed': 'all notifications confirmed',
+  'marking.blocked': 'Marking work is blocked: the FN is waiting for its notifications to be confirmed',
   'docs.title': 'FN documents — “{name}”',
   'docs.hint': 'Fiscal documents from the FN archive, newest first. They are read through the device queue, so the service must be running.',
   'docs.fd': 'FD #',
@@ -503,6 +550,38 @@ const en: Record<MessageKey, string> = {
   'receipts.payment_sum': 'Sum, ₽',
   'receipts.no_items': 'No items',
   'receipts.no_payments': 'No payments',
+  'receipts.marking_code': 'Marking code',
+  'receipts.planned_status': 'Planned status',
+  'receipts.marking_check': 'Code check',
+  'receipts.marking_unchecked': 'checked when the receipt is fiscalized',
+  'receipts.fn_unchecked': 'not checked by the FN',
+  'receipts.fn_valid': 'FN: code valid',
+  'receipts.fn_invalid': 'FN: code invalid',
+  'receipts.operator_unchecked': 'not checked by the marking operator',
+  'receipts.operator_no_answer': 'no answer from the marking operator',
+  'receipts.operator_ok': 'marking operator: status confirmed',
+  'receipts.operator_bad': 'marking operator: status not confirmed',
+  'receipts.autonomous': 'autonomous mode',
+  'receipts.fractional': 'Fractional quantity',
+  'receipts.fractional_value': '{n}/{d} of a pack',
+  'receipts.product_code': 'Product code',
+  'receipts.agent': 'Agent',
+  'receipts.supplier': 'Supplier',
+  'receipts.inn_value': 'INN {inn}',
+  'receipts.excise': 'Excise, ₽',
+  'receipts.country': 'Country of origin',
+  'receipts.customs': 'Customs declaration',
+  'receipts.additional': 'Additional item requisite',
+  'receipts.buyer': 'Buyer (client)',
+  'receipts.buyer_name': 'Buyer',
+  'receipts.buyer_inn': 'Buyer INN',
+  'receipts.buyer_birth': 'Date of birth',
+  'receipts.buyer_citizenship': 'Citizenship (country code)',
+  'receipts.buyer_document': 'Identity document (code, data)',
+  'receipts.buyer_address': 'Address',
+  'receipts.receipt_agent': 'Agent sign of the receipt',
+  'receipts.user_requisite': 'Additional user requisite',
+  'receipts.operational': 'Operational requisite',
   'groups.tax_systems_none': 'none selected',
   'device.tax_systems': 'Taxation systems',
   'device.model': 'Cash register model',
@@ -542,6 +621,34 @@ export const VAT_RATES: Record<number, { ru: string; en: string }> = {
 export const VAT_NAMES: Record<string, { ru: string; en: string }> = {
   vat20: VAT_RATES[1]!, vat10: VAT_RATES[2]!, vat120: VAT_RATES[3]!, vat110: VAT_RATES[4]!, vat0: VAT_RATES[5]!, none: VAT_RATES[6]!,
   vat5: VAT_RATES[7]!, vat7: VAT_RATES[8]!, vat105: VAT_RATES[9]!, vat107: VAT_RATES[10]!, vat22: VAT_RATES[11]!, vat122: VAT_RATES[12]!,
+};
+
+/**
+ * A service group's `marking_policy`: its name and a one-line explanation. ОИСМ: the marking
+ * operator (оператор информационной системы мониторинга, «Честный ЗНАК»), which the FN asks.
+ */
+export const MARKING_POLICIES: Record<MarkingPolicy, { name: { ru: string; en: string }; hint: { ru: string; en: string } }> = {
+  strict: {
+    name: { ru: 'Строгая', en: 'Strict' },
+    hint: {
+      ru: 'Чек не пробивается ни при отрицательном ответе, ни когда ОИСМ недоступна.',
+      en: 'A negative answer or an unreachable marking operator refuses the receipt.',
+    },
+  },
+  offline_allowed: {
+    name: { ru: 'Разрешать автономный режим (по умолчанию)', en: 'Allow autonomous mode (default)' },
+    hint: {
+      ru: 'Отрицательный ответ — отказ; если ОИСМ недоступна, чек пробивается в автономном режиме, как допускают правила маркировки.',
+      en: 'A negative answer refuses; when the marking operator cannot be reached the receipt is sold in autonomous mode, as the marking rules allow.',
+    },
+  },
+  record_only: {
+    name: { ru: 'Только записывать результат', en: 'Record only' },
+    hint: {
+      ru: 'Чек пробивается при любом ответе; результаты проверки записываются в чек (теги 2106, 2107).',
+      en: 'The receipt is sold whatever the answer; the answers are recorded in it (tags 2106, 2107).',
+    },
+  },
 };
 
 /** Tag 1062: the taxation systems a register is registered for, one bit each (TAX_SYSTEMS' codes). */
@@ -608,6 +715,7 @@ export const AUDIT_FIELDS: Record<string, { ru: string; en: string }> = {
   auto_open_shift: { ru: 'Открывать смену автоматически', en: 'Open the shift automatically' },
   shift_duration: { ru: 'Длительность смены, мин', en: 'Shift duration, min' },
   daily_close_time: { ru: 'Ежедневное закрытие смены', en: 'Daily shift close' },
+  marking_policy: { ru: 'Проверка маркировки', en: 'Marking code check' },
   before: { ru: 'Было', en: 'Before' },
   after: { ru: 'Стало', en: 'After' },
   job: { ru: 'Операция', en: 'Job' },
@@ -677,7 +785,61 @@ export const FAULT_KINDS: Record<string, { ru: string; en: string }> = {
   slow: { ru: 'Медленная работа', en: 'Slow device' },
   fn_full: { ru: 'Архив ФН заполнен', en: 'FN archive full' },
   fn_expired: { ru: 'Срок ФН истёк', en: 'FN expired' },
+  marking_unreachable: { ru: 'Оператор маркировки не отвечает', en: 'Marking operator unreachable' },
+  marking_invalid: { ru: 'Код маркировки недействителен', en: 'Marking code invalid' },
+  marking_wrong_status: { ru: 'Неверный статус товара', en: 'Wrong item status' },
+  marking_sale_stopped: { ru: 'Продажа товара приостановлена', en: 'Sale stopped' },
+  marking_slow: { ru: 'Оператор маркировки отвечает медленно', en: 'Marking operator slow' },
 };
+
+/** Tag 2003: the status the seller plans for a marked unit. */
+export const PLANNED_STATUSES: Record<number, { ru: string; en: string }> = {
+  1: { ru: 'штучный товар реализован', en: 'piece sold' },
+  2: { ru: 'мерный товар в стадии реализации', en: 'measured goods being sold' },
+  3: { ru: 'штучный товар возвращён', en: 'piece returned' },
+  4: { ru: 'часть мерного товара возвращена', en: 'part of measured goods returned' },
+  255: { ru: 'статус не изменился', en: 'status unchanged' },
+};
+
+/** Tag 2108: the measure of the quantity. */
+export const MEASURES: Record<number, { ru: string; en: string }> = {
+  0: { ru: 'шт.', en: 'pcs' },
+  10: { ru: 'г', en: 'g' },
+  11: { ru: 'кг', en: 'kg' },
+  12: { ru: 'т', en: 't' },
+  20: { ru: 'см', en: 'cm' },
+  21: { ru: 'дм', en: 'dm' },
+  22: { ru: 'м', en: 'm' },
+  30: { ru: 'кв. см', en: 'cm²' },
+  31: { ru: 'кв. дм', en: 'dm²' },
+  32: { ru: 'кв. м', en: 'm²' },
+  40: { ru: 'мл', en: 'ml' },
+  41: { ru: 'л', en: 'l' },
+  42: { ru: 'куб. м', en: 'm³' },
+  50: { ru: 'кВт·ч', en: 'kWh' },
+  51: { ru: 'Гкал', en: 'Gcal' },
+  70: { ru: 'сут.', en: 'days' },
+  71: { ru: 'ч', en: 'h' },
+  72: { ru: 'мин', en: 'min' },
+  73: { ru: 'с', en: 's' },
+  80: { ru: 'Кбайт', en: 'KB' },
+  81: { ru: 'Мбайт', en: 'MB' },
+  82: { ru: 'Гбайт', en: 'GB' },
+  83: { ru: 'Тбайт', en: 'TB' },
+  255: { ru: 'иная единица', en: 'other unit' },
+};
+
+/** Tags 1222 / 1057: the agent kinds, one bit each. */
+export const AGENT_SIGNS: Record<number, { ru: string; en: string }> = {
+  1: { ru: 'банковский платёжный агент', en: 'bank paying agent' },
+  2: { ru: 'банковский платёжный субагент', en: 'bank paying subagent' },
+  4: { ru: 'платёжный агент', en: 'paying agent' },
+  8: { ru: 'платёжный субагент', en: 'paying subagent' },
+  16: { ru: 'поверенный', en: 'attorney' },
+  32: { ru: 'комиссионер', en: 'commission agent' },
+  64: { ru: 'иной агент', en: 'other agent' },
+};
+export const agentSignBits = (mask: number): number[] => Object.keys(AGENT_SIGNS).map(Number).filter((bit) => (mask & bit) !== 0);
 
 export const PAYMENT_TYPES: Record<number, { ru: string; en: string }> = {
   0: { ru: 'Наличные', en: 'Cash' },

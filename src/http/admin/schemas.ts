@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { MARKING_POLICIES } from '../../domain/ffd12.js';
 import { NullableText, ReceiptListResponse, ReceiptResponse, Text, TEXT_GUARD } from '../schemas.js';
 
 /**
@@ -58,9 +59,13 @@ const groupFields = {
   auto_open_shift: Type.Boolean(),
   shift_duration: Type.Integer({ minimum: 1, maximum: 1440, description: 'Minutes before the worker closes the shift (≤ 24 h)' }),
   daily_close_time: NullableText({ maxLength: 5, description: 'HH:MM, device local time' }),
+  // An enum, not a union of literals: ajv reports one error (`invalid_value` on marking_policy).
+  marking_policy: Type.Enum([...MARKING_POLICIES], {
+    description: 'What a marking check\'s answer does (FFD 1.2, tags 2106/2107): strict refuses a negative answer and an unreachable marking operator; offline_allowed (the default) refuses a negative answer and sells in autonomous mode when the operator cannot be reached; record_only sells whatever the answer and records it',
+  }),
   enabled: Type.Boolean(),
 };
-export const GroupCreateBody = Type.Object({ ...groupFields, enabled: Type.Optional(groupFields.enabled) });
+export const GroupCreateBody = Type.Object({ ...groupFields, marking_policy: Type.Optional(groupFields.marking_policy), enabled: Type.Optional(groupFields.enabled) });
 export const GroupPatchBody = Type.Partial(Type.Object(groupFields));
 export const AccessBody = Type.Object({ user_ids: Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 10_000 }) });
 export const AccessResponse = Type.Object({ user_ids: Type.Array(Type.Integer()) });
@@ -116,14 +121,7 @@ export const DocumentsResponse = Type.Object({
   last_fd_number: Type.Integer(),
 });
 
-export const FaultBody = Type.Object({
-  kind: Type.Union([
-    Type.Literal('offline'), Type.Literal('lose_answer_after_close'), Type.Literal('disconnect_before_close'),
-    Type.Literal('paper_out'), Type.Literal('slow'), Type.Literal('fn_full'), Type.Literal('fn_expired'),
-  ]),
-  delay_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000, description: 'For "slow": the delay of every operation' })),
-  times: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Operations affected; default: until cleared' })),
-});
+export { FaultBody } from '../schemas.js';
 export const FaultsResponse = Type.Object({
   active: Type.Array(Type.Object({ kind: Type.String(), delay_ms: Nullable(Type.Integer()), remaining: Nullable(Type.Integer()) })),
 });

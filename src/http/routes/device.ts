@@ -3,21 +3,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { DOCUMENTS_PAGE_DEFAULT, type DeviceOperations } from '../../services/device-operations.js';
 import { actorOf } from '../auth.js';
-import { ErrorSchema, GroupParams } from '../schemas.js';
+import { ErrorSchema, FaultBody, GroupParams, MarkingCheckBody } from '../schemas.js';
 import { documentJson } from '../views/documents.js';
+import { markingCheckView } from '../views/marking.js';
 
 const DocParams = Type.Object({ service_group_id: Type.String({ pattern: '^\\d{1,15}$' }), fd_number: Type.String({ pattern: '^\\d{1,10}$' }) });
 const DocQuery = Type.Object({
   before: Type.Optional(Type.String({ pattern: '^\\d{1,10}$', description: 'documents numbered below this FD number' })),
   limit: Type.Optional(Type.String({ pattern: '^([1-9]|[1-9]\\d|100)$', description: '1..100, default 50' })),
-});
-const FaultBody = Type.Object({
-  kind: Type.Union([
-    Type.Literal('offline'), Type.Literal('lose_answer_after_close'), Type.Literal('disconnect_before_close'),
-    Type.Literal('paper_out'), Type.Literal('slow'), Type.Literal('fn_full'), Type.Literal('fn_expired'),
-  ]),
-  delay_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000, description: 'for "slow"' })),
-  times: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'operations affected; default: until cleared' })),
 });
 
 /**
@@ -46,6 +39,17 @@ export function deviceRoutes(deps: { devices: DeviceOperations }): FastifyPlugin
     r.get('/service_groups/:service_group_id/documents/:fd_number', {
       schema: { summary: 'One fiscal document by its number (tag 1040), in the FNS/OFD JSON form', tags: ['documents'], params: DocParams, response: { 200: Type.Object({}, { additionalProperties: true }), ...errors } },
     }, async (request) => documentJson(await deps.devices.document(actorOf(request), Number(request.params.service_group_id), Number(request.params.fd_number))));
+
+    r.post('/service_groups/:service_group_id/marking-codes/check', {
+      schema: {
+        summary: 'Check a marking code with the FN and the marking operator, without a receipt',
+        description: 'Runs through the device queue like a shift operation. The code is declined after the check, so nothing stays in the FN. `sellable` says whether the group’s marking policy would sell an item with this answer.',
+        tags: ['marking'],
+        params: GroupParams,
+        body: MarkingCheckBody,
+        response: { 200: Type.Object({}, { additionalProperties: true }), 400: ErrorSchema, 422: ErrorSchema, ...errors },
+      },
+    }, async (request) => markingCheckView(await deps.devices.checkMarkingCode(actorOf(request), Number(request.params.service_group_id), request.body)));
 
     // Fault injection: superusers only, virtual registers only, never active unless asked for.
     r.get('/service_groups/:service_group_id/device/faults', {

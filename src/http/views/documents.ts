@@ -28,6 +28,6 @@ export const documentItemView = (d: FiscalDocument) => ({
 /** An injected fault as the dashboard's fault panel lists it. */
 export const faultView = (a: { fault: Fault; remaining: number | null }) => ({
   kind: a.fault.kind,
-  delay_ms: a.fault.kind === 'slow' ? a.fault.delayMs : null,
+  delay_ms: a.fault.kind === 'slow' || a.fault.kind === 'marking_slow' ? (a.fault.delayMs ?? null) : null,
   remaining: a.remaining,
 });

@@ -31,6 +31,7 @@ export function groupView(st: GroupState, now: number) {
       auto_open_shift: g.auto_open_shift,
       shift_duration: g.shift_duration_min,
       daily_close_time: g.daily_close_time,
+      marking_policy: g.marking_policy,
     },
     queue_length: st.queueLength,
     last_receipt_at: iso(st.lastReceiptAt),
@@ -79,6 +80,15 @@ export function groupView(st: GroupState, now: number) {
           ofd: status && { unsent_count: status.ofd.unsentCount, oldest_unsent_at: status.ofd.oldestUnsentAt },
           paper_present: status?.paperPresent ?? null,
           warnings: status?.warnings ?? [],
+          // The FN's marking work (FN-M notifications 82, tag 2104): null when the register has no
+          // marking or its worker has not read the state.
+          marking: status?.marking
+            ? {
+                blocked: status.marking.blocked,
+                unconfirmed_notifications: status.marking.unconfirmedNotifications,
+                oldest_unconfirmed_at: status.marking.oldestUnconfirmedAt,
+              }
+            : null,
         }
       : null,
   };

@@ -23,6 +23,26 @@ const VAT_LABELS: Record<Vat1199, string> = {
 };
 const METHODS: Record<number, string> = { 1: 'ПРЕДОПЛАТА 100%', 2: 'ПРЕДОПЛАТА', 3: 'АВАНС', 4: 'ПОЛНЫЙ РАСЧЕТ', 5: 'ЧАСТИЧНЫЙ РАСЧЕТ И КРЕДИТ', 6: 'ПЕРЕДАЧА В КРЕДИТ', 7: 'ОПЛАТА КРЕДИТА' };
 
+/** 2108 as printed after the quantity. */
+const MEASURE_LABELS: Record<number, string> = {
+  0: 'шт', 10: 'г', 11: 'кг', 12: 'т', 20: 'см', 21: 'дм', 22: 'м', 30: 'кв. см', 31: 'кв. дм', 32: 'кв. м', 40: 'мл', 41: 'л',
+  42: 'куб. м', 50: 'кВт·ч', 51: 'Гкал', 70: 'сутки', 71: 'час', 72: 'мин', 73: 'с', 80: 'Кбайт', 81: 'Мбайт', 82: 'Гбайт', 83: 'Тбайт',
+};
+/** 1222 as printed before the supplier. */
+const AGENT_LABELS: Record<number, string> = {
+  1: 'БАНК. ПЛ. АГЕНТ', 2: 'БАНК. ПЛ. СУБАГЕНТ', 4: 'ПЛ. АГЕНТ', 8: 'ПЛ. СУБАГЕНТ', 16: 'ПОВЕРЕННЫЙ', 32: 'КОМИССИОНЕР', 64: 'АГЕНТ',
+};
+
+/**
+ * The printed mark of a marked item's check (FFD 1.2): [М+] both the FN and the marking operator
+ * confirmed it, [М-] one of them did not, [М] it was not checked online (autonomous mode).
+ */
+function markingMark(check: { fn_checked: boolean; fn_valid: boolean; operator_checked: boolean; operator_status_correct: boolean } | null): string {
+  if (check === null) return '[М]';
+  if ((check.fn_checked && !check.fn_valid) || (check.operator_checked && !check.operator_status_correct)) return '[М-]';
+  return check.operator_checked ? '[М+]' : '[М]';
+}
+
 const esc = (s: string | number | null | undefined) =>
   String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
@@ -45,12 +65,26 @@ export async function renderReceiptHtml(record: ReceiptRecord): Promise<string> 
   const items = receipt.items
     .map((it, i) => {
       const c = view.commodities[i];
-      return `<div class="item"><div class="name">${i + 1}. ${esc(it.name)}</div>
-        ${row(`${esc(c?.quantity)}${it.unit ? ` ${esc(it.unit)}` : ''} × ${esc(c?.price)}`, `= ${esc(c?.total)}`)}
+      const x = it.ffd12;
+      const ffd12 = view.ffd_version === '120';
+      // FFD 1.2 prints the measure (2108) after the quantity; 1.05 its free-text unit (1197).
+      const unit = ffd12 ? ` ${MEASURE_LABELS[it.measure] ?? ''}` : it.unit ? ` ${esc(it.unit)}` : '';
+      const fraction = x?.fractional ? ` (${x.fractional.numerator}/${x.fractional.denominator})` : '';
+      const mark = x?.marking ? `${markingMark(c && 'marking_check' in c ? (c.marking_check ?? null) : null)} ` : '';
+      const extra = [
+        x?.agentSign ? row(esc(AGENT_LABELS[x.agentSign] ?? 'АГЕНТ'), '', 'small') : '',
+        x?.supplier ? row('ПОСТАВЩИК', `${esc(x.supplier.name ?? '')} ИНН ${esc(x.supplier.inn)}`, 'small') : '',
+        x?.excise != null ? row('АКЦИЗ', esc(formatMoney(x.excise)), 'small') : '',
+        x?.countryCode ? row('СТРАНА ПРОИСХ.', esc(x.countryCode), 'small') : '',
+        x?.customsDeclaration ? row('ДЕКЛАРАЦИЯ', esc(x.customsDeclaration), 'small') : '',
+      ].join('');
+      return `<div class="item"><div class="name">${i + 1}. ${mark}${esc(it.name)}</div>
+        ${row(`${esc(c?.quantity)}${unit}${fraction} × ${esc(c?.price)}`, `= ${esc(c?.total)}`)}
         ${row(esc(VAT_LABELS[it.vat]), VAT_RATES[it.vat].rate ? esc(formatMoney(vatOf(it.total, it.vat))) : '', 'small')}
-        ${row(esc(METHODS[it.paymentMethod]), '', 'small')}</div>`;
+        ${row(esc(METHODS[it.paymentMethod]), '', 'small')}${extra}</div>`;
     })
     .join('');
+  const buyer = receipt.ffd12?.buyer ?? null;
   const payments = receipt.payments.map((p) => row(esc(PAYMENTS[p.type]), esc(formatMoney(p.sum)))).join('');
   const vats = [...vatByRate.entries()]
     .sort(([a], [b]) => a - b)
@@ -88,6 +122,8 @@ export async function renderReceiptHtml(record: ReceiptRecord): Promise<string> 
   ${vats}<hr>
   ${row('СНО', esc(TAX_SYSTEMS[receipt.taxSystem]))}
   ${corr}
+  ${buyer?.name ? row('ПОКУПАТЕЛЬ', esc(buyer.name)) : ''}
+  ${buyer?.inn ? row('ИНН ПОКУПАТЕЛЯ', esc(buyer.inn)) : ''}
   ${view.email ? row('ЭЛ. АДР. ПОКУПАТЕЛЯ', esc(view.email)) : ''}
   ${view.phone_number ? row('ТЕЛ. ПОКУПАТЕЛЯ', esc(view.phone_number)) : ''}
   ${row('РН ККТ', esc(view.registration_number))}

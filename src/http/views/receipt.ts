@@ -2,6 +2,7 @@ import { formatMoney } from '../../domain/money.js';
 import { formatQuantity, quantityPrecision } from '../../domain/quantity.js';
 import { VAT_1199_TO_TAX_TYPE_INT, VAT_RATES } from '../../domain/enums.js';
 import { receiptQr } from '../../domain/qr.js';
+import { itemExtrasView, receiptExtrasView } from './ffd12.js';
 import type { ReceiptRecord } from '../../storage/receipts.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -46,7 +47,7 @@ export function receiptView(row: ReceiptRecord) {
     payments_total: formatMoney(paid),
     commodities_total_cost: formatMoney(req.total),
     change: formatMoney(req.change),
-    commodities: req.items.map((it) => ({
+    commodities: req.items.map((it, i) => ({
       name: it.name,
       quantity: formatQuantity(it.quantity),
       price: formatMoney(it.price),
@@ -57,7 +58,10 @@ export function receiptView(row: ReceiptRecord) {
       quantity_unit: it.unit,
       tax_type_int: it.taxTypeInt ?? VAT_1199_TO_TAX_TYPE_INT[it.vat],
       tax_type: VAT_RATES[it.vat].name,
+      measure: it.measure,
+      ...(it.ffd12 ? itemExtrasView(it.ffd12, fiscal?.markingChecks?.[i]) : {}),
     })),
+    ...(req.ffd12 ? receiptExtrasView(req.ffd12) : {}),
     payments: req.payments.map((p) => ({ payment_sum: formatMoney(p.sum), paymetn_sum: formatMoney(p.sum), payment_type_int: p.type })),
     registration_number: reg?.registrationNumber ?? null,
     registrator_serial: reg?.registratorSerial ?? null,

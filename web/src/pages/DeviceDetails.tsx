@@ -79,7 +79,11 @@ function DeviceStatus({ group }: { group: Group }) {
   );
 }
 
-const KINDS: FaultKind[] = ['offline', 'lose_answer_after_close', 'disconnect_before_close', 'paper_out', 'slow', 'fn_full', 'fn_expired'];
+const KINDS: FaultKind[] = [
+  'offline', 'lose_answer_after_close', 'disconnect_before_close', 'paper_out', 'slow', 'fn_full', 'fn_expired',
+  'marking_unreachable', 'marking_invalid', 'marking_wrong_status', 'marking_sale_stopped', 'marking_slow',
+];
+const DELAYED: ReadonlySet<FaultKind> = new Set<FaultKind>(['slow', 'marking_slow']);
 
 /** «Имитация неисправностей (для тестов)»: fault injection on a virtual register driven by this node. */
 function FaultPanel({ groupId }: { groupId: number }) {
@@ -121,7 +125,7 @@ function FaultPanel({ groupId }: { groupId: number }) {
   };
   const inject = (e: FormEvent) => {
     e.preventDefault();
-    const body = { kind, ...(kind === 'slow' ? { delay_ms: Number(delay) } : {}), ...(times ? { times: Number(times) } : {}) };
+    const body = { kind, ...(DELAYED.has(kind) ? { delay_ms: Number(delay) } : {}), ...(times ? { times: Number(times) } : {}) };
     void run(() => client.call<ActiveFaults>('POST', base, body));
   };
 
@@ -137,7 +141,7 @@ function FaultPanel({ groupId }: { groupId: number }) {
             {KINDS.map((k) => <option key={k} value={k}>{pick(FAULT_KINDS[k])}</option>)}
           </select>
         </label>
-        {kind === 'slow' ? (
+        {DELAYED.has(kind) ? (
           <label className="field narrow">
             <span className="label">{t('faults.delay')}</span>
             <input name="fault_delay" type="number" min={1} max={60000} step={1} value={delay} onChange={(e) => setDelay(e.target.value)} required />

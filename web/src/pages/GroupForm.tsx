@@ -1,8 +1,11 @@
 import { useState } from 'react';
-import { ApiError, errorText, useClient, type Driver, type Group } from '../api';
+import { ApiError, errorText, useClient, type Driver, type Group, type MarkingPolicy } from '../api';
 import { ConfigForm, choicesOf } from '../ConfigForm';
 import { Field, Modal } from '../components/Modal';
-import { TAX_SYSTEMS, VAT_RATES, useI18n } from '../i18n';
+import { MARKING_POLICIES, TAX_SYSTEMS, VAT_RATES, useI18n } from '../i18n';
+
+const POLICIES = Object.keys(MARKING_POLICIES) as MarkingPolicy[];
+const isPolicy = (v: string): v is MarkingPolicy => (POLICIES as string[]).includes(v);
 
 /** The chosen device model also fills a config property listing it (e.g. ATOL's device_model). */
 function applyModel(driver: Driver, model: string, config: Record<string, unknown>): Record<string, unknown> {
@@ -27,6 +30,7 @@ export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Drive
     auto_open_shift: group?.settings.auto_open_shift ?? true,
     shift_duration: group?.settings.shift_duration ?? 1440,
     daily_close_time: group?.settings.daily_close_time ?? '',
+    marking_policy: group?.settings.marking_policy ?? 'offline_allowed',
   });
   const [err, setErr] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -63,7 +67,7 @@ export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Drive
       setBusy(false);
     }
   };
-  const known = ['name', 'driver', 'default_tax_system', 'default_vat', 'shift_duration', 'daily_close_time'];
+  const known = ['name', 'driver', 'default_tax_system', 'default_vat', 'shift_duration', 'daily_close_time', 'marking_policy'];
   const general = err?.errors.filter((e) => !e.field || (!known.includes(e.field) && !e.field.startsWith('config.'))).map((e) => e.message).join('; ');
   const configErrors = err?.errors.filter((e) => e.field?.startsWith('config.')).length ?? 0;
 
@@ -117,6 +121,15 @@ export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Drive
             </select>
           </Field>
         </div>
+      </fieldset>
+
+      <fieldset>
+        <legend>{t('groups.marking')}</legend>
+        <Field label={t('groups.marking_policy')} error={err?.field('marking_policy')} hint={pick(MARKING_POLICIES[form.marking_policy].hint)}>
+          <select name="marking_policy" value={form.marking_policy} onChange={(e) => { if (isPolicy(e.target.value)) set('marking_policy', e.target.value); }}>
+            {POLICIES.map((p) => <option key={p} value={p} title={pick(MARKING_POLICIES[p].hint)}>{pick(MARKING_POLICIES[p].name)}</option>)}
+          </select>
+        </Field>
       </fieldset>
 
       <fieldset>

@@ -93,6 +93,11 @@ function GroupCard({ group: g, onDialog, onChanged, onNotice }: {
     : shift.state === 'open' ? `${t('shift.open', { n: shift.number })}${shift.expires_at ? ` · ${t('shift.until', { t: dateTime(shift.expires_at) })}` : ''}`
     : shift.state === 'expired' ? t('shift.expired', { n: shift.number })
     : t('shift.closed');
+  // The FN's marking work (null: the register has no marking, or its state was not read).
+  const marking = g.device?.marking ?? null;
+  const markingText = !marking ? null
+    : marking.unconfirmed_notifications === 0 ? t('marking.all_confirmed')
+    : `${t('marking.unconfirmed', { n: marking.unconfirmed_notifications })}${marking.oldest_unconfirmed_at ? ` (${t('marking.oldest', { t: dateTime(marking.oldest_unconfirmed_at) })})` : ''}`;
 
   return (
     <article className={`card group-card state-${g.state}`} data-group={g.name} data-group-id={g.id}>
@@ -109,11 +114,20 @@ function GroupCard({ group: g, onDialog, onChanged, onNotice }: {
           ⚠ <Link to={`/orphans?group=${g.id}`}>{t('orphans.in_group', { n: g.orphan_documents })}</Link>
         </div>
       ) : null}
+      {marking?.blocked ? (
+        <div className="alert error small" role="alert" data-testid="group-marking-blocked">⚠ {t('marking.blocked')}</div>
+      ) : null}
       <dl className="facts">
         <div><dt>{t('groups.model')}</dt><dd>{model(g.device_model_name)}</dd></div>
         <div><dt>{t('groups.shift_state')}</dt><dd className={shift?.state === 'expired' ? 'text-bad' : ''}>{shiftText}</dd></div>
         <div><dt>{t('groups.queue')}</dt><dd className={g.queue_length > 0 ? 'text-warn' : ''}>{g.queue_length}</dd></div>
         <div><dt>{t('groups.last_receipt')}</dt><dd>{dateTime(g.last_receipt_at)}</dd></div>
+        {marking && markingText ? (
+          <div className="wide" data-testid="group-marking">
+            <dt>{t('groups.marking')}</dt>
+            <dd className={marking.blocked ? 'text-bad' : marking.unconfirmed_notifications > 0 ? 'text-warn' : ''}>{markingText}</dd>
+          </div>
+        ) : null}
         {g.device && g.device.warnings.length > 0 ? (
           <div className="wide"><dt>{t('device.warnings')}</dt><dd>{g.device.warnings.map((w) => <span key={w} className="badge warn">{w}</span>)}</dd></div>
         ) : null}

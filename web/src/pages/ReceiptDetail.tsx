@@ -1,9 +1,9 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { errorText, useClient, type Group, type Receipt } from '../api';
+import { errorText, useClient, type Group, type MarkingCheckView, type Receipt, type ReceiptItem } from '../api';
 import { Crumbs } from '../components/Crumbs';
 import { Modal } from '../components/Modal';
 import { useApi } from '../hooks';
-import { PAYMENT_TYPES, RECEIPT_TYPES, TAX_SYSTEMS, VAT_NAMES, useI18n } from '../i18n';
+import { AGENT_SIGNS, MEASURES, PAYMENT_TYPES, PLANNED_STATUSES, RECEIPT_TYPES, TAX_SYSTEMS, VAT_NAMES, agentSignBits, useI18n } from '../i18n';
 import { ReceiptState } from './Receipts';
 
 type Action = 'retry' | 'cancel';
@@ -46,6 +46,26 @@ export function ReceiptDetail({ groupId, receiptId }: { groupId: number; receipt
     }
   };
   const printable = r?.state === 'success';
+  const agents = (mask: number | null | undefined) => (mask ? agentSignBits(mask).map((bit) => pick(AGENT_SIGNS[bit])).join(', ') : null);
+  // FFD 1.2 requisites of the whole receipt (buyer 1256, agent 1057, 1084, 1270): a card when any is there.
+  const receiptExtras = r && (r.buyer || r.agent_sign || r.user_requisite || r.operational_requisite) ? (
+    <dl className="card kv-list" data-testid="receipt-ffd12">
+      {r.buyer ? (
+        <>
+          <h4>{t('receipts.buyer')}</h4>
+          {kv(t('receipts.buyer_name'), r.buyer.name, 'buyer-name')}
+          {kv(t('receipts.buyer_inn'), r.buyer.inn ? <code>{r.buyer.inn}</code> : null, 'buyer-inn')}
+          {r.buyer.birth_date ? kv(t('receipts.buyer_birth'), r.buyer.birth_date) : null}
+          {r.buyer.citizenship ? kv(t('receipts.buyer_citizenship'), r.buyer.citizenship) : null}
+          {r.buyer.document_code || r.buyer.document_data ? kv(t('receipts.buyer_document'), [r.buyer.document_code, r.buyer.document_data].filter(Boolean).join(', ')) : null}
+          {r.buyer.address ? kv(t('receipts.buyer_address'), r.buyer.address) : null}
+        </>
+      ) : null}
+      {r.agent_sign ? kv(t('receipts.receipt_agent'), agents(r.agent_sign)) : null}
+      {r.user_requisite ? kv(t('receipts.user_requisite'), `${r.user_requisite.name}: ${r.user_requisite.value}`) : null}
+      {r.operational_requisite ? kv(t('receipts.operational'), `${r.operational_requisite.id} · ${r.operational_requisite.data} · ${r.operational_requisite.date_time}`) : null}
+    </dl>
+  ) : null;
 
   return (
     <section>
@@ -98,6 +118,7 @@ export function ReceiptDetail({ groupId, receiptId }: { groupId: number; receipt
                 {group.data?.device_model_name ? kv(t('device.model'), model(group.data.device_model_name)) : null}
               </dl>
             </div>
+            {receiptExtras}
             <h3>{t('receipts.items')}</h3>
             <div className="card table-card">
               <table className="table items-table">
@@ -112,9 +133,12 @@ export function ReceiptDetail({ groupId, receiptId }: { groupId: number; receipt
                 </thead>
                 <tbody>
                   {r.commodities.length === 0 ? <tr><td colSpan={5} className="empty-cell">{t('receipts.no_items')}</td></tr> : r.commodities.map((c, i) => (
-                    <tr key={i}>
-                      <td>{c.name}</td>
-                      <td className="num">{qty(c.quantity)}{c.quantity_unit ? ` ${c.quantity_unit}` : ''}</td>
+                    <tr key={i} data-item={i}>
+                      <td>
+                        {c.name}
+                        <ItemExtras item={c} fiscalized={r.receipt_num !== null} />
+                      </td>
+                      <td className="num">{qty(c.quantity)}{c.quantity_unit ? ` ${c.quantity_unit}` : c.measure && MEASURES[c.measure] ? ` ${pick(MEASURES[c.measure])}` : ''}</td>
                       <td className="num">{money(c.price)}</td>
                       <td className="num">{money(c.total)}</td>
                       <td className="hide-sm">{pick(VAT_NAMES[c.tax_type]) || c.tax_type}</td>
@@ -156,6 +180,66 @@ export function ReceiptDetail({ groupId, receiptId }: { groupId: number; receipt
         </Modal>
       ) : null}
     </section>
+  );
+}
+
+/** GS (0x1D) separates a GS1 code's fields: shown as «<GS>» (its control picture ␝ is missing from common fonts). */
+const visibleCode = (code: string) => code.replaceAll('\u001d', '<GS>');
+const CODE_SHOWN = 32;
+
+/** An item's FFD 1.2 content under its name: marking code, planned status, the 2106 check, agent, supplier… */
+function ItemExtras({ item: c, fiscalized }: { item: ReceiptItem; fiscalized: boolean }) {
+  const { t, pick } = useI18n();
+  const rows: { key: string; label: string; value: ReactNode }[] = [];
+  if (c.marking_code) {
+    const full = visibleCode(c.marking_code);
+    const short = full.length > CODE_SHOWN ? `${full.slice(0, CODE_SHOWN - 1)}…` : full;
+    rows.push({ key: 'marking_code', label: t('receipts.marking_code'), value: <code title={full} data-testid="marking-code">{short}</code> });
+    if (c.planned_status !== null && c.planned_status !== undefined) {
+      rows.push({ key: 'planned_status', label: t('receipts.planned_status'), value: pick(PLANNED_STATUSES[c.planned_status]) || String(c.planned_status) });
+    }
+    rows.push({
+      key: 'marking_check',
+      label: t('receipts.marking_check'),
+      value: c.marking_check ? <MarkingCheck check={c.marking_check} /> : fiscalized ? '—' : <span className="muted">{t('receipts.marking_unchecked')}</span>,
+    });
+  }
+  if (c.fractional_quantity) {
+    rows.push({ key: 'fractional', label: t('receipts.fractional'), value: t('receipts.fractional_value', { n: c.fractional_quantity.numerator, d: c.fractional_quantity.denominator }) });
+  }
+  if (c.product_code) rows.push({ key: 'product_code', label: t('receipts.product_code'), value: <><span className="muted">{c.product_code.kind}</span> <code>{c.product_code.value}</code></> });
+  if (c.agent_sign) {
+    const phones = c.agent?.phones.join(', ');
+    rows.push({ key: 'agent', label: t('receipts.agent'), value: [agentSignBits(c.agent_sign).map((bit) => pick(AGENT_SIGNS[bit])).join(', '), c.agent?.operation, phones].filter(Boolean).join(' · ') });
+  }
+  if (c.supplier) {
+    rows.push({ key: 'supplier', label: t('receipts.supplier'), value: [c.supplier.name, t('receipts.inn_value', { inn: c.supplier.inn }), c.supplier.phones.join(', ')].filter(Boolean).join(' · ') });
+  }
+  if (c.excise) rows.push({ key: 'excise', label: t('receipts.excise'), value: c.excise });
+  if (c.country_code) rows.push({ key: 'country', label: t('receipts.country'), value: c.country_code });
+  if (c.customs_declaration) rows.push({ key: 'customs', label: t('receipts.customs'), value: c.customs_declaration });
+  if (c.additional_requisite) rows.push({ key: 'additional', label: t('receipts.additional'), value: c.additional_requisite });
+  if (rows.length === 0) return null;
+  return (
+    <dl className="item-extras" data-testid="item-ffd12">
+      {rows.map((row) => <div key={row.key} data-field={row.key}><dt>{row.label}</dt><dd>{row.value}</dd></div>)}
+    </dl>
+  );
+}
+
+/** Tag 2106 decoded: what the FN and the marking operator said, and whether it was formed without an answer. */
+function MarkingCheck({ check: m }: { check: MarkingCheckView }) {
+  const { t } = useI18n();
+  const fn = !m.fn_checked ? ['', t('receipts.fn_unchecked')] : m.fn_valid ? ['ok', t('receipts.fn_valid')] : ['bad', t('receipts.fn_invalid')];
+  const op = m.operator_checked ? (m.operator_status_correct ? ['ok', t('receipts.operator_ok')] : ['bad', t('receipts.operator_bad')])
+    : m.autonomous ? ['warn', t('receipts.operator_no_answer')] : ['', t('receipts.operator_unchecked')];
+  return (
+    <span className="marking-check" data-testid="marking-check">
+      <span className={`badge ${fn[0] ?? ''}`}>{fn[1]}</span>
+      <span className={`badge ${op[0] ?? ''}`}>{op[1]}</span>
+      {m.autonomous ? <span className="badge warn">{t('receipts.autonomous')}</span> : null}
+      <code title="2106">2106 = {m.result}</code>
+    </span>
   );
 }
 
