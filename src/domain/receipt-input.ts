@@ -84,6 +84,7 @@ export interface ReceiptInput {
   industry_requisites?: IndustryRequisiteInput[] | null;
   user_requisite?: { name: string; value: string } | null;
   agent_sign?: number | null;
+  additional_requisite?: string | null;
 }
 
 /** What the service group and its device contribute to validation. */

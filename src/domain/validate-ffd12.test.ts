@@ -115,6 +115,18 @@ describe('FFD 1.2 fields of a receipt', () => {
   });
 });
 
+describe('tag 1192 on FFD 1.2', () => {
+  const plain = [product({ commodity_type_int: 1, marking_code: null })];
+  it('additional_requisite writes 1192 on any receipt, not on 1.05, never next to mistaken_receipt_number', () => {
+    expect(validateReceipt(receipt(plain, { additional_requisite: 'заказ 17' }), ctx12).mistakenReceiptNumber).toBe('заказ 17');
+    expect(errorsOf(receipt(plain, { additional_requisite: 'заказ 17' }), ctx105)).toEqual(['additional_requisite:requires_ffd_1_2']);
+    const correction = receipt(plain, {
+      receiptType: 7, additional_requisite: 'x', mistaken_receipt_number: '12', correction_reason: 'r', correction_date: '2026-11-01', doc_number: '1', precept: false,
+    });
+    expect(errorsOf(correction)).toEqual(['additional_requisite:conflicting_fields']);
+  });
+});
+
 describe('helpers', () => {
   it('FFD string dates are dd.mm.yyyy of an existing day', () => {
     expect(ffdDate('29.02.2024')).toBe('29.02.2024');

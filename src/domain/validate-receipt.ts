@@ -197,6 +197,18 @@ export function validateReceipt(input: ReceiptInput, ctx: ReceiptContext): Fisca
     }
   }
 
+  // 1192, the receipt's additional requisite: the original API names it mistaken_receipt_number and
+  // allows it on corrections; FFD 1.2 allows it on every receipt, as additional_requisite.
+  let requisite1192 = correction !== null ? (input.mistaken_receipt_number ?? '').trim() : '';
+  const additional = (input.additional_requisite ?? '').trim();
+  if (additional !== '') {
+    text('additional_requisite', input.additional_requisite);
+    if (ctx.ffdVersion === '105') fiscal('additional_requisite', 'requires_ffd_1_2', 'additional_requisite exists only in FFD 1.2; the register is registered for FFD 1.05');
+    else if (requisite1192 !== '') err('additional_requisite', 'conflicting_fields', 'and mistaken_receipt_number are the same tag 1192: give one');
+    else if (additional.length > 16) err('additional_requisite', 'too_long', 'must be at most 16 characters (tag 1192)');
+    else requisite1192 = additional;
+  }
+
   if (bad.length > 0) throw new DomainError('invalid', bad.filter((e) => e.code === 'invalid_characters' || !refused.has(e.field ?? '')));
 
   // Fiscal rules (api.md, domain.md §2.4), checked on exact integers.
@@ -224,7 +236,7 @@ export function validateReceipt(input: ReceiptInput, ctx: ReceiptContext): Fisca
     email,
     phone,
     correction,
-    mistakenReceiptNumber: isCorrection ? (input.mistaken_receipt_number ?? '').trim() || null : null,
+    mistakenReceiptNumber: requisite1192 === '' ? null : requisite1192,
     cashier: input.cashier ? { name: input.cashier.name.trim(), inn: input.cashier.inn ?? null } : null,
     needPrint: input.need_print === true,
     ...(receiptFfd12 ? { ffd12: receiptFfd12 } : {}),

@@ -129,6 +129,7 @@ export const ReceiptBodySchema = Type.Object(
       value: Text({ maxLength: 256, description: 'tag 1086' }),
     }, { description: 'tag 1084' }))),
     agent_sign: Type.Optional(Nullable(Type.Integer({ description: 'tag 1057: every item is sold by an agent of this kind' }))),
+    additional_requisite: Type.Optional(NullableText({ maxLength: 16, description: 'tag 1192 on any FFD 1.2 receipt (read back as mistaken_receipt_number, the same tag)' })),
   },
   { description: 'A receipt to register (api.md). Unknown fields are ignored.' },
 );

@@ -5436,6 +5436,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description tag 1192 on any FFD 1.2 receipt (read back as mistaken_receipt_number, the same tag) */
+                        additional_requisite?: string | null;
                         /** @description tag 1057: every item is sold by an agent of this kind */
                         agent_sign?: number | null;
                         /** @description tag 1256 */
