@@ -5,15 +5,13 @@
  * user's receipt reaches the dashboard's receipt list. Screenshots go to screenshotDir() (a temp dir).
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Server } from '../../src/main.js';
-import { CHROMIUM, screenshotDir, startDashboard } from '../support/web.js';
+import { CHROMIUM, screenshot, startDashboard } from '../support/web.js';
 import { basic } from '../support/server.js';
 import { ORIGINAL_EXAMPLE } from '../api/fixtures.js';
 
-const SHOTS = screenshotDir();
 
 
 describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('dashboard in Chromium (the original README walk)', () => {
@@ -21,13 +19,7 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('dashboard in 
   let browser: Browser;
   let page: Page;
   let problems: string[] = [];
-  // Pages at full length; dialogs as the viewport shows them (fixed elements do not compose in full-page shots).
-  const shot = async (name: string) => {
-    const dialog = (await page.getByRole('dialog').count()) > 0;
-    // A full-page shot keeps the sticky top bar where the page is scrolled to: start at the top.
-    if (!dialog) await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: !dialog, animations: 'disabled' });
-  };
+  const shot = (name: string) => screenshot(page, name);
 
   beforeAll(async () => {
     ({ server, browser, page, problems } = await startDashboard('browser-test'));

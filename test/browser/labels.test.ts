@@ -6,11 +6,10 @@
  * login page logs nothing in the console. Screenshots go to screenshotDir() for a person to look at.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Server } from '../../src/main.js';
-import { CHROMIUM, screenshotDir, startDashboard } from '../support/web.js';
+import { CHROMIUM, screenshot, startDashboard } from '../support/web.js';
 import { basic, eventually } from '../support/server.js';
 import { sellReceipt } from '../api/fixtures.js';
 
@@ -21,11 +20,7 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('dashboard lab
   let problems: string[] = [];
   const shots: string[] = [];
   const shot = async (name: string) => {
-    const dialog = (await page.getByRole('dialog').count()) > 0;
-    if (!dialog) await page.evaluate(() => window.scrollTo(0, 0));
-    const path = join(screenshotDir(), `labels-${name}.png`);
-    await page.screenshot({ path, fullPage: !dialog, animations: 'disabled' });
-    shots.push(path);
+    shots.push(await screenshot(page, `labels-${name}`));
   };
 
   beforeAll(async () => {

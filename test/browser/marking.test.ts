@@ -6,19 +6,17 @@
  * overwrites it).
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Server } from '../../src/main.js';
 import type { MarkingState } from '../../src/devices/driver.js';
 import { createDeviceRepository } from '../../src/storage/devices.js';
 import { createGroupRepository } from '../../src/storage/groups.js';
-import { CHROMIUM, screenshotDir, startDashboard } from '../support/web.js';
+import { CHROMIUM, screenshot, startDashboard } from '../support/web.js';
 import { deviceStatus, fiscalResult } from '../storage/records.js';
 import type { StoredRequest } from '../../src/domain/records.js';
 import { MARKING_BITS } from '../../src/domain/ffd12.js';
 
-const SHOTS = screenshotDir();
 /** A GS1 DataMatrix code as scanned: GTIN (01), serial (21), GS, key id (91), GS, crypto tail (92). */
 const CODE = '010460043993125621JgXJ5.T\u001d91EE06\u001d92YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXo0NTY3ODkwMTIzNDU2Nzg5MA==';
 const CODE_2 = '010460043993132721aBcDeFgHiJkLm\u001d91EE06\u001d92ZmVkY2JhOTg3NjU0MzIxMHp5eHd2dXRzcnFwb25tbGtqaWhnZmVkY2Jh';
@@ -70,11 +68,7 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('marking polic
   let browser: Browser;
   let page: Page;
   let problems: string[] = [];
-  const shot = async (name: string) => {
-    const dialog = (await page.getByRole('dialog').count()) > 0;
-    if (!dialog) await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: !dialog, animations: 'disabled' });
-  };
+  const shot = (name: string) => screenshot(page, name);
 
   beforeAll(async () => {
     ({ server, browser, page, problems } = await startDashboard('marking-browser-test'));

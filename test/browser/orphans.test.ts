@@ -4,15 +4,13 @@
  * reconciliation records them; the walk is in Russian (the default), with a look at the English.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Server } from '../../src/main.js';
-import { CHROMIUM, screenshotDir, startDashboard } from '../support/web.js';
+import { CHROMIUM, screenshot, startDashboard } from '../support/web.js';
 import { createDeviceRepository } from '../../src/storage/devices.js';
 import { createOrphanRepository } from '../../src/storage/orphans.js';
 
-const SHOTS = screenshotDir();
 const NODE = 'orphans-browser-test';
 
 describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('orphan fiscal documents on the dashboard (Chromium)', () => {
@@ -20,10 +18,7 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('orphan fiscal
   let browser: Browser;
   let page: Page;
   let problems: string[] = [];
-  const shot = async (name: string) => {
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });
-  };
+  const shot = (name: string) => screenshot(page, name);
 
   beforeAll(async () => {
     ({ server, browser, page, problems } = await startDashboard(NODE));

@@ -20,7 +20,6 @@ import { CMD, commandName, encodeMarkingAccept, encodeMarkingCheck } from '../..
 import { createShtrihEmulator } from '../../src/devices/shtrih/emulator/index.js';
 import { ACK, STX, encodeRequest } from '../../src/devices/shtrih/frame.js';
 import { shtrihDriver } from '../../src/devices/shtrih/index.js';
-import { runDriverContract } from './fiscal-driver-contract.js';
 import type { ItemExtras, ReceiptExtras } from '../../src/domain/ffd12.js';
 import type { FiscalReceipt, ReceiptItem } from '../../src/domain/receipt.js';
 
@@ -334,20 +333,4 @@ describe('FF61 / FF69 / FF70 frame by frame (javapos_shtrih FSCheckMC, FSAcceptM
     const b = await bench({ config: { ffd_version: '105' } });
     expect((await rawCall(b.port, CMD.fnMarkingStatus, new Uint8Array([30, 0, 0, 0]))).error).toBe(0x37);
   });
-});
-
-// The whole driver contract once more with the items sent in the cash-core order (0x8D, tags, FF46).
-runDriverContract('shtrih over TCP → protocol emulator, cash-core item order (FFD 1.2)', async (checkFence) => {
-  const register = createEmulatorDriver({ ...emulatorDefaults(), ffd_version: '120' }, { deviceId: 1, dataDir: null, logger, clock: systemClock });
-  const emulator = createShtrihEmulator({ driver: register, port: 0, logger, modelCode: 45 });
-  const port = await emulator.listen();
-  const driver = shtrihDriver.create({ ...shtrihDriver.defaults(), port, timeout_ms: 2000, retries: 2 }, { deviceId: 1, dataDir: null, logger, clock: systemClock, checkFence });
-  return {
-    driver,
-    faults: emulator.faults,
-    teardown: async () => {
-      await emulator.close();
-      await register.close();
-    },
-  };
 });

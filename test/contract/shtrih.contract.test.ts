@@ -11,10 +11,17 @@ import { runDriverContract } from './fiscal-driver-contract.js';
 
 const logger = pino({ level: 'silent' });
 
-for (const ffd of ['105', '120'] as const) {
-  runDriverContract(`shtrih over TCP → protocol emulator (FFD ${ffd})`, async (checkFence) => {
+// The cash-core models (code 45 in 0xFC) take an item's tags before its FF46 (src/devices/shtrih/README.md).
+const SETUPS = [
+  { ffd: '105', modelCode: undefined, name: 'FFD 105' },
+  { ffd: '120', modelCode: undefined, name: 'FFD 120' },
+  { ffd: '120', modelCode: 45, name: 'FFD 1.2, cash-core item order' },
+] as const;
+
+for (const { ffd, modelCode, name } of SETUPS) {
+  runDriverContract(`shtrih over TCP → protocol emulator (${name})`, async (checkFence) => {
     const register = createEmulatorDriver({ ...emulatorDefaults(), ffd_version: ffd }, { deviceId: 1, dataDir: null, logger, clock: systemClock });
-    const emulator = createShtrihEmulator({ driver: register, port: 0, logger });
+    const emulator = createShtrihEmulator({ driver: register, port: 0, logger, ...(modelCode !== undefined ? { modelCode } : {}) });
     const port = await emulator.listen();
     const driver = shtrihDriver.create({ ...shtrihDriver.defaults(), port, timeout_ms: 2000, retries: 2 }, { deviceId: 1, dataDir: null, logger, clock: systemClock, checkFence });
     return {

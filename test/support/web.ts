@@ -67,3 +67,16 @@ export async function startDashboard(nodeId: string): Promise<{ server: Server; 
   const server = await startServer(loadConfig([], { CR_PROFILE: 'test', CR_PORT: '0', CR_LOG_LEVEL: 'silent' }, { nodeId }));
   return { server, ...(await openDashboardPage()) };
 }
+
+/**
+ * A screenshot in the screenshot directory, returning its path: pages at full length from the top,
+ * dialogs as the viewport shows them (fixed elements do not compose in full-page shots, and a
+ * full-page shot keeps the sticky top bar where the page is scrolled to).
+ */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  const dialog = (await page.getByRole('dialog').count()) > 0;
+  if (!dialog) await page.evaluate(() => window.scrollTo(0, 0));
+  const path = join(screenshotDir(), `${name}.png`);
+  await page.screenshot({ path, fullPage: !dialog, animations: 'disabled' });
+  return path;
+}
