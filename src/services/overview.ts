@@ -37,6 +37,8 @@ export function attentionOf(st: GroupState, states: Map<string, number>, now: nu
   if (status && status.ofd.unsentCount > 0 && oldest !== null && now - oldest > DAY) {
     add(now - oldest > 25 * DAY ? 'error' : 'warning', 'ofd_backlog', `${status.ofd.unsentCount} document(s) not sent to the OFD since ${status.ofd.oldestUnsentAt ?? ''}`);
   }
+  // FFD 1.2: the FN refuses marked goods until the marking operator confirms its sale notifications.
+  if (status?.marking?.blocked) add('error', 'marking_blocked', `Work with marked goods is blocked: ${status.marking.unconfirmedNotifications} sale notification(s) wait for the marking operator since ${status.marking.oldestUnconfirmedAt ?? ''}`, status.marking.unconfirmedNotifications);
   for (const w of status?.warnings ?? []) if (!out.some((a) => a.code === w)) add('warning', w, w);
   const inDoubt = states.get('in_doubt') ?? 0;
   if (inDoubt > 0) add('error', 'receipts_in_doubt', `${inDoubt} receipt(s) in doubt`);

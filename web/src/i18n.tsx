@@ -747,6 +747,7 @@ export const ATTENTION_CODES: Record<string, { ru: string; en: string }> = {
   receipts_in_doubt: { ru: 'Чеки под вопросом', en: 'Receipts in doubt' },
   receipts_failed: { ru: 'Чеки с ошибкой', en: 'Failed receipts' },
   queue_stopped: { ru: 'Очередь стоит', en: 'Queue stopped' },
+  marking_blocked: { ru: 'Маркировка заблокирована', en: 'Marking blocked' },
 };
 
 /** Why a login failed (`auth.login_failed` details). */

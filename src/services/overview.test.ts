@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import type { DeviceRecord } from '../storage/devices.js';
+import type { GroupRecord } from '../storage/groups.js';
+import { deviceStatus, registration } from '../../test/storage/records.js';
+import { attentionOf } from './overview.js';
+
+const NOW = Date.parse('2026-12-01T12:00:00Z');
+const group: GroupRecord = {
+  id: 3, name: 'Магазин', enabled: true, running: true, default_tax_system: 1, default_vat: null, auto_open_shift: true,
+  shift_duration_min: 1440, daily_close_time: null, marking_policy: 'offline_allowed', created_at: NOW, updated_at: NOW,
+};
+const device = (status: DeviceRecord['status']): DeviceRecord => ({
+  id: 7, group_id: 3, driver: 'emulator', config: {}, state: 'running', state_reason: null, registration, status, status_at: NOW,
+  lease_owner: null, lease_epoch: 1, lease_until: null, reconciled_fd: null, created_at: NOW, updated_at: NOW,
+});
+
+describe('what needs an admin', () => {
+  it('a blocked FN marking work is an error item with the number of waiting notifications', () => {
+    const blocked = { blocked: true, unconfirmedNotifications: 4, oldestUnconfirmedAt: '2026-11-27T10:00:00+03:00' };
+    const items = attentionOf({ group, device: device({ ...deviceStatus, marking: blocked }), queueLength: 0, lastReceiptAt: null, orphanDocuments: 0 }, new Map(), NOW);
+    expect(items).toContainEqual(expect.objectContaining({ code: 'marking_blocked', severity: 'error', count: 4 }));
+    const fine = attentionOf({ group, device: device({ ...deviceStatus, marking: { ...blocked, blocked: false } }), queueLength: 0, lastReceiptAt: null, orphanDocuments: 0 }, new Map(), NOW);
+    expect(fine.map((a) => a.code)).not.toContain('marking_blocked');
+  });
+});
