@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { DeviceRecord } from '../storage/devices.js';
-import type { GroupRecord } from '../storage/groups.js';
-import { deviceStatus, registration } from '../../test/storage/records.js';
-import { attentionOf } from './overview.js';
+import type { DeviceRecord } from '../../src/storage/devices.js';
+import type { GroupRecord } from '../../src/storage/groups.js';
+import { deviceStatus, registration } from '../storage/records.js';
+import { attentionOf } from '../../src/services/overview.js';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
 const group: GroupRecord = {
