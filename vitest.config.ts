@@ -26,6 +26,10 @@ const RELIABILITY = [
   'test/ops/data-dir.test.ts',
   'test/api/restart.test.ts',
   'test/api/real-drivers.test.ts',
+  // Callback deliveries across killed and restarted server processes, and two nodes; deliveries to a
+  // real receiver through failures, timeouts and Retry-After (they wait on real backoff timers).
+  'test/callbacks/restart.test.ts',
+  'test/callbacks/delivery.test.ts',
   '**/*.crash.test.ts',
   // Debian's Chromium.
   'test/browser/**/*.test.ts',

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import type { FastPathSwitches } from './storage/fast-paths.js';
+import { parseAllowList, type AllowEntry } from './callbacks/destination.js';
 
 export type Profile = 'test' | 'embedded' | 'postgres';
 
@@ -48,6 +49,10 @@ export interface Config {
   deviceCallTimeoutMs: number;
   /** The storage fast paths (docs/architecture.md «Batching and caches»): each on by default; off only to measure or to rule one out. */
   fastPaths: Readonly<FastPathSwitches>;
+  /** Callback destinations allowed although private, loopback…: addresses, CIDR networks, host names (CR_CALLBACK_ALLOW). */
+  callbackAllow: readonly AllowEntry[];
+  /** A callback delivery is retried for this many hours after it was queued, then it is failed. */
+  callbackRetryHours: number;
 }
 
 export class ConfigError extends Error {
@@ -82,6 +87,8 @@ const OPTIONS = {
   fastReadCache: { env: 'CR_FAST_READ_CACHE', flag: 'fast-read-cache' },
   fastPrecompiled: { env: 'CR_FAST_PRECOMPILED', flag: 'fast-precompiled' },
   fastSqliteHandover: { env: 'CR_FAST_SQLITE_HANDOVER', flag: 'fast-sqlite-handover' },
+  callbackAllow: { env: 'CR_CALLBACK_ALLOW', flag: 'callback-allow' },
+  callbackRetryHours: { env: 'CR_CALLBACK_RETRY_HOURS', flag: 'callback-retry-hours' },
 } as const;
 type Key = keyof typeof OPTIONS;
 
@@ -111,6 +118,9 @@ Options (each also read from its environment variable; flags win):
   --min-free-mb <n>                   CR_MIN_FREE_MB     free disk space below which receipts are refused: default 100
   --lease-ttl-ms <n>                  CR_LEASE_TTL_MS    device lease length (scale-out): default 30000
   --device-call-timeout-ms <n>        CR_DEVICE_CALL_TIMEOUT_MS  longest device call: default 10000 (≤ a third of the lease)
+  --callback-allow <list>             CR_CALLBACK_ALLOW  callback destinations allowed although private/loopback:
+                                                         addresses, CIDRs, host names, e.g. 10.0.0.0/8,hooks.internal
+  --callback-retry-hours <n>          CR_CALLBACK_RETRY_HOURS  retry a callback this long: default 24 (1–720)
   Storage fast paths (on|off, default on; off only to measure one's effect or rule it out):
   --fast-group-commit <on|off>        CR_FAST_GROUP_COMMIT     SQLite group commit, PostgreSQL batched accept
   --fast-read-cache <on|off>          CR_FAST_READ_CACHE       1-second group lookup cache
@@ -220,6 +230,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
     throw new ConfigError(`${name('deviceCallTimeoutMs')}: must be at most a third of ${name('leaseTtlMs')} (${leaseTtlMs}): the lease must outlast a device call with a safety margin`);
   }
 
+  const allow = parseAllowList(raw('callbackAllow') ?? '');
+  if (!allow.ok) throw new ConfigError(`${name('callbackAllow')}: "${allow.entry}" is not an IP address, a CIDR network or a host name`);
+  const callbackRetryHours = parseIntStrict(raw('callbackRetryHours') ?? '24', 1, 720, name('callbackRetryHours'));
+
   const onOff = (key: 'fastGroupCommit' | 'fastReadCache' | 'fastPrecompiled' | 'fastSqliteHandover'): boolean => {
     const given = raw(key) ?? 'on';
     const v = given.toLowerCase();
@@ -258,6 +272,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
     leaseTtlMs,
     deviceCallTimeoutMs,
     fastPaths,
+    callbackAllow: allow.entries,
+    callbackRetryHours,
   });
 }
 

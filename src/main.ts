@@ -6,6 +6,7 @@ import { systemClock, type Clock, type DriverFactory } from './devices/driver.js
 import { createDriverRegistry } from './devices/registry.js';
 import { buildApp } from './http/app.js';
 import { createAdminPlugin } from './http/admin/index.js';
+import { atolReportOf, createAtolOnline } from './atol-online/index.js';
 import { createMetrics } from './metrics.js';
 import { createAuthenticator } from './services/auth.js';
 import { bootstrap } from './services/bootstrap.js';
@@ -36,6 +37,11 @@ import { listenForQueuedWork } from './storage/queue-listener.js';
 import { createDeviceRepository } from './storage/devices.js';
 import { createOrphanRepository } from './storage/orphans.js';
 import { createStatsRepository } from './storage/stats.js';
+import { createCallbackRepository } from './storage/callbacks.js';
+import { createCallbackService } from './services/callbacks.js';
+import { createCallbackWorker, DEFAULT_CALLBACK_TIMING, type CallbackTiming } from './callbacks/worker.js';
+import { createDestinationPolicy } from './callbacks/destination.js';
+import { receiptView } from './http/views/receipt.js';
 import { DataDirError, createStorageHealth, dataDirProblem, dbFileOf } from './storage/health.js';
 
 export interface Server {
@@ -55,6 +61,8 @@ export interface ServerOptions {
   listen?: boolean;
   /** Scale-out timing (tests shorten it): how often leases are renewed and how long they last. */
   leases?: { reconcileMs: number; ttlMs: number; callTimeoutMs?: number };
+  /** Callback delivery timing (tests shorten backoff, timeouts and the claim's lease). */
+  callbacks?: Partial<CallbackTiming>;
 }
 
 /** The composition root: config → db → migrate → services → app → listen → workers. */
@@ -96,7 +104,12 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
     const users = createUserRepository(db.kysely);
     const groups = createGroupRepository(db);
     const devices = createDeviceRepository(db);
-    const receipts = createReceiptRepository(db);
+    // Completion callbacks: receipts' final states feed the outbox, this node's delivery worker
+    // (built below) drains it and is woken when an outcome here queued a delivery.
+    let wakeCallbacks = (): void => undefined;
+    const receipts = createReceiptRepository(db, { onCallbackQueued: () => wakeCallbacks() });
+    const callbackDeliveries = createCallbackRepository(db);
+    const callbackPolicy = createDestinationPolicy(config.callbackAllow);
     const jobs = createJobRepository(db);
     const registry = createDriverRegistry(options.drivers);
     await bootstrap({ profile: config.profile, adminPassword: config.adminPassword, users, groups, registry, logger, now: now() });
@@ -104,7 +117,7 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
     await storage.start();
     const orphans = createOrphanRepository(db.kysely);
     const stats = createStatsRepository(db.kysely);
-    const metrics = createMetrics({ stats, orphans, ...(config.profile === 'embedded' ? { storage: () => storage.current } : {}) });
+    const metrics = createMetrics({ stats, orphans, callbacks: callbackDeliveries, ...(config.profile === 'embedded' ? { storage: () => storage.current } : {}) });
     const audit = createAuditRepository(db.kysely);
     const jobCompletion = createJobCompletion();
     const workers = createWorkerManager({
@@ -138,7 +151,23 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
       groups, receipts, users, audit: auditor, publicUrl: () => publicUrl, now, notify,
       canStore: () => storage.assertWritable(),
       onAccepted: (groupId) => metrics.receiptAccepted(groupId),
+      callbacks: { policy: callbackPolicy, deliveries: callbackDeliveries },
     });
+    // The ATOL Online-compatible API under /possystem (docs/atol-online.md): tokens, ATOL documents on native receipts.
+    const atolOnline = createAtolOnline({ db, groups, authenticator, receipts: receiptService, now });
+    const callbackWorker = createCallbackWorker({
+      deliveries: callbackDeliveries, receipts, users, policy: callbackPolicy, render: receiptView, nodeId: config.nodeId, logger,
+      // A receipt registered through the ATOL Online API is reported to its callback_url as ATOL reports it.
+      renderForeign: async (receipt) => {
+        const row = await atolOnline.repository.byReceiptId(receipt.id);
+        return row ? { ...atolReportOf(receipt, row, { now: Date.now() }) } : null;
+      },
+      timing: { ...DEFAULT_CALLBACK_TIMING, windowMs: config.callbackRetryHours * 3_600_000, ...options.callbacks },
+      observeAttempt: (seconds, ok) => metrics.callbackAttempt(seconds, ok),
+      observeOutcome: (outcome) => metrics.callbackOutcome(outcome),
+    });
+    wakeCallbacks = () => callbackWorker.wake();
+    const callbackService = createCallbackService({ receipts: receiptService, deliveries: callbackDeliveries, users, audit: auditor, now, wake: () => callbackWorker.wake() });
     const deviceOperations = createDeviceOperations({
       groups, jobs, completion: jobCompletion, audit: auditor, now, notify,
       driverOf: (groupId) => workers.driverOf(groupId),
@@ -161,6 +190,7 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
       overview: createOverview({ groups: groupService, stats, receipts, now }),
       auditLog: createAuditLog({ audit, users }),
       orphans: createOrphanService({ groups, orphans, audit: auditor, now }),
+      callbacks: callbackService,
       now,
     });
     const inFlight = createInFlight();
@@ -168,8 +198,9 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
       config, db, metrics, authenticator, receiptService, groupService, deviceOperations, now, health: storage,
       bodies: createBodyCache(config.receiptCacheBytes),
       inFlight,
+      callbackService,
       isStopping: () => stopping,
-      plugins: [admin],
+      plugins: [admin, atolOnline.plugin],
     });
 
     let url = config.publicUrl;
@@ -182,6 +213,7 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
       await app.ready();
     }
     await workers.start();
+    callbackWorker.start();
     // A notification names a group with new work — or, for requests waiting here, a job of that
     // group finished on another node (migration 005): both the worker and the waiters look again.
     const onGroupActivity = (groupId: number) => {
@@ -203,6 +235,8 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
           if (!(await inFlight.drained(10_000))) logger.warn({ running: inFlight.running }, 'stopping with request handlers still running');
           await listener?.stop();
           await workers.stop();
+          // After the device workers: the outcomes they wrote last are queued, and sent after the next start.
+          await callbackWorker.stop();
           await loginFailures.flushAll();
           storage.stop();
           await db.close();

@@ -9,6 +9,8 @@ export interface MetricsDeps {
   orphans?: { openCounts(): Promise<Map<number, number>> };
   /** The storage check's last result (embedded profile). */
   storage?: () => StorageStatus;
+  /** Pending callback deliveries and the oldest one's age (CallbackRepository.backlog: one statement over the pending rows' index). */
+  callbacks?: { backlog(): Promise<{ pending: number; oldestAgeSeconds: number | null }> };
   /** A scrape is reused for this long, ms: a scrape loop cannot multiply the work. */
   cacheMs?: number;
   /** Longest wait for the backlog query, ms: the process metrics are served even while the database hangs. */
@@ -51,6 +53,19 @@ export function createMetrics(deps: MetricsDeps) {
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30],
     registers: [registry],
   });
+  const callbackDeliveries = new Counter({
+    name: 'cr_callback_deliveries_total',
+    help: 'Callback attempts sent by this node by what became of their delivery: delivered (2xx), retry (rescheduled), failed (retry window over)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const callbackAttempts = new Histogram({
+    name: 'cr_callback_attempt_seconds',
+    help: 'Duration of callback attempts (resolution, connection, answer), by whether the receiver answered 2xx',
+    labelNames: ['ok'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15],
+    registers: [registry],
+  });
   const accepted = new Counter({
     name: 'cr_receipts_accepted_total',
     help: 'Receipts newly queued through this node\'s API (idempotent replays not counted), by service group',
@@ -90,6 +105,27 @@ export function createMetrics(deps: MetricsDeps) {
       for (const b of backlog) for (const state of BACKLOG_STATES) this.set({ service_group: String(b.group_id), state }, b[state]);
     },
   });
+  let callbackBacklog: { pending: number; oldestAgeSeconds: number | null } | null = null;
+  if (deps.callbacks) {
+    new Gauge({
+      name: 'cr_callback_backlog',
+      help: 'Callback deliveries waiting to be delivered (pending), on every node the same',
+      registers: [registry],
+      collect() {
+        if (callbackBacklog === null) this.reset();
+        else this.set(callbackBacklog.pending);
+      },
+    });
+    new Gauge({
+      name: 'cr_callback_oldest_pending_seconds',
+      help: 'Age of the oldest pending callback delivery, seconds (0 when none is pending)',
+      registers: [registry],
+      collect() {
+        if (callbackBacklog === null) this.reset();
+        else this.set(callbackBacklog.oldestAgeSeconds ?? 0);
+      },
+    });
+  }
   let orphans = new Map<number, number>();
   new Gauge({
     name: 'cr_orphan_documents',
@@ -127,14 +163,15 @@ export function createMetrics(deps: MetricsDeps) {
   async function collect(): Promise<string> {
     let timer: NodeJS.Timeout | undefined;
     try {
-      [backlog, orphans] = await Promise.race([
-        Promise.all([deps.stats.backlog(), deps.orphans?.openCounts() ?? Promise.resolve(new Map<number, number>())]),
+      [backlog, orphans, callbackBacklog] = await Promise.race([
+        Promise.all([deps.stats.backlog(), deps.orphans?.openCounts() ?? Promise.resolve(new Map<number, number>()), deps.callbacks?.backlog() ?? Promise.resolve(null)]),
         new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('backlog query timed out')), queryTimeoutMs))),
       ]);
       databaseUp = true;
     } catch {
       backlog = [];
       orphans = new Map();
+      callbackBacklog = null;
       databaseUp = false;
     } finally {
       clearTimeout(timer);
@@ -164,6 +201,14 @@ export function createMetrics(deps: MetricsDeps) {
     },
     observeDevice(operation: string, seconds: number, ok: boolean): void {
       deviceOps.observe({ operation, ok: ok ? 'true' : 'false' }, seconds);
+    },
+    /** A callback attempt of this node: its duration and whether it got a 2xx. */
+    callbackAttempt(seconds: number, ok: boolean): void {
+      callbackAttempts.observe({ ok: ok ? 'true' : 'false' }, seconds);
+    },
+    /** What an attempt made of its delivery. */
+    callbackOutcome(outcome: 'delivered' | 'retry' | 'failed'): void {
+      callbackDeliveries.inc({ outcome });
     },
     /** A receipt newly queued through the API (not a replay). */
     receiptAccepted(groupId: number): void {

@@ -115,6 +115,13 @@ export const ERROR_CODES = {
   invalid_state: { kind: 'validation', status: [400], en: 'Unknown receipt state', ru: 'неизвестное состояние чека' },
   invalid_cursor: { kind: 'validation', status: [400], en: 'The cursor is not one this server issued', ru: 'неизвестный курсор' },
   invalid_idempotency_key: { kind: 'validation', status: [400], en: 'Idempotency-Key must be 1–128 printable ASCII characters', ru: 'Idempotency-Key: от 1 до 128 печатных символов ASCII' },
+  // Callbacks: a refused address at the API edge; the same word in a delivery attempt's `error`.
+  destination_not_allowed: {
+    kind: 'validation',
+    status: [400],
+    en: 'The callback address is private, loopback, link-local, multicast, unspecified or carrier-grade NAT, and CR_CALLBACK_ALLOW does not allow it',
+    ru: 'адрес уведомления внутренний (частная сеть, loopback, link-local, multicast, CGNAT или неопределённый), а CR_CALLBACK_ALLOW его не разрешает',
+  },
   invalid_login: {
     kind: 'validation',
     status: [400],
@@ -193,6 +200,7 @@ export const ERROR_CODES = {
   // Conflicts.
   idempotency_key_reused: { kind: 'conflict', status: [409], en: 'This Idempotency-Key was already used with a different body', ru: 'Этот Idempotency-Key уже использован с другим телом запроса' },
   login_taken: { kind: 'conflict', status: [409], en: 'The login is taken', ru: 'Этот логин уже занят' },
+  group_code_taken: { kind: 'conflict', status: [409], en: 'Another service group has this ATOL Online group code', ru: 'Этот код группы ККТ (АТОЛ Онлайн) уже у другого кассового сервиса' },
   cannot_demote_self: {
     kind: 'conflict',
     status: [409],
@@ -217,6 +225,9 @@ export const ERROR_CODES = {
   receipt_not_failed: { kind: 'conflict', status: [409], en: 'Only a failed receipt can be retried', ru: 'Повторить можно только чек с ошибкой' },
   receipt_not_pending: { kind: 'conflict', status: [409], en: 'Only a pending receipt can be canceled', ru: 'Отменить можно только чек, ожидающий в очереди' },
   receipt_not_fiscalized: { kind: 'conflict', status: [409], en: 'The receipt has no fiscal document to print', ru: 'У чека нет фискального документа для печати' },
+  // Callbacks: a resend needs an address and an outcome.
+  callback_not_configured: { kind: 'conflict', status: [409], en: 'The receipt was registered without a callback_url: there is nothing to resend', ru: 'Чек зарегистрирован без callback_url: отправлять уведомление некуда' },
+  receipt_not_final: { kind: 'conflict', status: [409], en: 'The receipt has no outcome to send yet: it is neither success nor failed', ru: 'У чека ещё нет итога для уведомления: он не успешен и не завершён с ошибкой' },
   orphan_document_acknowledged: { kind: 'conflict', status: [409], en: 'The fiscal document is already acknowledged', ru: 'Фискальный документ уже подтверждён' },
   faults_not_supported: {
     kind: 'conflict',

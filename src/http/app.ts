@@ -17,6 +17,8 @@ import { groupRoutes } from './routes/groups.js';
 import { opsRoutes } from './routes/ops.js';
 import { receiptOperationRoutes } from './routes/receipt-operations.js';
 import { deviceRoutes } from './routes/device.js';
+import { callbackRoutes } from './routes/callbacks.js';
+import type { CallbackService } from '../services/callbacks.js';
 import type { InFlight } from './in-flight.js';
 import type { StorageHealth } from '../storage/health.js';
 import { limitConnections, registerCloseAfterUnreadBody, timeoutOptions } from './limits.js';
@@ -34,6 +36,8 @@ export interface AppDeps {
   receiptService: ReceiptService;
   groupService: GroupService;
   deviceOperations: DeviceOperations;
+  /** Completion callbacks: a receipt's attempt log and resend (absent: the routes are not served). */
+  callbackService?: CallbackService;
   /** Rendered bodies of fiscalized receipts for the API's GET (absent: no caching). */
   bodies?: BodyCache;
   now: () => number;
@@ -113,6 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(groupRoutes({ groups: deps.groupService, devices: deps.deviceOperations, now: deps.now }));
     await api.register(receiptOperationRoutes({ receipts: deps.receiptService }));
     await api.register(deviceRoutes({ devices: deps.deviceOperations }));
+    if (deps.callbackService) await api.register(callbackRoutes({ callbacks: deps.callbackService }));
   });
 
   for (const plugin of deps.plugins ?? []) await app.register(plugin);

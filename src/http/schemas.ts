@@ -130,6 +130,7 @@ export const ReceiptBodySchema = Type.Object(
     }, { description: 'tag 1084' }))),
     agent_sign: Type.Optional(Nullable(Type.Integer({ description: 'tag 1057: every item is sold by an agent of this kind' }))),
     additional_requisite: Type.Optional(NullableText({ maxLength: 16, description: 'tag 1192 on any FFD 1.2 receipt (read back as mistaken_receipt_number, the same tag)' })),
+    callback_url: Type.Optional(NullableText({ maxLength: 2048, description: 'http(s) URL the outcome is POSTed to (signed, retried; docs/api.md "Callbacks")' })),
   },
   { description: 'A receipt to register (api.md). Unknown fields are ignored.' },
 );
@@ -249,6 +250,15 @@ export const ReceiptResponse = Type.Object({
   qr: NStr,
   created_at: Type.String(),
   updated_at: Type.String(),
+  callback: Type.Optional(Nullable(Type.Object({
+    url: Type.String(),
+    state: Nullable(Type.String({ enum: ['pending', 'delivered', 'failed'], description: 'the latest delivery; null until the receipt is final' })),
+    attempts: Type.Integer(),
+    last_status: NInt,
+    last_error: NStr,
+    next_attempt_at: NStr,
+    delivered_at: NStr,
+  }, { description: 'the completion callback (null without callback_url)' }))),
 });
 
 export const ReceiptListResponse = Type.Object({ items: Type.Array(ReceiptResponse), next_cursor: NStr });

@@ -7,6 +7,8 @@ import { RECEIPT_STATES } from '../domain/enums.js';
 import type { StoredRequest } from '../domain/records.js';
 import type { GroupForReceipts, GroupRepository } from '../storage/groups.js';
 import type { ReceiptRecord, ReceiptRepository } from '../storage/receipts.js';
+import type { CallbackRepository } from '../storage/callbacks.js';
+import { checkCallbackUrl, createDestinationPolicy, type DestinationPolicy } from '../callbacks/destination.js';
 import type { UserRepository } from '../storage/users.js';
 import { callerId, requireGroupAccess, requireGroupForReceipts } from './access.js';
 import { requireSuperuser, type Actor } from './actor.js';
@@ -44,7 +46,16 @@ export interface ReceiptServiceDeps {
   canStore?: () => void | Promise<void>;
   /** A receipt was newly queued (not a replay): metrics. */
   onAccepted?: (groupId: number) => void;
+  /**
+   * Completion callbacks: the destination policy `callback_url` is checked against (CR_CALLBACK_ALLOW),
+   * and the outbox, whose latest delivery per receipt is the view's `callback`. Absent: URLs are
+   * checked against public addresses only and no delivery is shown.
+   */
+  callbacks?: { policy: DestinationPolicy; deliveries: Pick<CallbackRepository, 'latestFor'> };
 }
+
+/** The POST body: the receipt plus where to send its outcome. */
+export type ReceiptRequest = ReceiptInput & { callback_url?: string | null };
 
 const todayLocal = (ms: number) => {
   const d = new Date(ms);
@@ -53,12 +64,22 @@ const todayLocal = (ms: number) => {
 
 export function createReceiptService(deps: ReceiptServiceDeps) {
   const location = (groupId: number, id: number) => `${deps.publicUrl()}/service_groups/${groupId}/receipts/${id}`;
+  const callbackPolicy = deps.callbacks?.policy ?? createDestinationPolicy([]);
+
+  /** Records with their latest callback delivery attached (one query for the page), for the view's `callback`. */
+  async function withDeliveries(records: ReceiptRecord[]): Promise<ReceiptRecord[]> {
+    const ids = records.filter((r) => r.callback_url !== null).map((r) => r.id);
+    if (ids.length === 0 || !deps.callbacks) return records;
+    const latest = await deps.callbacks.deliveries.latestFor(ids);
+    return records.map((r) => (r.callback_url === null ? r : { ...r, delivery: latest.get(r.id) ?? null }));
+  }
+  const withDelivery = async (record: ReceiptRecord): Promise<ReceiptRecord> => (await withDeliveries([record]))[0] ?? record;
 
   const missing = (groupId: number, receiptId: number) => notFound('receipt_not_found', `Receipt ${receiptId} does not exist in service group ${groupId}`);
 
   async function get(actor: Actor, groupId: number, receiptId: number): Promise<ReceiptRecord> {
     const row = await deps.receipts.getVisible(groupId, receiptId, callerId(actor));
-    if (row) return row;
+    if (row) return withDelivery(row);
     await requireGroupAccess(deps.groups, actor, groupId);
     throw missing(groupId, receiptId);
   }
@@ -81,7 +102,7 @@ export function createReceiptService(deps: ReceiptServiceDeps) {
     if (action === 'retry') deps.notify(groupId);
     const after = await deps.receipts.get(groupId, receiptId);
     if (!after) throw missing(groupId, receiptId);
-    return after;
+    return withDelivery(after);
   }
 
   return {
@@ -94,7 +115,7 @@ export function createReceiptService(deps: ReceiptServiceDeps) {
      * Validates and durably queues a receipt. The 200 answer means "stored and queued", never
      * "fiscalized": the client reads `location` until the state is final.
      */
-    async register(actor: Actor, target: ReceiptTarget, input: ReceiptInput, idempotencyKey: string | null) {
+    async register(actor: Actor, target: ReceiptTarget, input: ReceiptRequest, idempotencyKey: string | null) {
       const { group, device } = target;
       if (!group.enabled) {
         throw new DomainError('unavailable', { code: 'service_group_disabled', message: 'The service group is disabled' });
@@ -103,16 +124,30 @@ export function createReceiptService(deps: ReceiptServiceDeps) {
         throw new DomainError('unavailable', { code: 'service_group_stopped', message: 'The service group is stopped; start it in the dashboard' });
       }
       const reg = device?.registration ?? null;
-      const receipt = validateReceipt(input, {
-        defaultTaxSystem: group.default_tax_system,
-        defaultVat: group.default_vat,
-        ffdVersion: reg?.ffdVersion ?? null,
-        registeredTaxSystems: reg?.taxSystems ?? null,
-        cashierRequired: reg?.automaticMode === false,
-        today: todayLocal(deps.now()),
-      });
+      // callback_url is checked with the receipt's fields, and its error reported with theirs.
+      const callback = input.callback_url === undefined || input.callback_url === null ? null : checkCallbackUrl(input.callback_url, callbackPolicy);
+      const callbackError = callback !== null && 'error' in callback ? callback.error : null;
+      let receipt;
+      try {
+        receipt = validateReceipt(input, {
+          defaultTaxSystem: group.default_tax_system,
+          defaultVat: group.default_vat,
+          ffdVersion: reg?.ffdVersion ?? null,
+          registeredTaxSystems: reg?.taxSystems ?? null,
+          cashierRequired: reg?.automaticMode === false,
+          today: todayLocal(deps.now()),
+        });
+      } catch (e) {
+        // A malformed field (400) comes before a fiscal impossibility (422), as everywhere.
+        if (callbackError) throw e instanceof DomainError && e.kind === 'invalid' ? new DomainError('invalid', [...e.errors, ...callbackError.errors]) : callbackError;
+        throw e;
+      }
+      if (callbackError) throw callbackError;
+      const callbackUrl = callback !== null && 'url' in callback ? callback.url : null;
       const stored: StoredRequest = { ...receipt, orderId: input.order_id ?? null };
-      const requestHash = createHash('sha256').update(JSON.stringify(stored)).digest('hex');
+      // The callback URL is part of the request an Idempotency-Key stands for; hashed only when
+      // present, so the hash of a receipt without one is what it always was.
+      const requestHash = createHash('sha256').update(JSON.stringify(callbackUrl === null ? stored : { ...stored, callbackUrl })).digest('hex');
       const storable = deps.canStore?.();
       if (storable) await storable;
       const outcome = await deps.receipts.insert(
@@ -126,6 +161,7 @@ export function createReceiptService(deps: ReceiptServiceDeps) {
           orderId: stored.orderId === null ? null : String(stored.orderId),
           receiptType: receipt.receiptType,
           total: receipt.total,
+          callbackUrl,
         },
         deps.now(),
       );
@@ -216,7 +252,7 @@ export function createReceiptService(deps: ReceiptServiceDeps) {
         beforeId,
         limit: limit + 1,
       });
-      const page = rows.slice(0, limit);
+      const page = await withDeliveries(rows.slice(0, limit));
       const last = page.at(-1);
       return {
         items: page,

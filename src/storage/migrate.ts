@@ -6,8 +6,10 @@ import * as m003 from './migrations/003_fencing.js';
 import * as m004 from './migrations/004_device_driver.js';
 import * as m005 from './migrations/005_job_done_notify.js';
 import * as m006 from './migrations/006_marking_policy.js';
+import * as m007 from './migrations/007_callbacks.js';
+import * as m008 from './migrations/008_atol_online.js';
 
-const ALL = { '001_initial': m001, '002_queue_notify': m002, '003_fencing': m003, '004_device_driver': m004, '005_job_done_notify': m005, '006_marking_policy': m006 } as const;
+const ALL = { '001_initial': m001, '002_queue_notify': m002, '003_fencing': m003, '004_device_driver': m004, '005_job_done_notify': m005, '006_marking_policy': m006, '007_callbacks': m007, '008_atol_online': m008 } as const;
 
 /**
  * Applies the forward-only migrations. Kysely's migrator takes a lock first (an advisory lock on

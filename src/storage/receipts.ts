@@ -1,4 +1,5 @@
-import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely, type Selectable, type UpdateQueryBuilder, type UpdateResult, type Updateable } from 'kysely';
 import type { Database, ReceiptsTable } from './schema.js';
 import type { Db } from './db.js';
 import { fenceHolds, type Fence } from './fence.js';
@@ -6,6 +7,7 @@ import { RECEIPT_STATES, type ReceiptState } from '../domain/enums.js';
 import type { ReceiptError, StoredRequest } from '../domain/records.js';
 import type { FiscalResult } from '../devices/driver.js';
 import { parseStored, parseStoredOrNull, storedEnum } from './json.js';
+import { OUTBOX_COLUMNS, eventOf, outboxSelect, outboxValues, type CallbackEvent, type DeliverySummary } from './callbacks.js';
 
 type ReceiptRow = Selectable<ReceiptsTable>;
 
@@ -15,6 +17,11 @@ export type ReceiptRecord = Omit<ReceiptRow, 'state' | 'request' | 'fiscal' | 'e
   request: StoredRequest;
   fiscal: FiscalResult | null;
   error: ReceiptError | null;
+  /**
+   * The latest callback delivery of a receipt with a callback_url, when the reader attached it
+   * (services/receipts.ts); the view's `callback`. Absent: not read (the view then shows none).
+   */
+  delivery?: DeliverySummary | null;
 };
 
 /** `request`: the object just stored, when the caller has it (spares parsing it back). */
@@ -39,6 +46,8 @@ export interface NewReceipt {
   orderId: string | null;
   receiptType: number;
   total: number;
+  /** Where the outcome is POSTed (already checked by the service); absent or null: no callback. */
+  callbackUrl?: string | null;
 }
 
 export type InsertOutcome = { kind: 'created'; row: ReceiptRecord } | { kind: 'replay'; row: ReceiptRecord } | { kind: 'conflict'; row: ReceiptRecord };
@@ -67,6 +76,7 @@ const rowValues = (r: NewReceipt, now: number) => ({
   total: r.total,
   created_at: now,
   updated_at: now,
+  callback_url: r.callbackUrl ?? null,
 });
 
 const insertRows = (q: Kysely<Database>, rows: ReturnType<typeof rowValues>[]): Promise<ReceiptRow[]> =>
@@ -79,7 +89,7 @@ const insertRows = (q: Kysely<Database>, rows: ReturnType<typeof rowValues>[]): 
 
 const insertRow = async (q: Kysely<Database>, r: NewReceipt, now: number): Promise<ReceiptRow | undefined> => (await insertRows(q, [rowValues(r, now)]))[0];
 
-/** At most this many receipts per batched INSERT (13 parameters each, far below PostgreSQL's 65535). */
+/** At most this many receipts per batched INSERT (14 parameters each, far below PostgreSQL's 65535). */
 const PG_BATCH_MAX = 500;
 
 /**
@@ -130,26 +140,73 @@ export interface Claim {
   row?: ReceiptRecord;
 }
 
-export function createReceiptRepository(handle: Db) {
+export interface ReceiptRepositoryOptions {
+  /** A callback delivery was queued with a receipt's outcome (after its commit): wakes the delivery worker. */
+  onCallbackQueued?: () => void;
+}
+
+/** An UPDATE of one receipt, not yet executed: a final state's write, to run with its outbox row. */
+type ReceiptUpdate = UpdateQueryBuilder<Database, 'receipts', 'receipts', UpdateResult>;
+
+export function createReceiptRepository(handle: Db, options: ReceiptRepositoryOptions = {}) {
   const { kysely: db, dialect, fast } = handle;
+
   /**
-   * An outcome of the worker's own receipt: changes it only while it is still processing, claimed
-   * by this device under this epoch, and the lease still holds. Anything else is a stale write.
+   * Writes a receipt's final state (success or failed) together with its callback delivery, when
+   * the receipt has a callback_url: both or neither. The delivery is queued only when the UPDATE
+   * changed the row, so a write that is repeated (a retry after an error, a stale worker, a second
+   * markSuccess) cannot queue a second one: exactly one delivery per outcome. PostgreSQL: one
+   * statement (the UPDATE … RETURNING in a CTE feeding the INSERT), no extra round trip for receipts
+   * without a callback. SQLite: the UPDATE … RETURNING and the INSERT in one transaction — the
+   * group commit's batch when the write runs in one, its own otherwise.
    */
-  const ownOutcome = async (q: Kysely<Database>, fence: Fence, id: number, values: Updateable<ReceiptsTable>): Promise<boolean> => {
-    const r = await q
+  const finalWrite = async (q: Kysely<Database>, update: (q: Kysely<Database>) => ReceiptUpdate, event: CallbackEvent): Promise<boolean> => {
+    const returning = ['receipts.id', 'receipts.group_id', 'receipts.user_id', 'receipts.callback_url'] as const;
+    if (dialect === 'postgres') {
+      const rows = await q
+        .with('outcome', () => update(q).returning(returning))
+        .with('queued', (qc) => qc.insertInto('callback_deliveries').columns(OUTBOX_COLUMNS).expression(outboxSelect('outcome', randomUUID(), event)).returning('id'))
+        .selectFrom('outcome')
+        .select(['outcome.id', 'outcome.callback_url'])
+        .execute();
+      const row = rows[0];
+      if (row?.callback_url) options.onCallbackQueued?.();
+      return rows.length === 1;
+    }
+    const run = async (t: Kysely<Database>): Promise<{ changed: boolean; queued: boolean }> => {
+      const row = (await update(t).returning(returning).execute())[0];
+      if (!row) return { changed: false, queued: false };
+      if (row.callback_url === null) return { changed: true, queued: false };
+      await t.insertInto('callback_deliveries').values(outboxValues(dialect, { ...row, callback_url: row.callback_url }, event, 'outcome')).execute();
+      return { changed: true, queued: true };
+    };
+    const done = q.isTransaction ? await run(q) : await q.transaction().execute(run);
+    // Inside a group-commit batch the caller is answered after the batch commits; the wake-up may
+    // come a moment before that, and the worker then finds the row on its next look (the poll).
+    if (done.queued) options.onCallbackQueued?.();
+    return done.changed;
+  };
+
+  /** The worker's own receipt, as ownOutcome's condition: still processing, claimed by this device under this epoch, lease held. */
+  const ownReceipt = (q: Kysely<Database>, fence: Fence, id: number, values: Updateable<ReceiptsTable>): ReceiptUpdate =>
+    q
       .updateTable('receipts')
       .set(values)
       .where('id', '=', id)
       .where('state', '=', 'processing')
       .where('device_id', '=', fence.deviceId)
       .where('claim_epoch', '=', fence.epoch)
-      .where(fenceHolds(dialect, fence))
-      .executeTakeFirst();
+      .where(fenceHolds(dialect, fence));
+  /**
+   * An outcome of the worker's own receipt: changes it only while it is still processing, claimed
+   * by this device under this epoch, and the lease still holds. Anything else is a stale write.
+   */
+  const ownOutcome = async (q: Kysely<Database>, fence: Fence, id: number, values: Updateable<ReceiptsTable>): Promise<boolean> => {
+    const r = await ownReceipt(q, fence, id, values).executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   };
   const successOf = (q: Kysely<Database>, fence: Fence, id: number, fdNumber: number, fiscal: FiscalResult, now: number) =>
-    ownOutcome(q, fence, id, { state: 'success', fd_number: fdNumber, fiscal: JSON.stringify(fiscal), error: null, fiscalized_at: now, updated_at: now });
+    finalWrite(q, (t) => ownReceipt(t, fence, id, { state: 'success', fd_number: fdNumber, fiscal: JSON.stringify(fiscal), error: null, fiscalized_at: now, updated_at: now }), 'receipt.success');
 
   // The queue's writes go through the handle's group commit (SQLite; direct on PostgreSQL, see FastPaths.write).
   const write = <T>(w: (q: Kysely<Database>) => Promise<T>): Promise<T> => fast.write(w);
@@ -232,14 +289,18 @@ export function createReceiptRepository(handle: Db) {
       if (dialect === 'postgres') {
         // Data-modifying WITHs run exactly once and to completion; the fence CTE share-locks the
         // lease row for the whole statement (see fenceHolds).
+        // The previous receipt's success queues its callback delivery in the same statement (finalWrite).
         const done = complete
           ? sql`, done AS (
               UPDATE receipts SET state = 'success', fd_number = ${complete.fdNumber}, fiscal = ${JSON.stringify(complete.fiscal)}, error = NULL,
                 fiscalized_at = ${now}, updated_at = ${now}
               WHERE id = ${complete.id} AND state = 'processing' AND device_id = ${fence.deviceId} AND claim_epoch = ${fence.epoch} AND EXISTS (SELECT 1 FROM fence)
+              RETURNING id, group_id, user_id, callback_url),
+            done_queued AS (
+              INSERT INTO callback_deliveries (${sql.join(OUTBOX_COLUMNS.map((c) => sql.ref(c)))}) ${outboxSelect('done', randomUUID(), 'receipt.success')}
               RETURNING id)`
-          : sql`, done AS (SELECT 1 AS id WHERE false)`;
-        const r = await sql<ReceiptRow & { fence_ok: number; done_n: number }>`WITH fence AS (
+          : sql`, done AS (SELECT 1 AS id WHERE false), done_queued AS (SELECT 1 AS id WHERE false)`;
+        const r = await sql<ReceiptRow & { fence_ok: number; done_n: number; queued_n: number }>`WITH fence AS (
               SELECT 1 AS ok FROM devices WHERE id = ${fence.deviceId} AND lease_owner = ${fence.owner} AND lease_epoch = ${fence.epoch} FOR SHARE)
             ${done},
             claimed AS (
@@ -248,11 +309,12 @@ export function createReceiptRepository(handle: Db) {
               WHERE id = (SELECT id FROM receipts WHERE group_id = ${groupId} AND state = 'pending' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
               AND state = 'pending' AND EXISTS (SELECT 1 FROM fence)
               RETURNING *)
-          SELECT (SELECT count(*) FROM fence)::int AS fence_ok, (SELECT count(*) FROM done)::int AS done_n, claimed.*
+          SELECT (SELECT count(*) FROM fence)::int AS fence_ok, (SELECT count(*) FROM done)::int AS done_n, (SELECT count(*) FROM done_queued)::int AS queued_n, claimed.*
           FROM (SELECT 1) AS one LEFT JOIN claimed ON true`.execute(db);
         const first = r.rows[0];
         if (!first || Number(first.fence_ok) === 0) return { fenced: false, completed: false };
-        const { fence_ok: _f, done_n, ...row } = first;
+        const { fence_ok: _f, done_n, queued_n, ...row } = first;
+        if (Number(queued_n) > 0) options.onCallbackQueued?.();
         // LEFT JOIN: with nothing claimed the row's columns are all NULL.
         return { fenced: true, completed: !complete || Number(done_n) === 1, ...(row.id === null ? {} : { row: toReceiptRecord(row) }) };
       }
@@ -271,7 +333,7 @@ export function createReceiptRepository(handle: Db) {
     },
 
     async markFailed(fence: Fence, id: number, error: ReceiptError, now: number): Promise<boolean> {
-      return write((q) => ownOutcome(q, fence, id, { state: 'failed', error: JSON.stringify(error), updated_at: now }));
+      return write((q) => finalWrite(q, (t) => ownReceipt(t, fence, id, { state: 'failed', error: JSON.stringify(error), updated_at: now }), 'receipt.failed'));
     },
 
     async markInDoubt(fence: Fence, id: number, error: ReceiptError, now: number): Promise<boolean> {
@@ -293,16 +355,11 @@ export function createReceiptRepository(handle: Db) {
       const values = outcome
         ? { state: 'success', fd_number: outcome.fdNumber, fiscal: JSON.stringify(outcome.fiscal), error: null, fiscalized_at: now, updated_at: now }
         : { state: 'pending', error: null, fd_before: null, updated_at: now };
-      return write(async (q) => {
-        const r = await q
-          .updateTable('receipts')
-          .set(values)
-          .where('id', '=', id)
-          .where('state', 'in', ['processing', 'in_doubt'])
-          .where(fenceHolds(dialect, fence))
-          .executeTakeFirst();
-        return Number(r.numUpdatedRows) === 1;
-      });
+      const unresolved = (q: Kysely<Database>) =>
+        q.updateTable('receipts').set(values).where('id', '=', id).where('state', 'in', ['processing', 'in_doubt']).where(fenceHolds(dialect, fence));
+      // Found registered: a final state, so its callback is queued with it.
+      if (outcome) return write((q) => finalWrite(q, unresolved, 'receipt.success'));
+      return write(async (q) => Number((await unresolved(q).executeTakeFirst()).numUpdatedRows) === 1);
     },
 
     /** FD numbers in [from, to] that receipts of the device own (the journal reconciliation skips them without asking the device). */
@@ -365,14 +422,12 @@ export function createReceiptRepository(handle: Db) {
      * worker has already claimed is no longer pending and the cancel does not apply.
      */
     async cancel(groupId: number, id: number, error: ReceiptError, now: number): Promise<boolean> {
-      const r = await db
-        .updateTable('receipts')
-        .set({ state: 'failed', error: JSON.stringify(error), updated_at: now })
-        .where('id', '=', id)
-        .where('group_id', '=', groupId)
-        .where('state', '=', 'pending')
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows) > 0;
+      // A canceled receipt is failed: its callback is queued with the cancel.
+      return finalWrite(
+        db,
+        (q) => q.updateTable('receipts').set({ state: 'failed', error: JSON.stringify(error), updated_at: now }).where('id', '=', id).where('group_id', '=', groupId).where('state', '=', 'pending'),
+        eventOf('failed'),
+      );
     },
     async retry(groupId: number, id: number, now: number): Promise<boolean> {
       const r = await db

@@ -17,6 +17,12 @@ export interface Database {
   audit_log: AuditLogTable;
   orphan_documents: OrphanDocumentsTable;
   login_trust: LoginTrustTable;
+  // Completion callbacks (migration 007).
+  callback_deliveries: CallbackDeliveriesTable;
+  callback_attempts: CallbackAttemptsTable;
+  // The ATOL Online-compatible API (migration 008).
+  atol_tokens: AtolTokensTable;
+  atol_receipts: AtolReceiptsTable;
 }
 
 export interface UsersTable {
@@ -28,6 +34,11 @@ export interface UsersTable {
   is_superuser: number;
   /** Bumped on every password or status change: invalidates cached Basic-auth verifications. */
   credentials_version: number;
+  /** HMAC key signing this user's callbacks (migration 007); made on first need. Never in a UserRecord. */
+  callback_secret: string | null;
+  /** The key before the last rotation: it signs too until 24 h after callback_secret_rotated_at. */
+  callback_secret_previous: string | null;
+  callback_secret_rotated_at: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -53,6 +64,8 @@ export interface ServiceGroupsTable {
    * narrows it.
    */
   marking_policy: Generated<string>;
+  /** The ATOL Online «код группы ККТ» (migration 008), unique when set; null: not reachable through /possystem. */
+  group_code: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -116,6 +129,8 @@ export interface ReceiptsTable {
   fiscalized_at: number | null;
   /** The device lease epoch under which the receipt was last claimed (fencing). */
   claim_epoch: number | null;
+  /** Where the receipt's outcome is POSTed (migration 007); null: no callback. */
+  callback_url: string | null;
 }
 
 export interface DeviceJobsTable {
@@ -183,4 +198,83 @@ export interface LoginTrustTable {
   /** Trust ends when the user's credentials change. */
   credentials_version: number;
   expires_at: number;
+}
+
+/**
+ * The callbacks outbox (migration 007): one row per notification of a receipt's final state (or a
+ * resend), written in the transaction of that state. Times are the database's clock.
+ */
+export interface CallbackDeliveriesTable {
+  id: Generated<number>;
+  /** UUID, the same on every attempt of this delivery (receivers deduplicate by it). */
+  event_id: string;
+  receipt_id: number;
+  group_id: number;
+  user_id: number;
+  url: string;
+  /** receipt.success | receipt.failed */
+  event: string;
+  /** outcome (written with the receipt's final state) | resend (asked for by a user) */
+  kind: string;
+  /** pending | delivered | failed */
+  state: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+  /** The node sending the current attempt, its claim's token, and until when the claim holds. */
+  lease_owner: string | null;
+  lease_token: string | null;
+  lease_until: number | null;
+}
+
+export interface CallbackAttemptsTable {
+  id: Generated<number>;
+  delivery_id: number;
+  at: number;
+  /** The receiver's HTTP status; null when no answer came. */
+  status: number | null;
+  latency_ms: number;
+  /** Why the attempt failed without an HTTP answer (destination_not_allowed, timeout, …); null otherwise. */
+  error: string | null;
+  /** The node that sent it. */
+  node: string;
+}
+
+/** A token of the ATOL Online API's getToken (migration 008): valid 24 h, on every node. */
+export interface AtolTokensTable {
+  /** sha256 (hex) of the token; the token itself is only in the client's hands. */
+  token_hash: string;
+  user_id: number;
+  /** The user's credentials_version at issue: a password or status change ends the token. */
+  credentials_version: number;
+  created_at: number;
+  expires_at: number;
+}
+
+/** The ATOL Online document of a native receipt (migration 008). */
+export interface AtolReceiptsTable {
+  /** The document's id in the ATOL API (`uuid` of the registration and report replies). */
+  uuid: string;
+  receipt_id: number;
+  group_id: number;
+  /** The group code the document was sent to (echoed in reports even if the group's code changes). */
+  group_code: string;
+  /** The client's id of the document, unique per group (ATOL's idempotency key). */
+  external_id: string;
+  /** 'v4' | 'v5' */
+  version: string;
+  /** sell | sell_refund | buy | buy_refund | sell_correction | buy_correction | sell_refund_correction | buy_refund_correction */
+  operation: string;
+  /** The request's `timestamp` as the client sent it (dd.mm.yyyy HH:MM:SS). */
+  client_timestamp: string;
+  /** `service.callback_url` as sent (echoed in reports); null when none. */
+  callback_url: string | null;
+  /** Why the callback URL is not called (ATOL's `warnings.callback_url`); null when it is, or there is none. */
+  callback_warning: string | null;
+  /** JSON (string | null)[]: each v5 item's mark_code value as sent (null: unmarked); null when none. */
+  mark_codes: string | null;
+  created_at: number;
 }

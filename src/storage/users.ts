@@ -3,10 +3,23 @@ import type { Database, UsersTable } from './schema.js';
 
 type UserRow = Selectable<UsersTable>;
 
-/** A stored user, its 0/1 columns as booleans. */
-export type UserRecord = Omit<UserRow, 'is_active' | 'is_superuser'> & { is_active: boolean; is_superuser: boolean };
+/** The callback signing keys (migration 007): read only through callbackSecrets, never part of a UserRecord. */
+type SecretColumns = 'callback_secret' | 'callback_secret_previous' | 'callback_secret_rotated_at';
 
-const toUserRecord = (row: UserRow): UserRecord => ({ ...row, is_active: row.is_active === 1, is_superuser: row.is_superuser === 1 });
+/** A stored user, its 0/1 columns as booleans. Without its callback secrets: a record travels (caches, views, logs). */
+export type UserRecord = Omit<UserRow, 'is_active' | 'is_superuser' | SecretColumns> & { is_active: boolean; is_superuser: boolean };
+
+const toUserRecord = (row: UserRow): UserRecord => {
+  const { callback_secret: _s, callback_secret_previous: _p, callback_secret_rotated_at: _r, ...rest } = row;
+  return { ...rest, is_active: row.is_active === 1, is_superuser: row.is_superuser === 1 };
+};
+
+/** A user's callback signing keys: the current one, the one before the last rotation, and when it was rotated. */
+export interface CallbackSecrets {
+  current: string | null;
+  previous: string | null;
+  rotatedAt: number | null;
+}
 
 export interface NewUser {
   login: string;
@@ -28,6 +41,10 @@ const newRow = (u: NewUser, now: number) => ({
 });
 
 export function createUserRepository(db: Kysely<Database>) {
+  const callbackSecrets = async (id: number): Promise<CallbackSecrets | undefined> => {
+    const row = await db.selectFrom('users').select(['callback_secret', 'callback_secret_previous', 'callback_secret_rotated_at']).where('id', '=', id).executeTakeFirst();
+    return row && { current: row.callback_secret, previous: row.callback_secret_previous, rotatedAt: row.callback_secret_rotated_at };
+  };
   return {
     async findByLogin(login: string): Promise<UserRecord | undefined> {
       const row = await db.selectFrom('users').selectAll().where('login', '=', login).executeTakeFirst();
@@ -98,6 +115,27 @@ export function createUserRepository(db: Kysely<Database>) {
     async delete(id: number): Promise<boolean> {
       const r = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
       return Number(r.numDeletedRows) > 0;
+    },
+
+    /** The user's callback keys; undefined for a user that does not exist. */
+    callbackSecrets,
+    /**
+     * Sets the first callback key unless the user has one (two nodes making it at once: the first
+     * write wins, both read the winner's), and returns the keys.
+     */
+    async ensureCallbackSecret(id: number, fresh: string): Promise<CallbackSecrets | undefined> {
+      await db.updateTable('users').set({ callback_secret: fresh }).where('id', '=', id).where('callback_secret', 'is', null).execute();
+      return callbackSecrets(id);
+    },
+    /** A new callback key; the current one becomes the previous (valid for another 24 h, see callbacks/signing.ts). */
+    async rotateCallbackSecret(id: number, fresh: string, now: number): Promise<CallbackSecrets | undefined> {
+      const row = await db
+        .updateTable('users')
+        .set((eb) => ({ callback_secret_previous: eb.ref('callback_secret'), callback_secret: fresh, callback_secret_rotated_at: now }))
+        .where('id', '=', id)
+        .returning(['callback_secret', 'callback_secret_previous', 'callback_secret_rotated_at'])
+        .executeTakeFirst();
+      return row && { current: row.callback_secret, previous: row.callback_secret_previous, rotatedAt: row.callback_secret_rotated_at };
     },
   };
 }

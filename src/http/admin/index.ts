@@ -4,6 +4,8 @@ import type { AuditLog } from '../../services/audit-log.js';
 import type { DeviceOperations } from '../../services/device-operations.js';
 import type { GroupService } from '../../services/groups.js';
 import type { OrphanService } from '../../services/orphans.js';
+import type { CallbackService } from '../../services/callbacks.js';
+import { callbackRoutes } from './routes/callbacks.js';
 import type { Overview } from '../../services/overview.js';
 import type { ReceiptService } from '../../services/receipts.js';
 import type { SessionService } from '../../services/sessions.js';
@@ -29,6 +31,8 @@ export interface AdminDeps {
   overview: Overview;
   auditLog: AuditLog;
   orphans: OrphanService;
+  /** Completion callbacks: a receipt's delivery log and resend, users' signing secrets. */
+  callbacks?: CallbackService;
   now: () => number;
   /** The built SPA (default: web/dist of the package). */
   webRoot?: string;
@@ -53,6 +57,7 @@ export function createAdminPlugin(deps: AdminDeps) {
         await api.register(deviceRoutes({ devices: deps.devices }));
         await api.register(overviewRoutes({ overview: deps.overview, auditLog: deps.auditLog }));
         await api.register(orphanRoutes({ orphans: deps.orphans }));
+        if (deps.callbacks) await api.register(callbackRoutes({ callbacks: deps.callbacks }));
       }, { prefix: '/api' });
       await registerDashboard(admin, deps.webRoot ?? defaultWebRoot());
     }, { prefix: '/admin' });

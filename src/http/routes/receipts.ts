@@ -62,7 +62,9 @@ export function receiptRoutes(deps: { receipts: ReceiptService; bodies?: BodyCac
       }
       const record = await deps.receipts.get(actor, groupId, receiptId);
       const view = receiptView(record);
-      if (record.state === 'success' && deps.bodies) {
+      // A receipt with a callback is not final in its view: its `callback` block changes with every
+      // delivery attempt after the success, so its body is never cached.
+      if (record.state === 'success' && record.callback_url === null && deps.bodies) {
         const serialize = reply.getSerializationFunction('200');
         const body = serialize ? serialize(view) : JSON.stringify(view);
         deps.bodies.set(record.id, groupId, body);

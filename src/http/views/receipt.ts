@@ -8,6 +8,24 @@ import type { ReceiptRecord } from '../../storage/receipts.js';
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
+ * The completion callback of a receipt with a callback_url: its latest delivery (state null until
+ * the receipt is final and a delivery exists; also when the reader did not attach it).
+ */
+const callbackView = (row: ReceiptRecord) => {
+  if (row.callback_url === null) return null;
+  const d = row.delivery ?? null;
+  return {
+    url: row.callback_url,
+    state: d?.state ?? null,
+    attempts: d?.attempts ?? 0,
+    last_status: d?.last_status ?? null,
+    last_error: d?.last_error ?? null,
+    next_attempt_at: d && d.state === 'pending' ? iso(d.next_attempt_at) : null,
+    delivered_at: d?.delivered_at ? iso(d.delivered_at) : null,
+  };
+};
+
+/**
  * The receipt resource of api.md. Every field of the original's example keeps its name (including
  * `paymetn_sum` and `ffd_inn`); the original's Python 'None' strings become JSON null.
  */
@@ -79,6 +97,7 @@ export function receiptView(row: ReceiptRecord) {
       : null,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
+    callback: callbackView(row),
   };
 }
 export type ReceiptView = ReturnType<typeof receiptView>;

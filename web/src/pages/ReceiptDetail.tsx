@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { errorText, useClient, type Group, type MarkingCheckView, type Receipt, type ReceiptItem } from '../api';
+import { errorText, useClient, type Group, type MarkingCheckView, type Ok, type Receipt, type ReceiptItem } from '../api';
 import { Crumbs } from '../components/Crumbs';
 import { Modal } from '../components/Modal';
 import { useApi } from '../hooks';
@@ -119,6 +119,7 @@ export function ReceiptDetail({ groupId, receiptId }: { groupId: number; receipt
               </dl>
             </div>
             {receiptExtras}
+            {r.callback ? <CallbackPanel groupId={groupId} receiptId={receiptId} callback={r.callback} final={r.state === 'success' || r.state === 'failed'} onChanged={reload} /> : null}
             <h3>{t('receipts.items')}</h3>
             <div className="card table-card">
               <table className="table items-table">
@@ -260,5 +261,108 @@ function PrintView({ url }: { url: string }) {
       </div>
       <iframe ref={frame} className="print-frame" src={url} title={t('receipts.print')} sandbox="allow-same-origin" style={{ height }} onLoad={fit} />
     </aside>
+  );
+}
+
+type CallbackBlock = NonNullable<Receipt['callback']>;
+type CallbackLog = Ok<'/admin/api/service_groups/{id}/receipts/{receipt_id}/callbacks'>;
+
+const CALLBACK_BADGES: Record<string, string> = { pending: 'warn', delivered: 'ok', failed: 'bad' };
+
+/**
+ * The receipt's completion callback: where it goes, how its latest delivery stands, every attempt
+ * (newest first, with the node that sent it), and «Повторить отправку» once the receipt is final.
+ * Followed in place while a delivery is still being sent.
+ */
+function CallbackPanel({ groupId, receiptId, callback: cb, final, onChanged }: { groupId: number; receiptId: number; callback: CallbackBlock; final: boolean; onChanged: () => void }) {
+  const { t, tOr, dateTime, num } = useI18n();
+  const client = useClient();
+  const { data: log, error, reload } = useApi<CallbackLog>(`/service_groups/${groupId}/receipts/${receiptId}/callbacks`);
+  const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+
+  // The receipt view moved on (its outcome, a new attempt): read the log again.
+  useEffect(reload, [cb.state, cb.attempts, reload]);
+  const sending = log?.deliveries.some((d) => d.state === 'pending') ?? false;
+  useEffect(() => {
+    if (!sending) return;
+    const id = setTimeout(() => {
+      reload();
+      onChanged();
+    }, 1500);
+    return () => clearTimeout(id);
+  }, [sending, log, reload, onChanged]);
+
+  const resend = async () => {
+    setBusy(true);
+    setFailure(null);
+    setNotice(null);
+    try {
+      await client.call('POST', `/service_groups/${groupId}/receipts/${receiptId}/callbacks/resend`);
+      setNotice(t('callbacks.resent'));
+      reload();
+      onChanged();
+    } catch (e) {
+      setFailure(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const errorName = (code: string | null) => (code ? tOr(`cberror.${code}`, code) : null);
+  const rows = (log?.deliveries ?? []).flatMap((d) => [...d.log].reverse().map((a, i) => ({ d, a, key: `${d.id}-${d.log.length - i}` })));
+  const state = cb.state ?? 'none';
+
+  return (
+    <section className="card callback-card" data-testid="callback" style={{ marginTop: '1rem' }}>
+      <div className="page-head">
+        <h3>{t('callbacks.title')}</h3>
+        <button type="button" className="secondary small" data-testid="callback-resend" disabled={!final || busy} onClick={() => void resend()}>↻ {t('callbacks.resend')}</button>
+      </div>
+      {notice ? <div className="alert ok" role="status">{notice}</div> : null}
+      {failure || error ? <div className="alert error" role="alert">{failure ?? error}</div> : null}
+      <dl className="kv-list">
+        <div className="kv"><dt>{t('callbacks.url')}</dt><dd><code>{cb.url}</code></dd></div>
+        <div className="kv"><dt>{t('callbacks.state')}</dt><dd><span className={`badge ${CALLBACK_BADGES[state] ?? ''}`} data-testid="callback-state">{tOr(`cbstate.${state}`, state)}</span></dd></div>
+        <div className="kv"><dt>{t('callbacks.attempts')}</dt><dd>{num(cb.attempts)}</dd></div>
+        {cb.last_status !== null || cb.last_error ? <div className="kv"><dt>{t('callbacks.last')}</dt><dd>{[cb.last_status, errorName(cb.last_error)].filter((x) => x !== null).join(' · ')}</dd></div> : null}
+        {cb.next_attempt_at ? <div className="kv"><dt>{t('callbacks.next')}</dt><dd>{dateTime(cb.next_attempt_at)}</dd></div> : null}
+        {cb.delivered_at ? <div className="kv"><dt>{t('callbacks.delivered')}</dt><dd>{dateTime(cb.delivered_at)}</dd></div> : null}
+      </dl>
+      <h4>{t('callbacks.log')}</h4>
+      {rows.length === 0 ? <p className="muted">{t('callbacks.no_attempts')}</p> : (
+        <div className="table-card">
+          <table className="table callback-log">
+            <thead>
+              <tr>
+                <th>{t('callbacks.at')}</th>
+                <th>{t('callbacks.event')}</th>
+                <th className="num">{t('callbacks.status')}</th>
+                <th className="num">{t('callbacks.latency')}</th>
+                <th>{t('callbacks.error')}</th>
+                <th className="hide-sm">{t('callbacks.node')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map(({ d, a, key }) => (
+                <tr key={key} data-testid="callback-attempt" data-delivery={d.id}>
+                  <td>{dateTime(a.at)}</td>
+                  <td>
+                    {d.event}
+                    {d.kind === 'resend' ? <span className="tag">{t('callbacks.resend_kind')}</span> : null}
+                    <br />
+                    <code className="muted" title={d.event_id}>{d.event_id.slice(0, 8)}</code>
+                  </td>
+                  <td className="num">{a.status ?? '—'}</td>
+                  <td className="num">{num(a.latency_ms)}</td>
+                  <td>{errorName(a.error) ?? ''}</td>
+                  <td className="hide-sm">{a.node ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
   );
 }

@@ -1,10 +1,10 @@
 import { useState } from 'react';
-import { ApiError, errorText, useClient, type Session, type User } from '../api';
+import { ApiError, errorText, useClient, type Ok, type Session, type User } from '../api';
 import { Field, Modal } from '../components/Modal';
 import { useApi } from '../hooks';
 import { useI18n } from '../i18n';
 
-type Editing = { kind: 'new' } | { kind: 'edit'; user: User } | { kind: 'password'; user: User };
+type Editing = { kind: 'new' } | { kind: 'edit'; user: User } | { kind: 'password'; user: User } | { kind: 'secret'; user: User };
 
 export function Users({ session }: { session: Session }) {
   const { t, dateTime } = useI18n();
@@ -73,6 +73,7 @@ export function Users({ session }: { session: Session }) {
                   <td className="actions">
                     <button type="button" className="ghost small" onClick={() => setEditing({ kind: 'edit', user: u })}>{t('common.edit')}</button>
                     <button type="button" className="ghost small" onClick={() => setEditing({ kind: 'password', user: u })}>{t('users.change_password')}</button>
+                    <button type="button" className="ghost small" data-testid="callback-secret" onClick={() => setEditing({ kind: 'secret', user: u })}>{t('users.callback_secret')}</button>
                     {u.id !== session.user.id ? (
                       <>
                         <button type="button" className="ghost small" onClick={() => void act(() => client.call('PATCH', `/users/${u.id}`, { is_active: !u.is_active }))}>
@@ -90,6 +91,8 @@ export function Users({ session }: { session: Session }) {
       )}
       {editing?.kind === 'password' ? (
         <PasswordModal user={editing.user} onClose={() => setEditing(null)} />
+      ) : editing?.kind === 'secret' ? (
+        <SecretModal user={editing.user} onClose={() => setEditing(null)} />
       ) : editing ? (
         <UserModal user={editing.kind === 'edit' ? editing.user : null} onClose={() => setEditing(null)} onSaved={() => { setEditing(null); reload(); }} />
       ) : null}
@@ -163,6 +166,59 @@ function PasswordModal({ user, onClose }: { user: User; onClose: () => void }) {
       <Field label={t('users.new_password')}>
         <input name="password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} required autoComplete="new-password" />
       </Field>
+    </Modal>
+  );
+}
+
+type SecretStatus = Ok<'/admin/api/users/{id}/callback_secret'>;
+type RotatedSecret = Ok<'/admin/api/users/{id}/callback_secret/rotate', 'post'>;
+
+/**
+ * «Секрет уведомлений»: whether the user's callbacks have a signing secret and when it was changed;
+ * «Сменить секрет» makes a new one and shows it this once (the server never shows it again).
+ */
+function SecretModal({ user, onClose }: { user: User; onClose: () => void }) {
+  const { t, dateTime } = useI18n();
+  const client = useClient();
+  const { data: status, error } = useApi<SecretStatus>(`/users/${user.id}/callback_secret`);
+  const [rotated, setRotated] = useState<RotatedSecret | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [err, setErr] = useState<string | null>(null);
+  const rotate = async () => {
+    setBusy(true);
+    setErr(null);
+    try {
+      setRotated(await client.call<RotatedSecret>('POST', `/users/${user.id}/callback_secret/rotate`));
+    } catch (e) {
+      setErr(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const shown = rotated ?? status;
+  return (
+    <Modal
+      title={t('users.secret_title', { login: user.login })}
+      onClose={onClose}
+      {...(rotated ? {} : { onSubmit: rotate, submitLabel: t('users.rotate_secret') })}
+      busy={busy}
+      error={err ?? error}
+    >
+      <p className="muted">{t('users.secret_hint')}</p>
+      {!shown ? <p className="muted">{t('common.loading')}</p> : (
+        <div data-testid="secret-status">
+          <p>{shown.set ? t('users.secret_set') : t('users.secret_none')}</p>
+          {shown.rotated_at ? <p>{t('users.secret_rotated', { t: dateTime(shown.rotated_at) })}</p> : null}
+          {shown.previous_valid_until ? <p>{t('users.secret_previous', { t: dateTime(shown.previous_valid_until) })}</p> : null}
+        </div>
+      )}
+      {rotated ? (
+        <div className="alert ok" role="status">
+          <strong>{t('users.secret_new')}:</strong> <code data-testid="new-secret">{rotated.secret}</code>
+          <br />
+          {t('users.secret_once')}
+        </div>
+      ) : null}
     </Modal>
   );
 }
