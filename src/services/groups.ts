@@ -77,9 +77,15 @@ export interface GroupInput {
   /** A MarkingPolicy; absent on create: 'offline_allowed'. */
   marking_policy?: string;
   enabled?: boolean;
+  /** The ATOL Online group code (docs/atol-online.md); '' or null: none. */
+  group_code?: string | null;
 }
 
 const TIME_RE = /^([01]\d|2[0-3]):[0-5]\d$/;
+/** An ATOL Online group code: a path segment ATOL clients send as it is (e.g. v4-online-atol-ru_4179). */
+export const GROUP_CODE_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** The stored form of a group code: trimmed, '' → null (no code). */
+const groupCodeOf = (code: string | null | undefined): string | null | undefined => (code === undefined ? undefined : code === null || code.trim() === '' ? null : code.trim());
 // Config values never sent back to the browser; an empty value on update keeps the stored one.
 export const isSecret = (key: string) => /password|secret|token/i.test(key);
 export const withoutSecrets = (config: Record<string, unknown>) => Object.fromEntries(Object.entries(config).filter(([k]) => !isSecret(k)));
@@ -104,6 +110,10 @@ function settingsOf(input: Partial<GroupInput>): Partial<GroupSettings> {
   if (input.marking_policy !== undefined && !isMarkingPolicy(input.marking_policy)) {
     errors.push({ field: 'marking_policy', code: 'invalid_value', message: `The marking policy must be one of ${MARKING_POLICIES.join(', ')}` });
   }
+  const groupCode = groupCodeOf(input.group_code);
+  if (typeof groupCode === 'string' && !GROUP_CODE_RE.test(groupCode)) {
+    errors.push({ field: 'group_code', code: 'invalid_format', message: 'The group code must be 1 to 64 Latin letters, digits and _ . - (starting with a letter or digit)' });
+  }
   if (errors.length > 0) throw new DomainError('invalid', errors);
   return {
     ...(input.name !== undefined ? { name: input.name.trim() } : {}),
@@ -114,6 +124,7 @@ function settingsOf(input: Partial<GroupInput>): Partial<GroupSettings> {
     ...(input.shift_duration !== undefined ? { shiftDurationMin: input.shift_duration } : {}),
     ...(input.daily_close_time !== undefined ? { dailyCloseTime: input.daily_close_time === '' ? null : input.daily_close_time } : {}),
     ...(isMarkingPolicy(input.marking_policy) ? { markingPolicy: input.marking_policy } : {}),
+    ...(groupCode !== undefined ? { groupCode } : {}),
   };
 }
 
@@ -126,6 +137,24 @@ export function createGroupService(deps: GroupServiceDeps) {
     const g = await deps.groups.get(id);
     if (!g) throw notFound('service_group_not_found', `Service group ${id} does not exist`);
     return g;
+  }
+
+  /** 409 group_code_taken when another group holds the ATOL Online group code (docs/atol-online.md). */
+  async function requireFreeGroupCode(code: string | null | undefined, ownId: number | null): Promise<void> {
+    if (typeof code !== 'string') return;
+    const holder = await deps.groups.findByGroupCode(code);
+    if (holder && holder.id !== ownId) {
+      throw new DomainError('conflict', { field: 'group_code', code: 'group_code_taken', message: `The group code "${code}" is used by service group ${holder.id}` });
+    }
+  }
+  /** A write that can lose a race for the group code on its unique index answers the same 409 as the check before it. */
+  async function claimingGroupCode<T>(code: string | null | undefined, ownId: number | null, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (e) {
+      await requireFreeGroupCode(code, ownId);
+      throw e;
+    }
   }
 
   async function stateOf(g: GroupRecord): Promise<GroupState> {
@@ -186,7 +215,8 @@ export function createGroupService(deps: GroupServiceDeps) {
       const factory = requireDriver(deps.registry, input.driver);
       const settings = settingsOf(input);
       const config = validateDriverConfig(factory, input.config);
-      const { group } = await deps.groups.create(
+      await requireFreeGroupCode(settings.groupCode, null);
+      const { group } = await claimingGroupCode(settings.groupCode, null, () => deps.groups.create(
         {
           name: settings.name ?? '',
           enabled: input.enabled ?? true,
@@ -196,12 +226,13 @@ export function createGroupService(deps: GroupServiceDeps) {
           shiftDurationMin: input.shift_duration,
           dailyCloseTime: settings.dailyCloseTime ?? null,
           markingPolicy: settings.markingPolicy ?? 'offline_allowed',
+          groupCode: settings.groupCode ?? null,
         },
         { driver: factory.model, config },
         deps.now(),
-      );
+      ));
       await deps.audit.write(actor, 'service_group.create', `service_group:${group.id}`, {
-        name: group.name, driver: factory.model, config: withoutSecrets(config), marking_policy: group.marking_policy,
+        name: group.name, driver: factory.model, config: withoutSecrets(config), marking_policy: group.marking_policy, group_code: group.group_code,
       });
       return adminStateOf(group);
     },
@@ -210,6 +241,7 @@ export function createGroupService(deps: GroupServiceDeps) {
     async update(actor: Actor, id: number, input: Partial<GroupInput>): Promise<GroupAdminState> {
       const g = await admin(actor, id);
       const settings = settingsOf(input);
+      await requireFreeGroupCode(settings.groupCode, id);
       const device = await deps.devices.deviceOf(id);
       let deviceChanged = false;
       if (device && (input.config !== undefined || (input.driver !== undefined && input.driver !== device.driver))) {
@@ -221,7 +253,7 @@ export function createGroupService(deps: GroupServiceDeps) {
         await deps.devices.updateDevice(device.id, { driver: factory.model, config }, deps.now());
         deviceChanged = true;
       }
-      const row = await deps.groups.update(id, settings, deps.now());
+      const row = await claimingGroupCode(settings.groupCode, id, () => deps.groups.update(id, settings, deps.now()));
       if (!row) throw notFound('service_group_not_found', `Service group ${id} does not exist`);
       if (deviceChanged && row.running) await deps.restartWorker(id);
       else if (settings.enabled !== undefined && settings.enabled !== g.enabled) await deps.reconcile();

@@ -52,6 +52,8 @@ export interface GroupSettings {
   dailyCloseTime: string | null;
   /** Absent on create: the column's default, 'offline_allowed' (migration 006). */
   markingPolicy?: MarkingPolicy;
+  /** The ATOL Online group code (migration 008); null clears it; absent on create: none. */
+  groupCode?: string | null;
 }
 
 /** How long group lookups are reused (see FastPaths.rechecked). */
@@ -76,6 +78,7 @@ export function createGroupRepository(handle: Db) {
     ...(s.shiftDurationMin !== undefined ? { shift_duration_min: s.shiftDurationMin } : {}),
     ...(s.dailyCloseTime !== undefined ? { daily_close_time: s.dailyCloseTime } : {}),
     ...(s.markingPolicy !== undefined ? { marking_policy: s.markingPolicy } : {}),
+    ...(s.groupCode !== undefined ? { group_code: s.groupCode } : {}),
   });
 
   type Joined = GroupRow & { device_id: number | null; device_registration: string | null; allowed: number | boolean };
@@ -147,6 +150,11 @@ export function createGroupRepository(handle: Db) {
       const row = await db.selectFrom('service_groups').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toGroupRecord(row);
     },
+    /** The group with this ATOL Online group code (migration 008), if any. */
+    async findByGroupCode(code: string): Promise<GroupRecord | undefined> {
+      const row = await db.selectFrom('service_groups').selectAll().where('group_code', '=', code).executeTakeFirst();
+      return row && toGroupRecord(row);
+    },
     async list(): Promise<GroupRecord[]> {
       return (await db.selectFrom('service_groups').selectAll().orderBy('id').execute()).map(toGroupRecord);
     },
@@ -179,6 +187,7 @@ export function createGroupRepository(handle: Db) {
             shift_duration_min: s.shiftDurationMin,
             daily_close_time: s.dailyCloseTime,
             ...(s.markingPolicy !== undefined ? { marking_policy: s.markingPolicy } : {}),
+            ...(s.groupCode !== undefined ? { group_code: s.groupCode } : {}),
             created_at: now,
             updated_at: now,
           })

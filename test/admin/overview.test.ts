@@ -7,7 +7,7 @@ import { attentionOf } from '../../src/services/overview.js';
 const NOW = Date.parse('2026-12-01T12:00:00Z');
 const group: GroupRecord = {
   id: 3, name: 'Магазин', enabled: true, running: true, default_tax_system: 1, default_vat: null, auto_open_shift: true,
-  shift_duration_min: 1440, daily_close_time: null, marking_policy: 'offline_allowed', created_at: NOW, updated_at: NOW,
+  shift_duration_min: 1440, daily_close_time: null, marking_policy: 'offline_allowed', group_code: null, created_at: NOW, updated_at: NOW,
 };
 const device = (status: DeviceRecord['status']): DeviceRecord => ({
   id: 7, group_id: 3, driver: 'emulator', config: {}, state: 'running', state_reason: null, registration, status, status_at: NOW,

@@ -733,6 +733,8 @@ export interface paths {
                         /** @description Driver model from GET /admin/api/drivers */
                         driver: string;
                         enabled?: boolean;
+                        /** @description ATOL Online «код группы ККТ» (docs/atol-online.md): 1–64 Latin letters, digits and _ . -, unique; empty or null: the group is not reachable through /possystem */
+                        group_code?: string | null;
                         /**
                          * @description What a marking check's answer does (FFD 1.2, tags 2106/2107): strict refuses a negative answer and an unreachable marking operator; offline_allowed (the default) refuses a negative answer and sells in autonomous mode when the operator cannot be reached; record_only sells whatever the answer and records it
                          * @enum {unknown}
@@ -1083,6 +1085,8 @@ export interface paths {
                         /** @description Driver model from GET /admin/api/drivers */
                         driver?: string;
                         enabled?: boolean;
+                        /** @description ATOL Online «код группы ККТ» (docs/atol-online.md): 1–64 Latin letters, digits and _ . -, unique; empty or null: the group is not reachable through /possystem */
+                        group_code?: string | null;
                         /**
                          * @description What a marking check's answer does (FFD 1.2, tags 2106/2107): strict refuses a negative answer and an unreachable marking operator; offline_allowed (the default) refuses a negative answer and sells in autonomous mode when the operator cannot be reached; record_only sells whatever the answer and records it
                          * @enum {unknown}
@@ -1889,6 +1893,20 @@ export interface paths {
                                     inn: string | null;
                                     name: string | null;
                                 } | null;
+                                /** @description the completion callback (null without callback_url) */
+                                callback?: {
+                                    attempts: number;
+                                    delivered_at: string | null;
+                                    last_error: string | null;
+                                    last_status: number | null;
+                                    next_attempt_at: string | null;
+                                    /**
+                                     * @description the latest delivery; null until the receipt is final
+                                     * @enum {string|null}
+                                     */
+                                    state: "pending" | "delivered" | "failed" | null;
+                                    url: string;
+                                } | null;
                                 cashier: {
                                     inn: string | null;
                                     name: string;
@@ -2131,6 +2149,20 @@ export interface paths {
                                 inn: string | null;
                                 name: string | null;
                             } | null;
+                            /** @description the completion callback (null without callback_url) */
+                            callback?: {
+                                attempts: number;
+                                delivered_at: string | null;
+                                last_error: string | null;
+                                last_status: number | null;
+                                next_attempt_at: string | null;
+                                /**
+                                 * @description the latest delivery; null until the receipt is final
+                                 * @enum {string|null}
+                                 */
+                                state: "pending" | "delivered" | "failed" | null;
+                                url: string;
+                            } | null;
                             cashier: {
                                 inn: string | null;
                                 name: string;
@@ -2334,6 +2366,242 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/api/service_groups/{id}/receipts/{receipt_id}/callbacks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The receipt's callback deliveries and their attempts, with the node of each */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    receipt_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            callback_url: string | null;
+                            /** @description Newest first (at most 50), each with its attempts in order */
+                            deliveries: {
+                                attempts: number;
+                                created_at: string;
+                                delivered_at: string | null;
+                                /** @enum {string} */
+                                event: "receipt.success" | "receipt.failed";
+                                /** @description The same on every attempt of this delivery (X-CR-Event-Id): receivers deduplicate by it */
+                                event_id: string;
+                                id: number;
+                                /** @enum {string} */
+                                kind: "outcome" | "resend";
+                                last_error: string | null;
+                                last_status: number | null;
+                                log: {
+                                    at: string;
+                                    /** @description Why no answer came: destination_not_allowed, dns_failed, connect_failed, timeout, aborted, internal */
+                                    error: string | null;
+                                    latency_ms: number;
+                                    /** @description The node that sent it (dashboard only) */
+                                    node?: string;
+                                    /** @description The receiver's HTTP status; null when no answer came */
+                                    status: number | null;
+                                }[];
+                                /** @description When a pending delivery is tried next */
+                                next_attempt_at: string | null;
+                                /** @enum {string} */
+                                state: "pending" | "delivered" | "failed";
+                                url: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api/service_groups/{id}/receipts/{receipt_id}/callbacks/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * «Повторить отправку»: the receipt's outcome to its callback_url again (audited)
+         * @description A new delivery with a new event id. 409 callback_not_configured, receipt_not_final.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    receipt_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attempts: number;
+                            created_at: string;
+                            delivered_at: string | null;
+                            /** @enum {string} */
+                            event: "receipt.success" | "receipt.failed";
+                            /** @description The same on every attempt of this delivery (X-CR-Event-Id): receivers deduplicate by it */
+                            event_id: string;
+                            id: number;
+                            /** @enum {string} */
+                            kind: "outcome" | "resend";
+                            last_error: string | null;
+                            last_status: number | null;
+                            /** @description When a pending delivery is tried next */
+                            next_attempt_at: string | null;
+                            /** @enum {string} */
+                            state: "pending" | "delivered" | "failed";
+                            url: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/api/service_groups/{id}/receipts/{receipt_id}/cancel": {
         parameters: {
             query?: never;
@@ -2375,6 +2643,20 @@ export interface paths {
                                 document_data: string | null;
                                 inn: string | null;
                                 name: string | null;
+                            } | null;
+                            /** @description the completion callback (null without callback_url) */
+                            callback?: {
+                                attempts: number;
+                                delivered_at: string | null;
+                                last_error: string | null;
+                                last_status: number | null;
+                                next_attempt_at: string | null;
+                                /**
+                                 * @description the latest delivery; null until the receipt is final
+                                 * @enum {string|null}
+                                 */
+                                state: "pending" | "delivered" | "failed" | null;
+                                url: string;
                             } | null;
                             cashier: {
                                 inn: string | null;
@@ -2750,6 +3032,20 @@ export interface paths {
                                 document_data: string | null;
                                 inn: string | null;
                                 name: string | null;
+                            } | null;
+                            /** @description the completion callback (null without callback_url) */
+                            callback?: {
+                                attempts: number;
+                                delivered_at: string | null;
+                                last_error: string | null;
+                                last_status: number | null;
+                                next_attempt_at: string | null;
+                                /**
+                                 * @description the latest delivery; null until the receipt is final
+                                 * @enum {string|null}
+                                 */
+                                state: "pending" | "delivered" | "failed" | null;
+                                url: string;
                             } | null;
                             cashier: {
                                 inn: string | null;
@@ -4274,6 +4570,189 @@ export interface paths {
         };
         trace?: never;
     };
+    "/admin/api/users/{id}/callback_secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether the user has a callback signing secret and when it was rotated (never the secret) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Until when the secret before the last rotation still signs too */
+                            previous_valid_until: string | null;
+                            rotated_at: string | null;
+                            /** @description Whether the user has a callback signing secret (one is made at the first callback) */
+                            set: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api/users/{id}/callback_secret/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * «Сменить секрет»: a new callback signing secret, shown once (audited)
+         * @description The previous secret keeps signing (a second v1= in X-CR-Signature) for 24 hours.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Until when the secret before the last rotation still signs too */
+                            previous_valid_until: string | null;
+                            rotated_at: string | null;
+                            /** @description The new secret: shown this once, never again */
+                            secret: string;
+                            /** @description Whether the user has a callback signing secret (one is made at the first callback) */
+                            set: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/api/users/{id}/password": {
         parameters: {
             query?: never;
@@ -4460,6 +4939,3590 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/possystem/v4/{group_code}/buy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * v4: buy
+         * @description Stored and queued through the native receipts service; 200 {uuid, status: wait}. A known external_id answers 400 with code 33 and the first uuid.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    token?: string;
+                    tokenid?: string;
+                };
+                header?: never;
+                path: {
+                    group_code: string;
+                };
+                cookie?: never;
+            };
+            /** @description ATOL Online v4 sell, sell_refund, buy, buy_refund */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the client's id of the document, unique per group code: a resend answers with the first uuid */
+                        external_id: string;
+                        /** @description accepted; the group's marking policy decides what a failed marking check does */
+                        ism_optional?: boolean | null;
+                        receipt: {
+                            /** @description tag 1192 */
+                            additional_check_props?: string | null;
+                            /** @description tag 1084 */
+                            additional_user_props?: {
+                                name: string;
+                                value: string;
+                            } | null;
+                            agent_info?: {
+                                money_transfer_operator?: {
+                                    /** @description tag 1005 */
+                                    address?: string | null;
+                                    /** @description tag 1016 */
+                                    inn?: string | null;
+                                    /** @description tag 1026 */
+                                    name?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                paying_agent?: {
+                                    /** @description tag 1044 */
+                                    operation?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                receive_payments_operator?: {
+                                    phones?: string[] | null;
+                                } | null;
+                                /**
+                                 * @description tag 1057 / 1222
+                                 * @enum {unknown}
+                                 */
+                                type: "bank_paying_agent" | "bank_paying_subagent" | "paying_agent" | "paying_subagent" | "attorney" | "commission_agent" | "another";
+                            } | null;
+                            /** @description tag 1021 */
+                            cashier?: string | null;
+                            client: {
+                                /** @description tag 1008 */
+                                email?: string | null;
+                                /** @description tag 1228 */
+                                inn?: string | null;
+                                /** @description tag 1227 */
+                                name?: string | null;
+                                /** @description tag 1008 */
+                                phone?: string | null;
+                            };
+                            company: {
+                                /** @description tag 1117: not written, the register's registration decides */
+                                email?: string | null;
+                                /** @description tag 1018: must be the INN the register is registered for */
+                                inn: string;
+                                /** @description tag 1009: not written, the register's registration decides */
+                                location?: string | null;
+                                /** @description tag 1187: not written, the register's registration decides */
+                                payment_address: string;
+                                sno?: ("osn" | "usn_income" | "usn_income_outcome" | "envd" | "esn" | "patent") | (never | null);
+                            };
+                            /** @description tag 1036: not written */
+                            device_number?: string | null;
+                            /** @description tag 1125: the register's registration (1108) decides */
+                            internet?: boolean | null;
+                            items: {
+                                agent_info?: {
+                                    money_transfer_operator?: {
+                                        /** @description tag 1005 */
+                                        address?: string | null;
+                                        /** @description tag 1016 */
+                                        inn?: string | null;
+                                        /** @description tag 1026 */
+                                        name?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    paying_agent?: {
+                                        /** @description tag 1044 */
+                                        operation?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    receive_payments_operator?: {
+                                        phones?: string[] | null;
+                                    } | null;
+                                    /**
+                                     * @description tag 1057 / 1222
+                                     * @enum {unknown}
+                                     */
+                                    type: "bank_paying_agent" | "bank_paying_subagent" | "paying_agent" | "paying_subagent" | "attorney" | "commission_agent" | "another";
+                                } | null;
+                                /** @description tag 1230 */
+                                country_code?: string | null;
+                                /** @description tag 1231 */
+                                declaration_number?: string | null;
+                                /** @description tag 1229 */
+                                excise?: number | null;
+                                /** @description tag 1197 */
+                                measurement_unit?: string | null;
+                                /** @description tag 1030 */
+                                name: string;
+                                /** @description tag 1162 (FFD 1.05): not supported, refused */
+                                nomenclature_code?: string | null;
+                                payment_method?: ("full_prepayment" | "prepayment" | "advance" | "full_payment" | "partial_payment" | "credit" | "credit_payment") | (never | null);
+                                payment_object?: ("commodity" | "excise" | "job" | "service" | "gambling_bet" | "gambling_prize" | "lottery" | "lottery_prize" | "intellectual_activity" | "payment" | "agent_commission" | "composite" | "award" | "another" | "property_right" | "non-operating_gain" | "insurance_premium" | "sales_tax" | "resort_fee" | "deposit" | "expense" | "pension_insurance_ip" | "pension_insurance" | "medical_insurance_ip" | "medical_insurance" | "social_insurance" | "casino_payment") | (never | null);
+                                /** @description tag 1079 */
+                                price: number;
+                                /** @description tag 1023, up to 3 decimals */
+                                quantity: number;
+                                /** @description tag 1043: must equal price × quantity rounded to kopecks */
+                                sum: number;
+                                supplier_info?: {
+                                    /** @description tag 1226 */
+                                    inn?: string | null;
+                                    /** @description tag 1225 */
+                                    name?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                /** @description tag 1191 */
+                                user_data?: string | null;
+                                vat?: {
+                                    /** @description tag 1200: the VAT in the item sum, checked against the rate */
+                                    sum?: number | null;
+                                    /**
+                                     * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                     * @enum {unknown}
+                                     */
+                                    type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                                } | null;
+                            }[];
+                            payments: {
+                                sum: number;
+                                /** @description 0 cash, 1 electronic, 2 prepayment, 3 credit, 4 other; 5–9 as 0–4 */
+                                type: number;
+                            }[];
+                            supplier_info?: {
+                                phones?: string[] | null;
+                            } | null;
+                            /** @description tag 1020 */
+                            total: number;
+                            vats?: {
+                                sum?: number | null;
+                                /**
+                                 * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                 * @enum {unknown}
+                                 */
+                                type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                            }[] | null;
+                        };
+                        service?: {
+                            /** @description where the report is POSTed when final (ATOL's mask; else warnings.callback_url) */
+                            callback_url?: string | null;
+                        } | null;
+                        /** @description the document's time, dd.mm.yyyy HH:MM:SS */
+                        timestamp: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: number;
+                                error_id: string;
+                                text: string;
+                                /** @enum {string} */
+                                type: "system" | "unknown" | "driver" | "timeout" | "agent";
+                            } | null;
+                            /** @enum {string} */
+                            status?: "wait" | "done" | "fail";
+                            timestamp: string;
+                            uuid?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/possystem/v4/{group_code}/buy_correction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * v4: buy_correction
+         * @description Stored and queued through the native receipts service; 200 {uuid, status: wait}. A known external_id answers 400 with code 33 and the first uuid.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    token?: string;
+                    tokenid?: string;
+                };
+                header?: never;
+                path: {
+                    group_code: string;
+                };
+                cookie?: never;
+            };
+            /** @description ATOL Online v4 sell_correction, buy_correction */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        correction: {
+                            /** @description tag 1021 */
+                            cashier?: string | null;
+                            company: {
+                                /** @description tag 1117: not written, the register's registration decides */
+                                email?: string | null;
+                                /** @description tag 1018: must be the INN the register is registered for */
+                                inn: string;
+                                /** @description tag 1009: not written, the register's registration decides */
+                                location?: string | null;
+                                /** @description tag 1187: not written, the register's registration decides */
+                                payment_address: string;
+                                sno?: ("osn" | "usn_income" | "usn_income_outcome" | "envd" | "esn" | "patent") | (never | null);
+                            };
+                            correction_info: {
+                                /** @description tag 1178: dd.mm.yyyy (a time after it is ignored) */
+                                base_date: string;
+                                /** @description tag 1177 (sent by some clients) */
+                                base_name?: string | null;
+                                /** @description tag 1179 */
+                                base_number: string;
+                                /**
+                                 * @description tag 1173
+                                 * @enum {unknown}
+                                 */
+                                type: "self" | "instruction";
+                            };
+                            device_number?: string | null;
+                            payments: {
+                                sum: number;
+                                /** @description 0 cash, 1 electronic, 2 prepayment, 3 credit, 4 other; 5–9 as 0–4 */
+                                type: number;
+                            }[];
+                            vats: {
+                                sum?: number | null;
+                                /**
+                                 * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                 * @enum {unknown}
+                                 */
+                                type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                            }[];
+                        };
+                        /** @description the client's id of the document, unique per group code: a resend answers with the first uuid */
+                        external_id: string;
+                        /** @description accepted; the group's marking policy decides what a failed marking check does */
+                        ism_optional?: boolean | null;
+                        service?: {
+                            /** @description where the report is POSTed when final (ATOL's mask; else warnings.callback_url) */
+                            callback_url?: string | null;
+                        } | null;
+                        /** @description the document's time, dd.mm.yyyy HH:MM:SS */
+                        timestamp: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: number;
+                                error_id: string;
+                                text: string;
+                                /** @enum {string} */
+                                type: "system" | "unknown" | "driver" | "timeout" | "agent";
+                            } | null;
+                            /** @enum {string} */
+                            status?: "wait" | "done" | "fail";
+                            timestamp: string;
+                            uuid?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/possystem/v4/{group_code}/buy_refund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * v4: buy_refund
+         * @description Stored and queued through the native receipts service; 200 {uuid, status: wait}. A known external_id answers 400 with code 33 and the first uuid.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    token?: string;
+                    tokenid?: string;
+                };
+                header?: never;
+                path: {
+                    group_code: string;
+                };
+                cookie?: never;
+            };
+            /** @description ATOL Online v4 sell, sell_refund, buy, buy_refund */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the client's id of the document, unique per group code: a resend answers with the first uuid */
+                        external_id: string;
+                        /** @description accepted; the group's marking policy decides what a failed marking check does */
+                        ism_optional?: boolean | null;
+                        receipt: {
+                            /** @description tag 1192 */
+                            additional_check_props?: string | null;
+                            /** @description tag 1084 */
+                            additional_user_props?: {
+                                name: string;
+                                value: string;
+                            } | null;
+                            agent_info?: {
+                                money_transfer_operator?: {
+                                    /** @description tag 1005 */
+                                    address?: string | null;
+                                    /** @description tag 1016 */
+                                    inn?: string | null;
+                                    /** @description tag 1026 */
+                                    name?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                paying_agent?: {
+                                    /** @description tag 1044 */
+                                    operation?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                receive_payments_operator?: {
+                                    phones?: string[] | null;
+                                } | null;
+                                /**
+                                 * @description tag 1057 / 1222
+                                 * @enum {unknown}
+                                 */
+                                type: "bank_paying_agent" | "bank_paying_subagent" | "paying_agent" | "paying_subagent" | "attorney" | "commission_agent" | "another";
+                            } | null;
+                            /** @description tag 1021 */
+                            cashier?: string | null;
+                            client: {
+                                /** @description tag 1008 */
+                                email?: string | null;
+                                /** @description tag 1228 */
+                                inn?: string | null;
+                                /** @description tag 1227 */
+                                name?: string | null;
+                                /** @description tag 1008 */
+                                phone?: string | null;
+                            };
+                            company: {
+                                /** @description tag 1117: not written, the register's registration decides */
+                                email?: string | null;
+                                /** @description tag 1018: must be the INN the register is registered for */
+                                inn: string;
+                                /** @description tag 1009: not written, the register's registration decides */
+                                location?: string | null;
+                                /** @description tag 1187: not written, the register's registration decides */
+                                payment_address: string;
+                                sno?: ("osn" | "usn_income" | "usn_income_outcome" | "envd" | "esn" | "patent") | (never | null);
+                            };
+                            /** @description tag 1036: not written */
+                            device_number?: string | null;
+                            /** @description tag 1125: the register's registration (1108) decides */
+                            internet?: boolean | null;
+                            items: {
+                                agent_info?: {
+                                    money_transfer_operator?: {
+                                        /** @description tag 1005 */
+                                        address?: string | null;
+                                        /** @description tag 1016 */
+                                        inn?: string | null;
+                                        /** @description tag 1026 */
+                                        name?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    paying_agent?: {
+                                        /** @description tag 1044 */
+                                        operation?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    receive_payments_operator?: {
+                                        phones?: string[] | null;
+                                    } | null;
+                                    /**
+                                     * @description tag 1057 / 1222
+                                     * @enum {unknown}
+                                     */
+                                    type: "bank_paying_agent" | "bank_paying_subagent" | "paying_agent" | "paying_subagent" | "attorney" | "commission_agent" | "another";
+                                } | null;
+                                /** @description tag 1230 */
+                                country_code?: string | null;
+                                /** @description tag 1231 */
+                                declaration_number?: string | null;
+                                /** @description tag 1229 */
+                                excise?: number | null;
+                                /** @description tag 1197 */
+                                measurement_unit?: string | null;
+                                /** @description tag 1030 */
+                                name: string;
+                                /** @description tag 1162 (FFD 1.05): not supported, refused */
+                                nomenclature_code?: string | null;
+                                payment_method?: ("full_prepayment" | "prepayment" | "advance" | "full_payment" | "partial_payment" | "credit" | "credit_payment") | (never | null);
+                                payment_object?: ("commodity" | "excise" | "job" | "service" | "gambling_bet" | "gambling_prize" | "lottery" | "lottery_prize" | "intellectual_activity" | "payment" | "agent_commission" | "composite" | "award" | "another" | "property_right" | "non-operating_gain" | "insurance_premium" | "sales_tax" | "resort_fee" | "deposit" | "expense" | "pension_insurance_ip" | "pension_insurance" | "medical_insurance_ip" | "medical_insurance" | "social_insurance" | "casino_payment") | (never | null);
+                                /** @description tag 1079 */
+                                price: number;
+                                /** @description tag 1023, up to 3 decimals */
+                                quantity: number;
+                                /** @description tag 1043: must equal price × quantity rounded to kopecks */
+                                sum: number;
+                                supplier_info?: {
+                                    /** @description tag 1226 */
+                                    inn?: string | null;
+                                    /** @description tag 1225 */
+                                    name?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                /** @description tag 1191 */
+                                user_data?: string | null;
+                                vat?: {
+                                    /** @description tag 1200: the VAT in the item sum, checked against the rate */
+                                    sum?: number | null;
+                                    /**
+                                     * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                     * @enum {unknown}
+                                     */
+                                    type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                                } | null;
+                            }[];
+                            payments: {
+                                sum: number;
+                                /** @description 0 cash, 1 electronic, 2 prepayment, 3 credit, 4 other; 5–9 as 0–4 */
+                                type: number;
+                            }[];
+                            supplier_info?: {
+                                phones?: string[] | null;
+                            } | null;
+                            /** @description tag 1020 */
+                            total: number;
+                            vats?: {
+                                sum?: number | null;
+                                /**
+                                 * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                 * @enum {unknown}
+                                 */
+                                type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                            }[] | null;
+                        };
+                        service?: {
+                            /** @description where the report is POSTed when final (ATOL's mask; else warnings.callback_url) */
+                            callback_url?: string | null;
+                        } | null;
+                        /** @description the document's time, dd.mm.yyyy HH:MM:SS */
+                        timestamp: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: number;
+                                error_id: string;
+                                text: string;
+                                /** @enum {string} */
+                                type: "system" | "unknown" | "driver" | "timeout" | "agent";
+                            } | null;
+                            /** @enum {string} */
+                            status?: "wait" | "done" | "fail";
+                            timestamp: string;
+                            uuid?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/possystem/v4/{group_code}/report/{uuid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** v4: the document's state and fiscal data */
+        get: {
+            parameters: {
+                query?: {
+                    token?: string;
+                    tokenid?: string;
+                };
+                header?: never;
+                path: {
+                    group_code: string;
+                    uuid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            callback_url?: string;
+                            daemon_code?: string;
+                            device_code?: string | null;
+                            error: {
+                                code: number;
+                                error_id: string;
+                                text: string;
+                                /** @enum {string} */
+                                type: "system" | "unknown" | "driver" | "timeout" | "agent";
+                            } | null;
+                            external_id?: string;
+                            group_code?: string;
+                            payload?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @enum {string} */
+                            status?: "wait" | "done" | "fail";
+                            timestamp: string;
+                            uuid?: string;
+                            warnings?: {
+                                [key: string]: unknown;
+                            } | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/possystem/v4/{group_code}/sell": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * v4: sell
+         * @description Stored and queued through the native receipts service; 200 {uuid, status: wait}. A known external_id answers 400 with code 33 and the first uuid.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    token?: string;
+                    tokenid?: string;
+                };
+                header?: never;
+                path: {
+                    group_code: string;
+                };
+                cookie?: never;
+            };
+            /** @description ATOL Online v4 sell, sell_refund, buy, buy_refund */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the client's id of the document, unique per group code: a resend answers with the first uuid */
+                        external_id: string;
+                        /** @description accepted; the group's marking policy decides what a failed marking check does */
+                        ism_optional?: boolean | null;
+                        receipt: {
+                            /** @description tag 1192 */
+                            additional_check_props?: string | null;
+                            /** @description tag 1084 */
+                            additional_user_props?: {
+                                name: string;
+                                value: string;
+                            } | null;
+                            agent_info?: {
+                                money_transfer_operator?: {
+                                    /** @description tag 1005 */
+                                    address?: string | null;
+                                    /** @description tag 1016 */
+                                    inn?: string | null;
+                                    /** @description tag 1026 */
+                                    name?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                paying_agent?: {
+                                    /** @description tag 1044 */
+                                    operation?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                receive_payments_operator?: {
+                                    phones?: string[] | null;
+                                } | null;
+                                /**
+                                 * @description tag 1057 / 1222
+                                 * @enum {unknown}
+                                 */
+                                type: "bank_paying_agent" | "bank_paying_subagent" | "paying_agent" | "paying_subagent" | "attorney" | "commission_agent" | "another";
+                            } | null;
+                            /** @description tag 1021 */
+                            cashier?: string | null;
+                            client: {
+                                /** @description tag 1008 */
+                                email?: string | null;
+                                /** @description tag 1228 */
+                                inn?: string | null;
+                                /** @description tag 1227 */
+                                name?: string | null;
+                                /** @description tag 1008 */
+                                phone?: string | null;
+                            };
+                            company: {
+                                /** @description tag 1117: not written, the register's registration decides */
+                                email?: string | null;
+                                /** @description tag 1018: must be the INN the register is registered for */
+                                inn: string;
+                                /** @description tag 1009: not written, the register's registration decides */
+                                location?: string | null;
+                                /** @description tag 1187: not written, the register's registration decides */
+                                payment_address: string;
+                                sno?: ("osn" | "usn_income" | "usn_income_outcome" | "envd" | "esn" | "patent") | (never | null);
+                            };
+                            /** @description tag 1036: not written */
+                            device_number?: string | null;
+                            /** @description tag 1125: the register's registration (1108) decides */
+                            internet?: boolean | null;
+                            items: {
+                                agent_info?: {
+                                    money_transfer_operator?: {
+                                        /** @description tag 1005 */
+                                        address?: string | null;
+                                        /** @description tag 1016 */
+                                        inn?: string | null;
+                                        /** @description tag 1026 */
+                                        name?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    paying_agent?: {
+                                        /** @description tag 1044 */
+                                        operation?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    receive_payments_operator?: {
+                                        phones?: string[] | null;
+                                    } | null;
+                                    /**
+                                     * @description tag 1057 / 1222
+                                     * @enum {unknown}
+                                     */
+                                    type: "bank_paying_agent" | "bank_paying_subagent" | "paying_agent" | "paying_subagent" | "attorney" | "commission_agent" | "another";
+                                } | null;
+                                /** @description tag 1230 */
+                                country_code?: string | null;
+                                /** @description tag 1231 */
+                                declaration_number?: string | null;
+                                /** @description tag 1229 */
+                                excise?: number | null;
+                                /** @description tag 1197 */
+                                measurement_unit?: string | null;
+                                /** @description tag 1030 */
+                                name: string;
+                                /** @description tag 1162 (FFD 1.05): not supported, refused */
+                                nomenclature_code?: string | null;
+                                payment_method?: ("full_prepayment" | "prepayment" | "advance" | "full_payment" | "partial_payment" | "credit" | "credit_payment") | (never | null);
+                                payment_object?: ("commodity" | "excise" | "job" | "service" | "gambling_bet" | "gambling_prize" | "lottery" | "lottery_prize" | "intellectual_activity" | "payment" | "agent_commission" | "composite" | "award" | "another" | "property_right" | "non-operating_gain" | "insurance_premium" | "sales_tax" | "resort_fee" | "deposit" | "expense" | "pension_insurance_ip" | "pension_insurance" | "medical_insurance_ip" | "medical_insurance" | "social_insurance" | "casino_payment") | (never | null);
+                                /** @description tag 1079 */
+                                price: number;
+                                /** @description tag 1023, up to 3 decimals */
+                                quantity: number;
+                                /** @description tag 1043: must equal price × quantity rounded to kopecks */
+                                sum: number;
+                                supplier_info?: {
+                                    /** @description tag 1226 */
+                                    inn?: string | null;
+                                    /** @description tag 1225 */
+                                    name?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                /** @description tag 1191 */
+                                user_data?: string | null;
+                                vat?: {
+                                    /** @description tag 1200: the VAT in the item sum, checked against the rate */
+                                    sum?: number | null;
+                                    /**
+                                     * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                     * @enum {unknown}
+                                     */
+                                    type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                                } | null;
+                            }[];
+                            payments: {
+                                sum: number;
+                                /** @description 0 cash, 1 electronic, 2 prepayment, 3 credit, 4 other; 5–9 as 0–4 */
+                                type: number;
+                            }[];
+                            supplier_info?: {
+                                phones?: string[] | null;
+                            } | null;
+                            /** @description tag 1020 */
+                            total: number;
+                            vats?: {
+                                sum?: number | null;
+                                /**
+                                 * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                 * @enum {unknown}
+                                 */
+                                type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                            }[] | null;
+                        };
+                        service?: {
+                            /** @description where the report is POSTed when final (ATOL's mask; else warnings.callback_url) */
+                            callback_url?: string | null;
+                        } | null;
+                        /** @description the document's time, dd.mm.yyyy HH:MM:SS */
+                        timestamp: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: number;
+                                error_id: string;
+                                text: string;
+                                /** @enum {string} */
+                                type: "system" | "unknown" | "driver" | "timeout" | "agent";
+                            } | null;
+                            /** @enum {string} */
+                            status?: "wait" | "done" | "fail";
+                            timestamp: string;
+                            uuid?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/possystem/v4/{group_code}/sell_correction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * v4: sell_correction
+         * @description Stored and queued through the native receipts service; 200 {uuid, status: wait}. A known external_id answers 400 with code 33 and the first uuid.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    token?: string;
+                    tokenid?: string;
+                };
+                header?: never;
+                path: {
+                    group_code: string;
+                };
+                cookie?: never;
+            };
+            /** @description ATOL Online v4 sell_correction, buy_correction */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        correction: {
+                            /** @description tag 1021 */
+                            cashier?: string | null;
+                            company: {
+                                /** @description tag 1117: not written, the register's registration decides */
+                                email?: string | null;
+                                /** @description tag 1018: must be the INN the register is registered for */
+                                inn: string;
+                                /** @description tag 1009: not written, the register's registration decides */
+                                location?: string | null;
+                                /** @description tag 1187: not written, the register's registration decides */
+                                payment_address: string;
+                                sno?: ("osn" | "usn_income" | "usn_income_outcome" | "envd" | "esn" | "patent") | (never | null);
+                            };
+                            correction_info: {
+                                /** @description tag 1178: dd.mm.yyyy (a time after it is ignored) */
+                                base_date: string;
+                                /** @description tag 1177 (sent by some clients) */
+                                base_name?: string | null;
+                                /** @description tag 1179 */
+                                base_number: string;
+                                /**
+                                 * @description tag 1173
+                                 * @enum {unknown}
+                                 */
+                                type: "self" | "instruction";
+                            };
+                            device_number?: string | null;
+                            payments: {
+                                sum: number;
+                                /** @description 0 cash, 1 electronic, 2 prepayment, 3 credit, 4 other; 5–9 as 0–4 */
+                                type: number;
+                            }[];
+                            vats: {
+                                sum?: number | null;
+                                /**
+                                 * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                 * @enum {unknown}
+                                 */
+                                type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                            }[];
+                        };
+                        /** @description the client's id of the document, unique per group code: a resend answers with the first uuid */
+                        external_id: string;
+                        /** @description accepted; the group's marking policy decides what a failed marking check does */
+                        ism_optional?: boolean | null;
+                        service?: {
+                            /** @description where the report is POSTed when final (ATOL's mask; else warnings.callback_url) */
+                            callback_url?: string | null;
+                        } | null;
+                        /** @description the document's time, dd.mm.yyyy HH:MM:SS */
+                        timestamp: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: number;
+                                error_id: string;
+                                text: string;
+                                /** @enum {string} */
+                                type: "system" | "unknown" | "driver" | "timeout" | "agent";
+                            } | null;
+                            /** @enum {string} */
+                            status?: "wait" | "done" | "fail";
+                            timestamp: string;
+                            uuid?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/possystem/v4/{group_code}/sell_refund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * v4: sell_refund
+         * @description Stored and queued through the native receipts service; 200 {uuid, status: wait}. A known external_id answers 400 with code 33 and the first uuid.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    token?: string;
+                    tokenid?: string;
+                };
+                header?: never;
+                path: {
+                    group_code: string;
+                };
+                cookie?: never;
+            };
+            /** @description ATOL Online v4 sell, sell_refund, buy, buy_refund */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the client's id of the document, unique per group code: a resend answers with the first uuid */
+                        external_id: string;
+                        /** @description accepted; the group's marking policy decides what a failed marking check does */
+                        ism_optional?: boolean | null;
+                        receipt: {
+                            /** @description tag 1192 */
+                            additional_check_props?: string | null;
+                            /** @description tag 1084 */
+                            additional_user_props?: {
+                                name: string;
+                                value: string;
+                            } | null;
+                            agent_info?: {
+                                money_transfer_operator?: {
+                                    /** @description tag 1005 */
+                                    address?: string | null;
+                                    /** @description tag 1016 */
+                                    inn?: string | null;
+                                    /** @description tag 1026 */
+                                    name?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                paying_agent?: {
+                                    /** @description tag 1044 */
+                                    operation?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                receive_payments_operator?: {
+                                    phones?: string[] | null;
+                                } | null;
+                                /**
+                                 * @description tag 1057 / 1222
+                                 * @enum {unknown}
+                                 */
+                                type: "bank_paying_agent" | "bank_paying_subagent" | "paying_agent" | "paying_subagent" | "attorney" | "commission_agent" | "another";
+                            } | null;
+                            /** @description tag 1021 */
+                            cashier?: string | null;
+                            client: {
+                                /** @description tag 1008 */
+                                email?: string | null;
+                                /** @description tag 1228 */
+                                inn?: string | null;
+                                /** @description tag 1227 */
+                                name?: string | null;
+                                /** @description tag 1008 */
+                                phone?: string | null;
+                            };
+                            company: {
+                                /** @description tag 1117: not written, the register's registration decides */
+                                email?: string | null;
+                                /** @description tag 1018: must be the INN the register is registered for */
+                                inn: string;
+                                /** @description tag 1009: not written, the register's registration decides */
+                                location?: string | null;
+                                /** @description tag 1187: not written, the register's registration decides */
+                                payment_address: string;
+                                sno?: ("osn" | "usn_income" | "usn_income_outcome" | "envd" | "esn" | "patent") | (never | null);
+                            };
+                            /** @description tag 1036: not written */
+                            device_number?: string | null;
+                            /** @description tag 1125: the register's registration (1108) decides */
+                            internet?: boolean | null;
+                            items: {
+                                agent_info?: {
+                                    money_transfer_operator?: {
+                                        /** @description tag 1005 */
+                                        address?: string | null;
+                                        /** @description tag 1016 */
+                                        inn?: string | null;
+                                        /** @description tag 1026 */
+                                        name?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    paying_agent?: {
+                                        /** @description tag 1044 */
+                                        operation?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    receive_payments_operator?: {
+                                        phones?: string[] | null;
+                                    } | null;
+                                    /**
+                                     * @description tag 1057 / 1222
+                                     * @enum {unknown}
+                                     */
+                                    type: "bank_paying_agent" | "bank_paying_subagent" | "paying_agent" | "paying_subagent" | "attorney" | "commission_agent" | "another";
+                                } | null;
+                                /** @description tag 1230 */
+                                country_code?: string | null;
+                                /** @description tag 1231 */
+                                declaration_number?: string | null;
+                                /** @description tag 1229 */
+                                excise?: number | null;
+                                /** @description tag 1197 */
+                                measurement_unit?: string | null;
+                                /** @description tag 1030 */
+                                name: string;
+                                /** @description tag 1162 (FFD 1.05): not supported, refused */
+                                nomenclature_code?: string | null;
+                                payment_method?: ("full_prepayment" | "prepayment" | "advance" | "full_payment" | "partial_payment" | "credit" | "credit_payment") | (never | null);
+                                payment_object?: ("commodity" | "excise" | "job" | "service" | "gambling_bet" | "gambling_prize" | "lottery" | "lottery_prize" | "intellectual_activity" | "payment" | "agent_commission" | "composite" | "award" | "another" | "property_right" | "non-operating_gain" | "insurance_premium" | "sales_tax" | "resort_fee" | "deposit" | "expense" | "pension_insurance_ip" | "pension_insurance" | "medical_insurance_ip" | "medical_insurance" | "social_insurance" | "casino_payment") | (never | null);
+                                /** @description tag 1079 */
+                                price: number;
+                                /** @description tag 1023, up to 3 decimals */
+                                quantity: number;
+                                /** @description tag 1043: must equal price × quantity rounded to kopecks */
+                                sum: number;
+                                supplier_info?: {
+                                    /** @description tag 1226 */
+                                    inn?: string | null;
+                                    /** @description tag 1225 */
+                                    name?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                /** @description tag 1191 */
+                                user_data?: string | null;
+                                vat?: {
+                                    /** @description tag 1200: the VAT in the item sum, checked against the rate */
+                                    sum?: number | null;
+                                    /**
+                                     * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                     * @enum {unknown}
+                                     */
+                                    type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                                } | null;
+                            }[];
+                            payments: {
+                                sum: number;
+                                /** @description 0 cash, 1 electronic, 2 prepayment, 3 credit, 4 other; 5–9 as 0–4 */
+                                type: number;
+                            }[];
+                            supplier_info?: {
+                                phones?: string[] | null;
+                            } | null;
+                            /** @description tag 1020 */
+                            total: number;
+                            vats?: {
+                                sum?: number | null;
+                                /**
+                                 * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                 * @enum {unknown}
+                                 */
+                                type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                            }[] | null;
+                        };
+                        service?: {
+                            /** @description where the report is POSTed when final (ATOL's mask; else warnings.callback_url) */
+                            callback_url?: string | null;
+                        } | null;
+                        /** @description the document's time, dd.mm.yyyy HH:MM:SS */
+                        timestamp: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: number;
+                                error_id: string;
+                                text: string;
+                                /** @enum {string} */
+                                type: "system" | "unknown" | "driver" | "timeout" | "agent";
+                            } | null;
+                            /** @enum {string} */
+                            status?: "wait" | "done" | "fail";
+                            timestamp: string;
+                            uuid?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/possystem/v4/getToken": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** v4: get a token, login and password in the query */
+        get: {
+            parameters: {
+                query: {
+                    login: string;
+                    pass: string;
+                    source?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: number;
+                                error_id: string;
+                                text: string;
+                                /** @enum {string} */
+                                type: "system" | "unknown" | "driver" | "timeout" | "agent";
+                            } | null;
+                            timestamp: string;
+                            token?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** v4: get a token (24 h) for a cr-server user */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description The login and password of a cr-server user */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        login: string;
+                        pass: string;
+                        source?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: number;
+                                error_id: string;
+                                text: string;
+                                /** @enum {string} */
+                                type: "system" | "unknown" | "driver" | "timeout" | "agent";
+                            } | null;
+                            timestamp: string;
+                            token?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/possystem/v5/{group_code}/buy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * v5: buy
+         * @description Stored and queued through the native receipts service; 200 {uuid, status: wait}. A known external_id answers 400 with code 33 and the first uuid.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    token?: string;
+                    tokenid?: string;
+                };
+                header?: never;
+                path: {
+                    group_code: string;
+                };
+                cookie?: never;
+            };
+            /** @description ATOL Online v5 sell, sell_refund, buy, buy_refund */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the client's id of the document, unique per group code: a resend answers with the first uuid */
+                        external_id: string;
+                        /** @description accepted; the group's marking policy decides what a failed marking check does */
+                        ism_optional?: boolean | null;
+                        receipt: {
+                            /** @description tag 1192 */
+                            additional_check_props?: string | null;
+                            /** @description tag 1084 */
+                            additional_user_props?: {
+                                name: string;
+                                value: string;
+                            } | null;
+                            agent_info?: {
+                                money_transfer_operator?: {
+                                    /** @description tag 1005 */
+                                    address?: string | null;
+                                    /** @description tag 1016 */
+                                    inn?: string | null;
+                                    /** @description tag 1026 */
+                                    name?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                paying_agent?: {
+                                    /** @description tag 1044 */
+                                    operation?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                receive_payments_operator?: {
+                                    phones?: string[] | null;
+                                } | null;
+                                /**
+                                 * @description tag 1057 / 1222
+                                 * @enum {unknown}
+                                 */
+                                type: "bank_paying_agent" | "bank_paying_subagent" | "paying_agent" | "paying_subagent" | "attorney" | "commission_agent" | "another";
+                            } | null;
+                            /** @description tag 1021 */
+                            cashier?: string | null;
+                            /** @description tag 1203 */
+                            cashier_inn?: string | null;
+                            client: {
+                                /** @description tag 1254 */
+                                address?: string | null;
+                                /** @description tag 1243: dd.mm.yyyy */
+                                birthdate?: string | null;
+                                /** @description tag 1244: OKSM code */
+                                citizenship?: string | null;
+                                /** @description tag 1245 */
+                                document_code?: string | null;
+                                /** @description tag 1246 */
+                                document_data?: string | null;
+                                /** @description tag 1008 */
+                                email?: string | null;
+                                /** @description tag 1228 */
+                                inn?: string | null;
+                                /** @description tag 1227 */
+                                name?: string | null;
+                                /** @description tag 1008 */
+                                phone?: string | null;
+                            };
+                            company: {
+                                /** @description tag 1117: not written, the register's registration decides */
+                                email?: string | null;
+                                /** @description tag 1018: must be the INN the register is registered for */
+                                inn: string;
+                                /** @description tag 1009: not written, the register's registration decides */
+                                location?: string | null;
+                                /** @description tag 1187: not written, the register's registration decides */
+                                payment_address: string;
+                                sno?: ("osn" | "usn_income" | "usn_income_outcome" | "envd" | "esn" | "patent") | (never | null);
+                            };
+                            /** @description tag 1036: not written */
+                            device_number?: string | null;
+                            /** @description tag 1125: the register's registration (1108) decides */
+                            internet?: boolean | null;
+                            items: {
+                                agent_info?: {
+                                    money_transfer_operator?: {
+                                        /** @description tag 1005 */
+                                        address?: string | null;
+                                        /** @description tag 1016 */
+                                        inn?: string | null;
+                                        /** @description tag 1026 */
+                                        name?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    paying_agent?: {
+                                        /** @description tag 1044 */
+                                        operation?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    receive_payments_operator?: {
+                                        phones?: string[] | null;
+                                    } | null;
+                                    /**
+                                     * @description tag 1057 / 1222
+                                     * @enum {unknown}
+                                     */
+                                    type: "bank_paying_agent" | "bank_paying_subagent" | "paying_agent" | "paying_subagent" | "attorney" | "commission_agent" | "another";
+                                } | null;
+                                /** @description tag 1230 */
+                                country_code?: string | null;
+                                /** @description tag 1231 */
+                                declaration_number?: string | null;
+                                /** @description tag 1229 */
+                                excise?: number | null;
+                                /** @description tag 1163: exactly one of gs1m (base64), short, ean8, ean13, itf14, gs10, fur, egais20, egais30, unknown */
+                                mark_code?: {
+                                    ean8?: string;
+                                    ean13?: string;
+                                    egais20?: string;
+                                    egais30?: string;
+                                    fur?: string;
+                                    gs1m?: string;
+                                    gs10?: string;
+                                    itf14?: string;
+                                    short?: string;
+                                    unknown?: string;
+                                } | null;
+                                /** @description tag 2102: "0" */
+                                mark_processing_mode?: string | null;
+                                /** @description tag 1291 */
+                                mark_quantity?: {
+                                    denominator: number;
+                                    numerator: number;
+                                } | null;
+                                /** @description tag 2108; null or absent: 0 (piece) */
+                                measure?: number | null;
+                                /** @description tag 1030 */
+                                name: string;
+                                /**
+                                 * @description tag 1214
+                                 * @enum {unknown}
+                                 */
+                                payment_method: "full_prepayment" | "prepayment" | "advance" | "full_payment" | "partial_payment" | "credit" | "credit_payment";
+                                /** @description tag 1212 */
+                                payment_object: number;
+                                /** @description tag 2003: 1–4, 255 */
+                                planned_status?: number | null;
+                                /** @description tag 1079 */
+                                price: number;
+                                /** @description tag 1023, up to 3 decimals */
+                                quantity: number;
+                                sectoral_item_props?: {
+                                    /** @description tag 1263: dd.mm.yyyy */
+                                    date: string;
+                                    /** @description tag 1262 */
+                                    federal_id: string;
+                                    /** @description tag 1264 */
+                                    number: string;
+                                    /** @description tag 1265 */
+                                    value: string;
+                                }[] | null;
+                                /** @description tag 1043: must equal price × quantity rounded to kopecks */
+                                sum: number;
+                                supplier_info?: {
+                                    /** @description tag 1226 */
+                                    inn?: string | null;
+                                    /** @description tag 1225 */
+                                    name?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                /** @description tag 1191 */
+                                user_data?: string | null;
+                                vat: {
+                                    /** @description tag 1200: the VAT in the item sum, checked against the rate */
+                                    sum?: number | null;
+                                    /**
+                                     * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                     * @enum {unknown}
+                                     */
+                                    type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                                };
+                            }[];
+                            operating_check_props?: {
+                                /** @description tag 1271 */
+                                name: string;
+                                /** @description tag 1273: dd.mm.yyyy HH:MM:SS */
+                                timestamp: string;
+                                /** @description tag 1272 */
+                                value: string;
+                            } | null;
+                            payments: {
+                                sum: number;
+                                /** @description 0 cash, 1 electronic, 2 prepayment, 3 credit, 4 other; 5–9 as 0–4 */
+                                type: number;
+                            }[];
+                            sectoral_check_props?: {
+                                /** @description tag 1263: dd.mm.yyyy */
+                                date: string;
+                                /** @description tag 1262 */
+                                federal_id: string;
+                                /** @description tag 1264 */
+                                number: string;
+                                /** @description tag 1265 */
+                                value: string;
+                            }[] | null;
+                            supplier_info?: {
+                                phones?: string[] | null;
+                            } | null;
+                            /** @description tag 1011: not written, the register's clock decides */
+                            timezone?: number | null;
+                            /** @description tag 1020 */
+                            total: number;
+                            vats?: {
+                                sum?: number | null;
+                                /**
+                                 * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                 * @enum {unknown}
+                                 */
+                                type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                            }[] | null;
+                        };
+                        service?: {
+                            /** @description where the report is POSTed when final (ATOL's mask; else warnings.callback_url) */
+                            callback_url?: string | null;
+                        } | null;
+                        /** @description the document's time, dd.mm.yyyy HH:MM:SS */
+                        timestamp: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: number;
+                                error_id: string;
+                                text: string;
+                                /** @enum {string} */
+                                type: "system" | "unknown" | "driver" | "timeout" | "agent";
+                            } | null;
+                            /** @enum {string} */
+                            status?: "wait" | "done" | "fail";
+                            timestamp: string;
+                            uuid?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/possystem/v5/{group_code}/buy_correction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * v5: buy_correction
+         * @description Stored and queued through the native receipts service; 200 {uuid, status: wait}. A known external_id answers 400 with code 33 and the first uuid.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    token?: string;
+                    tokenid?: string;
+                };
+                header?: never;
+                path: {
+                    group_code: string;
+                };
+                cookie?: never;
+            };
+            /** @description ATOL Online v5 corrections */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        correction: {
+                            /** @description tag 1192 */
+                            additional_check_props?: string | null;
+                            /** @description tag 1084 */
+                            additional_user_props?: {
+                                name: string;
+                                value: string;
+                            } | null;
+                            /** @description tag 1021 */
+                            cashier?: string | null;
+                            /** @description tag 1203 */
+                            cashier_inn?: string | null;
+                            client?: {
+                                /** @description tag 1254 */
+                                address?: string | null;
+                                /** @description tag 1243: dd.mm.yyyy */
+                                birthdate?: string | null;
+                                /** @description tag 1244: OKSM code */
+                                citizenship?: string | null;
+                                /** @description tag 1245 */
+                                document_code?: string | null;
+                                /** @description tag 1246 */
+                                document_data?: string | null;
+                                /** @description tag 1008 */
+                                email?: string | null;
+                                /** @description tag 1228 */
+                                inn?: string | null;
+                                /** @description tag 1227 */
+                                name?: string | null;
+                                /** @description tag 1008 */
+                                phone?: string | null;
+                            } | null;
+                            company: {
+                                /** @description tag 1117: not written, the register's registration decides */
+                                email?: string | null;
+                                /** @description tag 1018: must be the INN the register is registered for */
+                                inn: string;
+                                /** @description tag 1009: not written, the register's registration decides */
+                                location?: string | null;
+                                /** @description tag 1187: not written, the register's registration decides */
+                                payment_address: string;
+                                sno?: ("osn" | "usn_income" | "usn_income_outcome" | "envd" | "esn" | "patent") | (never | null);
+                            };
+                            correction_info: {
+                                /** @description tag 1178: dd.mm.yyyy */
+                                base_date: string;
+                                /** @description tag 1177 */
+                                base_name?: string | null;
+                                /** @description tag 1179: required for instruction */
+                                base_number?: string | null;
+                                /**
+                                 * @description tag 1173
+                                 * @enum {unknown}
+                                 */
+                                type: "self" | "instruction";
+                            };
+                            /** @description tag 1036: not written */
+                            device_number?: string | null;
+                            /** @description tag 1125: the register's registration (1108) decides */
+                            internet?: boolean | null;
+                            items: {
+                                agent_info?: {
+                                    money_transfer_operator?: {
+                                        /** @description tag 1005 */
+                                        address?: string | null;
+                                        /** @description tag 1016 */
+                                        inn?: string | null;
+                                        /** @description tag 1026 */
+                                        name?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    paying_agent?: {
+                                        /** @description tag 1044 */
+                                        operation?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    receive_payments_operator?: {
+                                        phones?: string[] | null;
+                                    } | null;
+                                    /**
+                                     * @description tag 1057 / 1222
+                                     * @enum {unknown}
+                                     */
+                                    type: "bank_paying_agent" | "bank_paying_subagent" | "paying_agent" | "paying_subagent" | "attorney" | "commission_agent" | "another";
+                                } | null;
+                                /** @description tag 1230 */
+                                country_code?: string | null;
+                                /** @description tag 1231 */
+                                declaration_number?: string | null;
+                                /** @description tag 1229 */
+                                excise?: number | null;
+                                /** @description tag 1163: exactly one of gs1m (base64), short, ean8, ean13, itf14, gs10, fur, egais20, egais30, unknown */
+                                mark_code?: {
+                                    ean8?: string;
+                                    ean13?: string;
+                                    egais20?: string;
+                                    egais30?: string;
+                                    fur?: string;
+                                    gs1m?: string;
+                                    gs10?: string;
+                                    itf14?: string;
+                                    short?: string;
+                                    unknown?: string;
+                                } | null;
+                                /** @description tag 2102: "0" */
+                                mark_processing_mode?: string | null;
+                                /** @description tag 1291 */
+                                mark_quantity?: {
+                                    denominator: number;
+                                    numerator: number;
+                                } | null;
+                                /** @description tag 2108; null or absent: 0 (piece) */
+                                measure?: number | null;
+                                /** @description tag 1030 */
+                                name: string;
+                                /**
+                                 * @description tag 1214
+                                 * @enum {unknown}
+                                 */
+                                payment_method: "full_prepayment" | "prepayment" | "advance" | "full_payment" | "partial_payment" | "credit" | "credit_payment";
+                                /** @description tag 1212 */
+                                payment_object: number;
+                                /** @description tag 2003: 1–4, 255 */
+                                planned_status?: number | null;
+                                /** @description tag 1079 */
+                                price: number;
+                                /** @description tag 1023, up to 3 decimals */
+                                quantity: number;
+                                sectoral_item_props?: {
+                                    /** @description tag 1263: dd.mm.yyyy */
+                                    date: string;
+                                    /** @description tag 1262 */
+                                    federal_id: string;
+                                    /** @description tag 1264 */
+                                    number: string;
+                                    /** @description tag 1265 */
+                                    value: string;
+                                }[] | null;
+                                /** @description tag 1043: must equal price × quantity rounded to kopecks */
+                                sum: number;
+                                supplier_info?: {
+                                    /** @description tag 1226 */
+                                    inn?: string | null;
+                                    /** @description tag 1225 */
+                                    name?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                /** @description tag 1191 */
+                                user_data?: string | null;
+                                vat: {
+                                    /** @description tag 1200: the VAT in the item sum, checked against the rate */
+                                    sum?: number | null;
+                                    /**
+                                     * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                     * @enum {unknown}
+                                     */
+                                    type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                                };
+                            }[];
+                            operating_check_props?: {
+                                /** @description tag 1271 */
+                                name: string;
+                                /** @description tag 1273: dd.mm.yyyy HH:MM:SS */
+                                timestamp: string;
+                                /** @description tag 1272 */
+                                value: string;
+                            } | null;
+                            payments: {
+                                sum: number;
+                                /** @description 0 cash, 1 electronic, 2 prepayment, 3 credit, 4 other; 5–9 as 0–4 */
+                                type: number;
+                            }[];
+                            sectoral_check_props?: {
+                                /** @description tag 1263: dd.mm.yyyy */
+                                date: string;
+                                /** @description tag 1262 */
+                                federal_id: string;
+                                /** @description tag 1264 */
+                                number: string;
+                                /** @description tag 1265 */
+                                value: string;
+                            }[] | null;
+                            /** @description tag 1011: not written, the register's clock decides */
+                            timezone?: number | null;
+                            /** @description tag 1020 */
+                            total: number;
+                            vats?: {
+                                sum?: number | null;
+                                /**
+                                 * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                 * @enum {unknown}
+                                 */
+                                type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                            }[] | null;
+                        };
+                        /** @description the client's id of the document, unique per group code: a resend answers with the first uuid */
+                        external_id: string;
+                        /** @description accepted; the group's marking policy decides what a failed marking check does */
+                        ism_optional?: boolean | null;
+                        service?: {
+                            /** @description where the report is POSTed when final (ATOL's mask; else warnings.callback_url) */
+                            callback_url?: string | null;
+                        } | null;
+                        /** @description the document's time, dd.mm.yyyy HH:MM:SS */
+                        timestamp: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: number;
+                                error_id: string;
+                                text: string;
+                                /** @enum {string} */
+                                type: "system" | "unknown" | "driver" | "timeout" | "agent";
+                            } | null;
+                            /** @enum {string} */
+                            status?: "wait" | "done" | "fail";
+                            timestamp: string;
+                            uuid?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/possystem/v5/{group_code}/buy_refund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * v5: buy_refund
+         * @description Stored and queued through the native receipts service; 200 {uuid, status: wait}. A known external_id answers 400 with code 33 and the first uuid.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    token?: string;
+                    tokenid?: string;
+                };
+                header?: never;
+                path: {
+                    group_code: string;
+                };
+                cookie?: never;
+            };
+            /** @description ATOL Online v5 sell, sell_refund, buy, buy_refund */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the client's id of the document, unique per group code: a resend answers with the first uuid */
+                        external_id: string;
+                        /** @description accepted; the group's marking policy decides what a failed marking check does */
+                        ism_optional?: boolean | null;
+                        receipt: {
+                            /** @description tag 1192 */
+                            additional_check_props?: string | null;
+                            /** @description tag 1084 */
+                            additional_user_props?: {
+                                name: string;
+                                value: string;
+                            } | null;
+                            agent_info?: {
+                                money_transfer_operator?: {
+                                    /** @description tag 1005 */
+                                    address?: string | null;
+                                    /** @description tag 1016 */
+                                    inn?: string | null;
+                                    /** @description tag 1026 */
+                                    name?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                paying_agent?: {
+                                    /** @description tag 1044 */
+                                    operation?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                receive_payments_operator?: {
+                                    phones?: string[] | null;
+                                } | null;
+                                /**
+                                 * @description tag 1057 / 1222
+                                 * @enum {unknown}
+                                 */
+                                type: "bank_paying_agent" | "bank_paying_subagent" | "paying_agent" | "paying_subagent" | "attorney" | "commission_agent" | "another";
+                            } | null;
+                            /** @description tag 1021 */
+                            cashier?: string | null;
+                            /** @description tag 1203 */
+                            cashier_inn?: string | null;
+                            client: {
+                                /** @description tag 1254 */
+                                address?: string | null;
+                                /** @description tag 1243: dd.mm.yyyy */
+                                birthdate?: string | null;
+                                /** @description tag 1244: OKSM code */
+                                citizenship?: string | null;
+                                /** @description tag 1245 */
+                                document_code?: string | null;
+                                /** @description tag 1246 */
+                                document_data?: string | null;
+                                /** @description tag 1008 */
+                                email?: string | null;
+                                /** @description tag 1228 */
+                                inn?: string | null;
+                                /** @description tag 1227 */
+                                name?: string | null;
+                                /** @description tag 1008 */
+                                phone?: string | null;
+                            };
+                            company: {
+                                /** @description tag 1117: not written, the register's registration decides */
+                                email?: string | null;
+                                /** @description tag 1018: must be the INN the register is registered for */
+                                inn: string;
+                                /** @description tag 1009: not written, the register's registration decides */
+                                location?: string | null;
+                                /** @description tag 1187: not written, the register's registration decides */
+                                payment_address: string;
+                                sno?: ("osn" | "usn_income" | "usn_income_outcome" | "envd" | "esn" | "patent") | (never | null);
+                            };
+                            /** @description tag 1036: not written */
+                            device_number?: string | null;
+                            /** @description tag 1125: the register's registration (1108) decides */
+                            internet?: boolean | null;
+                            items: {
+                                agent_info?: {
+                                    money_transfer_operator?: {
+                                        /** @description tag 1005 */
+                                        address?: string | null;
+                                        /** @description tag 1016 */
+                                        inn?: string | null;
+                                        /** @description tag 1026 */
+                                        name?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    paying_agent?: {
+                                        /** @description tag 1044 */
+                                        operation?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    receive_payments_operator?: {
+                                        phones?: string[] | null;
+                                    } | null;
+                                    /**
+                                     * @description tag 1057 / 1222
+                                     * @enum {unknown}
+                                     */
+                                    type: "bank_paying_agent" | "bank_paying_subagent" | "paying_agent" | "paying_subagent" | "attorney" | "commission_agent" | "another";
+                                } | null;
+                                /** @description tag 1230 */
+                                country_code?: string | null;
+                                /** @description tag 1231 */
+                                declaration_number?: string | null;
+                                /** @description tag 1229 */
+                                excise?: number | null;
+                                /** @description tag 1163: exactly one of gs1m (base64), short, ean8, ean13, itf14, gs10, fur, egais20, egais30, unknown */
+                                mark_code?: {
+                                    ean8?: string;
+                                    ean13?: string;
+                                    egais20?: string;
+                                    egais30?: string;
+                                    fur?: string;
+                                    gs1m?: string;
+                                    gs10?: string;
+                                    itf14?: string;
+                                    short?: string;
+                                    unknown?: string;
+                                } | null;
+                                /** @description tag 2102: "0" */
+                                mark_processing_mode?: string | null;
+                                /** @description tag 1291 */
+                                mark_quantity?: {
+                                    denominator: number;
+                                    numerator: number;
+                                } | null;
+                                /** @description tag 2108; null or absent: 0 (piece) */
+                                measure?: number | null;
+                                /** @description tag 1030 */
+                                name: string;
+                                /**
+                                 * @description tag 1214
+                                 * @enum {unknown}
+                                 */
+                                payment_method: "full_prepayment" | "prepayment" | "advance" | "full_payment" | "partial_payment" | "credit" | "credit_payment";
+                                /** @description tag 1212 */
+                                payment_object: number;
+                                /** @description tag 2003: 1–4, 255 */
+                                planned_status?: number | null;
+                                /** @description tag 1079 */
+                                price: number;
+                                /** @description tag 1023, up to 3 decimals */
+                                quantity: number;
+                                sectoral_item_props?: {
+                                    /** @description tag 1263: dd.mm.yyyy */
+                                    date: string;
+                                    /** @description tag 1262 */
+                                    federal_id: string;
+                                    /** @description tag 1264 */
+                                    number: string;
+                                    /** @description tag 1265 */
+                                    value: string;
+                                }[] | null;
+                                /** @description tag 1043: must equal price × quantity rounded to kopecks */
+                                sum: number;
+                                supplier_info?: {
+                                    /** @description tag 1226 */
+                                    inn?: string | null;
+                                    /** @description tag 1225 */
+                                    name?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                /** @description tag 1191 */
+                                user_data?: string | null;
+                                vat: {
+                                    /** @description tag 1200: the VAT in the item sum, checked against the rate */
+                                    sum?: number | null;
+                                    /**
+                                     * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                     * @enum {unknown}
+                                     */
+                                    type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                                };
+                            }[];
+                            operating_check_props?: {
+                                /** @description tag 1271 */
+                                name: string;
+                                /** @description tag 1273: dd.mm.yyyy HH:MM:SS */
+                                timestamp: string;
+                                /** @description tag 1272 */
+                                value: string;
+                            } | null;
+                            payments: {
+                                sum: number;
+                                /** @description 0 cash, 1 electronic, 2 prepayment, 3 credit, 4 other; 5–9 as 0–4 */
+                                type: number;
+                            }[];
+                            sectoral_check_props?: {
+                                /** @description tag 1263: dd.mm.yyyy */
+                                date: string;
+                                /** @description tag 1262 */
+                                federal_id: string;
+                                /** @description tag 1264 */
+                                number: string;
+                                /** @description tag 1265 */
+                                value: string;
+                            }[] | null;
+                            supplier_info?: {
+                                phones?: string[] | null;
+                            } | null;
+                            /** @description tag 1011: not written, the register's clock decides */
+                            timezone?: number | null;
+                            /** @description tag 1020 */
+                            total: number;
+                            vats?: {
+                                sum?: number | null;
+                                /**
+                                 * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                 * @enum {unknown}
+                                 */
+                                type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                            }[] | null;
+                        };
+                        service?: {
+                            /** @description where the report is POSTed when final (ATOL's mask; else warnings.callback_url) */
+                            callback_url?: string | null;
+                        } | null;
+                        /** @description the document's time, dd.mm.yyyy HH:MM:SS */
+                        timestamp: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: number;
+                                error_id: string;
+                                text: string;
+                                /** @enum {string} */
+                                type: "system" | "unknown" | "driver" | "timeout" | "agent";
+                            } | null;
+                            /** @enum {string} */
+                            status?: "wait" | "done" | "fail";
+                            timestamp: string;
+                            uuid?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/possystem/v5/{group_code}/buy_refund_correction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * v5: buy_refund_correction
+         * @description Stored and queued through the native receipts service; 200 {uuid, status: wait}. A known external_id answers 400 with code 33 and the first uuid.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    token?: string;
+                    tokenid?: string;
+                };
+                header?: never;
+                path: {
+                    group_code: string;
+                };
+                cookie?: never;
+            };
+            /** @description ATOL Online v5 corrections */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        correction: {
+                            /** @description tag 1192 */
+                            additional_check_props?: string | null;
+                            /** @description tag 1084 */
+                            additional_user_props?: {
+                                name: string;
+                                value: string;
+                            } | null;
+                            /** @description tag 1021 */
+                            cashier?: string | null;
+                            /** @description tag 1203 */
+                            cashier_inn?: string | null;
+                            client?: {
+                                /** @description tag 1254 */
+                                address?: string | null;
+                                /** @description tag 1243: dd.mm.yyyy */
+                                birthdate?: string | null;
+                                /** @description tag 1244: OKSM code */
+                                citizenship?: string | null;
+                                /** @description tag 1245 */
+                                document_code?: string | null;
+                                /** @description tag 1246 */
+                                document_data?: string | null;
+                                /** @description tag 1008 */
+                                email?: string | null;
+                                /** @description tag 1228 */
+                                inn?: string | null;
+                                /** @description tag 1227 */
+                                name?: string | null;
+                                /** @description tag 1008 */
+                                phone?: string | null;
+                            } | null;
+                            company: {
+                                /** @description tag 1117: not written, the register's registration decides */
+                                email?: string | null;
+                                /** @description tag 1018: must be the INN the register is registered for */
+                                inn: string;
+                                /** @description tag 1009: not written, the register's registration decides */
+                                location?: string | null;
+                                /** @description tag 1187: not written, the register's registration decides */
+                                payment_address: string;
+                                sno?: ("osn" | "usn_income" | "usn_income_outcome" | "envd" | "esn" | "patent") | (never | null);
+                            };
+                            correction_info: {
+                                /** @description tag 1178: dd.mm.yyyy */
+                                base_date: string;
+                                /** @description tag 1177 */
+                                base_name?: string | null;
+                                /** @description tag 1179: required for instruction */
+                                base_number?: string | null;
+                                /**
+                                 * @description tag 1173
+                                 * @enum {unknown}
+                                 */
+                                type: "self" | "instruction";
+                            };
+                            /** @description tag 1036: not written */
+                            device_number?: string | null;
+                            /** @description tag 1125: the register's registration (1108) decides */
+                            internet?: boolean | null;
+                            items: {
+                                agent_info?: {
+                                    money_transfer_operator?: {
+                                        /** @description tag 1005 */
+                                        address?: string | null;
+                                        /** @description tag 1016 */
+                                        inn?: string | null;
+                                        /** @description tag 1026 */
+                                        name?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    paying_agent?: {
+                                        /** @description tag 1044 */
+                                        operation?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    receive_payments_operator?: {
+                                        phones?: string[] | null;
+                                    } | null;
+                                    /**
+                                     * @description tag 1057 / 1222
+                                     * @enum {unknown}
+                                     */
+                                    type: "bank_paying_agent" | "bank_paying_subagent" | "paying_agent" | "paying_subagent" | "attorney" | "commission_agent" | "another";
+                                } | null;
+                                /** @description tag 1230 */
+                                country_code?: string | null;
+                                /** @description tag 1231 */
+                                declaration_number?: string | null;
+                                /** @description tag 1229 */
+                                excise?: number | null;
+                                /** @description tag 1163: exactly one of gs1m (base64), short, ean8, ean13, itf14, gs10, fur, egais20, egais30, unknown */
+                                mark_code?: {
+                                    ean8?: string;
+                                    ean13?: string;
+                                    egais20?: string;
+                                    egais30?: string;
+                                    fur?: string;
+                                    gs1m?: string;
+                                    gs10?: string;
+                                    itf14?: string;
+                                    short?: string;
+                                    unknown?: string;
+                                } | null;
+                                /** @description tag 2102: "0" */
+                                mark_processing_mode?: string | null;
+                                /** @description tag 1291 */
+                                mark_quantity?: {
+                                    denominator: number;
+                                    numerator: number;
+                                } | null;
+                                /** @description tag 2108; null or absent: 0 (piece) */
+                                measure?: number | null;
+                                /** @description tag 1030 */
+                                name: string;
+                                /**
+                                 * @description tag 1214
+                                 * @enum {unknown}
+                                 */
+                                payment_method: "full_prepayment" | "prepayment" | "advance" | "full_payment" | "partial_payment" | "credit" | "credit_payment";
+                                /** @description tag 1212 */
+                                payment_object: number;
+                                /** @description tag 2003: 1–4, 255 */
+                                planned_status?: number | null;
+                                /** @description tag 1079 */
+                                price: number;
+                                /** @description tag 1023, up to 3 decimals */
+                                quantity: number;
+                                sectoral_item_props?: {
+                                    /** @description tag 1263: dd.mm.yyyy */
+                                    date: string;
+                                    /** @description tag 1262 */
+                                    federal_id: string;
+                                    /** @description tag 1264 */
+                                    number: string;
+                                    /** @description tag 1265 */
+                                    value: string;
+                                }[] | null;
+                                /** @description tag 1043: must equal price × quantity rounded to kopecks */
+                                sum: number;
+                                supplier_info?: {
+                                    /** @description tag 1226 */
+                                    inn?: string | null;
+                                    /** @description tag 1225 */
+                                    name?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                /** @description tag 1191 */
+                                user_data?: string | null;
+                                vat: {
+                                    /** @description tag 1200: the VAT in the item sum, checked against the rate */
+                                    sum?: number | null;
+                                    /**
+                                     * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                     * @enum {unknown}
+                                     */
+                                    type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                                };
+                            }[];
+                            operating_check_props?: {
+                                /** @description tag 1271 */
+                                name: string;
+                                /** @description tag 1273: dd.mm.yyyy HH:MM:SS */
+                                timestamp: string;
+                                /** @description tag 1272 */
+                                value: string;
+                            } | null;
+                            payments: {
+                                sum: number;
+                                /** @description 0 cash, 1 electronic, 2 prepayment, 3 credit, 4 other; 5–9 as 0–4 */
+                                type: number;
+                            }[];
+                            sectoral_check_props?: {
+                                /** @description tag 1263: dd.mm.yyyy */
+                                date: string;
+                                /** @description tag 1262 */
+                                federal_id: string;
+                                /** @description tag 1264 */
+                                number: string;
+                                /** @description tag 1265 */
+                                value: string;
+                            }[] | null;
+                            /** @description tag 1011: not written, the register's clock decides */
+                            timezone?: number | null;
+                            /** @description tag 1020 */
+                            total: number;
+                            vats?: {
+                                sum?: number | null;
+                                /**
+                                 * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                 * @enum {unknown}
+                                 */
+                                type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                            }[] | null;
+                        };
+                        /** @description the client's id of the document, unique per group code: a resend answers with the first uuid */
+                        external_id: string;
+                        /** @description accepted; the group's marking policy decides what a failed marking check does */
+                        ism_optional?: boolean | null;
+                        service?: {
+                            /** @description where the report is POSTed when final (ATOL's mask; else warnings.callback_url) */
+                            callback_url?: string | null;
+                        } | null;
+                        /** @description the document's time, dd.mm.yyyy HH:MM:SS */
+                        timestamp: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: number;
+                                error_id: string;
+                                text: string;
+                                /** @enum {string} */
+                                type: "system" | "unknown" | "driver" | "timeout" | "agent";
+                            } | null;
+                            /** @enum {string} */
+                            status?: "wait" | "done" | "fail";
+                            timestamp: string;
+                            uuid?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/possystem/v5/{group_code}/report/{uuid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** v5: the document's state and fiscal data */
+        get: {
+            parameters: {
+                query?: {
+                    token?: string;
+                    tokenid?: string;
+                };
+                header?: never;
+                path: {
+                    group_code: string;
+                    uuid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            callback_url?: string;
+                            daemon_code?: string;
+                            device_code?: string | null;
+                            error: {
+                                code: number;
+                                error_id: string;
+                                text: string;
+                                /** @enum {string} */
+                                type: "system" | "unknown" | "driver" | "timeout" | "agent";
+                            } | null;
+                            external_id?: string;
+                            group_code?: string;
+                            payload?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @enum {string} */
+                            status?: "wait" | "done" | "fail";
+                            timestamp: string;
+                            uuid?: string;
+                            warnings?: {
+                                [key: string]: unknown;
+                            } | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/possystem/v5/{group_code}/sell": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * v5: sell
+         * @description Stored and queued through the native receipts service; 200 {uuid, status: wait}. A known external_id answers 400 with code 33 and the first uuid.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    token?: string;
+                    tokenid?: string;
+                };
+                header?: never;
+                path: {
+                    group_code: string;
+                };
+                cookie?: never;
+            };
+            /** @description ATOL Online v5 sell, sell_refund, buy, buy_refund */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the client's id of the document, unique per group code: a resend answers with the first uuid */
+                        external_id: string;
+                        /** @description accepted; the group's marking policy decides what a failed marking check does */
+                        ism_optional?: boolean | null;
+                        receipt: {
+                            /** @description tag 1192 */
+                            additional_check_props?: string | null;
+                            /** @description tag 1084 */
+                            additional_user_props?: {
+                                name: string;
+                                value: string;
+                            } | null;
+                            agent_info?: {
+                                money_transfer_operator?: {
+                                    /** @description tag 1005 */
+                                    address?: string | null;
+                                    /** @description tag 1016 */
+                                    inn?: string | null;
+                                    /** @description tag 1026 */
+                                    name?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                paying_agent?: {
+                                    /** @description tag 1044 */
+                                    operation?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                receive_payments_operator?: {
+                                    phones?: string[] | null;
+                                } | null;
+                                /**
+                                 * @description tag 1057 / 1222
+                                 * @enum {unknown}
+                                 */
+                                type: "bank_paying_agent" | "bank_paying_subagent" | "paying_agent" | "paying_subagent" | "attorney" | "commission_agent" | "another";
+                            } | null;
+                            /** @description tag 1021 */
+                            cashier?: string | null;
+                            /** @description tag 1203 */
+                            cashier_inn?: string | null;
+                            client: {
+                                /** @description tag 1254 */
+                                address?: string | null;
+                                /** @description tag 1243: dd.mm.yyyy */
+                                birthdate?: string | null;
+                                /** @description tag 1244: OKSM code */
+                                citizenship?: string | null;
+                                /** @description tag 1245 */
+                                document_code?: string | null;
+                                /** @description tag 1246 */
+                                document_data?: string | null;
+                                /** @description tag 1008 */
+                                email?: string | null;
+                                /** @description tag 1228 */
+                                inn?: string | null;
+                                /** @description tag 1227 */
+                                name?: string | null;
+                                /** @description tag 1008 */
+                                phone?: string | null;
+                            };
+                            company: {
+                                /** @description tag 1117: not written, the register's registration decides */
+                                email?: string | null;
+                                /** @description tag 1018: must be the INN the register is registered for */
+                                inn: string;
+                                /** @description tag 1009: not written, the register's registration decides */
+                                location?: string | null;
+                                /** @description tag 1187: not written, the register's registration decides */
+                                payment_address: string;
+                                sno?: ("osn" | "usn_income" | "usn_income_outcome" | "envd" | "esn" | "patent") | (never | null);
+                            };
+                            /** @description tag 1036: not written */
+                            device_number?: string | null;
+                            /** @description tag 1125: the register's registration (1108) decides */
+                            internet?: boolean | null;
+                            items: {
+                                agent_info?: {
+                                    money_transfer_operator?: {
+                                        /** @description tag 1005 */
+                                        address?: string | null;
+                                        /** @description tag 1016 */
+                                        inn?: string | null;
+                                        /** @description tag 1026 */
+                                        name?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    paying_agent?: {
+                                        /** @description tag 1044 */
+                                        operation?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    receive_payments_operator?: {
+                                        phones?: string[] | null;
+                                    } | null;
+                                    /**
+                                     * @description tag 1057 / 1222
+                                     * @enum {unknown}
+                                     */
+                                    type: "bank_paying_agent" | "bank_paying_subagent" | "paying_agent" | "paying_subagent" | "attorney" | "commission_agent" | "another";
+                                } | null;
+                                /** @description tag 1230 */
+                                country_code?: string | null;
+                                /** @description tag 1231 */
+                                declaration_number?: string | null;
+                                /** @description tag 1229 */
+                                excise?: number | null;
+                                /** @description tag 1163: exactly one of gs1m (base64), short, ean8, ean13, itf14, gs10, fur, egais20, egais30, unknown */
+                                mark_code?: {
+                                    ean8?: string;
+                                    ean13?: string;
+                                    egais20?: string;
+                                    egais30?: string;
+                                    fur?: string;
+                                    gs1m?: string;
+                                    gs10?: string;
+                                    itf14?: string;
+                                    short?: string;
+                                    unknown?: string;
+                                } | null;
+                                /** @description tag 2102: "0" */
+                                mark_processing_mode?: string | null;
+                                /** @description tag 1291 */
+                                mark_quantity?: {
+                                    denominator: number;
+                                    numerator: number;
+                                } | null;
+                                /** @description tag 2108; null or absent: 0 (piece) */
+                                measure?: number | null;
+                                /** @description tag 1030 */
+                                name: string;
+                                /**
+                                 * @description tag 1214
+                                 * @enum {unknown}
+                                 */
+                                payment_method: "full_prepayment" | "prepayment" | "advance" | "full_payment" | "partial_payment" | "credit" | "credit_payment";
+                                /** @description tag 1212 */
+                                payment_object: number;
+                                /** @description tag 2003: 1–4, 255 */
+                                planned_status?: number | null;
+                                /** @description tag 1079 */
+                                price: number;
+                                /** @description tag 1023, up to 3 decimals */
+                                quantity: number;
+                                sectoral_item_props?: {
+                                    /** @description tag 1263: dd.mm.yyyy */
+                                    date: string;
+                                    /** @description tag 1262 */
+                                    federal_id: string;
+                                    /** @description tag 1264 */
+                                    number: string;
+                                    /** @description tag 1265 */
+                                    value: string;
+                                }[] | null;
+                                /** @description tag 1043: must equal price × quantity rounded to kopecks */
+                                sum: number;
+                                supplier_info?: {
+                                    /** @description tag 1226 */
+                                    inn?: string | null;
+                                    /** @description tag 1225 */
+                                    name?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                /** @description tag 1191 */
+                                user_data?: string | null;
+                                vat: {
+                                    /** @description tag 1200: the VAT in the item sum, checked against the rate */
+                                    sum?: number | null;
+                                    /**
+                                     * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                     * @enum {unknown}
+                                     */
+                                    type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                                };
+                            }[];
+                            operating_check_props?: {
+                                /** @description tag 1271 */
+                                name: string;
+                                /** @description tag 1273: dd.mm.yyyy HH:MM:SS */
+                                timestamp: string;
+                                /** @description tag 1272 */
+                                value: string;
+                            } | null;
+                            payments: {
+                                sum: number;
+                                /** @description 0 cash, 1 electronic, 2 prepayment, 3 credit, 4 other; 5–9 as 0–4 */
+                                type: number;
+                            }[];
+                            sectoral_check_props?: {
+                                /** @description tag 1263: dd.mm.yyyy */
+                                date: string;
+                                /** @description tag 1262 */
+                                federal_id: string;
+                                /** @description tag 1264 */
+                                number: string;
+                                /** @description tag 1265 */
+                                value: string;
+                            }[] | null;
+                            supplier_info?: {
+                                phones?: string[] | null;
+                            } | null;
+                            /** @description tag 1011: not written, the register's clock decides */
+                            timezone?: number | null;
+                            /** @description tag 1020 */
+                            total: number;
+                            vats?: {
+                                sum?: number | null;
+                                /**
+                                 * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                 * @enum {unknown}
+                                 */
+                                type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                            }[] | null;
+                        };
+                        service?: {
+                            /** @description where the report is POSTed when final (ATOL's mask; else warnings.callback_url) */
+                            callback_url?: string | null;
+                        } | null;
+                        /** @description the document's time, dd.mm.yyyy HH:MM:SS */
+                        timestamp: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: number;
+                                error_id: string;
+                                text: string;
+                                /** @enum {string} */
+                                type: "system" | "unknown" | "driver" | "timeout" | "agent";
+                            } | null;
+                            /** @enum {string} */
+                            status?: "wait" | "done" | "fail";
+                            timestamp: string;
+                            uuid?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/possystem/v5/{group_code}/sell_correction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * v5: sell_correction
+         * @description Stored and queued through the native receipts service; 200 {uuid, status: wait}. A known external_id answers 400 with code 33 and the first uuid.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    token?: string;
+                    tokenid?: string;
+                };
+                header?: never;
+                path: {
+                    group_code: string;
+                };
+                cookie?: never;
+            };
+            /** @description ATOL Online v5 corrections */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        correction: {
+                            /** @description tag 1192 */
+                            additional_check_props?: string | null;
+                            /** @description tag 1084 */
+                            additional_user_props?: {
+                                name: string;
+                                value: string;
+                            } | null;
+                            /** @description tag 1021 */
+                            cashier?: string | null;
+                            /** @description tag 1203 */
+                            cashier_inn?: string | null;
+                            client?: {
+                                /** @description tag 1254 */
+                                address?: string | null;
+                                /** @description tag 1243: dd.mm.yyyy */
+                                birthdate?: string | null;
+                                /** @description tag 1244: OKSM code */
+                                citizenship?: string | null;
+                                /** @description tag 1245 */
+                                document_code?: string | null;
+                                /** @description tag 1246 */
+                                document_data?: string | null;
+                                /** @description tag 1008 */
+                                email?: string | null;
+                                /** @description tag 1228 */
+                                inn?: string | null;
+                                /** @description tag 1227 */
+                                name?: string | null;
+                                /** @description tag 1008 */
+                                phone?: string | null;
+                            } | null;
+                            company: {
+                                /** @description tag 1117: not written, the register's registration decides */
+                                email?: string | null;
+                                /** @description tag 1018: must be the INN the register is registered for */
+                                inn: string;
+                                /** @description tag 1009: not written, the register's registration decides */
+                                location?: string | null;
+                                /** @description tag 1187: not written, the register's registration decides */
+                                payment_address: string;
+                                sno?: ("osn" | "usn_income" | "usn_income_outcome" | "envd" | "esn" | "patent") | (never | null);
+                            };
+                            correction_info: {
+                                /** @description tag 1178: dd.mm.yyyy */
+                                base_date: string;
+                                /** @description tag 1177 */
+                                base_name?: string | null;
+                                /** @description tag 1179: required for instruction */
+                                base_number?: string | null;
+                                /**
+                                 * @description tag 1173
+                                 * @enum {unknown}
+                                 */
+                                type: "self" | "instruction";
+                            };
+                            /** @description tag 1036: not written */
+                            device_number?: string | null;
+                            /** @description tag 1125: the register's registration (1108) decides */
+                            internet?: boolean | null;
+                            items: {
+                                agent_info?: {
+                                    money_transfer_operator?: {
+                                        /** @description tag 1005 */
+                                        address?: string | null;
+                                        /** @description tag 1016 */
+                                        inn?: string | null;
+                                        /** @description tag 1026 */
+                                        name?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    paying_agent?: {
+                                        /** @description tag 1044 */
+                                        operation?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    receive_payments_operator?: {
+                                        phones?: string[] | null;
+                                    } | null;
+                                    /**
+                                     * @description tag 1057 / 1222
+                                     * @enum {unknown}
+                                     */
+                                    type: "bank_paying_agent" | "bank_paying_subagent" | "paying_agent" | "paying_subagent" | "attorney" | "commission_agent" | "another";
+                                } | null;
+                                /** @description tag 1230 */
+                                country_code?: string | null;
+                                /** @description tag 1231 */
+                                declaration_number?: string | null;
+                                /** @description tag 1229 */
+                                excise?: number | null;
+                                /** @description tag 1163: exactly one of gs1m (base64), short, ean8, ean13, itf14, gs10, fur, egais20, egais30, unknown */
+                                mark_code?: {
+                                    ean8?: string;
+                                    ean13?: string;
+                                    egais20?: string;
+                                    egais30?: string;
+                                    fur?: string;
+                                    gs1m?: string;
+                                    gs10?: string;
+                                    itf14?: string;
+                                    short?: string;
+                                    unknown?: string;
+                                } | null;
+                                /** @description tag 2102: "0" */
+                                mark_processing_mode?: string | null;
+                                /** @description tag 1291 */
+                                mark_quantity?: {
+                                    denominator: number;
+                                    numerator: number;
+                                } | null;
+                                /** @description tag 2108; null or absent: 0 (piece) */
+                                measure?: number | null;
+                                /** @description tag 1030 */
+                                name: string;
+                                /**
+                                 * @description tag 1214
+                                 * @enum {unknown}
+                                 */
+                                payment_method: "full_prepayment" | "prepayment" | "advance" | "full_payment" | "partial_payment" | "credit" | "credit_payment";
+                                /** @description tag 1212 */
+                                payment_object: number;
+                                /** @description tag 2003: 1–4, 255 */
+                                planned_status?: number | null;
+                                /** @description tag 1079 */
+                                price: number;
+                                /** @description tag 1023, up to 3 decimals */
+                                quantity: number;
+                                sectoral_item_props?: {
+                                    /** @description tag 1263: dd.mm.yyyy */
+                                    date: string;
+                                    /** @description tag 1262 */
+                                    federal_id: string;
+                                    /** @description tag 1264 */
+                                    number: string;
+                                    /** @description tag 1265 */
+                                    value: string;
+                                }[] | null;
+                                /** @description tag 1043: must equal price × quantity rounded to kopecks */
+                                sum: number;
+                                supplier_info?: {
+                                    /** @description tag 1226 */
+                                    inn?: string | null;
+                                    /** @description tag 1225 */
+                                    name?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                /** @description tag 1191 */
+                                user_data?: string | null;
+                                vat: {
+                                    /** @description tag 1200: the VAT in the item sum, checked against the rate */
+                                    sum?: number | null;
+                                    /**
+                                     * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                     * @enum {unknown}
+                                     */
+                                    type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                                };
+                            }[];
+                            operating_check_props?: {
+                                /** @description tag 1271 */
+                                name: string;
+                                /** @description tag 1273: dd.mm.yyyy HH:MM:SS */
+                                timestamp: string;
+                                /** @description tag 1272 */
+                                value: string;
+                            } | null;
+                            payments: {
+                                sum: number;
+                                /** @description 0 cash, 1 electronic, 2 prepayment, 3 credit, 4 other; 5–9 as 0–4 */
+                                type: number;
+                            }[];
+                            sectoral_check_props?: {
+                                /** @description tag 1263: dd.mm.yyyy */
+                                date: string;
+                                /** @description tag 1262 */
+                                federal_id: string;
+                                /** @description tag 1264 */
+                                number: string;
+                                /** @description tag 1265 */
+                                value: string;
+                            }[] | null;
+                            /** @description tag 1011: not written, the register's clock decides */
+                            timezone?: number | null;
+                            /** @description tag 1020 */
+                            total: number;
+                            vats?: {
+                                sum?: number | null;
+                                /**
+                                 * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                 * @enum {unknown}
+                                 */
+                                type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                            }[] | null;
+                        };
+                        /** @description the client's id of the document, unique per group code: a resend answers with the first uuid */
+                        external_id: string;
+                        /** @description accepted; the group's marking policy decides what a failed marking check does */
+                        ism_optional?: boolean | null;
+                        service?: {
+                            /** @description where the report is POSTed when final (ATOL's mask; else warnings.callback_url) */
+                            callback_url?: string | null;
+                        } | null;
+                        /** @description the document's time, dd.mm.yyyy HH:MM:SS */
+                        timestamp: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: number;
+                                error_id: string;
+                                text: string;
+                                /** @enum {string} */
+                                type: "system" | "unknown" | "driver" | "timeout" | "agent";
+                            } | null;
+                            /** @enum {string} */
+                            status?: "wait" | "done" | "fail";
+                            timestamp: string;
+                            uuid?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/possystem/v5/{group_code}/sell_refund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * v5: sell_refund
+         * @description Stored and queued through the native receipts service; 200 {uuid, status: wait}. A known external_id answers 400 with code 33 and the first uuid.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    token?: string;
+                    tokenid?: string;
+                };
+                header?: never;
+                path: {
+                    group_code: string;
+                };
+                cookie?: never;
+            };
+            /** @description ATOL Online v5 sell, sell_refund, buy, buy_refund */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the client's id of the document, unique per group code: a resend answers with the first uuid */
+                        external_id: string;
+                        /** @description accepted; the group's marking policy decides what a failed marking check does */
+                        ism_optional?: boolean | null;
+                        receipt: {
+                            /** @description tag 1192 */
+                            additional_check_props?: string | null;
+                            /** @description tag 1084 */
+                            additional_user_props?: {
+                                name: string;
+                                value: string;
+                            } | null;
+                            agent_info?: {
+                                money_transfer_operator?: {
+                                    /** @description tag 1005 */
+                                    address?: string | null;
+                                    /** @description tag 1016 */
+                                    inn?: string | null;
+                                    /** @description tag 1026 */
+                                    name?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                paying_agent?: {
+                                    /** @description tag 1044 */
+                                    operation?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                receive_payments_operator?: {
+                                    phones?: string[] | null;
+                                } | null;
+                                /**
+                                 * @description tag 1057 / 1222
+                                 * @enum {unknown}
+                                 */
+                                type: "bank_paying_agent" | "bank_paying_subagent" | "paying_agent" | "paying_subagent" | "attorney" | "commission_agent" | "another";
+                            } | null;
+                            /** @description tag 1021 */
+                            cashier?: string | null;
+                            /** @description tag 1203 */
+                            cashier_inn?: string | null;
+                            client: {
+                                /** @description tag 1254 */
+                                address?: string | null;
+                                /** @description tag 1243: dd.mm.yyyy */
+                                birthdate?: string | null;
+                                /** @description tag 1244: OKSM code */
+                                citizenship?: string | null;
+                                /** @description tag 1245 */
+                                document_code?: string | null;
+                                /** @description tag 1246 */
+                                document_data?: string | null;
+                                /** @description tag 1008 */
+                                email?: string | null;
+                                /** @description tag 1228 */
+                                inn?: string | null;
+                                /** @description tag 1227 */
+                                name?: string | null;
+                                /** @description tag 1008 */
+                                phone?: string | null;
+                            };
+                            company: {
+                                /** @description tag 1117: not written, the register's registration decides */
+                                email?: string | null;
+                                /** @description tag 1018: must be the INN the register is registered for */
+                                inn: string;
+                                /** @description tag 1009: not written, the register's registration decides */
+                                location?: string | null;
+                                /** @description tag 1187: not written, the register's registration decides */
+                                payment_address: string;
+                                sno?: ("osn" | "usn_income" | "usn_income_outcome" | "envd" | "esn" | "patent") | (never | null);
+                            };
+                            /** @description tag 1036: not written */
+                            device_number?: string | null;
+                            /** @description tag 1125: the register's registration (1108) decides */
+                            internet?: boolean | null;
+                            items: {
+                                agent_info?: {
+                                    money_transfer_operator?: {
+                                        /** @description tag 1005 */
+                                        address?: string | null;
+                                        /** @description tag 1016 */
+                                        inn?: string | null;
+                                        /** @description tag 1026 */
+                                        name?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    paying_agent?: {
+                                        /** @description tag 1044 */
+                                        operation?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    receive_payments_operator?: {
+                                        phones?: string[] | null;
+                                    } | null;
+                                    /**
+                                     * @description tag 1057 / 1222
+                                     * @enum {unknown}
+                                     */
+                                    type: "bank_paying_agent" | "bank_paying_subagent" | "paying_agent" | "paying_subagent" | "attorney" | "commission_agent" | "another";
+                                } | null;
+                                /** @description tag 1230 */
+                                country_code?: string | null;
+                                /** @description tag 1231 */
+                                declaration_number?: string | null;
+                                /** @description tag 1229 */
+                                excise?: number | null;
+                                /** @description tag 1163: exactly one of gs1m (base64), short, ean8, ean13, itf14, gs10, fur, egais20, egais30, unknown */
+                                mark_code?: {
+                                    ean8?: string;
+                                    ean13?: string;
+                                    egais20?: string;
+                                    egais30?: string;
+                                    fur?: string;
+                                    gs1m?: string;
+                                    gs10?: string;
+                                    itf14?: string;
+                                    short?: string;
+                                    unknown?: string;
+                                } | null;
+                                /** @description tag 2102: "0" */
+                                mark_processing_mode?: string | null;
+                                /** @description tag 1291 */
+                                mark_quantity?: {
+                                    denominator: number;
+                                    numerator: number;
+                                } | null;
+                                /** @description tag 2108; null or absent: 0 (piece) */
+                                measure?: number | null;
+                                /** @description tag 1030 */
+                                name: string;
+                                /**
+                                 * @description tag 1214
+                                 * @enum {unknown}
+                                 */
+                                payment_method: "full_prepayment" | "prepayment" | "advance" | "full_payment" | "partial_payment" | "credit" | "credit_payment";
+                                /** @description tag 1212 */
+                                payment_object: number;
+                                /** @description tag 2003: 1–4, 255 */
+                                planned_status?: number | null;
+                                /** @description tag 1079 */
+                                price: number;
+                                /** @description tag 1023, up to 3 decimals */
+                                quantity: number;
+                                sectoral_item_props?: {
+                                    /** @description tag 1263: dd.mm.yyyy */
+                                    date: string;
+                                    /** @description tag 1262 */
+                                    federal_id: string;
+                                    /** @description tag 1264 */
+                                    number: string;
+                                    /** @description tag 1265 */
+                                    value: string;
+                                }[] | null;
+                                /** @description tag 1043: must equal price × quantity rounded to kopecks */
+                                sum: number;
+                                supplier_info?: {
+                                    /** @description tag 1226 */
+                                    inn?: string | null;
+                                    /** @description tag 1225 */
+                                    name?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                /** @description tag 1191 */
+                                user_data?: string | null;
+                                vat: {
+                                    /** @description tag 1200: the VAT in the item sum, checked against the rate */
+                                    sum?: number | null;
+                                    /**
+                                     * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                     * @enum {unknown}
+                                     */
+                                    type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                                };
+                            }[];
+                            operating_check_props?: {
+                                /** @description tag 1271 */
+                                name: string;
+                                /** @description tag 1273: dd.mm.yyyy HH:MM:SS */
+                                timestamp: string;
+                                /** @description tag 1272 */
+                                value: string;
+                            } | null;
+                            payments: {
+                                sum: number;
+                                /** @description 0 cash, 1 electronic, 2 prepayment, 3 credit, 4 other; 5–9 as 0–4 */
+                                type: number;
+                            }[];
+                            sectoral_check_props?: {
+                                /** @description tag 1263: dd.mm.yyyy */
+                                date: string;
+                                /** @description tag 1262 */
+                                federal_id: string;
+                                /** @description tag 1264 */
+                                number: string;
+                                /** @description tag 1265 */
+                                value: string;
+                            }[] | null;
+                            supplier_info?: {
+                                phones?: string[] | null;
+                            } | null;
+                            /** @description tag 1011: not written, the register's clock decides */
+                            timezone?: number | null;
+                            /** @description tag 1020 */
+                            total: number;
+                            vats?: {
+                                sum?: number | null;
+                                /**
+                                 * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                 * @enum {unknown}
+                                 */
+                                type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                            }[] | null;
+                        };
+                        service?: {
+                            /** @description where the report is POSTed when final (ATOL's mask; else warnings.callback_url) */
+                            callback_url?: string | null;
+                        } | null;
+                        /** @description the document's time, dd.mm.yyyy HH:MM:SS */
+                        timestamp: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: number;
+                                error_id: string;
+                                text: string;
+                                /** @enum {string} */
+                                type: "system" | "unknown" | "driver" | "timeout" | "agent";
+                            } | null;
+                            /** @enum {string} */
+                            status?: "wait" | "done" | "fail";
+                            timestamp: string;
+                            uuid?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/possystem/v5/{group_code}/sell_refund_correction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * v5: sell_refund_correction
+         * @description Stored and queued through the native receipts service; 200 {uuid, status: wait}. A known external_id answers 400 with code 33 and the first uuid.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    token?: string;
+                    tokenid?: string;
+                };
+                header?: never;
+                path: {
+                    group_code: string;
+                };
+                cookie?: never;
+            };
+            /** @description ATOL Online v5 corrections */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        correction: {
+                            /** @description tag 1192 */
+                            additional_check_props?: string | null;
+                            /** @description tag 1084 */
+                            additional_user_props?: {
+                                name: string;
+                                value: string;
+                            } | null;
+                            /** @description tag 1021 */
+                            cashier?: string | null;
+                            /** @description tag 1203 */
+                            cashier_inn?: string | null;
+                            client?: {
+                                /** @description tag 1254 */
+                                address?: string | null;
+                                /** @description tag 1243: dd.mm.yyyy */
+                                birthdate?: string | null;
+                                /** @description tag 1244: OKSM code */
+                                citizenship?: string | null;
+                                /** @description tag 1245 */
+                                document_code?: string | null;
+                                /** @description tag 1246 */
+                                document_data?: string | null;
+                                /** @description tag 1008 */
+                                email?: string | null;
+                                /** @description tag 1228 */
+                                inn?: string | null;
+                                /** @description tag 1227 */
+                                name?: string | null;
+                                /** @description tag 1008 */
+                                phone?: string | null;
+                            } | null;
+                            company: {
+                                /** @description tag 1117: not written, the register's registration decides */
+                                email?: string | null;
+                                /** @description tag 1018: must be the INN the register is registered for */
+                                inn: string;
+                                /** @description tag 1009: not written, the register's registration decides */
+                                location?: string | null;
+                                /** @description tag 1187: not written, the register's registration decides */
+                                payment_address: string;
+                                sno?: ("osn" | "usn_income" | "usn_income_outcome" | "envd" | "esn" | "patent") | (never | null);
+                            };
+                            correction_info: {
+                                /** @description tag 1178: dd.mm.yyyy */
+                                base_date: string;
+                                /** @description tag 1177 */
+                                base_name?: string | null;
+                                /** @description tag 1179: required for instruction */
+                                base_number?: string | null;
+                                /**
+                                 * @description tag 1173
+                                 * @enum {unknown}
+                                 */
+                                type: "self" | "instruction";
+                            };
+                            /** @description tag 1036: not written */
+                            device_number?: string | null;
+                            /** @description tag 1125: the register's registration (1108) decides */
+                            internet?: boolean | null;
+                            items: {
+                                agent_info?: {
+                                    money_transfer_operator?: {
+                                        /** @description tag 1005 */
+                                        address?: string | null;
+                                        /** @description tag 1016 */
+                                        inn?: string | null;
+                                        /** @description tag 1026 */
+                                        name?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    paying_agent?: {
+                                        /** @description tag 1044 */
+                                        operation?: string | null;
+                                        phones?: string[] | null;
+                                    } | null;
+                                    receive_payments_operator?: {
+                                        phones?: string[] | null;
+                                    } | null;
+                                    /**
+                                     * @description tag 1057 / 1222
+                                     * @enum {unknown}
+                                     */
+                                    type: "bank_paying_agent" | "bank_paying_subagent" | "paying_agent" | "paying_subagent" | "attorney" | "commission_agent" | "another";
+                                } | null;
+                                /** @description tag 1230 */
+                                country_code?: string | null;
+                                /** @description tag 1231 */
+                                declaration_number?: string | null;
+                                /** @description tag 1229 */
+                                excise?: number | null;
+                                /** @description tag 1163: exactly one of gs1m (base64), short, ean8, ean13, itf14, gs10, fur, egais20, egais30, unknown */
+                                mark_code?: {
+                                    ean8?: string;
+                                    ean13?: string;
+                                    egais20?: string;
+                                    egais30?: string;
+                                    fur?: string;
+                                    gs1m?: string;
+                                    gs10?: string;
+                                    itf14?: string;
+                                    short?: string;
+                                    unknown?: string;
+                                } | null;
+                                /** @description tag 2102: "0" */
+                                mark_processing_mode?: string | null;
+                                /** @description tag 1291 */
+                                mark_quantity?: {
+                                    denominator: number;
+                                    numerator: number;
+                                } | null;
+                                /** @description tag 2108; null or absent: 0 (piece) */
+                                measure?: number | null;
+                                /** @description tag 1030 */
+                                name: string;
+                                /**
+                                 * @description tag 1214
+                                 * @enum {unknown}
+                                 */
+                                payment_method: "full_prepayment" | "prepayment" | "advance" | "full_payment" | "partial_payment" | "credit" | "credit_payment";
+                                /** @description tag 1212 */
+                                payment_object: number;
+                                /** @description tag 2003: 1–4, 255 */
+                                planned_status?: number | null;
+                                /** @description tag 1079 */
+                                price: number;
+                                /** @description tag 1023, up to 3 decimals */
+                                quantity: number;
+                                sectoral_item_props?: {
+                                    /** @description tag 1263: dd.mm.yyyy */
+                                    date: string;
+                                    /** @description tag 1262 */
+                                    federal_id: string;
+                                    /** @description tag 1264 */
+                                    number: string;
+                                    /** @description tag 1265 */
+                                    value: string;
+                                }[] | null;
+                                /** @description tag 1043: must equal price × quantity rounded to kopecks */
+                                sum: number;
+                                supplier_info?: {
+                                    /** @description tag 1226 */
+                                    inn?: string | null;
+                                    /** @description tag 1225 */
+                                    name?: string | null;
+                                    phones?: string[] | null;
+                                } | null;
+                                /** @description tag 1191 */
+                                user_data?: string | null;
+                                vat: {
+                                    /** @description tag 1200: the VAT in the item sum, checked against the rate */
+                                    sum?: number | null;
+                                    /**
+                                     * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                     * @enum {unknown}
+                                     */
+                                    type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                                };
+                            }[];
+                            operating_check_props?: {
+                                /** @description tag 1271 */
+                                name: string;
+                                /** @description tag 1273: dd.mm.yyyy HH:MM:SS */
+                                timestamp: string;
+                                /** @description tag 1272 */
+                                value: string;
+                            } | null;
+                            payments: {
+                                sum: number;
+                                /** @description 0 cash, 1 electronic, 2 prepayment, 3 credit, 4 other; 5–9 as 0–4 */
+                                type: number;
+                            }[];
+                            sectoral_check_props?: {
+                                /** @description tag 1263: dd.mm.yyyy */
+                                date: string;
+                                /** @description tag 1262 */
+                                federal_id: string;
+                                /** @description tag 1264 */
+                                number: string;
+                                /** @description tag 1265 */
+                                value: string;
+                            }[] | null;
+                            /** @description tag 1011: not written, the register's clock decides */
+                            timezone?: number | null;
+                            /** @description tag 1020 */
+                            total: number;
+                            vats?: {
+                                sum?: number | null;
+                                /**
+                                 * @description tag 1199: none, vat0, vat10, vat20, vat110, vat120, vat5, vat7, vat105, vat107, vat22, vat122 (vat18 and vat118 are refused)
+                                 * @enum {unknown}
+                                 */
+                                type: "none" | "vat0" | "vat10" | "vat20" | "vat110" | "vat120" | "vat5" | "vat7" | "vat105" | "vat107" | "vat22" | "vat122" | "vat18" | "vat118";
+                            }[] | null;
+                        };
+                        /** @description the client's id of the document, unique per group code: a resend answers with the first uuid */
+                        external_id: string;
+                        /** @description accepted; the group's marking policy decides what a failed marking check does */
+                        ism_optional?: boolean | null;
+                        service?: {
+                            /** @description where the report is POSTed when final (ATOL's mask; else warnings.callback_url) */
+                            callback_url?: string | null;
+                        } | null;
+                        /** @description the document's time, dd.mm.yyyy HH:MM:SS */
+                        timestamp: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: number;
+                                error_id: string;
+                                text: string;
+                                /** @enum {string} */
+                                type: "system" | "unknown" | "driver" | "timeout" | "agent";
+                            } | null;
+                            /** @enum {string} */
+                            status?: "wait" | "done" | "fail";
+                            timestamp: string;
+                            uuid?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/possystem/v5/getToken": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** v5: get a token, login and password in the query */
+        get: {
+            parameters: {
+                query: {
+                    login: string;
+                    pass: string;
+                    source?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: number;
+                                error_id: string;
+                                text: string;
+                                /** @enum {string} */
+                                type: "system" | "unknown" | "driver" | "timeout" | "agent";
+                            } | null;
+                            timestamp: string;
+                            token?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** v5: get a token (24 h) for a cr-server user */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description The login and password of a cr-server user */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        login: string;
+                        pass: string;
+                        source?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: number;
+                                error_id: string;
+                                text: string;
+                                /** @enum {string} */
+                                type: "system" | "unknown" | "driver" | "timeout" | "agent";
+                            } | null;
+                            timestamp: string;
+                            token?: string;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -5220,6 +9283,20 @@ export interface paths {
                                     inn: string | null;
                                     name: string | null;
                                 } | null;
+                                /** @description the completion callback (null without callback_url) */
+                                callback?: {
+                                    attempts: number;
+                                    delivered_at: string | null;
+                                    last_error: string | null;
+                                    last_status: number | null;
+                                    next_attempt_at: string | null;
+                                    /**
+                                     * @description the latest delivery; null until the receipt is final
+                                     * @enum {string|null}
+                                     */
+                                    state: "pending" | "delivered" | "failed" | null;
+                                    url: string;
+                                } | null;
                                 cashier: {
                                     inn: string | null;
                                     name: string;
@@ -5457,6 +9534,8 @@ export interface paths {
                             /** @description tag 1227 */
                             name?: string | null;
                         } | null;
+                        /** @description http(s) URL the outcome is POSTed to (signed, retried; docs/api.md "Callbacks") */
+                        callback_url?: string | null;
                         cashier?: {
                             inn?: string | null;
                             name: string;
@@ -5795,6 +9874,20 @@ export interface paths {
                                 inn: string | null;
                                 name: string | null;
                             } | null;
+                            /** @description the completion callback (null without callback_url) */
+                            callback?: {
+                                attempts: number;
+                                delivered_at: string | null;
+                                last_error: string | null;
+                                last_status: number | null;
+                                next_attempt_at: string | null;
+                                /**
+                                 * @description the latest delivery; null until the receipt is final
+                                 * @enum {string|null}
+                                 */
+                                state: "pending" | "delivered" | "failed" | null;
+                                url: string;
+                            } | null;
                             cashier: {
                                 inn: string | null;
                                 name: string;
@@ -5996,6 +10089,242 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/service_groups/{service_group_id}/receipts/{receipt_id}/callbacks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The receipt's callback deliveries and their attempts */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    receipt_id: string;
+                    service_group_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            callback_url: string | null;
+                            /** @description Newest first (at most 50), each with its attempts in order */
+                            deliveries: {
+                                attempts: number;
+                                created_at: string;
+                                delivered_at: string | null;
+                                /** @enum {string} */
+                                event: "receipt.success" | "receipt.failed";
+                                /** @description The same on every attempt of this delivery (X-CR-Event-Id): receivers deduplicate by it */
+                                event_id: string;
+                                id: number;
+                                /** @enum {string} */
+                                kind: "outcome" | "resend";
+                                last_error: string | null;
+                                last_status: number | null;
+                                log: {
+                                    at: string;
+                                    /** @description Why no answer came: destination_not_allowed, dns_failed, connect_failed, timeout, aborted, internal */
+                                    error: string | null;
+                                    latency_ms: number;
+                                    /** @description The node that sent it (dashboard only) */
+                                    node?: string;
+                                    /** @description The receiver's HTTP status; null when no answer came */
+                                    status: number | null;
+                                }[];
+                                /** @description When a pending delivery is tried next */
+                                next_attempt_at: string | null;
+                                /** @enum {string} */
+                                state: "pending" | "delivered" | "failed";
+                                url: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/service_groups/{service_group_id}/receipts/{receipt_id}/callbacks/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the receipt's outcome to its callback_url again (superusers and the receipt's sender)
+         * @description A new delivery with a new event id, audited. 409 callback_not_configured without a callback_url, receipt_not_final while the receipt is not success or failed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    receipt_id: string;
+                    service_group_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attempts: number;
+                            created_at: string;
+                            delivered_at: string | null;
+                            /** @enum {string} */
+                            event: "receipt.success" | "receipt.failed";
+                            /** @description The same on every attempt of this delivery (X-CR-Event-Id): receivers deduplicate by it */
+                            event_id: string;
+                            id: number;
+                            /** @enum {string} */
+                            kind: "outcome" | "resend";
+                            last_error: string | null;
+                            last_status: number | null;
+                            /** @description When a pending delivery is tried next */
+                            next_attempt_at: string | null;
+                            /** @enum {string} */
+                            state: "pending" | "delivered" | "failed";
+                            url: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/service_groups/{service_group_id}/receipts/{receipt_id}/cancel": {
         parameters: {
             query?: never;
@@ -6037,6 +10366,20 @@ export interface paths {
                                 document_data: string | null;
                                 inn: string | null;
                                 name: string | null;
+                            } | null;
+                            /** @description the completion callback (null without callback_url) */
+                            callback?: {
+                                attempts: number;
+                                delivered_at: string | null;
+                                last_error: string | null;
+                                last_status: number | null;
+                                next_attempt_at: string | null;
+                                /**
+                                 * @description the latest delivery; null until the receipt is final
+                                 * @enum {string|null}
+                                 */
+                                state: "pending" | "delivered" | "failed" | null;
+                                url: string;
                             } | null;
                             cashier: {
                                 inn: string | null;
@@ -6315,6 +10658,20 @@ export interface paths {
                                 document_data: string | null;
                                 inn: string | null;
                                 name: string | null;
+                            } | null;
+                            /** @description the completion callback (null without callback_url) */
+                            callback?: {
+                                attempts: number;
+                                delivered_at: string | null;
+                                last_error: string | null;
+                                last_status: number | null;
+                                next_attempt_at: string | null;
+                                /**
+                                 * @description the latest delivery; null until the receipt is final
+                                 * @enum {string|null}
+                                 */
+                                state: "pending" | "delivered" | "failed" | null;
+                                url: string;
                             } | null;
                             cashier: {
                                 inn: string | null;

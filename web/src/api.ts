@@ -189,7 +189,7 @@ export interface Group {
   device_model: string | null;
   state: 'running' | 'stopped' | 'disabled' | 'error';
   state_reason: string | null;
-  settings: { default_tax_system: number | null; default_vat: number | null; auto_open_shift: boolean; shift_duration: number; daily_close_time: string | null; marking_policy: MarkingPolicy };
+  settings: { default_tax_system: number | null; default_vat: number | null; auto_open_shift: boolean; shift_duration: number; daily_close_time: string | null; marking_policy: MarkingPolicy; group_code: string | null };
   queue_length: number;
   last_receipt_at: string | null;
   /** Unacknowledged fiscal documents in the FN that no receipt owns. */

@@ -64,8 +64,9 @@ const groupFields = {
     description: 'What a marking check\'s answer does (FFD 1.2, tags 2106/2107): strict refuses a negative answer and an unreachable marking operator; offline_allowed (the default) refuses a negative answer and sells in autonomous mode when the operator cannot be reached; record_only sells whatever the answer and records it',
   }),
   enabled: Type.Boolean(),
+  group_code: NullableText({ maxLength: 64, description: 'ATOL Online «код группы ККТ» (docs/atol-online.md): 1–64 Latin letters, digits and _ . -, unique; empty or null: the group is not reachable through /possystem' }),
 };
-export const GroupCreateBody = Type.Object({ ...groupFields, marking_policy: Type.Optional(groupFields.marking_policy), enabled: Type.Optional(groupFields.enabled) });
+export const GroupCreateBody = Type.Object({ ...groupFields, marking_policy: Type.Optional(groupFields.marking_policy), enabled: Type.Optional(groupFields.enabled), group_code: Type.Optional(groupFields.group_code) });
 export const GroupPatchBody = Type.Partial(Type.Object(groupFields));
 export const AccessBody = Type.Object({ user_ids: Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 10_000 }) });
 export const AccessResponse = Type.Object({ user_ids: Type.Array(Type.Integer()) });

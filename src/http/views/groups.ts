@@ -32,6 +32,8 @@ export function groupView(st: GroupState, now: number) {
       shift_duration: g.shift_duration_min,
       daily_close_time: g.daily_close_time,
       marking_policy: g.marking_policy,
+      // The ATOL Online group code (docs/atol-online.md); null: not reachable through /possystem.
+      group_code: g.group_code,
     },
     queue_length: st.queueLength,
     last_receipt_at: iso(st.lastReceiptAt),

@@ -6,6 +6,11 @@ import { MARKING_POLICIES, TAX_SYSTEMS, VAT_RATES, useI18n } from '../i18n';
 
 const POLICIES = Object.keys(MARKING_POLICIES) as MarkingPolicy[];
 const isPolicy = (v: string): v is MarkingPolicy => (POLICIES as string[]).includes(v);
+/** The group's ATOL Online group code ('' when none); read by name, as the group view may predate the field. */
+const groupCodeOf = (group: Group | null): string => {
+  const s = group?.settings;
+  return s && 'group_code' in s && typeof s.group_code === 'string' ? s.group_code : '';
+};
 
 /** The chosen device model also fills a config property listing it (e.g. ATOL's device_model). */
 function applyModel(driver: Driver, model: string, config: Record<string, unknown>): Record<string, unknown> {
@@ -31,6 +36,7 @@ export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Drive
     shift_duration: group?.settings.shift_duration ?? 1440,
     daily_close_time: group?.settings.daily_close_time ?? '',
     marking_policy: group?.settings.marking_policy ?? 'offline_allowed',
+    group_code: groupCodeOf(group),
   });
   const [err, setErr] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -53,6 +59,7 @@ export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Drive
     const body = {
       ...form,
       daily_close_time: form.daily_close_time === '' ? null : form.daily_close_time,
+      group_code: form.group_code.trim() === '' ? null : form.group_code.trim(),
       shift_duration: Number(form.shift_duration),
       driver: driverModel,
       config,
@@ -67,7 +74,7 @@ export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Drive
       setBusy(false);
     }
   };
-  const known = ['name', 'driver', 'default_tax_system', 'default_vat', 'shift_duration', 'daily_close_time', 'marking_policy'];
+  const known = ['name', 'driver', 'default_tax_system', 'default_vat', 'shift_duration', 'daily_close_time', 'marking_policy', 'group_code'];
   const general = err?.errors.filter((e) => !e.field || (!known.includes(e.field) && !e.field.startsWith('config.'))).map((e) => e.message).join('; ');
   const configErrors = err?.errors.filter((e) => e.field?.startsWith('config.')).length ?? 0;
 
@@ -129,6 +136,13 @@ export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Drive
           <select name="marking_policy" value={form.marking_policy} onChange={(e) => { if (isPolicy(e.target.value)) set('marking_policy', e.target.value); }}>
             {POLICIES.map((p) => <option key={p} value={p} title={pick(MARKING_POLICIES[p].hint)}>{pick(MARKING_POLICIES[p].name)}</option>)}
           </select>
+        </Field>
+      </fieldset>
+
+      <fieldset>
+        <legend>{t('groups.atol_online')}</legend>
+        <Field label={t('groups.group_code')} error={err?.field('group_code')} hint={t('groups.group_code_hint')}>
+          <input name="group_code" value={form.group_code} onChange={(e) => set('group_code', e.target.value)} maxLength={64} pattern="[A-Za-z0-9][A-Za-z0-9_.\-]*" autoComplete="off" spellCheck={false} />
         </Field>
       </fieldset>
 
