@@ -7,6 +7,8 @@ import { createDriverRegistry } from './devices/registry.js';
 import { buildApp } from './http/app.js';
 import { createAdminPlugin } from './http/admin/index.js';
 import { atolReportOf, createAtolOnline } from './atol-online/index.js';
+import { createReceiptExportService } from './services/receipt-export.js';
+import { createReceiptExport } from './storage/receipt-export.js';
 import { createMetrics } from './metrics.js';
 import { createAuthenticator } from './services/auth.js';
 import { bootstrap } from './services/bootstrap.js';
@@ -179,6 +181,7 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
       faultsAvailable: (groupId) => deviceOperations.faultsAvailable(groupId),
     });
     const sessionRepository = createSessionRepository(db.kysely);
+    const receiptExports = createReceiptExportService({ groups, exports: createReceiptExport(db) });
 
     let stopping = false;
     const admin = createAdminPlugin({
@@ -191,11 +194,13 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
       auditLog: createAuditLog({ audit, users }),
       orphans: createOrphanService({ groups, orphans, audit: auditor, now }),
       callbacks: callbackService,
+      receiptExports,
       now,
     });
     const inFlight = createInFlight();
     const app = await buildApp({
       config, db, metrics, authenticator, receiptService, groupService, deviceOperations, now, health: storage,
+      receiptExports,
       bodies: createBodyCache(config.receiptCacheBytes),
       inFlight,
       callbackService,

@@ -12,7 +12,9 @@ import type { BodyCache } from './views/body-cache.js';
 import { basicAuth } from './auth.js';
 import { errorHandler, sendErrors } from './errors.js';
 import { parseJsonBody } from './json-parser.js';
+import { receiptExportRoutes } from './routes/receipt-export.js';
 import { receiptRoutes } from './routes/receipts.js';
+import type { ReceiptExportService } from '../services/receipt-export.js';
 import { groupRoutes } from './routes/groups.js';
 import { opsRoutes } from './routes/ops.js';
 import { receiptOperationRoutes } from './routes/receipt-operations.js';
@@ -34,6 +36,7 @@ export interface AppDeps {
   metrics: Metrics;
   authenticator: Authenticator;
   receiptService: ReceiptService;
+  receiptExports: ReceiptExportService;
   groupService: GroupService;
   deviceOperations: DeviceOperations;
   /** Completion callbacks: a receipt's attempt log and resend (absent: the routes are not served). */
@@ -114,6 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     api.addHook('onRequest', crossSiteGuard({ publicUrl: deps.config.publicUrl }));
     api.addHook('onRequest', basicAuth(deps.authenticator));
     await api.register(receiptRoutes({ receipts: deps.receiptService, ...(deps.bodies ? { bodies: deps.bodies } : {}) }));
+    await api.register(receiptExportRoutes({ exports: deps.receiptExports }));
     await api.register(groupRoutes({ groups: deps.groupService, devices: deps.deviceOperations, now: deps.now }));
     await api.register(receiptOperationRoutes({ receipts: deps.receiptService }));
     await api.register(deviceRoutes({ devices: deps.deviceOperations }));

@@ -3,7 +3,7 @@ import { DomainError, notFound } from '../domain/errors.js';
 import { validateReceipt } from '../domain/validate-receipt.js';
 import type { ReceiptInput } from '../domain/receipt-input.js';
 import { parseQueryDate } from '../domain/dates.js';
-import { RECEIPT_STATES } from '../domain/enums.js';
+import { RECEIPT_STATES, type ReceiptState } from '../domain/enums.js';
 import type { StoredRequest } from '../domain/records.js';
 import type { GroupForReceipts, GroupRepository } from '../storage/groups.js';
 import type { ReceiptRecord, ReceiptRepository } from '../storage/receipts.js';
@@ -223,16 +223,8 @@ export function createReceiptService(deps: ReceiptServiceDeps) {
 
     async list(actor: Actor, groupId: number, q: ReceiptListQuery): Promise<{ items: ReceiptRecord[]; next_cursor: string | null }> {
       await requireGroupAccess(deps.groups, actor, groupId);
-      const errors: { field: string; code: string; message: string }[] = [];
-      const start = q.date_start !== undefined ? parseQueryDate(q.date_start) : null;
-      const end = q.date_end !== undefined ? parseQueryDate(q.date_end) : null;
-      if (q.date_start !== undefined && !start) errors.push({ field: 'date_start', code: 'invalid_date', message: 'date_start must be an existing date as yyyymmdd or yyyy-mm-dd' });
-      if (q.date_end !== undefined && !end) errors.push({ field: 'date_end', code: 'invalid_date', message: 'date_end must be an existing date as yyyymmdd or yyyy-mm-dd' });
-      if (start && end && start > end) errors.push({ field: 'date_start', code: 'invalid_range', message: 'date_start must not be after date_end' });
-      const state = q.state === undefined ? null : (RECEIPT_STATES.find((st) => st === q.state) ?? null);
-      if (q.state !== undefined && state === null) {
-        errors.push({ field: 'state', code: 'invalid_state', message: `state must be one of ${RECEIPT_STATES.join(', ')}` });
-      }
+      const errors: FieldErrors = [];
+      const period = periodFilter(q, errors);
       let beforeId: number | null = null;
       if (q.cursor !== undefined) {
         const decoded = Buffer.from(q.cursor, 'base64url').toString('utf8');
@@ -240,18 +232,8 @@ export function createReceiptService(deps: ReceiptServiceDeps) {
         else beforeId = Number(decoded.slice(3));
       }
       if (errors.length > 0) throw new DomainError('invalid', errors);
-      // Day boundaries in the server's local time zone (TZ), inclusive of date_end.
-      const dayStart = (iso: string) => new Date(`${iso}T00:00:00`).getTime();
       const limit = q.limit ?? RECEIPT_PAGE_DEFAULT;
-      const rows = await deps.receipts.list({
-        groupId,
-        createdFrom: start ? dayStart(start) : null,
-        createdTo: end ? dayStart(end) + 86_400_000 : null,
-        orderId: q.order_id ?? null,
-        state,
-        beforeId,
-        limit: limit + 1,
-      });
+      const rows = await deps.receipts.list({ groupId, ...period, orderId: q.order_id ?? null, beforeId, limit: limit + 1 });
       const page = await withDeliveries(rows.slice(0, limit));
       const last = page.at(-1);
       return {
@@ -262,3 +244,18 @@ export function createReceiptService(deps: ReceiptServiceDeps) {
   };
 }
 export type ReceiptService = ReturnType<typeof createReceiptService>;
+
+type FieldErrors = { field: string; code: string; message: string }[];
+
+/** Dates and state of a receipt query (list, export): day boundaries in the server's time zone, date_end inclusive. */
+export function periodFilter(q: { date_start?: string; date_end?: string; state?: string }, errors: FieldErrors): { createdFrom: number | null; createdTo: number | null; state: ReceiptState | null } {
+  const start = q.date_start !== undefined ? parseQueryDate(q.date_start) : null;
+  const end = q.date_end !== undefined ? parseQueryDate(q.date_end) : null;
+  if (q.date_start !== undefined && !start) errors.push({ field: 'date_start', code: 'invalid_date', message: 'date_start must be an existing date as yyyymmdd or yyyy-mm-dd' });
+  if (q.date_end !== undefined && !end) errors.push({ field: 'date_end', code: 'invalid_date', message: 'date_end must be an existing date as yyyymmdd or yyyy-mm-dd' });
+  if (start && end && start > end) errors.push({ field: 'date_start', code: 'invalid_range', message: 'date_start must not be after date_end' });
+  const state = q.state === undefined ? null : (RECEIPT_STATES.find((st) => st === q.state) ?? null);
+  if (q.state !== undefined && state === null) errors.push({ field: 'state', code: 'invalid_state', message: `state must be one of ${RECEIPT_STATES.join(', ')}` });
+  const dayStart = (iso: string) => new Date(`${iso}T00:00:00`).getTime();
+  return { createdFrom: start ? dayStart(start) : null, createdTo: end ? dayStart(end) + 86_400_000 : null, state };
+}

@@ -18,11 +18,15 @@ import { overviewRoutes } from './routes/overview.js';
 import { receiptRoutes } from './routes/receipts.js';
 import { sessionRoutes } from './routes/session.js';
 import { userRoutes } from './routes/users.js';
-import { requireAdmin } from './session.js';
+import { actorOf, requireAdmin } from './session.js';
+import { receiptExportRoutes } from '../routes/receipt-export.js';
+import type { ReceiptExportService } from '../../services/receipt-export.js';
 import { defaultWebRoot, registerDashboard } from './static.js';
 
 /** The use cases the dashboard calls: the same services the REST API calls (built once in main.ts). */
 export interface AdminDeps {
+  /** The CSV export (the same route as the REST API's, with the session's actor). */
+  receiptExports?: ReceiptExportService;
   sessions: SessionService;
   users: UserService;
   groups: GroupService;
@@ -58,6 +62,7 @@ export function createAdminPlugin(deps: AdminDeps) {
         await api.register(overviewRoutes({ overview: deps.overview, auditLog: deps.auditLog }));
         await api.register(orphanRoutes({ orphans: deps.orphans }));
         if (deps.callbacks) await api.register(callbackRoutes({ callbacks: deps.callbacks }));
+        if (deps.receiptExports) await api.register(receiptExportRoutes({ exports: deps.receiptExports, actor: actorOf }));
       }, { prefix: '/api' });
       await registerDashboard(admin, deps.webRoot ?? defaultWebRoot());
     }, { prefix: '/admin' });

@@ -22,6 +22,13 @@ interface Filters {
 }
 const EMPTY: Filters = { date_start: '', date_end: '', state: '', order_id: '' };
 
+/** The CSV export of what the filters select (dates and state; all orders), headings in the page's language. */
+function csvHref(groupId: number, f: Filters, lang: 'ru' | 'en'): string {
+  const q = new URLSearchParams({ lang });
+  for (const k of ['date_start', 'date_end', 'state'] as const) if (f[k]) q.set(k, f[k]);
+  return `/admin/api/service_groups/${groupId}/receipts.csv?${q.toString()}`;
+}
+
 const query = (f: Filters, cursor: string | null) => {
   const q = new URLSearchParams();
   for (const k of ['date_start', 'date_end', 'state', 'order_id'] as const) if (f[k]) q.set(k, f[k]);
@@ -31,7 +38,7 @@ const query = (f: Filters, cursor: string | null) => {
 };
 
 export function Receipts({ groupId }: { groupId: number }) {
-  const { t, pick, dateTime, money } = useI18n();
+  const { t, pick, dateTime, money, lang } = useI18n();
   const client = useClient();
   const group = useApi<Group>(`/service_groups/${groupId}`);
   const [draft, setDraft] = useState<Filters>(EMPTY);
@@ -100,6 +107,7 @@ export function Receipts({ groupId }: { groupId: number }) {
         <div className="filter-buttons">
           <button type="submit" className="primary">{t('receipts.find')}</button>
           <button type="button" className="ghost" onClick={() => { setDraft(EMPTY); setFilters(EMPTY); }}>{t('receipts.reset')}</button>
+          <a className="button ghost" download href={csvHref(groupId, filters, lang)}>{t('receipts.export_csv')}</a>
         </div>
       </form>
       {error ? <div className="alert error">{error}</div> : null}

@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS, postgresReachable } from '../support/databases.js';
+import { eventually, testServer, type TestServer } from '../support/server.js';
+import { sellReceipt } from './fixtures.js';
+
+const pgOk = await postgresReachable();
+
+describe.each(BACKENDS)('CSV export of receipts on %s', (backend) => {
+  const skip = backend === 'postgres' && !pgOk;
+  let s: TestServer;
+
+  beforeAll(async () => {
+    if (skip) return;
+    s = await testServer(backend);
+  });
+  afterAll(async () => {
+    if (!skip) await s.cleanup();
+  });
+
+  const get = (url: string) => s.app.inject({ url, headers: { authorization: s.admin } });
+
+  it.skipIf(skip)('streams every receipt of the filter, oldest first, with a BOM, ; and Russian headings by default', async () => {
+    const ids: string[] = [];
+    for (const order of ['A-1', '=HYPERLINK("x")', 'с;точкой']) {
+      const r = await s.app.inject({ method: 'POST', url: '/service_groups/1/receipts/', headers: { authorization: s.admin }, payload: sellReceipt({ order_id: order }) });
+      ids.push(r.json<{ id: string }>().id);
+    }
+    await eventually(async () => ((await get(`/service_groups/1/receipts/${ids[2] ?? ''}`)).json<{ state: string }>().state === 'success' ? true : null));
+
+    const res = await get('/service_groups/1/receipts.csv');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(res.headers['content-disposition']).toBe('attachment; filename="receipts-1.csv"');
+    const lines = res.body.split('\r\n').filter((l) => l !== '');
+    expect(lines[0]?.startsWith('\uFEFFID;Создан;Состояние;')).toBe(true);
+    expect(lines).toHaveLength(1 + ids.length);
+    expect(lines.slice(1).map((l) => l.split(';')[0])).toEqual(ids);
+    // A value a spreadsheet would run as a formula is quoted and defused; the delimiter inside a value is quoted.
+    expect(lines[2]).toContain(`"'=HYPERLINK(""x"")"`);
+    expect(lines[3]).toContain('"с;точкой"');
+    expect(lines[1]).toMatch(/;success;1;1;0;A-1;200\.00;/);
+
+    const en = await get('/service_groups/1/receipts.csv?lang=en&delimiter=,&state=success');
+    expect(en.body.split('\r\n')[0]).toBe('\uFEFFid,created_at,state,receipt_type,operation_type,correction,order_id,total,cash,electronic,prepaid,credit,other,tax_system,fiscal_datetime,fd_number,fiscal_sign,shift_number,receipt_in_shift,fn_serial,registration_number,email,phone,error_code');
+    const none = await get('/service_groups/1/receipts.csv?state=failed');
+    expect(none.body.split('\r\n').filter((l) => l !== '')).toHaveLength(1);
+  });
+
+  it.skipIf(skip)('refuses a bad filter before the first byte, naming the field', async () => {
+    const bad = await get('/service_groups/1/receipts.csv?date_start=2026-02-30');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json<{ errors: { field: string; code: string }[] }>().errors).toContainEqual(expect.objectContaining({ field: 'date_start', code: 'invalid_date' }));
+    expect((await get('/service_groups/999/receipts.csv')).statusCode).toBe(404);
+  });
+});
