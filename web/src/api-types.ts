@@ -3892,6 +3892,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/api/service_groups/{service_group_id}/receipts.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The group’s receipts as CSV (streamed; dates and state as the list) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description yyyymmdd or yyyy-mm-dd, inclusive */
+                    date_end?: string;
+                    /** @description yyyymmdd or yyyy-mm-dd */
+                    date_start?: string;
+                    /** @description default ; */
+                    delimiter?: ";" | ",";
+                    /** @description column headings, default ru */
+                    lang?: "ru" | "en";
+                    state?: string;
+                };
+                header?: never;
+                path: {
+                    service_group_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/api/session": {
         parameters: {
             query?: never;
@@ -9232,6 +9278,52 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/service_groups/{service_group_id}/receipts.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The group’s receipts as CSV (streamed; dates and state as the list) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description yyyymmdd or yyyy-mm-dd, inclusive */
+                    date_end?: string;
+                    /** @description yyyymmdd or yyyy-mm-dd */
+                    date_start?: string;
+                    /** @description default ; */
+                    delimiter?: ";" | ",";
+                    /** @description column headings, default ru */
+                    lang?: "ru" | "en";
+                    state?: string;
+                };
+                header?: never;
+                path: {
+                    service_group_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
