@@ -140,29 +140,20 @@ const commonReceipt = {
   internet: Opt(Type.Boolean({ description: 'tag 1125: the register\'s registration (1108) decides' })),
 };
 
-const ReceiptV4 = Type.Object({
-  client: ClientV4,
+/** The receipt of a version: its client and item schemas around the fields both versions share. */
+const receiptOf = <C extends TSchema, I extends TSchema>(client: C, item: I) => ({
+  client,
   company: Company,
   agent_info: Opt(AgentInfo),
   supplier_info: Opt(Type.Object({ phones: Phones })),
-  items: Type.Array(ItemV4, { minItems: 1, maxItems: 100 }),
+  items: Type.Array(item, { minItems: 1, maxItems: 100 }),
   payments: Payments,
   vats: Opt(Vats),
   total: Money(SUM_MAX, 'tag 1020'),
   ...commonReceipt,
 });
-const ReceiptV5 = Type.Object({
-  client: ClientV5,
-  company: Company,
-  agent_info: Opt(AgentInfo),
-  supplier_info: Opt(Type.Object({ phones: Phones })),
-  items: Type.Array(ItemV5, { minItems: 1, maxItems: 100 }),
-  payments: Payments,
-  vats: Opt(Vats),
-  total: Money(SUM_MAX, 'tag 1020'),
-  ...commonReceipt,
-  ...receiptExtrasV5,
-});
+const ReceiptV4 = Type.Object(receiptOf(ClientV4, ItemV4));
+const ReceiptV5 = Type.Object({ ...receiptOf(ClientV5, ItemV5), ...receiptExtrasV5 });
 
 const CorrectionInfoV4 = Type.Object({
   type: Enum(['self', 'instruction'], 'tag 1173'),

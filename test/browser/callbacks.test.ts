@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config.js';
 import { startServer, type Server } from '../../src/main.js';
 import { createUserRepository } from '../../src/storage/users.js';
 import { basic, eventually } from '../support/server.js';
-import { CHROMIUM, ensureWebBuilt, openDashboardPage, screenshot } from '../support/web.js';
+import { CHROMIUM, ensureWebBuilt, openDashboardPage, screenshot, loginAsAdmin } from '../support/web.js';
 import { sellReceipt } from '../api/fixtures.js';
 import { startReceiver, verify, type Receiver } from '../callbacks/receiver.js';
 
@@ -46,12 +46,7 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('callbacks on 
     const { id } = (await res.json()) as { id: string };
     await eventually(async () => rx.requests.length >= 2, 15_000);
 
-    await page.goto(`${server.url}/admin/`);
-    await page.waitForURL(/\/admin\/login$/);
-    await page.getByLabel('Логин').fill('admin');
-    await page.getByLabel('Пароль').fill('admin');
-    await page.getByRole('button', { name: 'Войти' }).click();
-    await page.getByRole('heading', { name: 'Обзор' }).waitFor();
+    await loginAsAdmin(page, server.url);
 
     // The receipt page: the callback card with its state and the log, newest attempt first.
     await page.goto(`${server.url}/admin/groups/1/receipts/${id}`);

@@ -12,7 +12,7 @@ import type { Server } from '../../src/main.js';
 import type { MarkingState } from '../../src/devices/driver.js';
 import { createDeviceRepository } from '../../src/storage/devices.js';
 import { createGroupRepository } from '../../src/storage/groups.js';
-import { CHROMIUM, screenshot, startDashboard } from '../support/web.js';
+import { CHROMIUM, screenshot, startDashboard, loginAsAdmin } from '../support/web.js';
 import { deviceStatus, fiscalResult } from '../storage/records.js';
 import type { StoredRequest } from '../../src/domain/records.js';
 import { MARKING_BITS } from '../../src/domain/ffd12.js';
@@ -83,12 +83,7 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('marking polic
     const groups = createGroupRepository(server.db);
     const devices = createDeviceRepository(server.db);
 
-    await page.goto(`${server.url}/admin/`);
-    await page.waitForURL(/\/admin\/login$/);
-    await page.getByLabel('Логин').fill('admin');
-    await page.getByLabel('Пароль').fill('admin');
-    await page.getByRole('button', { name: 'Войти' }).click();
-    await page.getByRole('heading', { name: 'Обзор' }).waitFor();
+    await loginAsAdmin(page, server.url);
 
     // «Кассовые сервисы» → «Добавить»: the select offers the three policies, offline_allowed first chosen.
     await page.getByRole('navigation').getByRole('link', { name: 'Кассовые сервисы' }).click();

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Server } from '../../src/main.js';
-import { CHROMIUM, screenshot, startDashboard } from '../support/web.js';
+import { CHROMIUM, screenshot, startDashboard, loginAsAdmin } from '../support/web.js';
 import { createDeviceRepository } from '../../src/storage/devices.js';
 import { createOrphanRepository } from '../../src/storage/orphans.js';
 
@@ -38,12 +38,7 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('orphan fiscal
     expect(await orphans.record({ ...base, fdNumber: 9001, total: 123_450, documentAt: '2026-03-01T10:15:00' }, Date.now() - 60_000)).toBe(true);
     expect(await orphans.record({ ...base, fdNumber: 9002, kind: 'correction', total: 5000, documentAt: '2026-03-01T11:00:00' }, Date.now())).toBe(true);
 
-    await page.goto(`${server.url}/admin/`);
-    await page.waitForURL(/\/admin\/login$/);
-    await page.getByLabel('Логин').fill('admin');
-    await page.getByLabel('Пароль').fill('admin');
-    await page.getByRole('button', { name: 'Войти' }).click();
-    await page.getByRole('heading', { name: 'Обзор' }).waitFor();
+    await loginAsAdmin(page, server.url);
 
     // The red banner on the overview, with the count and the one-sentence explanation.
     const banner = page.getByTestId('orphan-banner');

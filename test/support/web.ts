@@ -80,3 +80,13 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: !dialog, animations: 'disabled' });
   return path;
 }
+
+/** Logs the page in as the test server's admin (admin/admin) and waits for the overview. */
+export async function loginAsAdmin(page: Page, baseUrl: string): Promise<void> {
+  await page.goto(`${baseUrl}/admin/`);
+  await page.waitForURL(/\/admin\/login$/);
+  await page.getByLabel('Логин').fill('admin');
+  await page.getByLabel('Пароль').fill('admin');
+  await page.getByRole('button', { name: 'Войти' }).click();
+  await page.getByRole('heading', { name: 'Обзор' }).waitFor();
+}
