@@ -171,13 +171,14 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
     wakeCallbacks = () => callbackWorker.wake();
     const callbackService = createCallbackService({ receipts: receiptService, deliveries: callbackDeliveries, users, audit: auditor, now, wake: () => callbackWorker.wake() });
     const deviceOperations = createDeviceOperations({
-      groups, jobs, completion: jobCompletion, audit: auditor, now, notify,
-      driverOf: (groupId) => workers.driverOf(groupId),
+      groups, jobs, devices, completion: jobCompletion, audit: auditor, now, notify,
+      driverOf: (groupId, deviceId) => workers.driverOf(groupId, deviceId),
     });
     const groupService = createGroupService({
       groups, devices, users, receipts, stats, orphans, registry, audit: auditor, now,
-      reconcile: () => workers.reconcile(),
-      restartWorker: (groupId) => workers.restart(groupId),
+      reconcile: (groupId) => workers.reconcile(groupId),
+      restartWorker: (groupId, deviceId) => workers.restart(groupId, deviceId),
+      notify,
       faultsAvailable: (groupId) => deviceOperations.faultsAvailable(groupId),
     });
     const sessionRepository = createSessionRepository(db.kysely);

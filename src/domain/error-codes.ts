@@ -196,6 +196,7 @@ export const ERROR_CODES = {
   document_not_found: { kind: 'not_found', status: [404], en: 'The FN has no fiscal document with this number', ru: 'В ФН нет фискального документа с этим номером' },
   orphan_document_not_found: { kind: 'not_found', status: [404], en: 'No such fiscal document without a receipt', ru: 'Такой фискальный документ без чека не найден' },
   job_not_found: { kind: 'not_found', status: [404], en: 'The device operation disappeared', ru: 'Операция с устройством не найдена' },
+  register_not_found: { kind: 'not_found', status: [404], en: 'The register is not in this service group', ru: 'Касса не найдена в этом кассовом сервисе' },
 
   // Conflicts.
   idempotency_key_reused: { kind: 'conflict', status: [409], en: 'This Idempotency-Key was already used with a different body', ru: 'Этот Idempotency-Key уже использован с другим телом запроса' },
@@ -222,6 +223,15 @@ export const ERROR_CODES = {
     en: 'Receipts are pending, processing or in doubt; wait until they are final',
     ru: 'Есть чеки в очереди, в обработке или с неизвестным исходом; дождитесь их завершения',
   },
+  // Register pools (docs/pools.md).
+  register_not_drained: {
+    kind: 'conflict',
+    status: [409],
+    en: 'Put the register in maintenance and wait until it holds no unfinished receipts',
+    ru: 'Переведите кассу в обслуживание и дождитесь, пока на ней не останется незавершённых чеков',
+  },
+  last_register: { kind: 'conflict', status: [409], en: 'A service group keeps at least one register in its pool', ru: 'В кассовом сервисе должна остаться хотя бы одна касса' },
+  register_retired: { kind: 'conflict', status: [409], en: 'The register has left the pool', ru: 'Касса выведена из кассового сервиса' },
   receipt_not_failed: { kind: 'conflict', status: [409], en: 'Only a failed receipt can be retried', ru: 'Повторить можно только чек с ошибкой' },
   receipt_not_pending: { kind: 'conflict', status: [409], en: 'Only a pending receipt can be canceled', ru: 'Отменить можно только чек, ожидающий в очереди' },
   receipt_not_fiscalized: { kind: 'conflict', status: [409], en: 'The receipt has no fiscal document to print', ru: 'У чека нет фискального документа для печати' },
@@ -350,6 +360,18 @@ export const ERROR_CODES = {
   receipts_in_doubt: { kind: 'attention', status: [], en: 'Receipts are in doubt', ru: 'Есть чеки с неизвестным исходом' },
   receipts_failed: { kind: 'attention', status: [], en: 'Receipts failed', ru: 'Есть чеки с ошибкой' },
   queue_stopped: { kind: 'attention', status: [], en: 'Receipts wait while the service group is stopped', ru: 'Чеки ждут в очереди, пока кассовый сервис остановлен' },
+  // Register pools and the FN lifecycle (docs/pools.md).
+  register_maintenance: { kind: 'attention', status: [], en: 'The register is in maintenance and takes no new receipts', ru: 'Касса на обслуживании и не принимает новые чеки' },
+  fn_forecast: { kind: 'attention', status: [], en: 'A limit of the fiscal drive is near (expiry, full archive or the 30-day OFD block)', ru: 'Близок предел фискального накопителя (срок, заполнение архива или блокировка через 30 дней без ОФД)' },
+  // Register health reasons (domain/pool.ts); fn_expired, ofd_backlog, marking_blocked and paper_out are above.
+  maintenance: { kind: 'attention', status: [], en: 'The register is in maintenance', ru: 'Касса на обслуживании' },
+  fn_not_fiscal: { kind: 'attention', status: [], en: 'The FN is not in its fiscal phase', ru: 'ФН не в фискальном режиме' },
+  fn_expiring: { kind: 'attention', status: [], en: 'The FN expires within the pool’s threshold', ru: 'Срок ФН истекает в пределах порога пула' },
+  fn_filling: { kind: 'attention', status: [], en: 'The FN archive is filled above the pool’s threshold', ru: 'Архив ФН заполнен выше порога пула' },
+  ofd_blocked: { kind: 'attention', status: [], en: 'A document has waited for the OFD 30 days: the FN blocks', ru: 'Документ не передан в ОФД 30 дней: ФН заблокирован' },
+  shift_near_limit: { kind: 'attention', status: [], en: 'The shift is near its 24 h limit and closes only by hand', ru: 'Смена близка к 24 часам и закрывается только вручную' },
+  ffd_mismatch: { kind: 'attention', status: [], en: 'The register works under another FFD version than the pool', ru: 'Касса работает по другой версии ФФД, чем пул' },
+  pool_drained: { kind: 'attention', status: [], en: 'Receipts wait: every register of the pool is in maintenance', ru: 'Чеки ждут: все кассы сервиса на обслуживании' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 type Table = typeof ERROR_CODES;

@@ -156,6 +156,9 @@ export const ErrorSchema = Type.Object({
 });
 
 export const GroupParams = Type.Object({ service_group_id: Type.String({ pattern: '^\\d{1,15}$' }) });
+/** Which register of the group's pool a device operation is for (docs/pools.md); absent: the group's first. */
+export const RegisterQuery = Type.Object({ register_id: Type.Optional(Type.String({ pattern: '^\\d{1,15}$', description: 'Register (device) id from the group view’s `registers`; default: the group’s first register' })) });
+export const registerOf = (q: { register_id?: string }): number | null => (q.register_id === undefined ? null : Number(q.register_id));
 export const ReceiptParams = Type.Object({
   service_group_id: Type.String({ pattern: '^\\d{1,15}$' }),
   receipt_id: Type.String({ pattern: '^\\d{1,15}$' }),

@@ -10,6 +10,7 @@ import { WEIGHED_MEASURES } from '../domain/units.js';
 import { refusal } from '../domain/marking-policy.js';
 import type { GroupRepository } from '../storage/groups.js';
 import type { JobRepository } from '../storage/jobs.js';
+import type { DeviceRepository } from '../storage/devices.js';
 import { requireGroupAccess, requireGroupForReceipts } from './access.js';
 import { requireSuperuser, type Actor } from './actor.js';
 import type { Auditor } from './auditor.js';
@@ -18,14 +19,18 @@ import type { JobCompletion } from './job-completion.js';
 export interface DeviceOperationsDeps {
   groups: GroupRepository;
   jobs: JobRepository;
+  devices: Pick<DeviceRepository, 'get' | 'deviceOf'>;
   /** Wakes a request when its job finishes (this node's worker, or a NOTIFY from another node). */
   completion: JobCompletion;
   audit: Auditor;
   now: () => number;
   /** Wakes the group's worker after a job was queued. */
   notify: (groupId: number) => void;
-  /** The driver this node drives for the group (undefined: stopped, or driven by another node). */
-  driverOf: (groupId: number) => FiscalDriver | undefined;
+  /**
+   * The driver this node drives for the register (undefined: stopped, or driven by another node);
+   * without one, the group's first register driven here.
+   */
+  driverOf: (groupId: number, deviceId?: number) => FiscalDriver | undefined;
   /** How long a request waits for the device before answering with the job still pending. */
   waitMs?: number;
   /**
@@ -115,12 +120,22 @@ export function createDeviceOperations(deps: DeviceOperationsDeps) {
   const waitMs = deps.waitMs ?? 30_000;
   const recheckMs = deps.recheckMs ?? 5_000;
 
-  async function runJob<K extends JobKind>(actor: Actor, groupId: number, kind: K, params: JobParams[K]): Promise<JobOutcome> {
+  /** The register of the group an operation is for: the named one, or the group's first. 404 when it is not the group's. */
+  async function registerOf(groupId: number, deviceId: number | null): Promise<number> {
+    const device = deviceId === null ? await deps.devices.deviceOf(groupId) : await deps.devices.get(deviceId);
+    if (!device || device.group_id !== groupId) {
+      throw notFound('register_not_found', deviceId === null ? `Service group ${groupId} has no register` : `Register ${deviceId} is not in service group ${groupId}`);
+    }
+    return device.id;
+  }
+
+  async function runJob<K extends JobKind>(actor: Actor, groupId: number, kind: K, params: JobParams[K], deviceId: number | null = null): Promise<JobOutcome> {
     const g = await requireGroupAccess(deps.groups, actor, groupId);
     if (!g.enabled || !g.running) {
       throw new DomainError('unavailable', { code: !g.enabled ? 'service_group_disabled' : 'service_group_stopped', message: 'The service group is not running' });
     }
-    const job = await deps.jobs.create(g.id, actor.id, kind, params, deps.now());
+    const register = await registerOf(g.id, deviceId);
+    const job = await deps.jobs.create(g.id, register, actor.id, kind, params, deps.now());
     deps.notify(g.id);
     const deadline = performance.now() + waitMs;
     for (;;) {
@@ -153,10 +168,10 @@ export function createDeviceOperations(deps: DeviceOperationsDeps) {
     throw new DomainError('unavailable', { code: 'device_busy', message: 'The device did not answer in time' });
   }
 
-  async function faultsOf(actor: Actor, groupId: number): Promise<FaultControl> {
+  async function faultsOf(actor: Actor, groupId: number, deviceId: number | null): Promise<FaultControl> {
     requireSuperuser(actor);
     await requireGroupAccess(deps.groups, actor, groupId);
-    const driver = deps.driverOf(groupId);
+    const driver = deps.driverOf(groupId, deviceId === null ? undefined : await registerOf(groupId, deviceId));
     if (!driver) throw new DomainError('unavailable', { code: 'device_not_driven_here', message: 'The group is stopped or its device is driven by another node' });
     if (!driver.faults) throw new DomainError('conflict', { code: 'faults_not_supported', message: 'Fault injection exists only on virtual registers and protocol emulators' });
     return driver.faults;
@@ -164,23 +179,23 @@ export function createDeviceOperations(deps: DeviceOperationsDeps) {
 
   return {
     /** Shift open/close and X-report: fiscal events, audited with who, when and from where. */
-    async shift(actor: Actor, groupId: number, kind: ShiftOperation): Promise<JobOutcome> {
-      const outcome = await runJob(actor, groupId, kind, null);
-      await deps.audit.write(actor, `service_group.${kind}`, `service_group:${groupId}`, { job: outcome.id, state: outcome.state });
+    async shift(actor: Actor, groupId: number, kind: ShiftOperation, deviceId: number | null = null): Promise<JobOutcome> {
+      const outcome = await runJob(actor, groupId, kind, null, deviceId);
+      await deps.audit.write(actor, `service_group.${kind}`, `service_group:${groupId}`, { job: outcome.id, state: outcome.state, ...(deviceId === null ? {} : { device: deviceId }) });
       return outcome;
     },
 
     /** The FN's documents numbered below `before` (from the last when null), newest first. */
-    async documents(actor: Actor, groupId: number, before: number | null, limit = DOCUMENTS_PAGE_DEFAULT): Promise<{ last: number; documents: FiscalDocument[]; nextBefore: number | null }> {
-      const res = resultOf(await runJob(actor, groupId, 'documents', { before, limit }));
+    async documents(actor: Actor, groupId: number, before: number | null, limit = DOCUMENTS_PAGE_DEFAULT, deviceId: number | null = null): Promise<{ last: number; documents: FiscalDocument[]; nextBefore: number | null }> {
+      const res = resultOf(await runJob(actor, groupId, 'documents', { before, limit }, deviceId));
       if (!isDocumentPage(res)) throw unexpected();
       const lowest = res.documents.at(-1)?.fdNumber ?? null;
       return { last: res.last, documents: res.documents, nextBefore: lowest !== null && lowest > 1 ? lowest : null };
     },
 
     /** One FN document by its number (tag 1040): 404 document_not_found when the FN has none. */
-    async document(actor: Actor, groupId: number, fd: number): Promise<FiscalDocument> {
-      const doc = resultOf(await runJob(actor, groupId, 'document', { fd }));
+    async document(actor: Actor, groupId: number, fd: number, deviceId: number | null = null): Promise<FiscalDocument> {
+      const doc = resultOf(await runJob(actor, groupId, 'document', { fd }, deviceId));
       if (doc !== null && !isDocument(doc)) throw unexpected();
       if (!doc) throw notFound('document_not_found', `The FN has no document ${fd}`);
       return doc;
@@ -207,22 +222,22 @@ export function createDeviceOperations(deps: DeviceOperationsDeps) {
       return deps.driverOf(groupId)?.faults !== undefined;
     },
 
-    async activeFaults(actor: Actor, groupId: number) {
-      return (await faultsOf(actor, groupId)).active();
+    async activeFaults(actor: Actor, groupId: number, deviceId: number | null = null) {
+      return (await faultsOf(actor, groupId, deviceId)).active();
     },
 
-    async injectFault(actor: Actor, groupId: number, input: { kind: Fault['kind']; delay_ms?: number; times?: number }) {
-      const faults = await faultsOf(actor, groupId);
+    async injectFault(actor: Actor, groupId: number, input: { kind: Fault['kind']; delay_ms?: number; times?: number }, deviceId: number | null = null) {
+      const faults = await faultsOf(actor, groupId, deviceId);
       const fault: Fault = input.kind === 'slow' ? { kind: 'slow', delayMs: input.delay_ms ?? 1000 }
         : input.kind === 'marking_slow' ? { kind: 'marking_slow', ...(input.delay_ms !== undefined ? { delayMs: input.delay_ms } : {}) }
         : { kind: input.kind };
       faults.inject(fault, input.times);
-      await deps.audit.write(actor, 'device.fault_inject', `service_group:${groupId}`, input);
+      await deps.audit.write(actor, 'device.fault_inject', `service_group:${groupId}`, { ...input, ...(deviceId === null ? {} : { device: deviceId }) });
       return faults.active();
     },
 
-    async clearFaults(actor: Actor, groupId: number) {
-      const faults = await faultsOf(actor, groupId);
+    async clearFaults(actor: Actor, groupId: number, deviceId: number | null = null) {
+      const faults = await faultsOf(actor, groupId, deviceId);
       faults.clear();
       await deps.audit.write(actor, 'device.fault_clear', `service_group:${groupId}`);
       return faults.active();

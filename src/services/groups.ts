@@ -13,6 +13,7 @@ import { requireGroupAccess } from './access.js';
 import { requireSuperuser, type Actor } from './actor.js';
 import type { Auditor } from './auditor.js';
 import { requireDriver, validateDriverConfig } from './driver-config.js';
+import { POOL_POLICY_LIMITS, DEFAULT_POOL_POLICY, type PoolPolicy } from '../domain/pool.js';
 
 export type GroupRecord = NonNullable<Awaited<ReturnType<GroupRepository['get']>>>;
 
@@ -20,29 +21,47 @@ export interface GroupServiceDeps {
   groups: GroupRepository;
   devices: DeviceRepository;
   users: Pick<UserRepository, 'findById'>;
-  receipts: Pick<ReceiptRepository, 'last' | 'queueLength'>;
+  receipts: Pick<ReceiptRepository, 'last' | 'queueLength' | 'poolCounts' | 'openOnDevice'>;
   stats: Pick<StatsRepository, 'receiptCountOfGroup'>;
   /** Fiscal documents in an FN that no receipt owns (the journal reconciliation's findings). */
   orphans: Pick<OrphanRepository, 'openCounts'>;
   registry: DriverRegistry;
-  /** Starts/stops device workers after running/enabled changes (WorkerManager.reconcile). */
-  reconcile: () => Promise<void>;
+  /** Starts/stops the group's device workers after running/enabled/pool changes (WorkerManager.reconcile of that group only). */
+  reconcile: (groupId: number) => Promise<void>;
   /**
-   * Restarts the group's device worker so it drives the device with its new settings. One
-   * operation: the group stays `running` in the database throughout, so a crash in the middle
-   * leaves it running (and the next reconcile starts the worker), never stopped.
+   * Restarts the group's device workers (or one register's) so they drive the devices with their
+   * new settings. One operation: the group stays `running` in the database throughout, so a crash
+   * in the middle leaves it running (and the next reconcile starts the worker), never stopped.
    */
-  restartWorker: (groupId: number) => Promise<void>;
+  restartWorker: (groupId: number, deviceId?: number) => Promise<void>;
+  /** Wakes the group's workers (a register's service changed: routing applies at once). */
+  notify: (groupId: number) => void;
   /** Whether this node drives the group's device and it takes injected faults (virtual registers). */
   faultsAvailable: (groupId: number) => boolean;
   audit: Auditor;
   now: () => number;
 }
 
-/** What a group's views are made of: the group, its device, its queue and what needs attention. */
+/** A register of the pool with what the pool view shows of its traffic. */
+export interface RegisterState {
+  device: DeviceRecord;
+  /** Receipts it holds unfinished (processing or in doubt: pinned to it). */
+  open: number;
+  /** Receipts it fiscalized in the last hour, and their share of the pool's. */
+  recent: number;
+  share: number;
+}
+
+/** The window of the pool view's share of traffic. */
+export const SHARE_WINDOW_MS = 3_600_000;
+
+/** What a group's views are made of: the group, its registers, its queue and what needs attention. */
 export interface GroupState {
   group: GroupRecord;
+  /** The first register not retired (receipts are validated against its registration). */
   device: DeviceRecord | null;
+  /** Every register of the pool, retired ones included (receipts name them), first first. */
+  registers: RegisterState[];
   queueLength: number;
   lastReceiptAt: number | null;
   orphanDocuments: number;
@@ -79,6 +98,14 @@ export interface GroupInput {
   enabled?: boolean;
   /** The ATOL Online group code (docs/atol-online.md); '' or null: none. */
   group_code?: string | null;
+  /** The pool's health thresholds (docs/pools.md); fields left out keep their value. */
+  pool_policy?: Partial<Record<keyof PoolPolicy, number>>;
+}
+
+/** Adding a register to a pool, or changing its settings. */
+export interface RegisterInput {
+  driver: string;
+  config: object;
 }
 
 const TIME_RE = /^([01]\d|2[0-3]):[0-5]\d$/;
@@ -114,6 +141,15 @@ function settingsOf(input: Partial<GroupInput>): Partial<GroupSettings> {
   if (typeof groupCode === 'string' && !GROUP_CODE_RE.test(groupCode)) {
     errors.push({ field: 'group_code', code: 'invalid_format', message: 'The group code must be 1 to 64 Latin letters, digits and _ . - (starting with a letter or digit)' });
   }
+  if (input.pool_policy !== undefined) {
+    for (const [key, value] of Object.entries(input.pool_policy)) {
+      const limits = (POOL_POLICY_LIMITS as Partial<Record<string, readonly [number, number]>>)[key];
+      if (!limits) errors.push({ field: `pool_policy.${key}`, code: 'unknown_field', message: `pool_policy has no setting ${key} (${Object.keys(DEFAULT_POOL_POLICY).join(', ')})` });
+      else if (!(Number.isInteger(value) && value >= limits[0] && value <= limits[1])) {
+        errors.push({ field: `pool_policy.${key}`, code: 'out_of_range', message: `pool_policy.${key} must be an integer from ${limits[0]} to ${limits[1]}` });
+      }
+    }
+  }
   if (errors.length > 0) throw new DomainError('invalid', errors);
   return {
     ...(input.name !== undefined ? { name: input.name.trim() } : {}),
@@ -127,6 +163,10 @@ function settingsOf(input: Partial<GroupInput>): Partial<GroupSettings> {
     ...(groupCode !== undefined ? { groupCode } : {}),
   };
 }
+
+/** The stored thresholds with the submitted ones over them. */
+const mergedPolicy = (current: PoolPolicy, submitted: Partial<Record<keyof PoolPolicy, number>> | undefined): PoolPolicy | undefined =>
+  submitted === undefined ? undefined : { ...current, ...submitted };
 
 /**
  * Service groups: reading them (any user, for the groups they may use), and for superusers their
@@ -158,13 +198,36 @@ export function createGroupService(deps: GroupServiceDeps) {
   }
 
   async function stateOf(g: GroupRecord): Promise<GroupState> {
-    const [device, last, queueLength, orphans] = await Promise.all([
-      deps.devices.deviceOf(g.id),
+    const [devices, counts, last, queueLength, orphans] = await Promise.all([
+      deps.devices.listOf(g.id),
+      deps.receipts.poolCounts(g.id, deps.now() - SHARE_WINDOW_MS),
       deps.receipts.last(g.id),
       deps.receipts.queueLength(g.id),
       deps.orphans.openCounts(),
     ]);
-    return { group: g, device: device ?? null, queueLength, lastReceiptAt: last?.created_at ?? null, orphanDocuments: orphans.get(g.id) ?? 0 };
+    const total = [...counts.values()].reduce((n, c) => n + c.recent, 0);
+    const registers = devices.map((device) => {
+      const c = counts.get(device.id) ?? { open: 0, recent: 0 };
+      return { device, open: c.open, recent: c.recent, share: total === 0 ? 0 : c.recent / total };
+    });
+    const device = devices.find((d) => d.service !== 'retired') ?? null;
+    return { group: g, device, registers, queueLength, lastReceiptAt: last?.created_at ?? null, orphanDocuments: orphans.get(g.id) ?? 0 };
+  }
+
+  /** The register of the group (404 register_not_found otherwise). */
+  async function registerOf(groupId: number, deviceId: number): Promise<DeviceRecord> {
+    const d = await deps.devices.get(deviceId);
+    if (!d || d.group_id !== groupId) throw notFound('register_not_found', `Register ${deviceId} is not in service group ${groupId}`);
+    return d;
+  }
+
+  /** A driver and its settings, secrets left empty on update kept from the stored ones. */
+  function deviceSettings(input: Partial<RegisterInput>, stored: DeviceRecord | null): { driver: string; config: Record<string, unknown> } {
+    const factory = requireDriver(deps.registry, input.driver ?? stored?.driver ?? '');
+    const old = stored && factory.model === stored.driver ? stored.config : {};
+    const submitted = Object.fromEntries(Object.entries(input.config ?? {}).filter(([k, v]) => !(isSecret(k) && (v === '' || v === null))));
+    const kept = Object.fromEntries(Object.entries(old).filter(([k]) => isSecret(k)));
+    return { driver: factory.model, config: validateDriverConfig(factory, { ...kept, ...(input.config === undefined ? old : submitted) }) };
   }
 
   async function adminStateOf(g: GroupRecord): Promise<GroupAdminState> {
@@ -227,6 +290,7 @@ export function createGroupService(deps: GroupServiceDeps) {
           dailyCloseTime: settings.dailyCloseTime ?? null,
           markingPolicy: settings.markingPolicy ?? 'offline_allowed',
           groupCode: settings.groupCode ?? null,
+          ...(input.pool_policy ? { poolPolicy: { ...DEFAULT_POOL_POLICY, ...input.pool_policy } } : {}),
         },
         { driver: factory.model, config },
         deps.now(),
@@ -245,18 +309,14 @@ export function createGroupService(deps: GroupServiceDeps) {
       const device = await deps.devices.deviceOf(id);
       let deviceChanged = false;
       if (device && (input.config !== undefined || (input.driver !== undefined && input.driver !== device.driver))) {
-        const factory = requireDriver(deps.registry, input.driver ?? device.driver);
-        const old = factory.model === device.driver ? device.config : {};
-        const submitted = Object.fromEntries(Object.entries(input.config ?? {}).filter(([k, v]) => !(isSecret(k) && (v === '' || v === null))));
-        const kept = Object.fromEntries(Object.entries(old).filter(([k]) => isSecret(k)));
-        const config = validateDriverConfig(factory, { ...kept, ...(input.config === undefined ? old : submitted) });
-        await deps.devices.updateDevice(device.id, { driver: factory.model, config }, deps.now());
+        await deps.devices.updateDevice(device.id, deviceSettings(input, device), deps.now());
         deviceChanged = true;
       }
-      const row = await claimingGroupCode(settings.groupCode, id, () => deps.groups.update(id, settings, deps.now()));
+      const poolPolicy = mergedPolicy(g.pool_policy, input.pool_policy);
+      const row = await claimingGroupCode(settings.groupCode, id, () => deps.groups.update(id, { ...settings, ...(poolPolicy ? { poolPolicy } : {}) }, deps.now()));
       if (!row) throw notFound('service_group_not_found', `Service group ${id} does not exist`);
-      if (deviceChanged && row.running) await deps.restartWorker(id);
-      else if (settings.enabled !== undefined && settings.enabled !== g.enabled) await deps.reconcile();
+      if (deviceChanged && row.running && device) await deps.restartWorker(id, device.id);
+      else if (settings.enabled !== undefined && settings.enabled !== g.enabled) await deps.reconcile(id);
       const { config: _c, ...rest } = input;
       await deps.audit.write(actor, 'service_group.update', `service_group:${id}`, { ...rest, device_changed: deviceChanged });
       return adminStateOf(row);
@@ -267,9 +327,70 @@ export function createGroupService(deps: GroupServiceDeps) {
       const g = await admin(actor, id);
       if (running && !g.enabled) throw new DomainError('conflict', { code: 'service_group_disabled', message: 'Enable the service group before starting it' });
       await deps.groups.setRunning(id, running, deps.now());
-      await deps.reconcile();
+      await deps.reconcile(id);
       await deps.audit.write(actor, running ? 'service_group.start' : 'service_group.stop', `service_group:${id}`);
       return adminStateOf(await mustGet(id));
+    },
+
+    /** A register joins the pool (in service at once; driven when the group runs). */
+    async addRegister(actor: Actor, id: number, input: RegisterInput): Promise<GroupAdminState> {
+      const g = await admin(actor, id);
+      const settings = deviceSettings(input, null);
+      const device = await deps.devices.add(id, settings, deps.now());
+      if (g.running && g.enabled) await deps.reconcile(id);
+      await deps.audit.write(actor, 'service_group.register_add', `service_group:${id}`, { device: device.id, driver: settings.driver, config: withoutSecrets(settings.config) });
+      return adminStateOf(await mustGet(id));
+    },
+
+    /** A register's driver settings (its worker restarts with them) or its service: active or maintenance («обслуживание»). */
+    async updateRegister(actor: Actor, id: number, deviceId: number, input: Partial<RegisterInput> & { service?: 'active' | 'maintenance' }): Promise<GroupAdminState> {
+      const g = await admin(actor, id);
+      const device = await registerOf(id, deviceId);
+      if (device.service === 'retired') throw new DomainError('conflict', { code: 'register_retired', message: `Register ${deviceId} has left the pool` });
+      const changes: Record<string, unknown> = {};
+      if (input.config !== undefined || (input.driver !== undefined && input.driver !== device.driver)) {
+        const settings = deviceSettings(input, device);
+        await deps.devices.updateDevice(deviceId, settings, deps.now());
+        changes.driver = settings.driver;
+        changes.config = withoutSecrets(settings.config);
+        if (g.running) await deps.restartWorker(id, deviceId);
+      }
+      if (input.service !== undefined && input.service !== device.service) {
+        if (input.service === 'maintenance') {
+          const active = (await deps.devices.listOf(id)).filter((d) => d.service === 'active' && d.id !== deviceId);
+          // A pool may be left without an active register (the shop replaces its only FN): its
+          // receipts then wait in the queue. That is the admin's call, made visible in the audit.
+          changes.pool_left_without_active_register = active.length === 0;
+        }
+        await deps.devices.setService(deviceId, input.service, deps.now());
+        changes.service = input.service;
+        deps.notify(id);
+      }
+      await deps.audit.write(actor, 'service_group.register_update', `service_group:${id}`, { device: deviceId, ...changes });
+      return adminStateOf(await mustGet(id));
+    },
+
+    /**
+     * A register leaves the pool: it must be in maintenance and hold no unfinished receipt (they are
+     * pinned to it until its FN answers), and the pool keeps another register. A register that
+     * receipts or found FN documents name is retired (kept, no longer driven); one without history
+     * is deleted.
+     */
+    async removeRegister(actor: Actor, id: number, deviceId: number): Promise<{ state: GroupAdminState; retired: boolean }> {
+      await admin(actor, id);
+      const device = await registerOf(id, deviceId);
+      if (device.service === 'retired') throw new DomainError('conflict', { code: 'register_retired', message: `Register ${deviceId} has already left the pool` });
+      if (device.service !== 'maintenance') throw new DomainError('conflict', { code: 'register_not_drained', message: 'Put the register in maintenance first' });
+      const open = await deps.receipts.openOnDevice(id, deviceId);
+      if (open > 0) throw new DomainError('conflict', { code: 'register_not_drained', message: `${open} receipt(s) are processing or in doubt on the register; they stay with it until its FN answers` });
+      const others = (await deps.devices.listOf(id)).filter((d) => d.service !== 'retired' && d.id !== deviceId);
+      if (others.length === 0) throw new DomainError('conflict', { code: 'last_register', message: 'A service group keeps at least one register; add another first' });
+      const retired = await deps.devices.hasHistory(deviceId);
+      if (retired) await deps.devices.setService(deviceId, 'retired', deps.now());
+      else await deps.devices.remove(deviceId);
+      await deps.reconcile(id);
+      await deps.audit.write(actor, 'service_group.register_remove', `service_group:${id}`, { device: deviceId, retired });
+      return { state: await adminStateOf(await mustGet(id)), retired };
     },
 
     async setAccess(actor: Actor, id: number, userIds: readonly number[]): Promise<number[]> {
@@ -300,7 +421,7 @@ export function createGroupService(deps: GroupServiceDeps) {
       }
       if (g.running) {
         await deps.groups.setRunning(id, false, deps.now());
-        await deps.reconcile();
+        await deps.reconcile(id);
       }
       try {
         await deps.groups.delete(id);
@@ -310,7 +431,7 @@ export function createGroupService(deps: GroupServiceDeps) {
         }
         throw e;
       }
-      await deps.reconcile();
+      await deps.reconcile(id);
       await deps.audit.write(actor, 'service_group.delete', `service_group:${id}`, { name: g.name });
     },
   };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GroupRepository } from '../storage/groups.js';
+import type { DeviceRepository } from '../storage/devices.js';
 import type { JobRepository } from '../storage/jobs.js';
 import type { Actor } from './actor.js';
 import { createDeviceOperations } from './device-operations.js';
@@ -22,7 +23,8 @@ describe('job completion', () => {
       },
     } as unknown as JobRepository;
     const audit = { write: async () => undefined, writeAnonymous: async () => undefined };
-    const ops = createDeviceOperations({ groups, jobs, completion, audit, now: () => 0, notify: () => undefined, driverOf: () => undefined, waitMs: 30_000, recheckMs: 10_000 });
+    const devices = { deviceOf: async () => ({ id: 3, group_id: 7 }), get: async () => undefined } as unknown as Pick<DeviceRepository, 'get' | 'deviceOf'>;
+    const ops = createDeviceOperations({ groups, jobs, devices, completion, audit, now: () => 0, notify: () => undefined, driverOf: () => undefined, waitMs: 30_000, recheckMs: 10_000 });
 
     const answer = ops.shift(actor, 7, 'x_report');
     await new Promise((r) => setTimeout(r, 50));

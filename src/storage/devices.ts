@@ -1,7 +1,8 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db } from './db.js';
 import type { DevicesTable } from './schema.js';
-import { createLeaseRepository, fenceHolds, type Fence } from './fence.js';
+import { createLeaseRepository, dbNow, fenceHolds, type Fence } from './fence.js';
+import { HEALTH_LEVELS, REGISTER_SERVICES, type Health, type HealthLevel, type RegisterService } from '../domain/pool.js';
 import { DEVICE_STATES, type DeviceState } from '../domain/records.js';
 import type { DeviceStatus, RegistrationInfo } from '../devices/driver.js';
 import { parseStored, parseStoredOrNull, storedEnum } from './json.js';
@@ -9,22 +10,41 @@ import { parseStored, parseStoredOrNull, storedEnum } from './json.js';
 type DeviceRow = Selectable<DevicesTable>;
 
 /** A stored device: its JSON columns parsed, its state one of DeviceState. */
-export type DeviceRecord = Omit<DeviceRow, 'config' | 'registration' | 'status' | 'state'> & {
+export type DeviceRecord = Omit<DeviceRow, 'config' | 'registration' | 'status' | 'state' | 'service' | 'health_level' | 'health'> & {
   /** The driver's settings, validated against its config schema when they were saved. */
   config: Record<string, unknown>;
   registration: RegistrationInfo | null;
   status: DeviceStatus | null;
   state: DeviceState;
+  /** Its place in the pool: active, maintenance («обслуживание»: drained) or retired. */
+  service: RegisterService;
+  /** What the register's worker last judged (null: not yet). */
+  health: Health | null;
 };
 
 export function toDeviceRecord(row: DeviceRow): DeviceRecord {
+  const { service, health_level: _level, health, ...rest } = row;
   return {
-    ...row,
+    ...rest,
     config: parseStored<Record<string, unknown>>(row.config),
     registration: parseStoredOrNull<RegistrationInfo>(row.registration),
     status: parseStoredOrNull<DeviceStatus>(row.status),
     state: storedEnum(DEVICE_STATES, row.state, 'devices.state'),
+    service: storedEnum(REGISTER_SERVICES, service, 'devices.service'),
+    health: parseStoredOrNull<Health>(health),
   };
+}
+
+/** A register of a pool as its peers see it when routing (PoolPeers). */
+export interface PoolPeer {
+  id: number;
+  /** null: its worker has not judged it yet. */
+  level: HealthLevel | null;
+  /** Not active: takes no work and does not count as a peer. */
+  maintenance: boolean;
+  /** A node holds its lease now and its worker is not failing. */
+  live: boolean;
+  ffdVersion: string | null;
 }
 
 export interface DevicePatch {
@@ -50,14 +70,83 @@ export function createDeviceRepository(handle: Db) {
       const row = await db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toDeviceRecord(row);
     },
-    /** The group's device (a group owns one device today; the table allows several). */
+    /**
+     * The group's first register not retired: the one whose registration (FFD version, tax systems) receipts
+     * are validated against, and which manual operations address unless they name another.
+     */
     async deviceOf(groupId: number): Promise<DeviceRecord | undefined> {
-      const row = await db.selectFrom('devices').selectAll().where('group_id', '=', groupId).orderBy('id').limit(1).executeTakeFirst();
+      const row = await db.selectFrom('devices').selectAll().where('group_id', '=', groupId).where('service', '!=', 'retired').orderBy('id').limit(1).executeTakeFirst();
       return row && toDeviceRecord(row);
+    },
+    /** The registers of a group's pool, first register first. */
+    async listOf(groupId: number): Promise<DeviceRecord[]> {
+      return (await db.selectFrom('devices').selectAll().where('group_id', '=', groupId).orderBy('id').execute()).map(toDeviceRecord);
     },
     async list(): Promise<DeviceRecord[]> {
       return (await db.selectFrom('devices').selectAll().orderBy('id').execute()).map(toDeviceRecord);
     },
+    /** Which register belongs to which group, without the JSON columns (the worker manager's pass); retired ones are not driven. */
+    async placement(groupId?: number): Promise<{ id: number; group_id: number }[]> {
+      let q = db.selectFrom('devices').select(['id', 'group_id']).where('service', '!=', 'retired');
+      if (groupId !== undefined) q = q.where('group_id', '=', groupId);
+      return q.orderBy('id').execute();
+    },
+    /** Adds a register to a group's pool (stopped, in service). */
+    async add(groupId: number, device: { driver: string; config: Record<string, unknown> }, now: number): Promise<DeviceRecord> {
+      const row = await db
+        .insertInto('devices')
+        .values({ group_id: groupId, service: 'active', driver: device.driver, config: JSON.stringify(device.config), state: 'stopped', state_reason: null, registration: null, status: null, status_at: null, lease_owner: null, lease_until: null, reconciled_fd: null, health_level: null, health: null, created_at: now, updated_at: now })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      fast.markGroupsChanged();
+      return toDeviceRecord(row);
+    },
+    /** Whether receipts or found FN documents name the register (it is then retired, never deleted). */
+    async hasHistory(id: number): Promise<boolean> {
+      const r = await sql<{ n: number }>`SELECT (CASE WHEN EXISTS (SELECT 1 FROM receipts WHERE device_id = ${id}) OR EXISTS (SELECT 1 FROM orphan_documents WHERE device_id = ${id}) THEN 1 ELSE 0 END) AS n`.execute(db);
+      return Number(r.rows[0]?.n ?? 0) === 1;
+    },
+    /** Removes a register (the service checked it is drained); false: it was not there. */
+    async remove(id: number): Promise<boolean> {
+      const r = await db.deleteFrom('devices').where('id', '=', id).executeTakeFirst();
+      fast.markGroupsChanged();
+      return Number(r.numDeletedRows) > 0;
+    },
+    async setService(id: number, service: RegisterService, now: number): Promise<boolean> {
+      const r = await db.updateTable('devices').set({ service, updated_at: now }).where('id', '=', id).executeTakeFirst();
+      fast.markGroupsChanged();
+      return Number(r.numUpdatedRows) > 0;
+    },
+    /** The worker's judgement of its register, written only while its lease holds. */
+    async setHealth(fence: Fence, health: Health): Promise<boolean> {
+      const r = await db
+        .updateTable('devices')
+        .set({ health_level: health.level, health: JSON.stringify(health) })
+        .where('id', '=', fence.deviceId)
+        .where(fenceHolds(dialect, fence))
+        .executeTakeFirst();
+      // Peers route on the level (poolPeersCached): a change applies to their next claim.
+      fast.markGroupsChanged();
+      return Number(r.numUpdatedRows) > 0;
+    },
+    /** The registers of a group as routing sees them, reused like the other group lookups. */
+    poolPeersCached: fast.rechecked(async (groupId: number): Promise<PoolPeer[]> => {
+      const rows = await db
+        .selectFrom('devices')
+        .select(['id', 'health_level', 'service', 'state', 'registration'])
+        .select(sql<number>`CASE WHEN lease_owner IS NOT NULL AND lease_until > ${dbNow(dialect)} THEN 1 ELSE 0 END`.as('leased'))
+        .where('group_id', '=', groupId)
+        .where('service', '!=', 'retired')
+        .orderBy('id')
+        .execute();
+      return rows.map((r) => ({
+        id: r.id,
+        level: r.health_level === null ? null : storedEnum(HEALTH_LEVELS, r.health_level, 'devices.health_level'),
+        maintenance: r.service !== 'active',
+        live: Number(r.leased) === 1 && r.state === 'running',
+        ffdVersion: parseStoredOrNull<RegistrationInfo>(r.registration)?.ffdVersion ?? null,
+      }));
+    }, (groupId) => groupId),
     async updateDevice(
       id: number,
       patch: Partial<DevicePatch>,

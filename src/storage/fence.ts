@@ -108,6 +108,28 @@ export function createLeaseRepository(db: Kysely<Database>, dialect: Dialect) {
       const until = Number(r.lease_until);
       return { epoch: f.epoch, at: until - ttlMs, until, previousUntil: null };
     },
+    /**
+     * Extends every lease we hold in one statement per 500 (a node driving 1,000 registers renews
+     * them in two statements, not a thousand). Returns the registers whose lease is still ours
+     * under the same epoch; the others were taken over.
+     */
+    async renewMany(fences: readonly Fence[], ttlMs: number): Promise<Set<number>> {
+      const ok = new Set<number>();
+      for (let i = 0; i < fences.length; i += 500) {
+        const chunk = fences.slice(i, i + 500);
+        const owners = new Set(chunk.map((f) => f.owner));
+        if (owners.size !== 1) throw new Error('renewMany: one owner per call');
+        const rows = await db
+          .updateTable('devices')
+          .set({ lease_until: sql<number>`${now} + ${sql.lit(Math.trunc(ttlMs))}` })
+          .where('lease_owner', '=', chunk[0]!.owner)
+          .where((eb) => eb.or(chunk.map((f) => eb.and([eb('id', '=', f.deviceId), eb('lease_epoch', '=', f.epoch)]))))
+          .returning(['id'])
+          .execute();
+        for (const r of rows) ok.add(Number(r.id));
+      }
+      return ok;
+    },
     /** Gives the lease up after the worker stopped (its device calls are over): a successor need not wait. */
     async release(f: Fence): Promise<void> {
       await db

@@ -5,17 +5,20 @@ import { toDeviceRecord, type DeviceRecord } from './devices.js';
 import type { RegistrationInfo } from '../devices/driver.js';
 import { parseStoredOrNull } from './json.js';
 import { isMarkingPolicy, type MarkingPolicy } from '../domain/ffd12.js';
+import { poolPolicyOf, type PoolPolicy } from '../domain/pool.js';
 
 type GroupRow = Selectable<ServiceGroupsTable>;
 
 /** A stored service group, its 0/1 columns as booleans. */
-export type GroupRecord = Omit<GroupRow, 'enabled' | 'running' | 'auto_open_shift' | 'marking_policy'> & {
+export type GroupRecord = Omit<GroupRow, 'enabled' | 'running' | 'auto_open_shift' | 'marking_policy' | 'pool_policy'> & {
   enabled: boolean;
   /** The admin's «Пуск»/«Стоп»: whether the group's device should be driven. */
   running: boolean;
   auto_open_shift: boolean;
   /** What a marking check's answer does to the receipt (migration 006). */
   marking_policy: MarkingPolicy;
+  /** The pool's health thresholds (migration 009), the defaults filled in. */
+  pool_policy: PoolPolicy;
 };
 
 /**
@@ -32,6 +35,7 @@ export function toGroupRecord(row: GroupRow): GroupRecord {
     running: row.running === 1,
     auto_open_shift: row.auto_open_shift === 1,
     marking_policy: markingPolicyOf(row.marking_policy),
+    pool_policy: poolPolicyOf(parseStoredOrNull<Partial<Record<keyof PoolPolicy, unknown>>>(row.pool_policy)),
   };
 }
 
@@ -54,6 +58,8 @@ export interface GroupSettings {
   markingPolicy?: MarkingPolicy;
   /** The ATOL Online group code (migration 008); null clears it; absent on create: none. */
   groupCode?: string | null;
+  /** The pool's thresholds (migration 009); absent on create: the defaults. */
+  poolPolicy?: PoolPolicy;
 }
 
 /** How long group lookups are reused (see FastPaths.rechecked). */
@@ -79,17 +85,21 @@ export function createGroupRepository(handle: Db) {
     ...(s.dailyCloseTime !== undefined ? { daily_close_time: s.dailyCloseTime } : {}),
     ...(s.markingPolicy !== undefined ? { marking_policy: s.markingPolicy } : {}),
     ...(s.groupCode !== undefined ? { group_code: s.groupCode } : {}),
+    ...(s.poolPolicy !== undefined ? { pool_policy: JSON.stringify(s.poolPolicy) } : {}),
   });
 
   type Joined = GroupRow & { device_id: number | null; device_registration: string | null; allowed: number | boolean };
-  // The group's first device (a group owns one today; the table allows several, as deviceOf).
+  // The group's first register not retired (as deviceOf): receipts are validated against its registration.
   const withDevice = (userId: number | null) =>
     db
       .selectFrom('service_groups')
       .leftJoin('devices', (j) =>
         j
           .onRef('devices.group_id', '=', 'service_groups.id')
-          .on((eb) => eb.not(eb.exists(eb.selectFrom('devices as older').select('older.id').whereRef('older.group_id', '=', 'service_groups.id').whereRef('older.id', '<', 'devices.id')))),
+          .on('devices.service', '!=', sql.lit('retired'))
+          .on((eb) =>
+            eb.not(eb.exists(eb.selectFrom('devices as older').select('older.id').whereRef('older.group_id', '=', 'service_groups.id').where('older.service', '!=', sql.lit('retired')).whereRef('older.id', '<', 'devices.id'))),
+          ),
       )
       .selectAll('service_groups')
       .select(['devices.id as device_id', 'devices.registration as device_registration'])

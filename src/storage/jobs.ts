@@ -49,13 +49,14 @@ export function createJobRepository(handle: Db) {
      * Queues a job. Parameters that do not fit the kind are refused here (a TypeError), before a
      * worker could find the job unrunnable.
      */
-    async create(groupId: number, userId: number | null, kind: JobKind, params: unknown, now: number): Promise<JobRecord> {
+    async create(groupId: number, deviceId: number, userId: number | null, kind: JobKind, params: unknown, now: number): Promise<JobRecord> {
       const request = jobRequest(kind, params);
       if (!request) throw new TypeError(`device job ${kind}: parameters do not fit the kind`);
       const job = await db
         .insertInto('device_jobs')
         .values({
           group_id: groupId,
+          device_id: deviceId,
           user_id: userId,
           kind,
           params: request.params === null ? null : JSON.stringify(request.params),
@@ -73,11 +74,12 @@ export function createJobRepository(handle: Db) {
       const row = await db.selectFrom('device_jobs').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toJobRecord(row);
     },
-    async nextPending(groupId: number): Promise<JobRecord | undefined> {
+    /** The register's next manual operation. */
+    async nextPending(deviceId: number): Promise<JobRecord | undefined> {
       const row = await db
         .selectFrom('device_jobs')
         .selectAll()
-        .where('group_id', '=', groupId)
+        .where('device_id', '=', deviceId)
         .where('state', 'in', ['pending', 'processing'])
         .orderBy('id')
         .limit(1)

@@ -127,6 +127,9 @@ function createPgInsertBatcher(db: Db): (r: NewReceipt, now: number) => Promise<
 
 
 /** A fiscalized receipt whose success is written together with the next claim. */
+/** The pool view's share of traffic looks at most at this many of the group's newest successes. */
+export const SHARE_SAMPLE = 10_000;
+
 export interface Completed {
   id: number;
   fdNumber: number;
@@ -340,9 +343,13 @@ export function createReceiptRepository(handle: Db, options: ReceiptRepositoryOp
       return write((q) => ownOutcome(q, fence, id, { state: 'in_doubt', error: JSON.stringify(error), updated_at: now }));
     },
 
-    /** Back to the queue: nothing was fiscalized (device offline before sending, a passing refusal). */
+    /**
+     * Back to the queue: nothing was fiscalized (device offline before sending, a passing refusal).
+     * Nothing reached the FN, so the receipt is no longer the register's: any register of the pool
+     * may take it.
+     */
     async release(fence: Fence, id: number, error: ReceiptError | null, now: number): Promise<boolean> {
-      const values = { state: 'pending', error: error === null ? null : JSON.stringify(error), fd_before: null, updated_at: now };
+      const values = { state: 'pending', error: error === null ? null : JSON.stringify(error), fd_before: null, device_id: null, updated_at: now };
       return write((q) => ownOutcome(q, fence, id, values));
     },
 
@@ -354,7 +361,8 @@ export function createReceiptRepository(handle: Db, options: ReceiptRepositoryOp
     async resolve(fence: Fence, id: number, outcome: { fdNumber: number; fiscal: FiscalResult } | null, now: number): Promise<boolean> {
       const values = outcome
         ? { state: 'success', fd_number: outcome.fdNumber, fiscal: JSON.stringify(outcome.fiscal), error: null, fiscalized_at: now, updated_at: now }
-        : { state: 'pending', error: null, fd_before: null, updated_at: now };
+        : // The FN's journal says it never got there: free to go to any register of the pool.
+          { state: 'pending', error: null, fd_before: null, device_id: null, updated_at: now };
       const unresolved = (q: Kysely<Database>) =>
         q.updateTable('receipts').set(values).where('id', '=', id).where('state', 'in', ['processing', 'in_doubt']).where(fenceHolds(dialect, fence));
       // Found registered: a final state, so its callback is queued with it.
@@ -386,16 +394,70 @@ export function createReceiptRepository(handle: Db, options: ReceiptRepositoryOp
       return r?.m === null || r?.m === undefined ? null : Number(r.m);
     },
 
-    /** Receipts a worker must resolve before taking new work: left processing by a dead process, or in doubt. */
-    async unresolved(groupId: number): Promise<ReceiptRecord[]> {
+    /**
+     * Receipts a register's worker must resolve before taking new work: left processing by a dead
+     * process, or in doubt. Pinned to the register that was sent them: only its FN can say whether
+     * they were registered, so no other register of the pool ever takes them.
+     */
+    async unresolved(groupId: number, deviceId: number): Promise<ReceiptRecord[]> {
+      // group_id first: the partial index receipts_unresolved holds only the group's few open rows.
       const rows = await db
         .selectFrom('receipts')
         .selectAll()
         .where('group_id', '=', groupId)
+        .where('device_id', '=', deviceId)
         .where('state', 'in', ['processing', 'in_doubt'])
         .orderBy('id')
         .execute();
       return rows.map((row) => toReceiptRecord(row));
+    },
+
+    /**
+     * Per register of the group: receipts it holds unfinished (processing or in doubt) and those it
+     * fiscalized since `since` — the pool view's queue and share of traffic. Bounded whatever the
+     * history: the open rows come through receipts_unresolved, and the recent ones from the newest
+     * SHARE_SAMPLE successes through receipts_group_state, read backwards.
+     */
+    async poolCounts(groupId: number, since: number): Promise<Map<number, { open: number; recent: number }>> {
+      const [open, recent] = await Promise.all([
+        db
+          .selectFrom('receipts')
+          .select(['device_id', (eb) => eb.fn.countAll<number>().as('n')])
+          .where('group_id', '=', groupId)
+          .where('state', 'in', ['processing', 'in_doubt'])
+          .groupBy('device_id')
+          .execute(),
+        db
+          .selectFrom((eb) =>
+            eb.selectFrom('receipts').select(['device_id', 'fiscalized_at']).where('group_id', '=', groupId).where('state', '=', 'success').orderBy('id', 'desc').limit(SHARE_SAMPLE).as('latest'),
+          )
+          .select(['device_id', (eb) => eb.fn.countAll<number>().as('n')])
+          .where('fiscalized_at', '>=', since)
+          .groupBy('device_id')
+          .execute(),
+      ]);
+      const out = new Map<number, { open: number; recent: number }>();
+      const at = (id: number | null) => {
+        const key = Number(id);
+        const cur = out.get(key) ?? { open: 0, recent: 0 };
+        out.set(key, cur);
+        return cur;
+      };
+      for (const r of open) if (r.device_id !== null) at(r.device_id).open = Number(r.n);
+      for (const r of recent) if (r.device_id !== null) at(r.device_id).recent = Number(r.n);
+      return out;
+    },
+
+    /** Receipts a register holds unfinished: it cannot leave the pool while any remain. */
+    async openOnDevice(groupId: number, deviceId: number): Promise<number> {
+      const r = await db
+        .selectFrom('receipts')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('group_id', '=', groupId)
+        .where('device_id', '=', deviceId)
+        .where('state', 'in', ['processing', 'in_doubt'])
+        .executeTakeFirstOrThrow();
+      return Number(r.n);
     },
 
     async queueLength(groupId: number): Promise<number> {

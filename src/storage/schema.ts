@@ -66,6 +66,8 @@ export interface ServiceGroupsTable {
   marking_policy: Generated<string>;
   /** The ATOL Online «код группы ККТ» (migration 008), unique when set; null: not reachable through /possystem. */
   group_code: string | null;
+  /** JSON PoolPolicy (migration 009): the group's health thresholds; null: the defaults. */
+  pool_policy: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -92,6 +94,12 @@ export interface DevicesTable {
   lease_epoch: Generated<number>;
   /** The FN journal has been checked for ownerless receipt documents up to this FD number. */
   reconciled_fd: number | null;
+  /** A RegisterService of src/domain/pool.ts (migration 009): active, maintenance («обслуживание»: drained) or retired. */
+  service: Generated<string>;
+  /** A HealthLevel of src/domain/pool.ts as the register's worker last judged it; null: not yet. */
+  health_level: string | null;
+  /** JSON Health (level, reasons, forecast, at): why. */
+  health: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -137,6 +145,8 @@ export interface DeviceJobsTable {
   id: Generated<number>;
   group_id: number;
   user_id: number | null;
+  /** The register the operation is for (migration 009). */
+  device_id: number | null;
   /** open_shift | close_shift | x_report | document | documents */
   kind: string;
   /** JSON parameters of the operation (document numbers for reads). */

@@ -110,7 +110,7 @@ export function createDeviceSession(deps: SessionDeps, hooks: SessionHooks) {
    * restored from an old backup): in-doubt matching against it would be wrong, so refuse to drive it.
    */
   async function checkSameFn(reg: RegistrationInfo): Promise<void> {
-    const before = (await devices.deviceOf(deps.groupId))?.registration ?? null;
+    const before = (await devices.get(deps.deviceId))?.registration ?? null;
     if (before?.fnSerial !== reg.fnSerial) {
       if (before?.fnSerial) {
         logger.warn({ before: before.fnSerial, now: reg.fnSerial }, 'the device reports another FN than recorded');

@@ -17,6 +17,7 @@ import { errorRecord, inDoubtRecord, receiptOutcome } from './outcomes.js';
 import { shiftCloseDue } from './shift-policy.js';
 import { createWaker } from './sleep.js';
 import { LeaseGone, staleWrites } from './stale-write.js';
+import { better, judgeHealth, mayTakeWork, type Health, type HealthLevel } from '../domain/pool.js';
 
 export { LeaseGone } from './stale-write.js';
 
@@ -45,7 +46,7 @@ export interface WorkerDeps {
    */
   storageProblem?: () => string | null;
   groups: Pick<GroupRepository, 'forWorkerCached'>;
-  devices: Pick<DeviceRepository, 'deviceOf' | 'updateDevice' | 'reconciledFd' | 'setReconciledFd'>;
+  devices: Pick<DeviceRepository, 'get' | 'updateDevice' | 'reconciledFd' | 'setReconciledFd' | 'setHealth' | 'poolPeersCached'>;
   receipts: ReceiptRepository;
   jobs: Pick<JobRepository, 'nextPending' | 'transition'>;
   logger: Logger;
@@ -61,9 +62,10 @@ export interface WorkerDeps {
 export type WorkerState = 'created' | 'running' | 'stopping' | 'stopped';
 
 /**
- * Drives one device: a small state machine (created → running → stopping → stopped) whose loop
- * resolves in-doubt receipts first, then runs manual jobs and receipts of the group strictly one at
- * a time in id order. Never holds a database transaction open while the device works. Errors are
+ * Drives one register of a group's pool: a small state machine (created → running → stopping →
+ * stopped) whose loop resolves its own in-doubt receipts first, then runs its manual jobs and
+ * claims receipts of the group's queue strictly one at a time in id order — while routing lets it
+ * (its health against its live peers', domain/pool.ts). Never holds a database transaction open while the device works. Errors are
  * logged with context and never kill the loop; a failed step backs off (backoff.ts).
  *
  * The parts: the device session — bounded calls, open, FN identity, status, the journal check's
@@ -82,6 +84,7 @@ export function createDeviceWorker(deps: WorkerDeps) {
   // Receipts left processing or in doubt must be resolved before new work: at start (a previous
   // process or node may have died mid-call) and after any failed step.
   let needsResolve = true;
+  let statusAfterFailure = false;
 
   // The last receipt's success, not yet written: it goes to the database with the next claim (one
   // round trip instead of two), or on its own before anything else reaches the device — so, as
@@ -182,6 +185,60 @@ export function createDeviceWorker(deps: WorkerDeps) {
     await session.documentRegistered(result);
   }
 
+  // ---- the pool ----
+
+  let health: Health | null = null;
+  let healthWrittenAt = 0;
+  let healthLoaded = false;
+  /** Stored at least this often even unchanged: the forecast's age shows in the dashboard. */
+  const HEALTH_REFRESH_MS = 600_000;
+
+  /** The register's fitness for new work from its last status; stored when it changed. */
+  async function judge(maintenance: boolean, poolFfd: string | null): Promise<void> {
+    const status = session.status;
+    if (!status || !group) return;
+    if (!healthLoaded) {
+      // The fill-rate sample survives restarts: the forecast keeps measuring from it.
+      health = (await devices.get(deps.deviceId))?.health ?? null;
+      healthLoaded = true;
+    }
+    const next = judgeHealth({ status, policy: group.pool_policy, maintenance, autoShift: group.auto_open_shift, poolFfd, previous: health?.forecast.sample ?? null, now: now() });
+    const changed =
+      !health ||
+      health.level !== next.level ||
+      health.reasons.map((r) => r.code).join() !== next.reasons.map((r) => r.code).join() ||
+      health.forecast.sample?.at !== next.forecast.sample?.at ||
+      now() - healthWrittenAt >= HEALTH_REFRESH_MS;
+    const newWarning = next.warning !== null && (health?.warning?.what !== next.warning.what || health.forecast.sample?.fnSerial !== next.forecast.sample?.fnSerial);
+    if (!changed && !newWarning) return;
+    const before = health;
+    health = next;
+    healthWrittenAt = now();
+    await fenced(await devices.setHealth(fence, next), 'health', `device:${deps.deviceId}`);
+    const target = `device:${deps.deviceId}`;
+    // A first judgement is not a change: only a level moving is an event for the journal.
+    if (before !== null && before.level !== next.level) {
+      logger.info({ level: next.level, reasons: next.reasons.map((r) => r.code) }, 'register health changed');
+      await deps.audit?.write({ userId: null, login: null, ip: null, action: 'device.health_changed', target, details: { service_group: deps.groupId, before: before.level, level: next.level, reasons: next.reasons.map((r) => r.code) } }, now());
+    }
+    // The FN lifecycle: a limit within the group's warn_days is an event the operator must see once.
+    if (newWarning && next.warning) {
+      logger.warn({ what: next.warning.what, at: new Date(next.warning.at).toISOString() }, 'FN forecast: a limit is near');
+      await deps.audit?.write({ userId: null, login: null, ip: null, action: 'device.fn_forecast_warning', target, details: { service_group: deps.groupId, what: next.warning.what, at: new Date(next.warning.at).toISOString(), fn_serial: session.status?.fn.serial ?? null } }, now());
+    }
+  }
+
+  /** Judges the register, then whether it claims: the pool's best live registers take the work. */
+  async function routed(): Promise<boolean> {
+    const peers = await devices.poolPeersCached(deps.groupId);
+    const me = peers.find((p) => p.id === deps.deviceId);
+    // The pool validates receipts against its first register's FFD version (services/receipts.ts).
+    await judge(me?.maintenance ?? false, peers[0]?.ffdVersion ?? null);
+    let best: HealthLevel | null = null;
+    for (const p of peers) if (p.id !== deps.deviceId && p.live && !p.maintenance && p.level !== null) best = better(best, p.level);
+    return mayTakeWork(health?.level ?? 'healthy', me?.maintenance ?? false, best);
+  }
+
   async function closeShiftIfDue(): Promise<void> {
     const { status } = session;
     if (!group?.auto_open_shift || !status || status.shift.state === 'closed') return;
@@ -200,7 +257,7 @@ export function createDeviceWorker(deps: WorkerDeps) {
       // First the success this worker already knows: resolving its receipt from the device's
       // journal would find the document "taken" by nobody yet and could queue it again.
       await saveSuccess();
-      for (const row of await receipts.unresolved(deps.groupId)) await resolve(row);
+      for (const row of await receipts.unresolved(deps.groupId, deps.deviceId)) await resolve(row);
       needsResolve = false;
       session.journalCheckDue();
     }
@@ -208,10 +265,13 @@ export function createDeviceWorker(deps: WorkerDeps) {
     // (at once when made through this process, within a second from another node).
     const current = await groups.forWorkerCached(deps.groupId);
     group = current?.group;
-    await session.refreshStatus();
+    // After a failed step the status is read again at once: paper out, an FN refusal or a link
+    // back up changes the register's health, and routing should see it now, not in 10 s.
+    await session.refreshStatus(statusAfterFailure);
+    statusAfterFailure = false;
     await session.checkJournal();
     await closeShiftIfDue();
-    const job = current?.hasJob ? await deps.jobs.nextPending(deps.groupId) : undefined;
+    const job = current?.hasJob ? await deps.jobs.nextPending(deps.deviceId) : undefined;
     if (job) {
       const shiftChanged = await runJob(job, {
         groupId: deps.groupId, driver, jobs: deps.jobs, fence, fenced, call, now,
@@ -219,6 +279,11 @@ export function createDeviceWorker(deps: WorkerDeps) {
       });
       if (shiftChanged) await session.refreshStatus(true);
       return true;
+    }
+    if (!(await routed())) {
+      // Drained or routed around: the last success must not wait for a claim that does not come.
+      await saveSuccess();
+      return false;
     }
     // Recorded with the claim: if the process dies from here on, recovery compares against it.
     const fdBefore = await session.lastFdReference();
@@ -264,6 +329,7 @@ export function createDeviceWorker(deps: WorkerDeps) {
           return;
         }
         needsResolve = true;
+        statusAfterFailure = true;
         if (e instanceof DeviceError && e.kind === 'offline') session.linkLost();
         backoff = nextBackoff(backoff);
         const rec = errorRecord(e);

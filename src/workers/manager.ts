@@ -53,19 +53,23 @@ function deadLocalOwner(owner: string): boolean {
 }
 
 /**
- * Runs one worker per device of every running, enabled group that this node holds the lease for.
- * Reconciles periodically, so a group started on another node, or a device whose node died, is
- * picked up here.
+ * Runs one worker per register of every running, enabled group that this node holds the lease for.
+ * Reconciles periodically — held leases renewed in one statement, then the registers this node
+ * does not drive yet tried — so a group started on another node, or a register whose node died, is
+ * picked up here. Starting or stopping one group reconciles only that group.
  */
 export function createWorkerManager(deps: ManagerDeps) {
   interface Running {
     worker: DeviceWorker;
+    groupId: number;
     deviceId: number;
     fence: Fence;
     /** performance.now() until which the lease is known to hold (renewals move it on). */
     lease: { validUntil: number };
   }
+  /** By register (device id). */
   const workers = new Map<number, Running>();
+  const byGroup = new Map<number, Set<number>>();
   const leaseTtl = deps.leaseTtlMs ?? 30_000;
   // Renewed six times per lease: a call needs the lease to hold for its whole timeout (a third of
   // the lease at most), so renewals must come well before that room runs out.
@@ -82,10 +86,19 @@ export function createWorkerManager(deps: ManagerDeps) {
    */
   const localUntil = (sentAt: number) => sentAt + leaseTtl;
 
-  async function stopWorker(groupId: number): Promise<void> {
-    const w = workers.get(groupId);
+  function forget(deviceId: number): Running | undefined {
+    const w = workers.get(deviceId);
+    if (!w) return undefined;
+    workers.delete(deviceId);
+    const set = byGroup.get(w.groupId);
+    set?.delete(deviceId);
+    if (set?.size === 0) byGroup.delete(w.groupId);
+    return w;
+  }
+
+  async function stopWorker(deviceId: number): Promise<void> {
+    const w = forget(deviceId);
     if (!w) return;
-    workers.delete(groupId);
     await w.worker.stop();
     // Written only while the lease is still ours: a successor's device row is not ours to touch.
     await deps.devices.updateDevice(w.deviceId, { state: 'stopped', stateReason: null }, deps.clock.now(), w.fence);
@@ -93,14 +106,13 @@ export function createWorkerManager(deps: ManagerDeps) {
   }
 
   /** The lease is gone (taken over): stop the worker without a single further write. */
-  async function dropWorker(groupId: number, reason: string): Promise<void> {
-    const w = workers.get(groupId);
+  async function dropWorker(deviceId: number, reason: string): Promise<void> {
+    const w = forget(deviceId);
     if (!w) return;
-    workers.delete(groupId);
-    deps.logger.error({ group: groupId, device: w.deviceId, epoch: w.fence.epoch, reason }, 'device lease lost: the worker stops at once');
+    deps.logger.error({ group: w.groupId, device: w.deviceId, epoch: w.fence.epoch, reason }, 'device lease lost: the worker stops at once');
     const stopping = w.worker.stop();
     await deps.audit
-      ?.write({ userId: null, login: null, ip: null, action: 'device.lease_lost', target: `device:${w.deviceId}`, details: { node: w.fence.owner, epoch: w.fence.epoch, service_group: groupId, reason } }, deps.clock.now())
+      ?.write({ userId: null, login: null, ip: null, action: 'device.lease_lost', target: `device:${w.deviceId}`, details: { node: w.fence.owner, epoch: w.fence.epoch, service_group: w.groupId, reason } }, deps.clock.now())
       .catch((e: unknown) => deps.logger.error({ err: e }, 'cannot audit a lost lease'));
     await stopping;
   }
@@ -140,7 +152,7 @@ export function createWorkerManager(deps: ManagerDeps) {
       fence,
       callFence,
       notBefore: sentAt + waitMs,
-      onLeaseLost: (reason) => void dropWorker(groupId, reason).catch((e: unknown) => deps.logger.error({ err: e }, 'stopping a fenced worker failed')),
+      onLeaseLost: (reason) => void dropWorker(device.id, reason).catch((e: unknown) => deps.logger.error({ err: e }, 'stopping a fenced worker failed')),
       groups: deps.groups,
       devices: deps.devices,
       receipts: deps.receipts,
@@ -153,76 +165,105 @@ export function createWorkerManager(deps: ManagerDeps) {
       ...(deps.observe ? { observe: deps.observe } : {}),
       ...(deps.onJobFinished ? { onJobFinished: deps.onJobFinished } : {}),
     });
-    workers.set(groupId, { worker, deviceId: device.id, fence, lease: held });
+    workers.set(device.id, { worker, groupId, deviceId: device.id, fence, lease: held });
+    const set = byGroup.get(groupId) ?? new Set<number>();
+    set.add(device.id);
+    byGroup.set(groupId, set);
     worker.start();
   }
 
-  async function reconcileOnce(): Promise<void> {
-    const groups = await deps.groups.list();
-    for (const g of groups) {
-      const want = g.running && g.enabled && !stopped;
-      const has = workers.get(g.id);
-      if (!want) {
-        if (has) await stopWorker(g.id);
-        continue;
-      }
-      if (has) {
-        const sentAt = performance.now();
-        const renewed = await deps.leases.renew(has.fence, leaseTtl);
-        if (renewed) has.lease.validUntil = localUntil(sentAt);
-        else await dropWorker(g.id, 'the lease was taken over');
-        continue;
-      }
-      const device = await deps.devices.deviceOf(g.id);
-      if (!device) continue;
-      const sentAt = performance.now();
-      const lease = await deps.leases.acquire(device.id, deps.nodeId, leaseTtl, deadLocalOwner);
-      if (!lease) continue;
-      await start(g.id, device, lease, sentAt);
-    }
-    for (const id of [...workers.keys()]) {
-      if (!groups.some((g) => g.id === id)) await stopWorker(id);
+  /** Every lease this node holds (of `groupId` only, when given), extended in one statement per 500. */
+  async function renewHeld(groupId: number | undefined): Promise<void> {
+    const held = [...workers.values()].filter((w) => groupId === undefined || w.groupId === groupId);
+    const sentAt = performance.now();
+    const renewed = await deps.leases.renewMany(held.map((w) => w.fence), leaseTtl);
+    for (const w of held) {
+      if (renewed.has(w.deviceId)) w.lease.validUntil = localUntil(sentAt);
+      else await dropWorker(w.deviceId, 'the lease was taken over');
     }
   }
 
-  function reconcile(): Promise<void> {
-    // Serialize: a reconcile started while one runs waits for it and then runs again.
-    const next = (reconciling ?? Promise.resolve()).then(reconcileOnce, reconcileOnce);
-    reconciling = next.catch((e: unknown) => deps.logger.error({ err: e }, 'worker reconcile failed'));
+  /** One pass over every group, or over one group (its start, stop or change). */
+  async function reconcileOnce(groupId?: number): Promise<void> {
+    const groups = groupId === undefined ? await deps.groups.list() : [await deps.groups.get(groupId)].filter((g) => g !== undefined);
+    const wanted = new Set(groups.filter((g) => g.running && g.enabled && !stopped).map((g) => g.id));
+    const placement = await deps.devices.placement(groupId);
+    await renewHeld(groupId);
+    for (const d of placement) {
+      const has = workers.has(d.id);
+      if (!wanted.has(d.group_id)) {
+        if (has) await stopWorker(d.id);
+        continue;
+      }
+      if (has) continue;
+      const sentAt = performance.now();
+      const lease = await deps.leases.acquire(d.id, deps.nodeId, leaseTtl, deadLocalOwner);
+      if (!lease) continue;
+      const device = await deps.devices.get(d.id);
+      if (!device) {
+        await deps.leases.release({ deviceId: d.id, owner: deps.nodeId, epoch: lease.epoch });
+        continue;
+      }
+      await start(d.group_id, device, lease, sentAt);
+    }
+    // Registers removed from their pool, or of a deleted group.
+    const present = new Set(placement.map((d) => d.id));
+    for (const w of [...workers.values()]) {
+      if ((groupId === undefined || w.groupId === groupId) && !present.has(w.deviceId)) await stopWorker(w.deviceId);
+    }
+  }
+
+  /** Serialized: a reconcile asked for while one runs waits for it and then runs. */
+  function queued(pass: () => Promise<void>, what: string): Promise<void> {
+    const next = (reconciling ?? Promise.resolve()).then(pass, pass);
+    reconciling = next.catch((e: unknown) => deps.logger.error({ err: e }, `worker ${what} failed`));
     return next;
   }
 
   return {
     async start(): Promise<void> {
       stopped = false;
-      await reconcile();
-      timer = setInterval(() => void reconcile().catch(() => undefined), reconcileMs);
+      await queued(() => reconcileOnce(), 'reconcile');
+      timer = setInterval(() => void queued(() => reconcileOnce(), 'reconcile').catch(() => undefined), reconcileMs);
       timer.unref();
     },
-    reconcile,
+    /** Every group (no argument), or only `groupId`'s registers: starting a group costs a few statements, whatever the number of groups. */
+    reconcile(groupId?: number): Promise<void> {
+      return queued(() => reconcileOnce(groupId), 'reconcile');
+    },
     /**
-     * Restarts the group's worker (new device settings): stop it, then reconcile starts it again
-     * — in the reconcile queue, so no reconcile runs in between. The group stays running in the
-     * database throughout, so a crash in the middle leaves nothing stopped.
+     * Restarts a group's workers, or one register's (new device settings): stop, then reconcile the
+     * group — in the reconcile queue, so no reconcile runs in between. The group stays running in
+     * the database throughout, so a crash in the middle leaves nothing stopped.
      */
-    restart(groupId: number): Promise<void> {
-      const once = async () => {
-        await stopWorker(groupId);
-        await reconcileOnce();
-      };
-      const next = (reconciling ?? Promise.resolve()).then(once, once);
-      reconciling = next.catch((e: unknown) => deps.logger.error({ err: e }, 'worker restart failed'));
-      return next;
+    restart(groupId: number, deviceId?: number): Promise<void> {
+      return queued(async () => {
+        for (const id of [...(byGroup.get(groupId) ?? [])]) if (deviceId === undefined || id === deviceId) await stopWorker(id);
+        await reconcileOnce(groupId);
+      }, 'restart');
     },
+    /** Wakes the group's workers here (a receipt or a job was queued). */
     notify(groupId: number): void {
-      workers.get(groupId)?.worker.notify();
+      for (const id of byGroup.get(groupId) ?? []) workers.get(id)?.worker.notify();
     },
-    isRunning(groupId: number): boolean {
-      return workers.has(groupId);
+    /** Whether this node drives a register of the group (or that register). */
+    isRunning(groupId: number, deviceId?: number): boolean {
+      const set = byGroup.get(groupId);
+      return deviceId === undefined ? (set?.size ?? 0) > 0 : (set?.has(deviceId) ?? false);
     },
-    /** The driver this node drives for the group, if any (fault injection: its optional `faults`). */
-    driverOf(groupId: number) {
-      return workers.get(groupId)?.worker.driver;
+    /** The registers this node drives. */
+    driven(): { groupId: number; deviceId: number }[] {
+      return [...workers.values()].map((w) => ({ groupId: w.groupId, deviceId: w.deviceId }));
+    },
+    /**
+     * The driver this node drives for the register, or for the group's first register driven here
+     * (fault injection: its optional `faults`).
+     */
+    driverOf(groupId: number, deviceId?: number) {
+      const set = byGroup.get(groupId);
+      if (!set) return undefined;
+      const id = deviceId ?? Math.min(...set);
+      return set.has(id) ? workers.get(id)?.worker.driver : undefined;
     },
     /** Graceful: every worker finishes its current device operation, then stops. */
     async stop(): Promise<void> {

@@ -89,7 +89,7 @@ describe.each(STORAGE_VARIANTS)('device lease fencing on $backend, $label', ({ b
     expect(claimed).toMatchObject({ fenced: true, completed: true });
     expect(claimed.row?.id).toBe(first.id);
     expect(claimed.row?.claim_epoch).toBe(old.epoch);
-    const job = await jobs.create(groupId, null, 'x_report', null, now);
+    const job = await jobs.create(groupId, deviceId, null, 'x_report', null, now);
 
     // The old node pauses; its lease expires and a successor takes the device over.
     await expireLease();

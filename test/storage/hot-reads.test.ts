@@ -16,7 +16,7 @@ describe.each(STORAGE_VARIANTS)('hot-path reads on $backend, $label', ({ backend
   let db!: Db;
   let close = async (): Promise<void> => undefined;
   const now = 1_780_000_000_000;
-  const ids = { group: 0, other: 0, empty: 0, firstDevice: 0, user: 0, stranger: 0, receipt: 0 };
+  const ids = { group: 0, other: 0, otherDevice: 0, empty: 0, firstDevice: 0, user: 0, stranger: 0, receipt: 0 };
 
   beforeAll(async () => {
     if (backend === 'postgres' && !pgOk) return;
@@ -30,6 +30,7 @@ describe.each(STORAGE_VARIANTS)('hot-path reads on $backend, $label', ({ backend
     const b = await groups.create({ ...settings, name: 'b' }, { driver: 'emulator', config: {} }, now);
     ids.group = a.group.id;
     ids.other = b.group.id;
+    ids.otherDevice = b.device.id;
     ids.firstDevice = a.device.id;
     // A second device of group a: the lookup must keep answering with the first, as deviceOf does.
     await db.kysely.insertInto('devices').values({ group_id: a.group.id, driver: 'emulator', config: '{}', state: 'stopped', registration: JSON.stringify({ ...registration, model: 'second' }), created_at: now, updated_at: now }).execute();
@@ -110,7 +111,7 @@ describe.each(STORAGE_VARIANTS)('hot-path reads on $backend, $label', ({ backend
     const groups = createGroupRepository(db);
     const jobs = createJobRepository(db);
     expect((await groups.forWorkerCached(ids.other))?.hasJob).toBe(false);
-    const job = await jobs.create(ids.other, null, 'x_report', null, now);
+    const job = await jobs.create(ids.other, ids.otherDevice, null, 'x_report', null, now);
     expect(job).toMatchObject({ kind: 'x_report', params: null, state: 'pending', result: null, error: null });
     expect((await groups.forWorkerCached(ids.other))?.hasJob).toBe(true);
     await jobs.setState(job.id, 'success', { result: {} }, now);

@@ -60,13 +60,13 @@ describe.each(BACKENDS)('typed records on %s', (backend) => {
 
   it.skipIf(backend === 'postgres' && !pgOk)('jobs: parameters typed by kind and refused when they do not fit', async () => {
     const jobs = createJobRepository(db);
-    const page = await jobs.create(groupId, null, 'documents', { before: null, limit: 20 }, now);
+    const page = await jobs.create(groupId, deviceId, null, 'documents', { before: null, limit: 20 }, now);
     expect(page).toMatchObject({ kind: 'documents', params: { before: null, limit: 20 }, state: 'pending', result: null, error: null });
-    const one = await jobs.get((await jobs.create(groupId, null, 'document', { fd: 12 }, now)).id);
+    const one = await jobs.get((await jobs.create(groupId, deviceId, null, 'document', { fd: 12 }, now)).id);
     if (one?.kind !== 'document') throw new Error('expected a document job');
     expect(one.params.fd).toBe(12);
-    await expect(jobs.create(groupId, null, 'document', { fd: 'twelve' }, now)).rejects.toThrow(TypeError);
-    await expect(jobs.create(groupId, null, 'x_report', { fd: 1 }, now)).rejects.toThrow(TypeError);
+    await expect(jobs.create(groupId, deviceId, null, 'document', { fd: 'twelve' }, now)).rejects.toThrow(TypeError);
+    await expect(jobs.create(groupId, deviceId, null, 'x_report', { fd: 1 }, now)).rejects.toThrow(TypeError);
     await jobs.setState(page.id, 'failed', { error: { code: 'offline', message: 'gone' } }, now);
     expect(await jobs.get(page.id)).toMatchObject({ state: 'failed', error: { code: 'offline', message: 'gone' }, result: null });
   });

@@ -523,6 +523,8 @@ export interface paths {
                                 code: string;
                                 /** @description How many, when the item counts something (orphan_documents) */
                                 count?: number;
+                                /** @description The register of the pool the item is about (only in groups with several registers) */
+                                device_id?: number;
                                 group_id: number;
                                 group_name: string;
                                 message: string;
@@ -741,6 +743,14 @@ export interface paths {
                          */
                         marking_policy?: "strict" | "offline_allowed" | "record_only";
                         name: string;
+                        /** @description Health thresholds of the register pool: fn_expiry_days, fn_fill_percent, ofd_backlog_days, shift_margin_min, warn_days */
+                        pool_policy?: {
+                            fn_expiry_days?: number;
+                            fn_fill_percent?: number;
+                            ofd_backlog_days?: number;
+                            shift_margin_min?: number;
+                            warn_days?: number;
+                        };
                         /** @description Minutes before the worker closes the shift (≤ 24 h) */
                         shift_duration: number;
                     };
@@ -1093,6 +1103,14 @@ export interface paths {
                          */
                         marking_policy?: "strict" | "offline_allowed" | "record_only";
                         name?: string;
+                        /** @description Health thresholds of the register pool: fn_expiry_days, fn_fill_percent, ofd_backlog_days, shift_margin_min, warn_days */
+                        pool_policy?: {
+                            fn_expiry_days?: number;
+                            fn_fill_percent?: number;
+                            ofd_backlog_days?: number;
+                            shift_margin_min?: number;
+                            warn_days?: number;
+                        };
                         /** @description Minutes before the worker closes the shift (≤ 24 h) */
                         shift_duration?: number;
                     };
@@ -1320,7 +1338,10 @@ export interface paths {
         /** Active injected faults (virtual registers driven by this node) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Register (device) id from the group view’s `registers`; default: the group’s first register */
+                    register_id?: string;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -1440,7 +1461,10 @@ export interface paths {
         /** Inject a fault into the virtual register (test tool, audited) */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Register (device) id from the group view’s `registers`; default: the group’s first register */
+                    register_id?: string;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -1569,7 +1593,10 @@ export interface paths {
         /** Clear every injected fault (audited) */
         delete: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Register (device) id from the group view’s `registers`; default: the group’s first register */
+                    register_id?: string;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -1708,6 +1735,8 @@ export interface paths {
                     before?: string;
                     /** @description 1..100, default 50 */
                     limit?: string;
+                    /** @description A register of the pool (default: the first) */
+                    register_id?: string;
                 };
                 header?: never;
                 path: {
@@ -3263,6 +3292,373 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/api/service_groups/{id}/registers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a register to the group’s pool
+         * @description In service at once; driven when the group runs.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Device settings, validated against the driver's config_schema */
+                        config: {
+                            [key: string]: unknown;
+                        };
+                        /** @description Driver model from GET /admin/api/drivers */
+                        driver: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api/service_groups/{id}/registers/{register_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a drained register from the pool
+         * @description 409 register_not_drained unless it is in maintenance and holds no unfinished receipt; 409 last_register for the pool’s last one. A register that receipts name is retired (kept, no longer driven), otherwise deleted.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    register_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Change a register’s settings, or put it in or out of maintenance («обслуживание»)
+         * @description New settings restart that register’s worker. In maintenance the register takes no new receipts; what it holds in doubt stays with it until its FN answers.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    register_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Device settings, validated against the driver's config_schema */
+                        config?: {
+                            [key: string]: unknown;
+                        };
+                        /** @description Driver model from GET /admin/api/drivers */
+                        driver?: string;
+                        /**
+                         * @description active: takes receipts; maintenance («обслуживание»): no new receipts, drained (FN replacement, re-registration)
+                         * @enum {unknown}
+                         */
+                        service?: "active" | "maintenance";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/admin/api/service_groups/{id}/reports/x": {
         parameters: {
             query?: never;
@@ -3274,11 +3670,14 @@ export interface paths {
         put?: never;
         /**
          * X-report
-         * @description Runs through the device queue, between receipts; answers when the device has finished (or after 30 s with the pending job).
+         * @description Runs through the register’s device queue, between receipts; answers when the device has finished (or after 30 s with the pending job). `register_id`: a register of the pool (default: the first).
          */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Register (device) id from the group view’s `registers`; default: the group’s first register */
+                    register_id?: string;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -3407,11 +3806,14 @@ export interface paths {
         put?: never;
         /**
          * Close the shift (Z-report)
-         * @description Runs through the device queue, between receipts; answers when the device has finished (or after 30 s with the pending job).
+         * @description Runs through the register’s device queue, between receipts; answers when the device has finished (or after 30 s with the pending job). `register_id`: a register of the pool (default: the first).
          */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Register (device) id from the group view’s `registers`; default: the group’s first register */
+                    register_id?: string;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -3540,11 +3942,14 @@ export interface paths {
         put?: never;
         /**
          * Open the shift
-         * @description Runs through the device queue, between receipts; answers when the device has finished (or after 30 s with the pending job).
+         * @description Runs through the register’s device queue, between receipts; answers when the device has finished (or after 30 s with the pending job). `register_id`: a register of the pool (default: the first).
          */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Register (device) id from the group view’s `registers`; default: the group’s first register */
+                    register_id?: string;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -8677,8 +9082,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Service group state and device status
-         * @description `orphan_documents`: receipt documents found in the FN journal that no receipt owns and no superuser has acknowledged yet (see the dashboard).
+         * Service group state, its pool of registers and their status
+         * @description `registers`: every register of the pool with its service (active, maintenance, retired), health, FN forecast, unfinished receipts and share of the last hour (docs/pools.md); `device`: the first register. `orphan_documents`: receipt documents found in the FN journal that no receipt owns and no superuser has acknowledged yet (see the dashboard).
          */
         get: {
             parameters: {
@@ -8767,7 +9172,10 @@ export interface paths {
         /** Active injected faults (virtual registers) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Register (device) id from the group view’s `registers`; default: the group’s first register */
+                    register_id?: string;
+                };
                 header?: never;
                 path: {
                     service_group_id: string;
@@ -8789,7 +9197,10 @@ export interface paths {
         /** Inject a fault into the virtual register (superuser) */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Register (device) id from the group view’s `registers`; default: the group’s first register */
+                    register_id?: string;
+                };
                 header?: never;
                 path: {
                     service_group_id: string;
@@ -8901,7 +9312,10 @@ export interface paths {
         /** Clear every injected fault (superuser) */
         delete: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Register (device) id from the group view’s `registers`; default: the group’s first register */
+                    register_id?: string;
+                };
                 header?: never;
                 path: {
                     service_group_id: string;
@@ -8939,6 +9353,8 @@ export interface paths {
                     before?: string;
                     /** @description 1..100, default 50 */
                     limit?: string;
+                    /** @description Register (device) id from the group view’s `registers`; default: the group’s first register */
+                    register_id?: string;
                 };
                 header?: never;
                 path: {
@@ -9043,7 +9459,10 @@ export interface paths {
         /** One fiscal document by its number (tag 1040), in the FNS/OFD JSON form */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Register (device) id from the group view’s `registers`; default: the group’s first register */
+                    register_id?: string;
+                };
                 header?: never;
                 path: {
                     fd_number: string;
@@ -10975,11 +11394,14 @@ export interface paths {
         put?: never;
         /**
          * X-report
-         * @description Runs through the group’s device queue, between receipts. Answers when the device has finished (or with the pending operation after 30 s).
+         * @description Runs through the register’s device queue, between receipts. Answers when the device has finished (or with the pending operation after 30 s). `register_id` names a register of the pool (default: the first).
          */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Register (device) id from the group view’s `registers`; default: the group’s first register */
+                    register_id?: string;
+                };
                 header?: never;
                 path: {
                     service_group_id: string;
@@ -11078,11 +11500,14 @@ export interface paths {
         put?: never;
         /**
          * Close the shift (Z-report)
-         * @description Runs through the group’s device queue, between receipts. Answers when the device has finished (or with the pending operation after 30 s).
+         * @description Runs through the register’s device queue, between receipts. Answers when the device has finished (or with the pending operation after 30 s). `register_id` names a register of the pool (default: the first).
          */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Register (device) id from the group view’s `registers`; default: the group’s first register */
+                    register_id?: string;
+                };
                 header?: never;
                 path: {
                     service_group_id: string;
@@ -11181,11 +11606,14 @@ export interface paths {
         put?: never;
         /**
          * Open the shift
-         * @description Runs through the group’s device queue, between receipts. Answers when the device has finished (or with the pending operation after 30 s).
+         * @description Runs through the register’s device queue, between receipts. Answers when the device has finished (or with the pending operation after 30 s). `register_id` names a register of the pool (default: the first).
          */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Register (device) id from the group view’s `registers`; default: the group’s first register */
+                    register_id?: string;
+                };
                 header?: never;
                 path: {
                     service_group_id: string;

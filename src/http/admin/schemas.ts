@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { MARKING_POLICIES } from '../../domain/ffd12.js';
+import { POOL_POLICY_KEYS } from '../../domain/pool.js';
 import { NullableText, ReceiptListResponse, ReceiptResponse, Text, TEXT_GUARD } from '../schemas.js';
 
 /**
@@ -65,8 +66,21 @@ const groupFields = {
   }),
   enabled: Type.Boolean(),
   group_code: NullableText({ maxLength: 64, description: 'ATOL Online «код группы ККТ» (docs/atol-online.md): 1–64 Latin letters, digits and _ . -, unique; empty or null: the group is not reachable through /possystem' }),
+  // The pool's health thresholds (docs/pools.md); the service names the field of a value out of range.
+  pool_policy: Type.Object(
+    Object.fromEntries(POOL_POLICY_KEYS.map((k) => [k, Type.Optional(Type.Integer())])),
+    { additionalProperties: false, description: 'Health thresholds of the register pool: fn_expiry_days, fn_fill_percent, ofd_backlog_days, shift_margin_min, warn_days' },
+  ),
 };
-export const GroupCreateBody = Type.Object({ ...groupFields, marking_policy: Type.Optional(groupFields.marking_policy), enabled: Type.Optional(groupFields.enabled), group_code: Type.Optional(groupFields.group_code) });
+export const GroupCreateBody = Type.Object({ ...groupFields, marking_policy: Type.Optional(groupFields.marking_policy), enabled: Type.Optional(groupFields.enabled), group_code: Type.Optional(groupFields.group_code), pool_policy: Type.Optional(groupFields.pool_policy) });
+/** A register joining a pool: its driver and settings, as a group's. */
+export const RegisterBody = Type.Object({ driver: groupFields.driver, config: groupFields.config });
+export const RegisterPatchBody = Type.Object({
+  driver: Type.Optional(groupFields.driver),
+  config: Type.Optional(groupFields.config),
+  service: Type.Optional(Type.Enum(['active', 'maintenance'], { description: 'active: takes receipts; maintenance («обслуживание»): no new receipts, drained (FN replacement, re-registration)' })),
+});
+export const RegisterParams = Type.Object({ id: Type.String({ pattern: '^\\d{1,15}$' }), register_id: Type.String({ pattern: '^\\d{1,15}$' }) });
 export const GroupPatchBody = Type.Partial(Type.Object(groupFields));
 export const AccessBody = Type.Object({ user_ids: Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 10_000 }) });
 export const AccessResponse = Type.Object({ user_ids: Type.Array(Type.Integer()) });
@@ -103,6 +117,7 @@ export const AuditEntry = Type.Object({
 });
 
 export const DocumentsQuery = Type.Object({
+  register_id: Type.Optional(Text({ pattern: '^\\d{1,15}$', description: 'A register of the pool (default: the first)' })),
   before: Type.Optional(Text({ pattern: '^\\d{1,10}$', description: 'Documents numbered below this FD number' })),
   limit: Type.Optional(Text({ pattern: '^([1-9]|[1-9]\\d|100)$', description: '1..100, default 50' })),
 });

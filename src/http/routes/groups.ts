@@ -5,7 +5,7 @@ import type { DeviceOperations, ShiftOperation } from '../../services/device-ope
 import type { GroupService } from '../../services/groups.js';
 import { actorOf } from '../auth.js';
 import { groupSummary, groupView } from '../views/groups.js';
-import { ErrorSchema, GroupParams } from '../schemas.js';
+import { ErrorSchema, GroupParams, RegisterQuery, registerOf } from '../schemas.js';
 
 const GroupSummary = Type.Object({
   id: Type.Integer(),
@@ -28,8 +28,8 @@ export function groupRoutes(deps: { groups: GroupService; devices: DeviceOperati
 
     r.get('/service_groups/:service_group_id', {
       schema: {
-        summary: 'Service group state and device status',
-        description: '`orphan_documents`: receipt documents found in the FN journal that no receipt owns and no superuser has acknowledged yet (see the dashboard).',
+        summary: 'Service group state, its pool of registers and their status',
+        description: '`registers`: every register of the pool with its service (active, maintenance, retired), health, FN forecast, unfinished receipts and share of the last hour (docs/pools.md); `device`: the first register. `orphan_documents`: receipt documents found in the FN journal that no receipt owns and no superuser has acknowledged yet (see the dashboard).',
         tags: ['service groups'],
         params: GroupParams,
         response: { 200: Type.Object({}, { additionalProperties: true }), ...errors },
@@ -40,12 +40,13 @@ export function groupRoutes(deps: { groups: GroupService; devices: DeviceOperati
       r.post(path, {
         schema: {
           summary,
-          description: 'Runs through the group’s device queue, between receipts. Answers when the device has finished (or with the pending operation after 30 s).',
+          description: 'Runs through the register’s device queue, between receipts. Answers when the device has finished (or with the pending operation after 30 s). `register_id` names a register of the pool (default: the first).',
           tags: ['service groups'],
           params: GroupParams,
+          querystring: RegisterQuery,
           response: { 200: Type.Object({}, { additionalProperties: true }), ...errors, 503: ErrorSchema },
         },
-      }, async (request) => deps.devices.shift(actorOf(request), Number(request.params.service_group_id), kind));
+      }, async (request) => deps.devices.shift(actorOf(request), Number(request.params.service_group_id), kind, registerOf(request.query)));
     op('/service_groups/:service_group_id/shift/open', 'open_shift', 'Open the shift');
     op('/service_groups/:service_group_id/shift/close', 'close_shift', 'Close the shift (Z-report)');
     op('/service_groups/:service_group_id/reports/x', 'x_report', 'X-report');

@@ -3,9 +3,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { DeviceOperations, ShiftOperation } from '../../../services/device-operations.js';
 import type { GroupService } from '../../../services/groups.js';
-import { ErrorSchema } from '../../schemas.js';
+import { ErrorSchema, RegisterQuery, registerOf } from '../../schemas.js';
 import { adminGroupView } from '../../views/groups.js';
-import { AccessBody, AccessResponse, AnyObject, Driver, GroupCreateBody, GroupPatchBody, IdParams } from '../schemas.js';
+import { AccessBody, AccessResponse, AnyObject, Driver, GroupCreateBody, GroupPatchBody, IdParams, RegisterBody, RegisterParams, RegisterPatchBody } from '../schemas.js';
 import { actorOf } from '../session.js';
 
 export function groupRoutes(deps: { groups: GroupService; devices: DeviceOperations; now: () => number }): FastifyPluginAsync {
@@ -58,10 +58,34 @@ export function groupRoutes(deps: { groups: GroupService; devices: DeviceOperati
       schema: { summary: '«Стоп»: stop the device worker after its current operation', tags, params: IdParams, response: { 200: AnyObject, ...errors } },
     }, async (request) => view(await G.setRunning(actorOf(request), Number(request.params.id), false)));
 
+    // The register pool (docs/pools.md).
+    r.post('/service_groups/:id/registers', {
+      schema: { summary: 'Add a register to the group’s pool', description: 'In service at once; driven when the group runs.', tags, params: IdParams, body: RegisterBody, response: { 200: AnyObject, ...errors } },
+    }, async (request) => view(await G.addRegister(actorOf(request), Number(request.params.id), request.body)));
+
+    r.patch('/service_groups/:id/registers/:register_id', {
+      schema: {
+        summary: 'Change a register’s settings, or put it in or out of maintenance («обслуживание»)',
+        description: 'New settings restart that register’s worker. In maintenance the register takes no new receipts; what it holds in doubt stays with it until its FN answers.',
+        tags, params: RegisterParams, body: RegisterPatchBody, response: { 200: AnyObject, ...errors },
+      },
+    }, async (request) => view(await G.updateRegister(actorOf(request), Number(request.params.id), Number(request.params.register_id), request.body)));
+
+    r.delete('/service_groups/:id/registers/:register_id', {
+      schema: {
+        summary: 'Remove a drained register from the pool',
+        description: '409 register_not_drained unless it is in maintenance and holds no unfinished receipt; 409 last_register for the pool’s last one. A register that receipts name is retired (kept, no longer driven), otherwise deleted.',
+        tags, params: RegisterParams, response: { 200: AnyObject, ...errors },
+      },
+    }, async (request) => {
+      const { state, retired } = await G.removeRegister(actorOf(request), Number(request.params.id), Number(request.params.register_id));
+      return { ...view(state), removed_register: { id: Number(request.params.register_id), retired } };
+    });
+
     const op = (path: string, kind: ShiftOperation, summary: string) =>
       r.post(path, {
-        schema: { summary, description: 'Runs through the device queue, between receipts; answers when the device has finished (or after 30 s with the pending job).', tags, params: IdParams, response: { 200: AnyObject, ...errors, 503: ErrorSchema } },
-      }, async (request) => deps.devices.shift(actorOf(request), Number(request.params.id), kind));
+        schema: { summary, description: 'Runs through the register’s device queue, between receipts; answers when the device has finished (or after 30 s with the pending job). `register_id`: a register of the pool (default: the first).', tags, params: IdParams, querystring: RegisterQuery, response: { 200: AnyObject, ...errors, 503: ErrorSchema } },
+      }, async (request) => deps.devices.shift(actorOf(request), Number(request.params.id), kind, registerOf(request.query)));
     op('/service_groups/:id/shift/open', 'open_shift', 'Open the shift');
     op('/service_groups/:id/shift/close', 'close_shift', 'Close the shift (Z-report)');
     op('/service_groups/:id/reports/x', 'x_report', 'X-report');

@@ -34,6 +34,7 @@ export function overviewRoutes(deps: { overview: Overview; auditLog: AuditLog })
             attention: Type.Array(Type.Object({
               group_id: Type.Integer(), group_name: Type.String(), severity: Type.String(), code: Type.String(), message: Type.String(),
               count: Type.Optional(Type.Integer({ description: 'How many, when the item counts something (orphan_documents)' })),
+              device_id: Type.Optional(Type.Integer({ description: 'The register of the pool the item is about (only in groups with several registers)' })),
             })),
           }),
           ...errors,
