@@ -19,6 +19,7 @@ const RELIABILITY = [
   'test/reliability/fuzz.test.ts',
   'test/reliability/graceful-stop.test.ts',
   'test/reliability/multi-node.test.ts',
+  'test/reliability/pool-nodes.test.ts',
   'test/reliability/pg-blip.test.ts',
   'test/reliability/secrets-in-logs.test.ts',
   'test/reliability/split-brain.test.ts',

@@ -130,6 +130,26 @@ export function createLeaseRepository(db: Kysely<Database>, dialect: Dialect) {
       }
       return ok;
     },
+    /**
+     * This node is alive for another `ttlMs`; answers how many nodes are alive now (this one
+     * included), so each can take its fair share of the registers. A node that died stops
+     * counting once its heartbeat ends, and the others' shares grow to cover its registers.
+     */
+    async heartbeat(owner: string, ttlMs: number, deadOwner: (owner: string) => boolean = () => false): Promise<number> {
+      const until = sql<number>`${now} + ${sql.lit(Math.trunc(ttlMs))}`;
+      await db
+        .insertInto('nodes')
+        .values({ id: owner, seen_until: until })
+        .onConflict((oc) => oc.column('id').doUpdateSet({ seen_until: until }))
+        .execute();
+      const rows = await db.selectFrom('nodes').select('id').where('seen_until', '>', now).execute();
+      // A process of this host known to be gone (a crash before its restart) is not alive.
+      return Math.max(1, rows.filter((r) => r.id === owner || !deadOwner(r.id)).length);
+    },
+    /** A node leaving gracefully: the others take its share at their next pass. */
+    async leave(owner: string): Promise<void> {
+      await db.deleteFrom('nodes').where('id', '=', owner).execute();
+    },
     /** Gives the lease up after the worker stopped (its device calls are over): a successor need not wait. */
     async release(f: Fence): Promise<void> {
       await db

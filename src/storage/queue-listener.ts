@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 /**
  * LISTENs on the `cr_queue` channel (see migration 002) and calls `onWork(groupId)` for every
  * notification, so a receipt accepted by any node wakes the node that drives its device at once.
- * Reconnects after a lost connection; the workers' slow poll covers the gap.
+ * Reconnects after a lost connection; the worker manager's once-a-second scan for waiting work
+ * covers the gap.
  */
 export function listenForQueuedWork(url: string, onWork: (groupId: number) => void, logger: Logger) {
   let client: pg.Client | null = null;

@@ -23,6 +23,14 @@ export interface Database {
   // The ATOL Online-compatible API (migration 008).
   atol_tokens: AtolTokensTable;
   atol_receipts: AtolReceiptsTable;
+  // Nodes driving registers, for the fair share of leases (migration 009).
+  nodes: NodesTable;
+}
+
+export interface NodesTable {
+  id: string;
+  /** Database clock (ms) until which the node counts as alive; renewed at every reconcile pass. */
+  seen_until: number;
 }
 
 export interface UsersTable {

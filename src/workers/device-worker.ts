@@ -55,11 +55,19 @@ export interface WorkerDeps {
   audit?: AuditRepository;
   /** Called with the duration of every device call, for the latency histogram. */
   observe?: (operation: string, seconds: number, ok: boolean) => void;
-  /** Poll interval when idle (the safety net behind notify()). */
+  /**
+   * How long an idle worker sleeps before its housekeeping pass (status read, shift limits, health,
+   * a claim). Not the queue's poll: new work wakes it through notify() — from this node's API, from
+   * other nodes' NOTIFY, and from the manager's scheduler, which looks for waiting work once a
+   * second for every group in one statement.
+   */
   idleMs?: number;
 }
 
 export type WorkerState = 'created' | 'running' | 'stopping' | 'stopped';
+
+/** An idle worker's housekeeping interval (see WorkerDeps.idleMs). */
+export const IDLE_MS = 30_000;
 
 /**
  * Drives one register of a group's pool: a small state machine (created → running → stopping →
@@ -85,6 +93,14 @@ export function createDeviceWorker(deps: WorkerDeps) {
   // process or node may have died mid-call) and after any failed step.
   let needsResolve = true;
   let statusAfterFailure = false;
+  // The first idle sleep is spread over the whole interval, so the housekeeping passes of a
+  // thousand registers started together do not come in one burst.
+  let idleSleeps = 0;
+  const idleSleep = () => {
+    const ms = deps.idleMs ?? IDLE_MS;
+    idleSleeps += 1;
+    return idleSleeps === 1 ? Math.floor(Math.random() * ms) : ms;
+  };
 
   // The last receipt's success, not yet written: it goes to the database with the next claim (one
   // round trip instead of two), or on its own before anything else reaches the device — so, as
@@ -319,7 +335,7 @@ export function createDeviceWorker(deps: WorkerDeps) {
           backoff = 0;
           await session.setDeviceState('running', null);
         }
-        if (!worked) await waker.sleep(deps.idleMs ?? 1000);
+        if (!worked) await waker.sleep(idleSleep());
       } catch (e) {
         if (e instanceof LeaseGone) {
           // Stop at once, touching nothing more: the successor owns the device and its rows.

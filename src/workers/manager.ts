@@ -28,6 +28,10 @@ export interface ManagerDeps {
   observe?: (operation: string, seconds: number, ok: boolean) => void;
   /** How often to reconcile running groups and renew device leases. */
   reconcileMs?: number;
+  /** How often the scheduler looks for groups with waiting work and wakes their idle workers. */
+  scanMs?: number;
+  /** An idle worker's housekeeping interval (WorkerDeps.idleMs). */
+  idleMs?: number;
   leaseTtlMs?: number;
   /** Why the storage cannot keep outcomes now, or null (the device worker waits meanwhile). */
   storageProblem?: () => string | null;
@@ -76,6 +80,8 @@ export function createWorkerManager(deps: ManagerDeps) {
   const reconcileMs = deps.reconcileMs ?? Math.min(5000, Math.floor(leaseTtl / 6));
   const callTimeout = Math.min(deps.deviceCallTimeoutMs ?? 10_000, Math.floor(leaseTtl / 3));
   let timer: NodeJS.Timeout | null = null;
+  let scanTimer: NodeJS.Timeout | null = null;
+  let scanning = false;
   let reconciling: Promise<void> | null = null;
   let stopped = false;
 
@@ -164,6 +170,7 @@ export function createWorkerManager(deps: ManagerDeps) {
       ...(deps.storageProblem ? { storageProblem: deps.storageProblem } : {}),
       ...(deps.observe ? { observe: deps.observe } : {}),
       ...(deps.onJobFinished ? { onJobFinished: deps.onJobFinished } : {}),
+      ...(deps.idleMs !== undefined ? { idleMs: deps.idleMs } : {}),
     });
     workers.set(device.id, { worker, groupId, deviceId: device.id, fence, lease: held });
     const set = byGroup.get(groupId) ?? new Set<number>();
@@ -183,19 +190,33 @@ export function createWorkerManager(deps: ManagerDeps) {
     }
   }
 
-  /** One pass over every group, or over one group (its start, stop or change). */
+  /**
+   * One pass over every group, or over one group (its start, stop or change).
+   *
+   * Fair share: the full pass counts the live nodes (their heartbeats) and takes at most
+   * ceil(registers / nodes) leases, and gives back what it holds beyond that — gracefully, each
+   * worker finishing its operation in hand — so nodes sharing a database drive about as many
+   * registers each. A node that dies stops counting once its heartbeat ends (one lease time), and
+   * the others' shares grow over its registers as their leases expire. A one-group pass (a start)
+   * takes its registers at once; the next full pass evens things out.
+   */
   async function reconcileOnce(groupId?: number): Promise<void> {
     const groups = groupId === undefined ? await deps.groups.list() : [await deps.groups.get(groupId)].filter((g) => g !== undefined);
     const wanted = new Set(groups.filter((g) => g.running && g.enabled && !stopped).map((g) => g.id));
     const placement = await deps.devices.placement(groupId);
     await renewHeld(groupId);
+    let share = Infinity;
+    if (groupId === undefined && !stopped) {
+      const nodes = await deps.leases.heartbeat(deps.nodeId, leaseTtl, deadLocalOwner);
+      share = Math.ceil(placement.filter((d) => wanted.has(d.group_id)).length / nodes);
+    }
     for (const d of placement) {
       const has = workers.has(d.id);
       if (!wanted.has(d.group_id)) {
         if (has) await stopWorker(d.id);
         continue;
       }
-      if (has) continue;
+      if (has || workers.size >= share) continue;
       const sentAt = performance.now();
       const lease = await deps.leases.acquire(d.id, deps.nodeId, leaseTtl, deadLocalOwner);
       if (!lease) continue;
@@ -211,6 +232,12 @@ export function createWorkerManager(deps: ManagerDeps) {
     for (const w of [...workers.values()]) {
       if ((groupId === undefined || w.groupId === groupId) && !present.has(w.deviceId)) await stopWorker(w.deviceId);
     }
+    // Beyond the fair share (another node joined): give back the newest registers.
+    if (workers.size > share) {
+      const excess = [...workers.keys()].sort((a, b) => b - a).slice(0, workers.size - share);
+      deps.logger.info({ held: workers.size, share, released: excess.length }, 'giving leases back to even out the nodes');
+      await Promise.all(excess.map((id) => stopWorker(id)));
+    }
   }
 
   /** Serialized: a reconcile asked for while one runs waits for it and then runs. */
@@ -220,12 +247,37 @@ export function createWorkerManager(deps: ManagerDeps) {
     return next;
   }
 
+  /**
+   * The scheduler: one statement finds which of this node's groups have a pending receipt or job,
+   * and only their workers are woken. It is the safety net behind the in-process wake-up on insert
+   * and PostgreSQL's NOTIFY (a lost notification, a listener reconnecting, a row written by hand),
+   * and what wakes a register routed around while its pool had a healthier one. Idle workers
+   * otherwise sleep through their housekeeping interval: no per-register polling of the queue.
+   */
+  async function scan(): Promise<void> {
+    if (scanning || byGroup.size === 0) return;
+    scanning = true;
+    try {
+      for (const groupId of await deps.receipts.groupsWithWork([...byGroup.keys()])) notifyGroup(groupId);
+    } catch (e) {
+      deps.logger.warn({ err: e }, 'work scan failed');
+    } finally {
+      scanning = false;
+    }
+  }
+
+  function notifyGroup(groupId: number): void {
+    for (const id of byGroup.get(groupId) ?? []) workers.get(id)?.worker.notify();
+  }
+
   return {
     async start(): Promise<void> {
       stopped = false;
       await queued(() => reconcileOnce(), 'reconcile');
       timer = setInterval(() => void queued(() => reconcileOnce(), 'reconcile').catch(() => undefined), reconcileMs);
       timer.unref();
+      scanTimer = setInterval(() => void scan(), deps.scanMs ?? 1000);
+      scanTimer.unref();
     },
     /** Every group (no argument), or only `groupId`'s registers: starting a group costs a few statements, whatever the number of groups. */
     reconcile(groupId?: number): Promise<void> {
@@ -243,9 +295,7 @@ export function createWorkerManager(deps: ManagerDeps) {
       }, 'restart');
     },
     /** Wakes the group's workers here (a receipt or a job was queued). */
-    notify(groupId: number): void {
-      for (const id of byGroup.get(groupId) ?? []) workers.get(id)?.worker.notify();
-    },
+    notify: notifyGroup,
     /** Whether this node drives a register of the group (or that register). */
     isRunning(groupId: number, deviceId?: number): boolean {
       const set = byGroup.get(groupId);
@@ -269,8 +319,10 @@ export function createWorkerManager(deps: ManagerDeps) {
     async stop(): Promise<void> {
       stopped = true;
       if (timer) clearInterval(timer);
+      if (scanTimer) clearInterval(scanTimer);
       await reconciling;
       await Promise.all([...workers.keys()].map((id) => stopWorker(id)));
+      await deps.leases.leave(deps.nodeId).catch((e: unknown) => deps.logger.warn({ err: e }, 'cannot sign the node off'));
     },
   };
 }

@@ -13,6 +13,8 @@ import type { Dialect } from '../db.js';
  * - service_groups.pool_policy: the group's health thresholds as JSON (NULL: the defaults).
  * - device_jobs.device_id: the register a manual operation is for. Existing jobs belong to their
  *   group's first register, the only one a group had before this migration.
+ * - nodes: the nodes that drive registers, each with the end of its last heartbeat (database
+ *   clock), so the nodes sharing a database can each take a fair share of the registers' leases.
  * A register's own unfinished receipts (in-doubt receipts stay pinned to it) are read through
  * receipts_unresolved (migration 001: the group's processing and in-doubt rows, a handful).
  */
@@ -25,4 +27,5 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   await sql`ALTER TABLE device_jobs ADD COLUMN device_id ${big} REFERENCES devices(id) ON DELETE CASCADE`.execute(db);
   await sql`UPDATE device_jobs SET device_id = (SELECT min(devices.id) FROM devices WHERE devices.group_id = device_jobs.group_id)`.execute(db);
   await sql`CREATE INDEX device_jobs_device ON device_jobs (device_id, state)`.execute(db);
+  await sql`CREATE TABLE nodes (id TEXT PRIMARY KEY, seen_until ${big} NOT NULL)`.execute(db);
 }
