@@ -181,6 +181,49 @@ export interface DeviceView {
   lease_until?: string | null;
 }
 
+/** A register's place in the pool: active takes receipts; maintenance («обслуживание») takes none; retired has left the pool. */
+export type RegisterService = 'active' | 'maintenance' | 'retired';
+export type HealthLevel = 'healthy' | 'degraded' | 'unavailable';
+/** What a forecast warning is about: the FN's end of validity, its full archive, the 30-day OFD block. */
+export type ForecastWhat = 'expiry' | 'archive' | 'ofd_block';
+
+/** A register of the group's pool (`registers` of the group view): the device view and its place in the pool. */
+export interface RegisterView extends DeviceView {
+  service: RegisterService;
+  /** As its worker last judged it (null: not judged yet). `reasons[].code`: maintenance, fn_expiring, paper_out, … */
+  health: null | { level: HealthLevel; reasons: { code: string; message: string }[]; at: string | null };
+  /** When each FN limit is reached at the current pace (null: unknown); `warning`: the first one within `warn_days`. */
+  forecast: null | {
+    fn_expires_at: string | null;
+    archive_full_at: string | null;
+    ofd_block_at: string | null;
+    fill_rate_since: string | null;
+    warning: null | { what: ForecastWhat; at: string | null };
+  };
+  /** Unfinished receipts it holds (processing or in doubt). */
+  queue: number;
+  receipts_last_hour: number;
+  /** Its share (0..1) of the pool's receipts of the last hour. */
+  share: number;
+  /** Its driver settings, without secrets (admin view). */
+  config?: Record<string, unknown>;
+}
+
+/** A group's pool thresholds (`settings.pool_policy`). */
+export interface PoolPolicy {
+  fn_expiry_days: number;
+  fn_fill_percent: number;
+  ofd_backlog_days: number;
+  shift_margin_min: number;
+  warn_days: number;
+}
+
+/** DELETE …/registers/:id: the group view and what became of the register (retired: receipts name it, so it is kept). */
+export type RegisterRemoval = Group & { removed_register: { id: number; retired: boolean } };
+
+/** An overview attention item; `device_id` names the register of a pool the item is about (groups with several registers). */
+export type AttentionItem = Overview['attention'][number];
+
 export interface Group {
   id: number;
   name: string;
@@ -189,12 +232,15 @@ export interface Group {
   device_model: string | null;
   state: 'running' | 'stopped' | 'disabled' | 'error';
   state_reason: string | null;
-  settings: { default_tax_system: number | null; default_vat: number | null; auto_open_shift: boolean; shift_duration: number; daily_close_time: string | null; marking_policy: MarkingPolicy; group_code: string | null };
+  settings: { default_tax_system: number | null; default_vat: number | null; auto_open_shift: boolean; shift_duration: number; daily_close_time: string | null; marking_policy: MarkingPolicy; group_code: string | null; pool_policy: PoolPolicy };
   queue_length: number;
   last_receipt_at: string | null;
   /** Unacknowledged fiscal documents in the FN that no receipt owns. */
   orphan_documents: number;
+  /** The group's first register (the one receipts are validated against). */
   device: DeviceView | null;
+  /** Every register of the pool, the first one first (retired ones too). */
+  registers: RegisterView[];
   driver: string | null;
   driver_title: { ru: string; en: string } | null;
   device_model_name: string | null;

@@ -1,6 +1,6 @@
 import { createContext, useContext, useState, type ReactNode } from 'react';
 import { configDescriptionRu, configLabelRu } from './config-i18n';
-import type { MarkingPolicy } from './api';
+import type { MarkingPolicy, PoolPolicy } from './api';
 import { formatDateTime, formatMoney, formatNumber, formatPercent, formatQuantity, formatRoubles, type Lang } from './format';
 
 export type { Lang };
@@ -339,6 +339,50 @@ const ru = {
   'audit.failed': 'неудача',
   'audit.more': 'Показать более ранние',
   'audit.deleted_user': '{login} (удалён)',
+  // Register pools (the group's card, «Кассы»).
+  'pool.title': 'Кассы',
+  'pool.hint': 'Чеки кассового сервиса распределяются между исправными кассами в работе. Касса на обслуживании новых чеков не получает.',
+  'pool.add': 'Добавить кассу',
+  'pool.add_title': 'Новая касса — «{name}»',
+  'pool.edit_title': 'Параметры кассы №{id}',
+  'pool.settings': 'Параметры',
+  'pool.register': 'Касса №{id}',
+  'pool.register_short': 'Касса',
+  'pool.first': 'основная',
+  'pool.first_hint': 'По этой кассе проверяются чеки сервиса; её параметры меняются в настройках сервиса («Изменить»).',
+  'pool.to_maintenance': 'На обслуживание',
+  'pool.to_active': 'Вернуть в работу',
+  'pool.remove': 'Удалить из пула',
+  'pool.remove_title': 'Удалить кассу №{id} из пула?',
+  'pool.remove_confirm': 'Касса перестанет обслуживать «{name}». Удалить можно только кассу на обслуживании без незавершённых чеков. Касса, по которой уже есть чеки, не удаляется совсем: она выводится из пула и остаётся в списке как «Выведена».',
+  'pool.removed': 'Касса №{id} удалена из пула.',
+  'pool.retired_notice': 'Касса №{id} выведена из пула: по ней есть чеки, поэтому она остаётся в списке как «Выведена».',
+  'pool.added': 'Касса №{id} добавлена в пул.',
+  'pool.saved': 'Параметры кассы №{id} сохранены.',
+  'pool.now_maintenance': 'Касса №{id} на обслуживании: новых чеков она не получит.',
+  'pool.now_active': 'Касса №{id} снова в работе.',
+  'pool.health_unknown': 'нет данных',
+  'pool.queue': 'Незавершённых чеков',
+  'pool.share': 'Доля чеков за час',
+  'pool.share_value': '{p} ({n} шт.)',
+  'pool.fn_expires': 'Срок ФН истекает',
+  'pool.archive_full': 'Архив ФН заполнится',
+  'pool.ofd_block': 'Блокировка ФН без ОФД',
+  'pool.never': 'не ожидается',
+  'pool.warning': 'Скоро: {what} — {t}',
+  'pool.lease_owner': 'Узел',
+  'pool.choose': 'Касса для операций',
+  'pool.status_of': 'Устройство — касса №{id}',
+  'service.active': 'В работе',
+  'service.maintenance': 'Обслуживание',
+  'service.retired': 'Выведена',
+  'health.healthy': 'Исправна',
+  'health.degraded': 'С замечаниями',
+  'health.unavailable': 'Недоступна',
+  'overview.register': 'Касса {id}',
+  // Pool thresholds (the group form).
+  'groups.pool_policy': 'Пороги пула',
+  'groups.pool_policy_hint': 'Когда касса считается «с замечаниями» (чеки уходят исправным кассам пула) и когда показывать предупреждение о ФН.',
 } as const;
 
 export type MessageKey = keyof typeof ru;
@@ -677,6 +721,48 @@ const en: Record<MessageKey, string> = {
   'audit.failed': 'failure',
   'audit.more': 'Show older',
   'audit.deleted_user': '{login} (deleted)',
+  'pool.title': 'Registers',
+  'pool.hint': 'The service’s receipts are spread over its healthy registers in service. A register in maintenance takes no new receipts.',
+  'pool.add': 'Add register',
+  'pool.add_title': 'New register — “{name}”',
+  'pool.edit_title': 'Settings of register #{id}',
+  'pool.settings': 'Settings',
+  'pool.register': 'Register #{id}',
+  'pool.register_short': 'Register',
+  'pool.first': 'primary',
+  'pool.first_hint': 'The service’s receipts are validated against this register; its settings are edited in the service’s settings (“Edit”).',
+  'pool.to_maintenance': 'Put in maintenance',
+  'pool.to_active': 'Return to service',
+  'pool.remove': 'Remove from pool',
+  'pool.remove_title': 'Remove register #{id} from the pool?',
+  'pool.remove_confirm': 'The register stops serving “{name}”. Only a register in maintenance without unfinished receipts can be removed. A register that receipts name is not deleted: it leaves the pool and stays in the list as “Retired”.',
+  'pool.removed': 'Register #{id} is removed from the pool.',
+  'pool.retired_notice': 'Register #{id} has left the pool: receipts name it, so it stays in the list as “Retired”.',
+  'pool.added': 'Register #{id} is added to the pool.',
+  'pool.saved': 'Settings of register #{id} are saved.',
+  'pool.now_maintenance': 'Register #{id} is in maintenance: it takes no new receipts.',
+  'pool.now_active': 'Register #{id} is back in service.',
+  'pool.health_unknown': 'no data',
+  'pool.queue': 'Unfinished receipts',
+  'pool.share': 'Share of the last hour',
+  'pool.share_value': '{p} ({n})',
+  'pool.fn_expires': 'FN expires',
+  'pool.archive_full': 'FN archive full',
+  'pool.ofd_block': 'FN blocks without OFD',
+  'pool.never': 'not expected',
+  'pool.warning': 'Soon: {what} — {t}',
+  'pool.lease_owner': 'Node',
+  'pool.choose': 'Register for operations',
+  'pool.status_of': 'Device — register #{id}',
+  'service.active': 'In service',
+  'service.maintenance': 'Maintenance',
+  'service.retired': 'Retired',
+  'health.healthy': 'Healthy',
+  'health.degraded': 'Degraded',
+  'health.unavailable': 'Unavailable',
+  'overview.register': 'Register {id}',
+  'groups.pool_policy': 'Pool thresholds',
+  'groups.pool_policy_hint': 'When a register counts as degraded (receipts go to the pool’s healthy registers) and when an FN warning is shown.',
 };
 
 export const TAX_SYSTEMS: Record<number, { ru: string; en: string }> = {
@@ -783,6 +869,11 @@ export const AUDIT_ACTIONS: Record<string, { ru: string; en: string }> = {
   'receipt.cancel': { ru: 'Чек отменён', en: 'Receipt canceled' },
   'receipt.callback_resend': { ru: 'Повторная отправка уведомления', en: 'Notification sent again' },
   'user.callback_secret_rotated': { ru: 'Сменён секрет уведомлений', en: 'Callback secret changed' },
+  'service_group.register_add': { ru: 'Касса добавлена в пул', en: 'Register added to the pool' },
+  'service_group.register_update': { ru: 'Изменена касса пула', en: 'Pool register changed' },
+  'service_group.register_remove': { ru: 'Касса удалена из пула', en: 'Register removed from the pool' },
+  'device.health_changed': { ru: 'Изменилось состояние кассы', en: 'Register health changed' },
+  'device.fn_forecast_warning': { ru: 'Предупреждение о прогнозе ФН', en: 'FN forecast warning' },
 };
 
 /** The keys of an entry's details, and of its target (`user:5` → «Пользователь 5»). */
@@ -825,6 +916,15 @@ export const AUDIT_FIELDS: Record<string, { ru: string; en: string }> = {
   event: { ru: 'Событие', en: 'Event' },
   event_id: { ru: 'ID события', en: 'Event id' },
   previous_kept: { ru: 'Прежний секрет действует 24 ч', en: 'Previous secret valid for 24 h' },
+  service: { ru: 'Работа в пуле', en: 'Pool service' },
+  retired: { ru: 'Выведена (есть чеки)', en: 'Retired (receipts name it)' },
+  pool_policy: { ru: 'Пороги пула', en: 'Pool thresholds' },
+  pool_left_without_active_register: { ru: 'В пуле не осталось касс в работе', en: 'No register left in service' },
+  level: { ru: 'Состояние', en: 'Health' },
+  reasons: { ru: 'Причины', en: 'Reasons' },
+  what: { ru: 'Что', en: 'What' },
+  at: { ru: 'Когда', en: 'When' },
+  fn_serial: { ru: 'Номер ФН', en: 'FN serial' },
 };
 
 /** Overview «Требуют внимания» codes (the message beside is the server's). */
@@ -839,7 +939,64 @@ export const ATTENTION_CODES: Record<string, { ru: string; en: string }> = {
   receipts_failed: { ru: 'Чеки с ошибкой', en: 'Failed receipts' },
   queue_stopped: { ru: 'Очередь стоит', en: 'Queue stopped' },
   marking_blocked: { ru: 'Маркировка заблокирована', en: 'Marking blocked' },
+  register_maintenance: { ru: 'Касса на обслуживании', en: 'Register in maintenance' },
+  fn_forecast: { ru: 'Прогноз ФН', en: 'FN forecast' },
+  pool_drained: { ru: 'Все кассы на обслуживании', en: 'Every register in maintenance' },
 };
+
+/**
+ * Why a register of a pool is degraded or unavailable (`health.reasons[].code`); the server's
+ * message beside it (with its numbers) is the badge's tooltip.
+ */
+export const HEALTH_REASONS: Record<string, { ru: string; en: string }> = {
+  maintenance: { ru: 'На обслуживании', en: 'In maintenance' },
+  fn_not_fiscal: { ru: 'ФН не в фискальном режиме', en: 'FN not in fiscal mode' },
+  fn_expired: { ru: 'Срок ФН истёк', en: 'FN expired' },
+  fn_expiring: { ru: 'Срок ФН истекает', en: 'FN expires soon' },
+  fn_filling: { ru: 'Архив ФН почти заполнен', en: 'FN archive nearly full' },
+  ofd_blocked: { ru: 'ФН заблокирован: 30 дней без ОФД', en: 'FN blocked: 30 days without the OFD' },
+  ofd_backlog: { ru: 'Документы давно не переданы в ОФД', en: 'Documents long unsent to the OFD' },
+  marking_blocked: { ru: 'Маркировка заблокирована', en: 'Marking blocked' },
+  shift_near_limit: { ru: 'Смена близка к 24 часам', en: 'Shift near its 24 h limit' },
+  paper_out: { ru: 'Нет бумаги', en: 'Paper out' },
+  ffd_mismatch: { ru: 'Версия ФФД не как у пула', en: 'FFD version differs from the pool' },
+};
+
+/** A forecast warning's subject (`forecast.warning.what`). */
+export const FORECAST_WHAT: Record<string, { ru: string; en: string }> = {
+  expiry: { ru: 'истекает срок ФН', en: 'the FN expires' },
+  archive: { ru: 'заполнится архив ФН', en: 'the FN archive fills up' },
+  ofd_block: { ru: 'ФН заблокируется: 30 дней без ОФД', en: 'the FN blocks: 30 days without the OFD' },
+};
+
+/** The pool thresholds (`pool_policy`): label, hint and limits of each, in the form's order. */
+export const POOL_POLICY_FIELDS: { key: keyof PoolPolicy; min: number; max: number; label: { ru: string; en: string }; hint: { ru: string; en: string } }[] = [
+  {
+    key: 'fn_expiry_days', min: 0, max: 365,
+    label: { ru: 'Срок ФН, дней до конца', en: 'FN expiry, days left' },
+    hint: { ru: 'Касса «с замечаниями», когда до конца срока ФН осталось не больше стольких дней (0–365).', en: 'The register is degraded when its FN expires within this many days (0–365).' },
+  },
+  {
+    key: 'fn_fill_percent', min: 1, max: 100,
+    label: { ru: 'Заполнение архива ФН, %', en: 'FN archive use, %' },
+    hint: { ru: 'Касса «с замечаниями», когда архив ФН заполнен на столько процентов (1–100).', en: 'The register is degraded when its FN archive is this many percent full (1–100).' },
+  },
+  {
+    key: 'ofd_backlog_days', min: 1, max: 29,
+    label: { ru: 'Очередь ОФД, дней', en: 'OFD backlog, days' },
+    hint: { ru: 'Касса «с замечаниями», когда старейший неотправленный в ОФД документ старше стольких дней; через 30 дней ФН блокируется (1–29).', en: 'The register is degraded when its oldest document unsent to the OFD is older than this; the FN blocks at 30 days (1–29).' },
+  },
+  {
+    key: 'shift_margin_min', min: 0, max: 720,
+    label: { ru: 'Запас до 24 ч смены, мин', en: 'Shift margin before 24 h, min' },
+    hint: { ru: 'Без автоматического открытия смены: касса «с замечаниями» за столько минут до 24 часов смены (0–720).', en: 'Without automatic shifts: the register is degraded this many minutes before its shift reaches 24 h (0–720).' },
+  },
+  {
+    key: 'warn_days', min: 1, max: 365,
+    label: { ru: 'Предупреждать о прогнозе ФН за, дней', en: 'Warn of the FN forecast, days ahead' },
+    hint: { ru: 'Истечение срока ФН, заполнение архива или блокировка без ОФД ближе стольких дней — предупреждение в обзоре и журнале (1–365).', en: 'FN expiry, a full archive or the OFD block closer than this many days is a warning on the overview and in the log (1–365).' },
+  },
+];
 
 /** Why a login failed (`auth.login_failed` details). */
 export const LOGIN_FAILURE_REASONS: Record<string, { ru: string; en: string }> = {

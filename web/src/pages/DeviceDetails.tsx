@@ -1,19 +1,31 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { errorText, useClient, type ActiveFaults, type FaultKind, type Group } from '../api';
+import { errorText, useClient, type ActiveFaults, type DeviceView, type Driver, type FaultKind, type Group } from '../api';
 import { FAULT_KINDS, TAX_SYSTEMS, taxSystemBits, useI18n } from '../i18n';
+import { RegisterPool, poolOf } from './RegisterPool';
 
-export function DeviceDetails({ group }: { group: Group }) {
+/**
+ * «Устройство» of a group's card: the register pool («Кассы»), then the status of the register the
+ * card's operations address (`registerId`; the group's first register by default) and the fault
+ * simulation of a virtual register.
+ */
+export function DeviceDetails({ group, drivers, registerId, onChanged }: { group: Group; drivers: Driver[] | null; registerId: number | null; onChanged: () => void }) {
+  const { t } = useI18n();
+  const multi = poolOf(group).length > 1;
+  const device = (registerId !== null ? group.registers.find((r) => r.id === registerId) : undefined) ?? group.device;
+  // One register: the API's defaults address it (no `register_id`), as before pools.
+  const target = multi && device ? device.id : null;
   return (
     <>
-      <DeviceStatus group={group} />
-      {group.faults_available ? <FaultPanel groupId={group.id} /> : null}
+      <RegisterPool group={group} drivers={drivers} selected={device?.id ?? null} onChanged={onChanged} />
+      <DeviceStatus device={device} title={target !== null ? t('pool.status_of', { id: target }) : null} />
+      {group.faults_available ? <FaultPanel key={target ?? 'first'} groupId={group.id} registerId={target} /> : null}
     </>
   );
 }
 
-function DeviceStatus({ group }: { group: Group }) {
+function DeviceStatus({ device: d, title }: { device: DeviceView | null; title: string | null }) {
   const { t, dateTime, pick, percent, model } = useI18n();
-  const d = group.device;
+  const heading = title ? <h4 className="span" data-testid="device-status-of">{title}</h4> : null;
   const row = (label: string, value: ReactNode) => (
     <div className="kv">
       <dt>{label}</dt>
@@ -32,6 +44,7 @@ function DeviceStatus({ group }: { group: Group }) {
   if (!d || (!d.registration && !d.fn)) {
     return (
       <>
+        {title ? <h4 className="status-alone" data-testid="device-status-of">{title}</h4> : null}
         <p className="muted">{t('device.no_status')}</p>
         {lease ? <div className="device-details">{lease}</div> : null}
       </>
@@ -40,6 +53,7 @@ function DeviceStatus({ group }: { group: Group }) {
   const r = d.registration;
   return (
     <div className="device-details">
+      {heading}
       {r ? (
         <dl className="kv-list">
           <h4>{t('device.registration')}</h4>
@@ -86,7 +100,7 @@ const KINDS: FaultKind[] = [
 const DELAYED: ReadonlySet<FaultKind> = new Set<FaultKind>(['slow', 'marking_slow']);
 
 /** «Имитация неисправностей (для тестов)»: fault injection on a virtual register driven by this node. */
-function FaultPanel({ groupId }: { groupId: number }) {
+function FaultPanel({ groupId, registerId }: { groupId: number; registerId: number | null }) {
   const { t, pick } = useI18n();
   const client = useClient();
   const [active, setActive] = useState<ActiveFaults['active'] | null>(null);
@@ -95,7 +109,7 @@ function FaultPanel({ groupId }: { groupId: number }) {
   const [times, setTimes] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const base = `/service_groups/${groupId}/device/faults`;
+  const base = `/service_groups/${groupId}/device/faults${registerId !== null ? `?register_id=${registerId}` : ''}`;
 
   useEffect(() => {
     let live = true;

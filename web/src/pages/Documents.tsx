@@ -5,6 +5,7 @@ import { Modal } from '../components/Modal';
 import { useApi } from '../hooks';
 import { DOC_KINDS, RECEIPT_TYPES, useI18n } from '../i18n';
 import { Crumbs } from '../components/Crumbs';
+import { poolOf } from './RegisterPool';
 
 const PAGE = 20;
 
@@ -19,11 +20,14 @@ export function Documents({ groupId }: { groupId: number }) {
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
   const [open, setOpen] = useState<FiscalDocument | null>(null);
+  // A pool of more than one register: whose FN archive is read (null: the group's first register, the API's default).
+  const [registerId, setRegisterId] = useState<number | null>(null);
+  const pool = group.data ? poolOf(group.data) : [];
 
   // Reading the FN archive goes through the device queue: one page at a time, state set on arrival.
   const fetchPage = useCallback(
-    (before: number | null) => client.call<DocumentsPage>('GET', `/service_groups/${groupId}/documents?limit=${PAGE}${before !== null ? `&before=${before}` : ''}`),
-    [client, groupId],
+    (before: number | null) => client.call<DocumentsPage>('GET', `/service_groups/${groupId}/documents?limit=${PAGE}${before !== null ? `&before=${before}` : ''}${registerId !== null ? `&register_id=${registerId}` : ''}`),
+    [client, groupId, registerId],
   );
   const show = useCallback((before: number | null, page: DocumentsPage | null, e?: unknown) => {
     if (page) {
@@ -69,6 +73,24 @@ export function Documents({ groupId }: { groupId: number }) {
       <div className="page-head">
         <h1>{t('docs.title', { name: group.data?.name ?? `#${groupId}` })}</h1>
         <div className="row">
+          {pool.length > 1 ? (
+            <label className="register-select">
+              {t('pool.register_short')}
+              <select
+                name="register_id"
+                value={registerId ?? group.data?.device?.id ?? ''}
+                onChange={(e) => {
+                  setItems(null);
+                  setNext(null);
+                  setLast(null);
+                  setLoading(true);
+                  setRegisterId(Number(e.target.value));
+                }}
+              >
+                {pool.map((r) => <option key={r.id} value={r.id}>{t('pool.register', { id: r.id })}{r.registration ? ` · ${r.registration.fn_serial}` : ''}</option>)}
+              </select>
+            </label>
+          ) : null}
           {last !== null ? <span className="muted small-text">{t('docs.last', { n: last })}</span> : null}
           <button type="button" className="ghost" disabled={loading} onClick={() => load(null)}>{t('common.refresh')}</button>
         </div>

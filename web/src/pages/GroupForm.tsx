@@ -1,8 +1,8 @@
 import { useState } from 'react';
-import { ApiError, errorText, useClient, type Driver, type Group, type MarkingPolicy } from '../api';
+import { ApiError, errorText, useClient, type Driver, type Group, type MarkingPolicy, type PoolPolicy } from '../api';
 import { ConfigForm, choicesOf } from '../ConfigForm';
 import { Field, Modal } from '../components/Modal';
-import { MARKING_POLICIES, TAX_SYSTEMS, VAT_RATES, useI18n } from '../i18n';
+import { MARKING_POLICIES, POOL_POLICY_FIELDS, TAX_SYSTEMS, VAT_RATES, useI18n } from '../i18n';
 
 const POLICIES = Object.keys(MARKING_POLICIES) as MarkingPolicy[];
 const isPolicy = (v: string): v is MarkingPolicy => (POLICIES as string[]).includes(v);
@@ -21,13 +21,59 @@ function applyModel(driver: Driver, model: string, config: Record<string, unknow
   return next;
 }
 
+/**
+ * The «Модель ККТ» choice (driver and device model) and the driver's settings: a new choice of
+ * driver starts from its defaults, and the device model fills the config property listing it.
+ * `initial`: a stored register (its driver, device model name and settings), or null for a new one.
+ */
+export function useDriverChoice(drivers: Driver[], initial: { driver: string | null; deviceModel: string | null; config: Record<string, unknown> } | null) {
+  const [choice, setChoice] = useState(initial ? `${initial.driver ?? ''}|${initial.deviceModel ?? ''}` : '');
+  const [driverModel, setDriverModel] = useState(initial?.driver ?? '');
+  const [config, setConfig] = useState<Record<string, unknown>>(initial?.config ?? {});
+  const driver = drivers.find((d) => d.model === driverModel);
+  const chooseModel = (value: string) => {
+    setChoice(value);
+    const [model = '', deviceModel = ''] = value.split('|');
+    const d = drivers.find((x) => x.model === model);
+    if (!d) return;
+    const base = model === driverModel ? config : { ...d.defaults };
+    setDriverModel(model);
+    setConfig(applyModel(d, deviceModel, base));
+  };
+  return { choice, chooseModel, driver, driverModel, config, setConfig };
+}
+
+/** The model select: one option per device model, grouped by driver. */
+export function DriverModelSelect({ drivers, value, onChange }: { drivers: Driver[]; value: string; onChange: (value: string) => void }) {
+  const { t, pick, model } = useI18n();
+  return (
+    <select name="model" value={value} onChange={(e) => onChange(e.target.value)} required>
+      <option value="" disabled>{t('groups.choose_model')}</option>
+      {drivers.map((d) => (
+        <optgroup key={d.model} label={pick(d.title)}>
+          {d.device_models.map((m) => (
+            <option key={m} value={`${d.model}|${m}`}>{model(m)}</option>
+          ))}
+        </optgroup>
+      ))}
+    </select>
+  );
+}
+
+const DEFAULT_POOL_POLICY: PoolPolicy = { fn_expiry_days: 3, fn_fill_percent: 90, ofd_backlog_days: 25, shift_margin_min: 30, warn_days: 15 };
+const policyText = (p: PoolPolicy): Record<keyof PoolPolicy, string> => ({
+  fn_expiry_days: String(p.fn_expiry_days),
+  fn_fill_percent: String(p.fn_fill_percent),
+  ofd_backlog_days: String(p.ofd_backlog_days),
+  shift_margin_min: String(p.shift_margin_min),
+  warn_days: String(p.warn_days),
+});
+
 export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Driver[]; group: Group | null; onClose: () => void; onSaved: () => void }) {
-  const { t, pick, lang, model } = useI18n();
+  const { t, pick, lang } = useI18n();
   const client = useClient();
-  const initialDriver = group?.driver ?? '';
-  const [choice, setChoice] = useState(group ? `${group.driver ?? ''}|${group.device_model_name ?? ''}` : '');
-  const [driverModel, setDriverModel] = useState(initialDriver);
-  const [config, setConfig] = useState<Record<string, unknown>>(group?.config ?? {});
+  const { choice, chooseModel, driver, driverModel, config, setConfig } = useDriverChoice(drivers, group ? { driver: group.driver, deviceModel: group.device_model_name, config: group.config } : null);
+  const [policy, setPolicy] = useState(() => policyText(group?.settings.pool_policy ?? DEFAULT_POOL_POLICY));
   const [form, setForm] = useState({
     name: group?.name ?? '',
     default_tax_system: group ? group.settings.default_tax_system : 1,
@@ -40,18 +86,7 @@ export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Drive
   });
   const [err, setErr] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
-  const driver = drivers.find((d) => d.model === driverModel);
   const set = <K extends keyof typeof form>(k: K, v: (typeof form)[K]) => setForm((f) => ({ ...f, [k]: v }));
-
-  const chooseModel = (value: string) => {
-    setChoice(value);
-    const [model = '', deviceModel = ''] = value.split('|');
-    const d = drivers.find((x) => x.model === model);
-    if (!d) return;
-    const base = model === driverModel ? config : { ...d.defaults };
-    setDriverModel(model);
-    setConfig(applyModel(d, deviceModel, base));
-  };
 
   const save = async () => {
     setBusy(true);
@@ -61,6 +96,7 @@ export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Drive
       daily_close_time: form.daily_close_time === '' ? null : form.daily_close_time,
       group_code: form.group_code.trim() === '' ? null : form.group_code.trim(),
       shift_duration: Number(form.shift_duration),
+      pool_policy: Object.fromEntries(Object.entries(policy).map(([k, v]) => [k, Number(v)])),
       driver: driverModel,
       config,
     };
@@ -74,7 +110,7 @@ export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Drive
       setBusy(false);
     }
   };
-  const known = ['name', 'driver', 'default_tax_system', 'default_vat', 'shift_duration', 'daily_close_time', 'marking_policy', 'group_code'];
+  const known = ['name', 'driver', 'default_tax_system', 'default_vat', 'shift_duration', 'daily_close_time', 'marking_policy', 'group_code', ...POOL_POLICY_FIELDS.map((f) => `pool_policy.${f.key}`)];
   const general = err?.errors.filter((e) => !e.field || (!known.includes(e.field) && !e.field.startsWith('config.'))).map((e) => e.message).join('; ');
   const configErrors = err?.errors.filter((e) => e.field?.startsWith('config.')).length ?? 0;
 
@@ -92,16 +128,7 @@ export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Drive
           <input name="name" value={form.name} onChange={(e) => set('name', e.target.value)} required maxLength={128} />
         </Field>
         <Field label={t('groups.model')} error={err?.field('driver')}>
-          <select name="model" value={choice} onChange={(e) => chooseModel(e.target.value)} required>
-            <option value="" disabled>{t('groups.choose_model')}</option>
-            {drivers.map((d) => (
-              <optgroup key={d.model} label={pick(d.title)}>
-                {d.device_models.map((m) => (
-                  <option key={m} value={`${d.model}|${m}`}>{model(m)}</option>
-                ))}
-              </optgroup>
-            ))}
-          </select>
+          <DriverModelSelect drivers={drivers} value={choice} onChange={chooseModel} />
         </Field>
       </div>
 
@@ -158,6 +185,27 @@ export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Drive
           <Field label={t('groups.daily_close')} error={err?.field('daily_close_time')}>
             <input name="daily_close_time" type="time" value={form.daily_close_time} onChange={(e) => set('daily_close_time', e.target.value)} />
           </Field>
+        </div>
+      </fieldset>
+
+      <fieldset data-testid="pool-policy">
+        <legend>{t('groups.pool_policy')}</legend>
+        <p className="muted small-text fieldset-hint">{t('groups.pool_policy_hint')}</p>
+        <div className="form-cols">
+          {POOL_POLICY_FIELDS.map((f) => (
+            <Field key={f.key} label={pick(f.label)} error={err?.field(`pool_policy.${f.key}`)} hint={pick(f.hint)}>
+              <input
+                name={`pool_policy.${f.key}`}
+                type="number"
+                min={f.min}
+                max={f.max}
+                step={1}
+                value={policy[f.key]}
+                onChange={(e) => setPolicy((p) => ({ ...p, [f.key]: e.target.value }))}
+                required
+              />
+            </Field>
+          ))}
         </div>
       </fieldset>
     </Modal>

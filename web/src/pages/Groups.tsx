@@ -6,6 +6,7 @@ import { Link } from '../router';
 import { AccessModal } from './AccessModal';
 import { DeviceDetails } from './DeviceDetails';
 import { GroupForm } from './GroupForm';
+import { poolOf } from './RegisterPool';
 
 type Dialog = { kind: 'new' } | { kind: 'edit'; group: Group } | { kind: 'access'; group: Group };
 
@@ -32,7 +33,7 @@ export function Groups() {
       {!groups.data ? <p className="muted">{t('common.loading')}</p> : groups.data.length === 0 ? <p className="empty">{t('groups.empty')}</p> : (
         <div className="group-list">
           {groups.data.map((g) => (
-            <GroupCard key={g.id} group={g} onDialog={setDialog} onChanged={groups.reload} onNotice={setNotice} />
+            <GroupCard key={g.id} group={g} drivers={drivers.data} onDialog={setDialog} onChanged={groups.reload} onNotice={setNotice} />
           ))}
         </div>
       )}
@@ -56,8 +57,9 @@ export function StateBadge({ state, reason }: { state: Group['state']; reason?: 
   );
 }
 
-function GroupCard({ group: g, onDialog, onChanged, onNotice }: {
+function GroupCard({ group: g, drivers, onDialog, onChanged, onNotice }: {
   group: Group;
+  drivers: Driver[] | null;
   onDialog: (d: Dialog) => void;
   onChanged: () => void;
   onNotice: (n: { kind: 'ok' | 'error'; text: string } | null) => void;
@@ -65,8 +67,15 @@ function GroupCard({ group: g, onDialog, onChanged, onNotice }: {
   const { t, pick, dateTime, model } = useI18n();
   const [busy, setBusy] = useState(false);
   const [open, setOpen] = useState(false);
+  // The register the shift operations, the device status and the fault panel address (pools of more than one).
+  const [registerId, setRegisterId] = useState<number | null>(null);
   const client = useClient();
-  const run = async <R,>(fn: () => Promise<R>, ok?: (r: R) => string) => {
+  const pool = poolOf(g);
+  const multi = pool.length > 1;
+  const register = pool.find((r) => r.id === registerId) ?? pool.find((r) => r.id === g.device?.id) ?? pool[0] ?? null;
+  const target = multi && register ? register.id : null;
+  const who = target !== null ? `${g.name}, ${t('pool.register', { id: target })}` : g.name;
+  const run = async <R,>(fn: () => Promise<R>, ok?: (r: R) => string, prefix = g.name) => {
     setBusy(true);
     onNotice(null);
     try {
@@ -74,21 +83,21 @@ function GroupCard({ group: g, onDialog, onChanged, onNotice }: {
       if (ok) onNotice({ kind: 'ok', text: ok(r) });
       onChanged();
     } catch (e) {
-      onNotice({ kind: 'error', text: `${g.name}: ${errorText(e)}` });
+      onNotice({ kind: 'error', text: `${prefix}: ${errorText(e)}` });
     } finally {
       setBusy(false);
     }
   };
   const job = (path: string, label: string) =>
-    run(() => client.call<JobOutcome>('POST', `/service_groups/${g.id}/${path}`), (res) => {
-      if (res.state === 'success') return `${g.name}: ${t('groups.job_done', { kind: label })}`;
-      if (res.state === 'failed') return `${g.name}: ${t('groups.job_failed', { message: res.error?.message ?? '' })}`;
-      return `${g.name}: ${t('groups.job_pending')}`;
-    });
+    run(() => client.call<JobOutcome>('POST', `/service_groups/${g.id}/${path}${target !== null ? `?register_id=${target}` : ''}`), (res) => {
+      if (res.state === 'success') return `${who}: ${t('groups.job_done', { kind: label })}`;
+      if (res.state === 'failed') return `${who}: ${t('groups.job_failed', { message: res.error?.message ?? '' })}`;
+      return `${who}: ${t('groups.job_pending')}`;
+    }, who);
   const remove = () => {
     if (confirm(t('common.confirm_delete', { name: g.name }))) void run(() => client.call('DELETE', `/service_groups/${g.id}`));
   };
-  const shift = g.device?.shift;
+  const shift = (target !== null ? register?.shift : g.device?.shift) ?? null;
   const shiftText = !shift ? t('shift.unknown')
     : shift.state === 'open' ? `${t('shift.open', { n: shift.number })}${shift.expires_at ? ` · ${t('shift.until', { t: dateTime(shift.expires_at) })}` : ''}`
     : shift.state === 'expired' ? t('shift.expired', { n: shift.number })
@@ -128,6 +137,18 @@ function GroupCard({ group: g, onDialog, onChanged, onNotice }: {
             <dd className={marking.blocked ? 'text-bad' : marking.unconfirmed_notifications > 0 ? 'text-warn' : ''}>{markingText}</dd>
           </div>
         ) : null}
+        {g.registers.length > 1 ? (
+          <div className="wide" data-testid="group-registers">
+            <dt>{t('pool.title')}</dt>
+            <dd>
+              {[...pool, ...g.registers.filter((r) => r.service === 'retired')].map((r) => {
+                const cls = r.service === 'retired' ? '' : r.service === 'maintenance' ? 'warn' : r.health?.level === 'healthy' ? 'ok' : r.health?.level === 'unavailable' ? 'bad' : r.health ? 'warn' : '';
+                const state = r.service !== 'active' ? t(`service.${r.service}`) : r.health ? t(`health.${r.health.level}`) : t('pool.health_unknown');
+                return <span key={r.id} className={`badge ${cls}`} data-register-id={r.id}>{t('pool.register', { id: r.id })} · {state}</span>;
+              })}
+            </dd>
+          </div>
+        ) : null}
         {g.device && g.device.warnings.length > 0 ? (
           <div className="wide"><dt>{t('device.warnings')}</dt><dd>{g.device.warnings.map((w) => <span key={w} className="badge warn">{w}</span>)}</dd></div>
         ) : null}
@@ -144,6 +165,14 @@ function GroupCard({ group: g, onDialog, onChanged, onNotice }: {
         <button type="button" className="ghost" onClick={() => onDialog({ kind: 'edit', group: g })}>{t('common.edit')}</button>
       </div>
       <div className="group-ops">
+        {multi ? (
+          <label className="register-select">
+            {t('pool.choose')}
+            <select name="register_id" value={register?.id ?? ''} onChange={(e) => setRegisterId(Number(e.target.value))}>
+              {pool.map((r) => <option key={r.id} value={r.id}>{t('pool.register', { id: r.id })}{r.service === 'maintenance' ? ` (${t('service.maintenance')})` : ''}</option>)}
+            </select>
+          </label>
+        ) : null}
         <button type="button" className="ghost small" disabled={busy || !g.running} onClick={() => void job('shift/open', t('groups.open_shift'))}>{t('groups.open_shift')}</button>
         <button type="button" className="ghost small" disabled={busy || !g.running} onClick={() => void job('shift/close', t('groups.close_shift'))}>{t('groups.close_shift')}</button>
         <button type="button" className="ghost small" disabled={busy || !g.running} onClick={() => void job('reports/x', t('groups.x_report'))}>{t('groups.x_report')}</button>
@@ -156,7 +185,7 @@ function GroupCard({ group: g, onDialog, onChanged, onNotice }: {
         </button>
         <button type="button" className="ghost small danger" disabled={busy} onClick={remove}>{t('common.delete')}</button>
       </div>
-      {open ? <DeviceDetails group={g} /> : null}
+      {open ? <DeviceDetails group={g} drivers={drivers} registerId={register?.id ?? null} onChanged={onChanged} /> : null}
     </article>
   );
 }

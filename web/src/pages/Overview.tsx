@@ -1,9 +1,15 @@
 import { useState } from 'react';
-import type { Overview as OverviewData } from '../api';
+import type { AttentionItem, Overview as OverviewData } from '../api';
 import { BarChart, PALETTE } from '../components/BarChart';
 import { useApi } from '../hooks';
 import { ATTENTION_CODES, useI18n } from '../i18n';
 import { Link } from '../router';
+
+/** The server's message of an item about one register, without its own «Register N: » (the page names the register in its language). */
+const registerMessage = (a: AttentionItem): string => {
+  const prefix = `Register ${a.device_id}: `;
+  return a.device_id !== undefined && a.message.startsWith(prefix) ? a.message.slice(prefix.length) : a.message;
+};
 
 export function Overview() {
   const { t, tOr, num, money, pick } = useI18n();
@@ -28,7 +34,7 @@ export function Overview() {
             <h2>{t('overview.attention')}</h2>
             {data.attention.length === 0 ? <p className="ok-text">✓ {t('overview.all_good')}</p> : (
               <ul className="attention-list">
-                {data.attention.map((a, i) => (
+                {data.attention.map((a: AttentionItem, i) => (
                   <li key={i} className={a.severity}>
                     <span className={`badge ${a.severity === 'error' ? 'bad' : 'warn'}`} data-code={a.code}>{pick(ATTENTION_CODES[a.code]) || a.code}</span>
                     {a.code === 'orphan_documents' ? (
@@ -39,7 +45,8 @@ export function Overview() {
                     ) : (
                       <>
                         <Link to="/groups">{a.group_name}</Link>
-                        <span className="msg">{a.message}</span>
+                        {a.device_id !== undefined ? <span className="attention-register" data-device-id={a.device_id}>{t('overview.register', { id: a.device_id })}:</span> : null}
+                        <span className="msg">{registerMessage(a)}</span>
                       </>
                     )}
                   </li>
