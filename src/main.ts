@@ -119,7 +119,7 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
     await storage.start();
     const orphans = createOrphanRepository(db.kysely);
     const stats = createStatsRepository(db.kysely);
-    const metrics = createMetrics({ stats, orphans, callbacks: callbackDeliveries, ...(config.profile === 'embedded' ? { storage: () => storage.current } : {}) });
+    const metrics = createMetrics({ stats, orphans, callbacks: callbackDeliveries, registers: devices, ...(config.profile === 'embedded' ? { storage: () => storage.current } : {}) });
     const audit = createAuditRepository(db.kysely);
     const jobCompletion = createJobCompletion();
     const workers = createWorkerManager({

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { BACKLOG_STATES, type Backlog } from './storage/stats.js';
 import type { StorageStatus } from './storage/health.js';
+import { HEALTH_LEVELS, type Health } from './domain/pool.js';
 
 export interface MetricsDeps {
   /** Backlog per group (StatsRepository.backlog): indexed counts of the queue only, never the history. */
@@ -11,6 +12,8 @@ export interface MetricsDeps {
   storage?: () => StorageStatus;
   /** Pending callback deliveries and the oldest one's age (CallbackRepository.backlog: one statement over the pending rows' index). */
   callbacks?: { backlog(): Promise<{ pending: number; oldestAgeSeconds: number | null }> };
+  /** Each register's last health and FN forecast (DeviceRepository.healthAll: one statement over the devices). */
+  registers?: { healthAll(): Promise<{ id: number; groupId: number; health: Health | null }[]> };
   /** A scrape is reused for this long, ms: a scrape loop cannot multiply the work. */
   cacheMs?: number;
   /** Longest wait for the backlog query, ms: the process metrics are served even while the database hangs. */
@@ -159,12 +162,54 @@ export function createMetrics(deps: MetricsDeps) {
     });
   }
 
+  let registers: { id: number; groupId: number; health: Health | null }[] = [];
+  if (deps.registers) {
+    new Gauge({
+      name: 'cr_register_health',
+      help: 'Health of each register of a pool as its worker last judged it: 1 for the current level (healthy, degraded, unavailable), 0 for the others (docs/pools.md)',
+      labelNames: ['service_group', 'register', 'level'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const r of registers) {
+          if (!r.health) continue;
+          for (const level of HEALTH_LEVELS) this.set({ service_group: String(r.groupId), register: String(r.id), level }, r.health.level === level ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: 'cr_fn_forecast_days',
+      help: 'Days until a limit of the register\'s FN at the current pace: expiry (key validity), archive (full at the measured fill rate), ofd_block (30 days without the OFD); absent when unknown',
+      labelNames: ['service_group', 'register', 'limit'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        const t = Date.now();
+        for (const r of registers) {
+          const f = r.health?.forecast;
+          if (!f) continue;
+          const put = (limit: string, at: number | null) => {
+            if (at !== null) this.set({ service_group: String(r.groupId), register: String(r.id), limit }, Math.round(((at - t) / 86_400_000) * 10) / 10);
+          };
+          put('expiry', f.expiresAt);
+          put('archive', f.archiveFullAt);
+          put('ofd_block', f.ofdBlockAt);
+        }
+      },
+    });
+  }
+
   let cached: { at: number; text: Promise<string> } | null = null;
   async function collect(): Promise<string> {
     let timer: NodeJS.Timeout | undefined;
     try {
-      [backlog, orphans, callbackBacklog] = await Promise.race([
-        Promise.all([deps.stats.backlog(), deps.orphans?.openCounts() ?? Promise.resolve(new Map<number, number>()), deps.callbacks?.backlog() ?? Promise.resolve(null)]),
+      [backlog, orphans, callbackBacklog, registers] = await Promise.race([
+        Promise.all([
+          deps.stats.backlog(),
+          deps.orphans?.openCounts() ?? Promise.resolve(new Map<number, number>()),
+          deps.callbacks?.backlog() ?? Promise.resolve(null),
+          deps.registers?.healthAll() ?? Promise.resolve([]),
+        ]),
         new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('backlog query timed out')), queryTimeoutMs))),
       ]);
       databaseUp = true;
@@ -172,6 +217,7 @@ export function createMetrics(deps: MetricsDeps) {
       backlog = [];
       orphans = new Map();
       callbackBacklog = null;
+      registers = [];
       databaseUp = false;
     } finally {
       clearTimeout(timer);

@@ -101,6 +101,11 @@ export function createDeviceRepository(handle: Db) {
       fast.markGroupsChanged();
       return toDeviceRecord(row);
     },
+    /** Every register not retired with its last health (the metrics' scrape: one statement, no status JSON). */
+    async healthAll(): Promise<{ id: number; groupId: number; service: RegisterService; health: Health | null }[]> {
+      const rows = await db.selectFrom('devices').select(['id', 'group_id', 'service', 'health']).where('service', '!=', 'retired').orderBy('id').execute();
+      return rows.map((r) => ({ id: r.id, groupId: r.group_id, service: storedEnum(REGISTER_SERVICES, r.service, 'devices.service'), health: parseStoredOrNull<Health>(r.health) }));
+    },
     /** Whether receipts or found FN documents name the register (it is then retired, never deleted). */
     async hasHistory(id: number): Promise<boolean> {
       const r = await sql<{ n: number }>`SELECT (CASE WHEN EXISTS (SELECT 1 FROM receipts WHERE device_id = ${id}) OR EXISTS (SELECT 1 FROM orphan_documents WHERE device_id = ${id}) THEN 1 ELSE 0 END) AS n`.execute(db);

@@ -223,6 +223,11 @@ for (const { backend, skip } of backends) {
       expect(rows.every((r) => r.state === 'success')).toBe(true);
       const overview = (await call(server, admin, 'GET', '/admin/api/overview')).json<{ attention: { code: string; device_id?: number }[] }>();
       expect(overview.attention.filter((x) => x.code === 'fn_expires_soon').map((x) => x.device_id).sort()).toEqual([...g.registers].sort());
+      const metrics = (await server.app.inject({ method: 'GET', url: '/metrics' })).body;
+      for (const id of g.registers) {
+        expect(metrics).toContain(`cr_register_health{service_group="${g.id}",register="${id}",level="degraded"} 1`);
+        expect(metrics).toMatch(new RegExp(`cr_fn_forecast_days\\{service_group="${g.id}",register="${id}",limit="expiry"\\} [12](\\.\\d)?\\n`));
+      }
       const audit = await server.db.kysely.selectFrom('audit_log').select(['action', 'target']).where('action', '=', 'device.fn_forecast_warning').execute();
       expect(audit.map((x) => x.target).sort()).toEqual(g.registers.map((id) => `device:${id}`).sort());
     });
