@@ -230,6 +230,7 @@ export const ERROR_CODES = {
     en: 'Put the register in maintenance and wait until it holds no unfinished receipts',
     ru: 'Переведите кассу в обслуживание и дождитесь, пока на ней не останется незавершённых чеков',
   },
+  shift_open: { kind: 'conflict', status: [409], en: 'Close the register’s shift first', ru: 'Сначала закройте смену на этой кассе' },
   last_register: { kind: 'conflict', status: [409], en: 'A service group keeps at least one register in its pool', ru: 'В кассовом сервисе должна остаться хотя бы одна касса' },
   register_retired: { kind: 'conflict', status: [409], en: 'The register has left the pool', ru: 'Касса выведена из кассового сервиса' },
   receipt_not_failed: { kind: 'conflict', status: [409], en: 'Only a failed receipt can be retried', ru: 'Повторить можно только чек с ошибкой' },

@@ -393,6 +393,37 @@ export function createGroupService(deps: GroupServiceDeps) {
       return { state: await adminStateOf(await mustGet(id)), retired };
     },
 
+    /**
+     * The FN of a register was replaced (the operator's flow, docs/pools.md): the register, drained
+     * in maintenance with its shift closed, is retired — its receipts and found documents keep
+     * naming the old FN's row — and joins the pool again as a new register with the same driver
+     * settings, in maintenance until the admin has seen its new registration (RNM, FN serial) read
+     * from the device. FD numbers start over on a new FN; one row per FN keeps the in-doubt
+     * matching and the journal check on that FN's documents only.
+     */
+    async replaceFn(actor: Actor, id: number, deviceId: number): Promise<{ state: GroupAdminState; replacement: number }> {
+      const g = await admin(actor, id);
+      const device = await registerOf(id, deviceId);
+      if (device.service === 'retired') throw new DomainError('conflict', { code: 'register_retired', message: `Register ${deviceId} has already left the pool` });
+      if (device.service !== 'maintenance') throw new DomainError('conflict', { code: 'register_not_drained', message: 'Put the register in maintenance first' });
+      const open = await deps.receipts.openOnDevice(id, deviceId);
+      if (open > 0) throw new DomainError('conflict', { code: 'register_not_drained', message: `${open} receipt(s) are processing or in doubt on the register; they stay with it until its FN answers` });
+      if (device.status && device.status.shift.state !== 'closed') {
+        throw new DomainError('conflict', { code: 'shift_open', message: `Close the shift of register ${deviceId} before replacing its FN` });
+      }
+      const retired = await deps.devices.hasHistory(deviceId);
+      if (retired) await deps.devices.setService(deviceId, 'retired', deps.now());
+      else await deps.devices.remove(deviceId);
+      // The old row's worker stops (after its operation in hand) before the new one may start: one device, one driver.
+      await deps.reconcile(id);
+      const next = await deps.devices.add(id, { driver: device.driver, config: device.config }, deps.now(), 'maintenance');
+      if (g.running && g.enabled) await deps.reconcile(id);
+      await deps.audit.write(actor, 'service_group.register_fn_replaced', `service_group:${id}`, {
+        device: deviceId, replacement: next.id, retired, fn_serial_before: device.registration?.fnSerial ?? null,
+      });
+      return { state: await adminStateOf(await mustGet(id)), replacement: next.id };
+    },
+
     async setAccess(actor: Actor, id: number, userIds: readonly number[]): Promise<number[]> {
       await admin(actor, id);
       const unique = [...new Set(userIds)];

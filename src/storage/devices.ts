@@ -91,11 +91,11 @@ export function createDeviceRepository(handle: Db) {
       if (groupId !== undefined) q = q.where('group_id', '=', groupId);
       return q.orderBy('id').execute();
     },
-    /** Adds a register to a group's pool (stopped, in service). */
-    async add(groupId: number, device: { driver: string; config: Record<string, unknown> }, now: number): Promise<DeviceRecord> {
+    /** Adds a register to a group's pool (stopped; in service unless told otherwise). */
+    async add(groupId: number, device: { driver: string; config: Record<string, unknown> }, now: number, service: RegisterService = 'active'): Promise<DeviceRecord> {
       const row = await db
         .insertInto('devices')
-        .values({ group_id: groupId, service: 'active', driver: device.driver, config: JSON.stringify(device.config), state: 'stopped', state_reason: null, registration: null, status: null, status_at: null, lease_owner: null, lease_until: null, reconciled_fd: null, health_level: null, health: null, created_at: now, updated_at: now })
+        .values({ group_id: groupId, service, driver: device.driver, config: JSON.stringify(device.config), state: 'stopped', state_reason: null, registration: null, status: null, status_at: null, lease_owner: null, lease_until: null, reconciled_fd: null, health_level: null, health: null, created_at: now, updated_at: now })
         .returningAll()
         .executeTakeFirstOrThrow();
       fast.markGroupsChanged();

@@ -181,6 +181,41 @@ for (const { backend, skip } of backends) {
       expect(resolved?.fn_serial).toBe(fnA);
     });
 
+    it('replaces a register’s FN: drained and closed first, then a new register reads the new FN and takes work', async () => {
+      const g = await pool(2);
+      const [a, b] = g.registers as [number, number];
+      const before = await finals(g.id, await post(g.id, 4));
+      expect(before.every((r) => r.state === 'success')).toBe(true);
+      const oldFn = (await group(g.id)).registers.find((r) => r.id === a)?.registration?.fn_serial;
+      const active = await call(server, admin, 'POST', `/admin/api/service_groups/${g.id}/registers/${a}/replace-fn`);
+      expect(active.json<Errors>().errors[0]?.code).toBe('register_not_drained');
+      await call(server, admin, 'PATCH', `/admin/api/service_groups/${g.id}/registers/${a}`, { service: 'maintenance' });
+      const shiftOpen = await call(server, admin, 'POST', `/admin/api/service_groups/${g.id}/registers/${a}/replace-fn`);
+      expect(shiftOpen.statusCode).toBe(409);
+      expect(shiftOpen.json<Errors>().errors[0]?.code).toBe('shift_open');
+      const closed = await rest('POST', `/service_groups/${g.id}/shift/close?register_id=${a}`);
+      expect(closed.json<{ state: string }>().state).toBe('success');
+      // The closed shift reaches the stored status with the job's refresh: retried until it has.
+      const replaced = await eventually(async () => {
+        const res = await call(server, admin, 'POST', `/admin/api/service_groups/${g.id}/registers/${a}/replace-fn`);
+        return res.statusCode === 200 ? res.json<GroupView & { replacement_register: number }>() : null;
+      }, 10_000, 100);
+      const fresh = replaced.replacement_register;
+      expect(replaced.registers.map((r) => [r.id, r.service])).toEqual([[a, 'retired'], [b, 'active'], [fresh, 'maintenance']]);
+      expect(server.workers.isRunning(g.id, a)).toBe(false);
+      // Its worker reads the new FN from the device while it waits in maintenance.
+      const newFn = await eventually(async () => (await group(g.id)).registers.find((r) => r.id === fresh)?.registration?.fn_serial, 10_000);
+      expect(newFn).not.toBe(oldFn);
+      await call(server, admin, 'PATCH', `/admin/api/service_groups/${g.id}/registers/${b}`, { service: 'maintenance' });
+      await call(server, admin, 'PATCH', `/admin/api/service_groups/${g.id}/registers/${fresh}`, { service: 'active' });
+      const after = await finals(g.id, await post(g.id, 2));
+      expect(after.map((r) => [r.registrator_id, r.fn_serial])).toEqual([[fresh, newFn], [fresh, newFn]]);
+      // The old FN's receipts still name the retired register and its FN.
+      for (const r of before.filter((x) => x.registrator_id === a)) expect((await receipt(g.id, r.id)).fn_serial).toBe(oldFn);
+      const audit = await server.db.kysely.selectFrom('audit_log').select('details').where('action', '=', 'service_group.register_fn_replaced').execute();
+      expect(JSON.parse(audit[0]?.details ?? '{}')).toMatchObject({ device: a, replacement: fresh, fn_serial_before: oldFn });
+    });
+
     it('addresses operations to one register and validates pool input', async () => {
       const g = await pool(2);
       const [, b] = g.registers as [number, number];

@@ -6,8 +6,8 @@ import { FORECAST_WHAT, HEALTH_REASONS, useI18n } from '../i18n';
 import { DriverModelSelect, useDriverChoice } from './GroupForm';
 
 /** What the last action did: worded at render (so it follows a language switch), or the server's refusal. */
-type Notice = { kind: 'ok'; key: 'pool.added' | 'pool.saved' | 'pool.removed' | 'pool.retired_notice' | 'pool.now_maintenance' | 'pool.now_active'; id: number } | { kind: 'error'; text: string };
-type Dialog = { kind: 'add' } | { kind: 'edit'; register: RegisterView } | { kind: 'remove'; register: RegisterView };
+type Notice = { kind: 'ok'; key: 'pool.added' | 'pool.saved' | 'pool.removed' | 'pool.retired_notice' | 'pool.now_maintenance' | 'pool.now_active' | 'pool.fn_replaced'; id: number } | { kind: 'error'; text: string };
+type Dialog = { kind: 'add' } | { kind: 'edit'; register: RegisterView } | { kind: 'remove'; register: RegisterView } | { kind: 'replace'; register: RegisterView };
 
 const HEALTH_BADGE: Record<HealthLevel, string> = { healthy: 'ok', degraded: 'warn', unavailable: 'bad' };
 const SERVICE_BADGE: Record<RegisterView['service'], string> = { active: 'ok', maintenance: 'warn', retired: '' };
@@ -89,6 +89,7 @@ export function RegisterPool({ group: g, drivers, selected, onChanged }: {
             onService={(service) => void setService(r, service)}
             onEdit={() => setDialog({ kind: 'edit', register: r })}
             onRemove={() => setDialog({ kind: 'remove', register: r })}
+            onReplaceFn={() => setDialog({ kind: 'replace', register: r })}
           />
         ))}
       </ul>
@@ -98,12 +99,14 @@ export function RegisterPool({ group: g, drivers, selected, onChanged }: {
         <RegisterForm group={g} drivers={drivers} register={dialog.register} onClose={() => setDialog(null)} onSaved={(id) => done('pool.saved', id)} />
       ) : dialog?.kind === 'remove' ? (
         <RemoveRegister group={g} register={dialog.register} onClose={() => setDialog(null)} onRemoved={(id, retired) => done(retired ? 'pool.retired_notice' : 'pool.removed', id)} />
+      ) : dialog?.kind === 'replace' ? (
+        <ReplaceFn group={g} register={dialog.register} onClose={() => setDialog(null)} onReplaced={(id) => done('pool.fn_replaced', id)} />
       ) : null}
     </section>
   );
 }
 
-function RegisterItem({ register: r, first, selected, driver, busy, onService, onEdit, onRemove }: {
+function RegisterItem({ register: r, first, selected, driver, busy, onService, onEdit, onRemove, onReplaceFn }: {
   register: RegisterView;
   first: boolean;
   selected: boolean;
@@ -112,6 +115,7 @@ function RegisterItem({ register: r, first, selected, driver, busy, onService, o
   onService: (service: 'active' | 'maintenance') => void;
   onEdit: () => void;
   onRemove: () => void;
+  onReplaceFn: () => void;
 }) {
   const { t, pick, model, percent, dateTime } = useI18n();
   const retired = r.service === 'retired';
@@ -180,6 +184,7 @@ function RegisterItem({ register: r, first, selected, driver, busy, onService, o
             <button type="button" className="success small" disabled={busy} onClick={() => onService('active')}>{t('pool.to_active')}</button>
           )}
           {first ? null : <button type="button" className="ghost small" disabled={busy || !driver} onClick={onEdit}>{t('pool.settings')}</button>}
+          {r.service === 'maintenance' ? <button type="button" className="ghost small" disabled={busy} onClick={onReplaceFn}>{t('pool.replace_fn')}</button> : null}
           <button type="button" className="ghost small danger" disabled={busy} onClick={onRemove}>{t('pool.remove')}</button>
         </div>
       )}
@@ -287,3 +292,33 @@ function RemoveRegister({ group, register, onClose, onRemoved }: {
   );
 }
 
+
+/** «ФН заменён»: the register, drained with its shift closed, is retired and added again as a new register that reads the new FN. */
+function ReplaceFn({ group, register, onClose, onReplaced }: {
+  group: Group;
+  register: RegisterView;
+  onClose: () => void;
+  onReplaced: (registerId: number) => void;
+}) {
+  const { t } = useI18n();
+  const client = useClient();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const replace = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const res = await client.call<Group & { replacement_register: number }>('POST', `/service_groups/${group.id}/registers/${register.id}/replace-fn`);
+      onReplaced(res.replacement_register);
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal title={t('pool.replace_fn_title', { id: register.id })} onClose={onClose} onSubmit={replace} submitLabel={t('pool.replace_fn')} busy={busy} error={error}>
+      <p className="confirm-text">{t('pool.replace_fn_confirm')}</p>
+    </Modal>
+  );
+}

@@ -82,6 +82,17 @@ export function groupRoutes(deps: { groups: GroupService; devices: DeviceOperati
       return { ...view(state), removed_register: { id: Number(request.params.register_id), retired } };
     });
 
+    r.post('/service_groups/:id/registers/:register_id/replace-fn', {
+      schema: {
+        summary: '«ФН заменён»: the register’s FN was replaced',
+        description: 'The register must be in maintenance, drained, with its shift closed (409 register_not_drained, shift_open). It is retired and joins the pool again as a new register with the same settings, in maintenance, so its new registration (RNM, FN serial) is read from the device before it is put back to work.',
+        tags, params: RegisterParams, response: { 200: AnyObject, ...errors },
+      },
+    }, async (request) => {
+      const { state, replacement } = await G.replaceFn(actorOf(request), Number(request.params.id), Number(request.params.register_id));
+      return { ...view(state), replacement_register: replacement };
+    });
+
     const op = (path: string, kind: ShiftOperation, summary: string) =>
       r.post(path, {
         schema: { summary, description: 'Runs through the register’s device queue, between receipts; answers when the device has finished (or after 30 s with the pending job). `register_id`: a register of the pool (default: the first).', tags, params: IdParams, querystring: RegisterQuery, response: { 200: AnyObject, ...errors, 503: ErrorSchema } },
