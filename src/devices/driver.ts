@@ -317,10 +317,11 @@ export type ReportedErrorCode = (typeof REPORTED_ERROR_CODES)[number];
 /**
  * Codes the server itself gives a device call (no device reports them): the call ran past its
  * timeout, the worker's lease no longer covered it (checkFence), the server could not keep the
- * outcome, or the FN is not the memory the receipts were fiscalized on. Together with
+ * outcome, the FN is not the memory the receipts were fiscalized on, or another FN was put in
+ * without the replacement flow. Together with
  * REPORTED_ERROR_CODES: every DeviceErrorCode (driver.test.ts checks it).
  */
-export const WORKER_ERROR_CODES = ['device_timeout', 'lease_lost', 'storage_unavailable', 'fn_state_mismatch', 'marking_check_failed', 'marking_operator_unavailable'] as const satisfies readonly DeviceErrorCode[];
+export const WORKER_ERROR_CODES = ['device_timeout', 'lease_lost', 'storage_unavailable', 'fn_state_mismatch', 'fn_replaced_unannounced', 'marking_check_failed', 'marking_operator_unavailable'] as const satisfies readonly DeviceErrorCode[];
 export type WorkerErrorCode = (typeof WORKER_ERROR_CODES)[number];
 
 /** A device error code's meaning in English, from the one table of error codes. */

@@ -297,6 +297,13 @@ export const ERROR_CODES = {
     en: "The FN's document counter is behind the documents this device's receipts own: it is not the FN memory they were fiscalized on",
     ru: 'Счётчик документов ФН меньше номеров документов, принадлежащих чекам этого устройства: это не та память ФН, в которой они фискализированы',
   },
+  fn_replaced_unannounced: {
+    kind: 'device',
+    status: [DEVICE],
+    device: true,
+    en: 'The register reports another FN than the one its receipts were fiscalized on: mark the FN replacement («ФН заменён») so the new FN gets a register row of its own',
+    ru: 'Касса сообщает другой ФН, чем тот, на котором фискализированы её чеки: отметьте замену («ФН заменён»), чтобы новый ФН получил свою запись кассы',
+  },
   marking_check_failed: {
     kind: 'device',
     status: [DEVICE],

@@ -108,6 +108,7 @@ export function createDeviceSession(deps: SessionDeps, hooks: SessionHooks) {
    * on. The same FN serial with a counter below the highest FD number a receipt of this device owns
    * is not that FN's memory (a virtual register opened from another node's data directory, a device
    * restored from an old backup): in-doubt matching against it would be wrong, so refuse to drive it.
+   * Another FN serial is a replaced FN: fine on a row without receipts, refused on one with them.
    */
   async function checkSameFn(reg: RegistrationInfo): Promise<void> {
     const before = (await devices.get(deps.deviceId))?.registration ?? null;
@@ -115,6 +116,13 @@ export function createDeviceSession(deps: SessionDeps, hooks: SessionHooks) {
       if (before?.fnSerial) {
         logger.warn({ before: before.fnSerial, now: reg.fnSerial }, 'the device reports another FN than recorded');
         await deps.audit?.write({ userId: null, login: null, ip: null, action: 'device.fn_changed', target: `device:${deps.deviceId}`, details: { before: before.fnSerial, now: reg.fnSerial, service_group: deps.groupId } }, now());
+        // FD numbers start over on a new FN: matching an in-doubt receipt or checking the journal
+        // against the old FN's receipts of this row would mistake the new FN's documents for
+        // theirs. The replacement flow gives the new FN a row of its own (docs/pools.md).
+        if ((await receipts.maxOwnedFd(deps.deviceId)) !== null) {
+          opened = false;
+          throw new DeviceError('rejected', 'fn_replaced_unannounced', `The register reports FN ${reg.fnSerial}, but its receipts were fiscalized on FN ${before.fnSerial}: mark the replacement («ФН заменён») in the pool`, { retryable: true });
+        }
       }
       return;
     }

@@ -56,4 +56,37 @@ describe('FN identity check', () => {
       await second.close();
     }
   });
+
+  it('refuses another FN on a register whose receipts were made on the previous one, until the replacement is marked', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cr-fnswap-'));
+    const config = loadConfig([], { CR_PROFILE: 'embedded', CR_DATA_DIR: dir, CR_ADMIN_PASSWORD: 'admin', CR_LOG_LEVEL: 'silent' }, { nodeId: 'fnswap-node' });
+    const first = await startServer(config, { listen: false });
+    const res = await first.app.inject({ method: 'POST', url: '/service_groups/1/receipts/', headers: { authorization: AUTH }, payload: sellReceipt({ order_id: 'swap-1' }) });
+    const id = res.json<{ id: string }>().id;
+    await eventually(async () => (await first.app.inject({ url: `/service_groups/1/receipts/${id}`, headers: { authorization: AUTH } })).json<{ state: string }>().state === 'success', 10_000);
+    await first.close();
+    // What the database recorded is another FN than the register now reports: someone swapped it.
+    const row = await (async () => {
+      const s = await startServer({ ...config }, { listen: false, leases: { reconcileMs: 60_000, ttlMs: 180_000 } });
+      await s.workers.stop();
+      const d = await s.db.kysely.selectFrom('devices').select(['id', 'registration']).where('group_id', '=', 1).executeTakeFirstOrThrow();
+      const reg = JSON.parse(d.registration ?? '{}') as { fnSerial: string };
+      await s.db.kysely.updateTable('devices').set({ registration: JSON.stringify({ ...reg, fnSerial: '9999078900000000' }) }).where('id', '=', d.id).execute();
+      await s.close();
+      return d;
+    })();
+    const second = await startServer(config, { listen: false });
+    try {
+      const device = await eventually(async () => {
+        const d = await second.db.kysely.selectFrom('devices').select(['state', 'state_reason']).where('id', '=', row.id).executeTakeFirstOrThrow();
+        return d.state === 'error' && (d.state_reason ?? '').includes('fn_replaced_unannounced') ? d : null;
+      }, 10_000, 50);
+      expect(device.state_reason).toMatch(/ФН заменён/);
+      const audit = await second.db.kysely.selectFrom('audit_log').select(['action']).where('action', '=', 'device.fn_changed').execute();
+      expect(audit.length).toBeGreaterThanOrEqual(1);
+    } finally {
+      await second.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
