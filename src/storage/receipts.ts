@@ -449,28 +449,15 @@ export function createReceiptRepository(handle: Db, options: ReceiptRepositoryOp
     },
 
     /**
-     * Which of `groupIds` have work waiting — a pending receipt or a manual job: the node's
-     * scheduler wakes only their workers. One statement per 500 groups, each group an index probe
-     * (receipts_pending, device_jobs_pending), whatever the size of the queue or of the history.
+     * The groups with work waiting — a pending receipt or a manual job: the node's scheduler wakes
+     * only their workers. Read from the partial indexes of the waiting rows (receipts_pending,
+     * device_jobs_pending), so it costs nothing when the queues are empty, whatever the number of
+     * groups or the size of the history.
      */
-    async groupsWithWork(groupIds: readonly number[]): Promise<number[]> {
-      const out: number[] = [];
-      for (let i = 0; i < groupIds.length; i += 500) {
-        const chunk = groupIds.slice(i, i + 500);
-        const rows = await db
-          .selectFrom('service_groups as g')
-          .select('g.id')
-          .where('g.id', 'in', chunk)
-          .where((eb) =>
-            eb.or([
-              eb.exists(eb.selectFrom('receipts as r').select('r.id').whereRef('r.group_id', '=', 'g.id').where('r.state', '=', 'pending')),
-              eb.exists(eb.selectFrom('device_jobs as j').select('j.id').whereRef('j.group_id', '=', 'g.id').where('j.state', 'in', ['pending', 'processing'])),
-            ]),
-          )
-          .execute();
-        for (const r of rows) out.push(Number(r.id));
-      }
-      return out;
+    async groupsWithWork(): Promise<number[]> {
+      const r = await sql<{ group_id: number }>`SELECT DISTINCT group_id FROM receipts WHERE state = 'pending'
+        UNION SELECT DISTINCT group_id FROM device_jobs WHERE state IN ('pending', 'processing')`.execute(db);
+      return r.rows.map((row) => Number(row.group_id));
     },
 
     /** Receipts a register holds unfinished: it cannot leave the pool while any remain. */

@@ -248,8 +248,8 @@ export function createWorkerManager(deps: ManagerDeps) {
   }
 
   /**
-   * The scheduler: one statement finds which of this node's groups have a pending receipt or job,
-   * and only their workers are woken. It is the safety net behind the in-process wake-up on insert
+   * The scheduler: one statement over the waiting rows finds which groups have a pending receipt or
+   * job, and only this node's workers of those groups are woken. It is the safety net behind the in-process wake-up on insert
    * and PostgreSQL's NOTIFY (a lost notification, a listener reconnecting, a row written by hand),
    * and what wakes a register routed around while its pool had a healthier one. Idle workers
    * otherwise sleep through their housekeeping interval: no per-register polling of the queue.
@@ -258,7 +258,7 @@ export function createWorkerManager(deps: ManagerDeps) {
     if (scanning || byGroup.size === 0) return;
     scanning = true;
     try {
-      for (const groupId of await deps.receipts.groupsWithWork([...byGroup.keys()])) notifyGroup(groupId);
+      for (const groupId of await deps.receipts.groupsWithWork()) notifyGroup(groupId);
     } catch (e) {
       deps.logger.warn({ err: e }, 'work scan failed');
     } finally {
