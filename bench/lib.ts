@@ -17,8 +17,8 @@ export interface Child {
   pid: number;
   url: string;
   groups: number[];
-  /** Sends an IPC message and resolves on the child's answer of type `reply`. */
-  request(message: Record<string, unknown>, reply: string): Promise<void>;
+  /** Sends an IPC message and resolves with the child's answer of type `reply`. */
+  request(message: Record<string, unknown>, reply: string): Promise<Record<string, unknown>>;
   /** SIGTERM, then SIGKILL after graceMs. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -74,11 +74,11 @@ export function spawnChild(script: 'server-child' | 'ceiling-server', env: Recor
         url: m.url,
         groups: m.groups,
         request(message, reply) {
-          return new Promise<void>((res) => {
+          return new Promise<Record<string, unknown>>((res) => {
             const on = (a: unknown) => {
               if (typeof a === 'object' && a !== null && (a as { type?: unknown }).type === reply) {
                 proc.off('message', on);
-                res();
+                res(a as Record<string, unknown>);
               }
             };
             proc.on('message', on);

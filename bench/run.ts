@@ -1,9 +1,12 @@
 /**
- * cr-server benchmarks side by side with the ceiling. `npm run bench` (full, ~12 min) or
- * `npm run bench -- --quick` (~4 min). See docs/benchmarks.md.
+ * cr-server benchmarks side by side with the ceiling, and what a fleet of registers costs one node
+ * (bench/fleet.ts). `npm run bench` (full, ~21 min) or `npm run bench -- --quick` (~7 min). See
+ * docs/benchmarks.md.
  *
- * Flags: --quick, --db=sqlite|postgres (only one database), --skip-scaling, --skip-profile,
- *        --only=profile|scaling|throughput, --profile=accept,draining,get,e2e (which profiles),
+ * Flags: --quick, --db=sqlite|postgres (only one database), --skip-scaling, --skip-profile, --skip-fleet,
+ *        --only=profile|scaling|throughput|fleet, --profile=accept,draining,get,e2e (which profiles),
+ *        --fleet=baseline,idle,load (which fleet phases), --fleet-profile (CPU profile of the fleet load window),
+ *        --fleet-pool=10 (registers per group in the fleet load phase; default 1/100 of the registers),
  *        --fast=-group-commit,-read-cache,-precompiled,-sqlite-handover | none (storage fast paths
  *        to switch off in the server under test; default all on)
  *
@@ -17,6 +20,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ADMIN_AUTH, buildServers, createTempPgDatabase, percentile, postgresReachable, RECEIPT_BODY, ROOT, rssSampler, runLoad, sleep, spawnChild, table, type Child, type LoadResult } from './lib.js';
+import { FLEET_PHASES, fleet, renderFleet, type FleetPhase, type FleetResult } from './fleet.js';
 import { renderSummary, summarise } from './profile.js';
 import { postgresStore, sqliteStore, type Store } from './store.js';
 
@@ -29,6 +33,10 @@ const { values: flags } = parseArgs({
     only: { type: 'string' },
     'skip-scaling': { type: 'boolean', default: false },
     'skip-profile': { type: 'boolean', default: false },
+    'skip-fleet': { type: 'boolean', default: false },
+    fleet: { type: 'string' },
+    'fleet-profile': { type: 'boolean', default: false },
+    'fleet-pool': { type: 'string' },
     profile: { type: 'string' },
     fast: { type: 'string' },
   },
@@ -41,9 +49,15 @@ const E2E_RECEIPTS = QUICK ? 600 : 3000;
 /** Connection counts of the end-to-end runs (the quick run posts with 10 only). */
 const E2E_CONNECTIONS: readonly number[] = QUICK ? [10] : CONNECTIONS;
 const SCALING_SIZES: [number, number] = QUICK ? [10_000, 100_000] : [10_000, 1_000_000];
+/** Virtual registers of the fleet part (bench/fleet.ts). */
+const FLEET_REGISTERS = QUICK ? 200 : 1000;
 const RESULTS = join(ROOT, 'bench', 'results');
-const want = (part: 'throughput' | 'scaling' | 'profile') =>
-  flags.only === undefined ? !(part === 'scaling' && flags['skip-scaling']) && !(part === 'profile' && flags['skip-profile']) : flags.only === part;
+const PARTS = ['throughput', 'scaling', 'profile', 'fleet'] as const;
+if (flags.only !== undefined && !(PARTS as readonly string[]).includes(flags.only)) throw new Error(`--only: one of ${PARTS.join(', ')}; got "${flags.only}"`);
+const want = (part: (typeof PARTS)[number]) =>
+  flags.only === undefined
+    ? !(part === 'scaling' && flags['skip-scaling']) && !(part === 'profile' && flags['skip-profile']) && !(part === 'fleet' && flags['skip-fleet'])
+    : flags.only === part;
 
 /** The server's CR_FAST_* switch of each fast path (src/config.ts). */
 const FAST_ENV = {
@@ -495,6 +509,29 @@ async function main(): Promise<void> {
     // The quick run profiles the accept path and GET only.
     const modes: readonly ProfileMode[] = flags.profile !== undefined ? profileModes(flags.profile) : QUICK ? ['accept', 'get'] : ['accept', 'draining', 'get', 'e2e'];
     for (const k of kinds) for (const mode of modes) out.push(await profile(k, mode), '');
+  }
+
+  if (want('fleet')) {
+    const results: FleetResult[] = [];
+    const phases = (flags.fleet ?? FLEET_PHASES.join(',')).split(',').map((p) => p.trim());
+    const badPhase = phases.filter((p) => !(FLEET_PHASES as readonly string[]).includes(p));
+    if (badPhase.length > 0) throw new Error(`--fleet: unknown ${badPhase.join(', ')} (known: ${FLEET_PHASES.join(', ')})`);
+    const options = {
+      n: FLEET_REGISTERS,
+      quick: QUICK,
+      phases: phases as FleetPhase[],
+      ...(flags['fleet-profile'] ? { profileDir: join(RESULTS, 'profiles') } : {}),
+      ...(flags['fleet-pool'] !== undefined ? { poolSize: Number(flags['fleet-pool']) } : {}),
+    };
+    if (options.profileDir !== undefined) mkdirSync(options.profileDir, { recursive: true });
+    if (options.poolSize !== undefined && !(Number.isInteger(options.poolSize) && options.poolSize >= 1 && options.poolSize <= FLEET_REGISTERS)) {
+      throw new Error(`--fleet-pool: an integer 1…${FLEET_REGISTERS}`);
+    }
+    const fleetStarted = Date.now();
+    const loadAtStart = load();
+    for (const k of kinds) results.push(await fleet(k, options, { withEnv, log }));
+    out.push(renderFleet(results, options));
+    out.push(`Fleet part: ${((Date.now() - fleetStarted) / 1000).toFixed(0)} s, load average ${loadAtStart} before, ${load()} after.`, '');
   }
 
   out.push(`Load average after: ${load()}. Total time ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s.`);

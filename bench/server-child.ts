@@ -3,7 +3,9 @@
  * BENCH_GROUPS service groups on the virtual register (latency_ms 0 unless BENCH_LATENCY_MS, OFD defaults), started.
  * Reports its URL and group ids to bench/run.ts over IPC; SIGTERM stops it gracefully. IPC
  * {type:'profile-start'} / {type:'profile-stop', file} record a V8 CPU profile of just the load
- * window (node --cpu-prof would include start-up and module loading).
+ * window (node --cpu-prof would include start-up and module loading). IPC {type:'memory', gc?}
+ * answers {type:'memory', rss, heapTotal, heapUsed, external, arrayBuffers, gc} (bytes), after two
+ * full collections when gc is asked and the child runs with --expose-gc (the fleet part).
  *
  * env: the usual CR_* settings, BENCH_GROUPS (default 1), BENCH_LATENCY_MS (default 0).
  */
@@ -35,9 +37,18 @@ async function main(): Promise<void> {
   if (n === 0) for (const g of await groups.list()) ids.push(g.id);
   await server.workers.reconcile();
   let session: Session | null = null;
-  process.on('message', (m: { type?: string; file?: string }) => {
+  process.on('message', (m: { type?: string; file?: string; gc?: boolean }) => {
     void (async () => {
-      if (m.type === 'profile-start') {
+      if (m.type === 'memory') {
+        const gc = (globalThis as { gc?: () => void }).gc;
+        const collect = m.gc === true && gc !== undefined;
+        if (collect) {
+          gc();
+          await new Promise<void>((r) => setImmediate(r));
+          gc();
+        }
+        process.send?.({ type: 'memory', gc: collect, ...process.memoryUsage() });
+      } else if (m.type === 'profile-start') {
         session = new Session();
         session.connect();
         await session.post('Profiler.enable');

@@ -27,7 +27,16 @@ export interface DrainStats {
   lastFiscalizedAt: number;
 }
 
+export interface Outcome {
+  id: number;
+  state: string;
+  created_at: number;
+  fiscalized_at: number | null;
+}
+
 export interface Store {
+  /** Every receipt of these groups: id, state, created_at, fiscalized_at (the fleet part's POST → success). */
+  outcomes(groupIds: readonly number[]): Promise<Outcome[]>;
   /** Receipts of these groups not yet success/failed. */
   unfinished(groupIds: readonly number[]): Promise<number>;
   drainStats(groupIds: readonly number[]): Promise<DrainStats>;
@@ -64,6 +73,14 @@ function stats(rows: StatRow[]): DrainStats {
   return { success, failed, unfinished: rows.length - success - failed, latencies, lastFiscalizedAt: last };
 }
 
+/** int8 columns come back from pg as strings. */
+const numeric = (r: Outcome): Outcome => ({
+  id: Number(r.id),
+  state: r.state,
+  created_at: Number(r.created_at),
+  fiscalized_at: r.fiscalized_at === null ? null : Number(r.fiscalized_at),
+});
+
 const BULK_COLUMNS =
   'group_id, user_id, device_id, state, attempts, idempotency_key, request_hash, request, order_id, receipt_type, total, fd_before, fd_number, fiscal, created_at, updated_at, fiscalized_at';
 
@@ -78,6 +95,8 @@ export function sqliteStore(file: string): Store {
     return row;
   };
   return {
+    outcomes: async (ids) =>
+      (db.prepare(`SELECT id, state, created_at, fiscalized_at FROM receipts WHERE group_id IN (${list(ids)})`).all() as Outcome[]).map(numeric),
     unfinished: async (ids) =>
       (db.prepare(`SELECT COUNT(*) AS n FROM receipts WHERE group_id IN (${list(ids)}) AND state NOT IN ('success', 'failed')`).get() as { n: number }).n,
     drainStats: async (ids) => stats(db.prepare(`SELECT state, created_at, fiscalized_at FROM receipts WHERE group_id IN (${list(ids)})`).all() as StatRow[]),
@@ -123,6 +142,8 @@ export function postgresStore(url: string): Store {
     return row;
   };
   return {
+    outcomes: async (ids) =>
+      (await pool.query<Outcome>(`SELECT id, state, created_at, fiscalized_at FROM receipts WHERE group_id IN (${list(ids)})`)).rows.map(numeric),
     unfinished: async (ids) =>
       Number((await pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM receipts WHERE group_id IN (${list(ids)}) AND state NOT IN ('success', 'failed')`)).rows[0]?.n ?? 0),
     drainStats: async (ids) => stats((await pool.query<StatRow>(`SELECT state, created_at, fiscalized_at FROM receipts WHERE group_id IN (${list(ids)})`)).rows),

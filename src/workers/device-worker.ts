@@ -14,7 +14,7 @@ import { resolveInDoubt } from './in-doubt.js';
 import { checkMarking } from './marking.js';
 import { runJob } from './job-runner.js';
 import { errorRecord, inDoubtRecord, receiptOutcome } from './outcomes.js';
-import { shiftCloseDue } from './shift-policy.js';
+import { shiftCloseDue, shiftLimitIn } from './shift-policy.js';
 import { createWaker } from './sleep.js';
 import { LeaseGone, staleWrites } from './stale-write.js';
 import { better, judgeHealth, mayTakeWork, type Health, type HealthLevel } from '../domain/pool.js';
@@ -66,8 +66,11 @@ export interface WorkerDeps {
 
 export type WorkerState = 'created' | 'running' | 'stopping' | 'stopped';
 
-/** An idle worker's housekeeping interval (see WorkerDeps.idleMs). */
-export const IDLE_MS = 30_000;
+/**
+ * An idle worker's housekeeping interval (see WorkerDeps.idleMs): the status a dashboard shows of an
+ * idle register is at most this old; a shift's limit wakes the worker sooner (shiftLimitIn).
+ */
+export const IDLE_MS = 60_000;
 
 /**
  * Drives one register of a group's pool: a small state machine (created → running → stopping →
@@ -99,7 +102,10 @@ export function createDeviceWorker(deps: WorkerDeps) {
   const idleSleep = () => {
     const ms = deps.idleMs ?? IDLE_MS;
     idleSleeps += 1;
-    return idleSleeps === 1 ? Math.floor(Math.random() * ms) : ms;
+    const spread = idleSleeps === 1 ? Math.floor(Math.random() * ms) : ms;
+    // With automatic shift management the shift's limit must not wait for the next pass.
+    const limitIn = group?.auto_open_shift && session.status ? shiftLimitIn(session.status, group, now()) : null;
+    return limitIn === null ? spread : Math.min(spread, limitIn + 1000);
   };
 
   // The last receipt's success, not yet written: it goes to the database with the next claim (one

@@ -33,3 +33,13 @@ function offsetMs(offset: string): number {
   if (!m) return 0;
   return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60_000;
 }
+
+/**
+ * How long until the open shift reaches the group's duration limit (less the margin): an idle
+ * worker wakes by then even when its housekeeping interval is longer. Null: no open shift.
+ */
+export function shiftLimitIn(status: DeviceStatus, group: Pick<GroupRecord, 'shift_duration_min'>, now: number): number | null {
+  if (status.shift.state !== 'open' || !status.shift.openedAt) return null;
+  const limit = Math.min(group.shift_duration_min, 24 * 60) * 60_000;
+  return Math.max(0, Date.parse(status.shift.openedAt) + limit - MARGIN_MS - now);
+}
