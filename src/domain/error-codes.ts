@@ -301,7 +301,7 @@ export const ERROR_CODES = {
     kind: 'device',
     status: [DEVICE],
     device: true,
-    en: 'The register reports another FN than the one its receipts were fiscalized on: mark the FN replacement («ФН заменён») so the new FN gets a register row of its own',
+    en: 'The register reports another FN than the one its receipts were fiscalized on: mark the FN replacement ("FN replaced" in the pool) so the new FN gets a register row of its own',
     ru: 'Касса сообщает другой ФН, чем тот, на котором фискализированы её чеки: отметьте замену («ФН заменён»), чтобы новый ФН получил свою запись кассы',
   },
   marking_check_failed: {
