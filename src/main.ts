@@ -132,6 +132,7 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
       deviceCallTimeoutMs: options.leases?.callTimeoutMs ?? config.deviceCallTimeoutMs,
       ...(options.leases ? { reconcileMs: options.leases.reconcileMs } : {}),
       observe: (op, s, ok) => metrics.observeDevice(op, s, ok),
+      onClaim: (claimed) => metrics.workerClaim(claimed),
       // Wakes the HTTP request waiting for the job (POST …/shift/open and the like) at once.
       onJobFinished: (job) => jobCompletion.finished(job),
       // Free space below the threshold only stops new receipts: the queue's outcomes are small
@@ -142,6 +143,13 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
       },
     });
     const notify = (groupId: number) => workers.notify(groupId);
+    // A queued receipt wakes one idle worker of its pool. On PostgreSQL the row's NOTIFY (migration
+    // 002) comes back to this node as well: while the listener is connected it does the waking, so
+    // a receipt wakes one worker here, not two (the second's claim would find nothing).
+    let listening = (): boolean => false;
+    const receiptQueued = (groupId: number) => {
+      if (!listening()) workers.workArrived(groupId);
+    };
     const auditor = createAuditor(audit, now);
     const loginFailures = createLoginFailureJournal({
       write: (details) => auditor.writeAnonymous('auth.login_failed', details.ip === '*' ? null : details.ip, details.login === '*' ? null : `login:${details.login}`, details),
@@ -150,7 +158,7 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
     const authenticator = createAuthenticator({ users, now, trust: createLoginTrustRepository(db.kysely), onFailure: (f) => loginFailures.record(f) });
     let publicUrl = config.publicUrl;
     const receiptService = createReceiptService({
-      groups, receipts, users, audit: auditor, publicUrl: () => publicUrl, now, notify,
+      groups, receipts, users, audit: auditor, publicUrl: () => publicUrl, now, notify: receiptQueued,
       canStore: () => storage.assertWritable(),
       onAccepted: (groupId) => metrics.receiptAccepted(groupId),
       callbacks: { policy: callbackPolicy, deliveries: callbackDeliveries },
@@ -222,12 +230,15 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
     callbackWorker.start();
     // A notification names a group with new work — or, for requests waiting here, a job of that
     // group finished on another node (migration 005): both the worker and the waiters look again.
+    // A job for a register of another node wakes one worker here too; the scheduler's next scan
+    // (at most a second) wakes every worker of a group with a waiting job.
     const onGroupActivity = (groupId: number) => {
-      notify(groupId);
+      workers.workArrived(groupId);
       jobCompletion.groupActivity(groupId);
     };
     const listener = config.profile === 'postgres' && config.databaseUrl ? listenForQueuedWork(config.databaseUrl, onGroupActivity, logger) : null;
     await listener?.start();
+    if (listener) listening = () => listener.connected;
 
     let closing: Promise<void> | null = null;
     return {

@@ -69,6 +69,12 @@ export function createMetrics(deps: MetricsDeps) {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15],
     registers: [registry],
   });
+  const claims = new Counter({
+    name: 'cr_worker_claims_total',
+    help: 'Claims of this node\'s device workers, by whether they found a receipt (claimed) or the queue empty (empty): empty claims are the scheduler\'s waste',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
   const accepted = new Counter({
     name: 'cr_receipts_accepted_total',
     help: 'Receipts newly queued through this node\'s API (idempotent replays not counted), by service group',
@@ -255,6 +261,10 @@ export function createMetrics(deps: MetricsDeps) {
     /** What an attempt made of its delivery. */
     callbackOutcome(outcome: 'delivered' | 'retry' | 'failed'): void {
       callbackDeliveries.inc({ outcome });
+    },
+    /** A device worker's claim: whether it found a receipt. */
+    workerClaim(claimed: boolean): void {
+      claims.inc({ result: claimed ? 'claimed' : 'empty' });
     },
     /** A receipt newly queued through the API (not a replay). */
     receiptAccepted(groupId: number): void {

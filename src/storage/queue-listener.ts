@@ -46,6 +46,10 @@ export function listenForQueuedWork(url: string, onWork: (groupId: number) => vo
 
   return {
     start: connect,
+    /** LISTENing now: notifications arrive (while it reconnects, the scheduler's scan covers). */
+    get connected(): boolean {
+      return client !== null;
+    },
     async stop(): Promise<void> {
       stopped = true;
       if (retry) clearTimeout(retry);

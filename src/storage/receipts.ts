@@ -141,6 +141,11 @@ export interface Claim {
   fenced: boolean;
   completed: boolean;
   row?: ReceiptRecord;
+  /**
+   * Another receipt of the group waits behind the claimed one: the worker asks the scheduler to wake
+   * an idle peer (one wake-up per arrival, so a burst spreads over the pool one claim at a time).
+   */
+  more: boolean;
 }
 
 export interface ReceiptRepositoryOptions {
@@ -303,7 +308,7 @@ export function createReceiptRepository(handle: Db, options: ReceiptRepositoryOp
               INSERT INTO callback_deliveries (${sql.join(OUTBOX_COLUMNS.map((c) => sql.ref(c)))}) ${outboxSelect('done', randomUUID(), 'receipt.success')}
               RETURNING id)`
           : sql`, done AS (SELECT 1 AS id WHERE false), done_queued AS (SELECT 1 AS id WHERE false)`;
-        const r = await sql<ReceiptRow & { fence_ok: number; done_n: number; queued_n: number }>`WITH fence AS (
+        const r = await sql<ReceiptRow & { fence_ok: number; done_n: number; queued_n: number; more_n: boolean }>`WITH fence AS (
               SELECT 1 AS ok FROM devices WHERE id = ${fence.deviceId} AND lease_owner = ${fence.owner} AND lease_epoch = ${fence.epoch} FOR SHARE)
             ${done},
             claimed AS (
@@ -312,21 +317,24 @@ export function createReceiptRepository(handle: Db, options: ReceiptRepositoryOp
               WHERE id = (SELECT id FROM receipts WHERE group_id = ${groupId} AND state = 'pending' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
               AND state = 'pending' AND EXISTS (SELECT 1 FROM fence)
               RETURNING *)
-          SELECT (SELECT count(*) FROM fence)::int AS fence_ok, (SELECT count(*) FROM done)::int AS done_n, (SELECT count(*) FROM done_queued)::int AS queued_n, claimed.*
+          SELECT (SELECT count(*) FROM fence)::int AS fence_ok, (SELECT count(*) FROM done)::int AS done_n, (SELECT count(*) FROM done_queued)::int AS queued_n,
+            EXISTS (SELECT 1 FROM receipts WHERE group_id = ${groupId} AND state = 'pending' AND id > (SELECT id FROM claimed)) AS more_n, claimed.*
           FROM (SELECT 1) AS one LEFT JOIN claimed ON true`.execute(db);
         const first = r.rows[0];
-        if (!first || Number(first.fence_ok) === 0) return { fenced: false, completed: false };
-        const { fence_ok: _f, done_n, queued_n, ...row } = first;
+        if (!first || Number(first.fence_ok) === 0) return { fenced: false, completed: false, more: false };
+        const { fence_ok: _f, done_n, queued_n, more_n, ...row } = first;
         if (Number(queued_n) > 0) options.onCallbackQueued?.();
-        // LEFT JOIN: with nothing claimed the row's columns are all NULL.
-        return { fenced: true, completed: !complete || Number(done_n) === 1, ...(row.id === null ? {} : { row: toReceiptRecord(row) }) };
+        // LEFT JOIN: with nothing claimed the row's columns are all NULL (and more_n false).
+        return { fenced: true, completed: !complete || Number(done_n) === 1, more: more_n === true, ...(row.id === null ? {} : { row: toReceiptRecord(row) }) };
       }
       return write(async (q) => {
         const ok = await sql<{ ok: number }>`SELECT 1 AS ok FROM devices WHERE id = ${fence.deviceId} AND lease_owner = ${fence.owner} AND lease_epoch = ${fence.epoch}`.execute(q);
-        if (ok.rows.length === 0) return { fenced: false, completed: false };
+        if (ok.rows.length === 0) return { fenced: false, completed: false, more: false };
         const completed = complete ? (await successOf(q, fence, complete.id, complete.fdNumber, complete.fiscal, now)) : true;
         const row = (await claimSql.execute(q)).rows[0];
-        return { fenced: true, completed, ...(row ? { row: toReceiptRecord(row) } : {}) };
+        if (!row) return { fenced: true, completed, more: false };
+        const more = (await sql<{ n: number }>`SELECT 1 AS n FROM receipts WHERE group_id = ${groupId} AND state = 'pending' LIMIT 1`.execute(q)).rows.length > 0;
+        return { fenced: true, completed, more, row: toReceiptRecord(row) };
       });
     },
 
@@ -454,10 +462,12 @@ export function createReceiptRepository(handle: Db, options: ReceiptRepositoryOp
      * device_jobs_pending), so it costs nothing when the queues are empty, whatever the number of
      * groups or the size of the history.
      */
-    async groupsWithWork(): Promise<number[]> {
-      const r = await sql<{ group_id: number }>`SELECT DISTINCT group_id FROM receipts WHERE state = 'pending'
-        UNION SELECT DISTINCT group_id FROM device_jobs WHERE state IN ('pending', 'processing')`.execute(db);
-      return r.rows.map((row) => Number(row.group_id));
+    async groupsWithWork(): Promise<{ receipts: number[]; jobs: number[] }> {
+      const r = await sql<{ group_id: number; job: number }>`SELECT DISTINCT group_id, 0 AS job FROM receipts WHERE state = 'pending'
+        UNION SELECT DISTINCT group_id, 1 AS job FROM device_jobs WHERE state IN ('pending', 'processing')`.execute(db);
+      const out: { receipts: number[]; jobs: number[] } = { receipts: [], jobs: [] };
+      for (const row of r.rows) (Number(row.job) === 1 ? out.jobs : out.receipts).push(Number(row.group_id));
+      return out;
     },
 
     /** Receipts a register holds unfinished: it cannot leave the pool while any remain. */

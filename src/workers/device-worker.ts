@@ -62,6 +62,12 @@ export interface WorkerDeps {
    * second for every group in one statement.
    */
   idleMs?: number;
+  /** Every claim, whether it found a receipt (the claims metric). */
+  onClaim?: (claimed: boolean) => void;
+  /** The claim saw more receipts waiting: the scheduler wakes one idle peer of the pool for them. */
+  onMoreWork?: () => void;
+  /** Woken, the register let its pool's better registers take the work: the scheduler wakes another. */
+  onDeclined?: () => void;
 }
 
 export type WorkerState = 'created' | 'running' | 'stopping' | 'stopped';
@@ -96,6 +102,8 @@ export function createDeviceWorker(deps: WorkerDeps) {
   // process or node may have died mid-call) and after any failed step.
   let needsResolve = true;
   let statusAfterFailure = false;
+  /** Asleep with nothing to do (not backing off after a failure): the scheduler may wake it for new work. */
+  let idle = false;
   // The first idle sleep is spread over the whole interval, so the housekeeping passes of a
   // thousand registers started together do not come in one burst.
   let idleSleeps = 0;
@@ -305,6 +313,7 @@ export function createDeviceWorker(deps: WorkerDeps) {
     if (!(await routed())) {
       // Drained or routed around: the last success must not wait for a claim that does not come.
       await saveSuccess();
+      deps.onDeclined?.();
       return false;
     }
     // Recorded with the claim: if the process dies from here on, recovery compares against it.
@@ -314,7 +323,9 @@ export function createDeviceWorker(deps: WorkerDeps) {
     if (unsaved === done) unsaved = null;
     if (!claim.fenced) await stale('claim', `service_group:${deps.groupId}`);
     if (done && !claim.completed) await stale('success', `receipt:${done.id}`, { fd_number: done.fdNumber });
+    if (claim.fenced) deps.onClaim?.(claim.row !== undefined);
     if (!claim.row) return false;
+    if (claim.more) deps.onMoreWork?.();
     await fiscalize(claim.row);
     return true;
   }
@@ -341,7 +352,11 @@ export function createDeviceWorker(deps: WorkerDeps) {
           backoff = 0;
           await session.setDeviceState('running', null);
         }
-        if (!worked) await waker.sleep(idleSleep());
+        if (!worked) {
+          idle = true;
+          await waker.sleep(idleSleep());
+          idle = false;
+        }
       } catch (e) {
         if (e instanceof LeaseGone) {
           // Stop at once, touching nothing more: the successor owns the device and its rows.
@@ -376,8 +391,24 @@ export function createDeviceWorker(deps: WorkerDeps) {
       state = 'running';
       loop = run();
     },
+    /** Wakes the worker whatever it does (settings changed, a job for it): its next step looks again. */
     notify(): void {
       waker.wake();
+    },
+    /** Whether it sleeps idle: a receipt that arrives can be given to it. */
+    get idle(): boolean {
+      return idle && state === 'running';
+    },
+    /** Its register's health level as last judged (null before the first judgement). */
+    get level(): HealthLevel | null {
+      return health?.level ?? null;
+    },
+    /** Wakes it for new work if it sleeps idle; false when it is busy, backing off or stopping. */
+    wakeIfIdle(): boolean {
+      if (!idle || state !== 'running') return false;
+      idle = false;
+      waker.wake();
+      return true;
     },
     /** Finishes the current device operation, then stops; resolves when the loop has ended. */
     async stop(): Promise<void> {

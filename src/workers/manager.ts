@@ -11,6 +11,7 @@ import type { Fence, Lease, LeaseRepository } from '../storage/fence.js';
 import type { OrphanRepository } from '../storage/orphans.js';
 import { createDeviceWorker, type DeviceWorker } from './device-worker.js';
 import { createCallFence } from './call-fence.js';
+import { HEALTH_LEVELS } from '../domain/pool.js';
 
 export interface ManagerDeps {
   groups: GroupRepository;
@@ -26,6 +27,8 @@ export interface ManagerDeps {
   nodeId: string;
   audit?: AuditRepository;
   observe?: (operation: string, seconds: number, ok: boolean) => void;
+  /** Every worker claim, whether it found a receipt. */
+  onClaim?: (claimed: boolean) => void;
   /** How often to reconcile running groups and renew device leases. */
   reconcileMs?: number;
   /** How often the scheduler looks for groups with waiting work and wakes their idle workers. */
@@ -40,6 +43,12 @@ export interface ManagerDeps {
   /** A manual device job reached success or failed on this node (wakes the request waiting for it). */
   onJobFinished?: (job: { id: number; groupId: number }) => void;
 }
+
+/** Healthier first; a register not judged yet (just started) before a degraded one. */
+const rank = (w: { worker: DeviceWorker }): number => {
+  const level = w.worker.level;
+  return level === null ? 0.5 : HEALTH_LEVELS.indexOf(level);
+};
 
 /**
  * A lease held by a process of this host that no longer exists (node ids are "host:pid"): a restart
@@ -70,6 +79,10 @@ export function createWorkerManager(deps: ManagerDeps) {
     fence: Fence;
     /** performance.now() until which the lease is known to hold (renewals move it on). */
     lease: { validUntil: number };
+    /** performance.now() when the scheduler last gave it work: the least recently woken goes next. */
+    wokenAt: number;
+    /** performance.now() when it last let its pool's better registers take the work. */
+    declinedAt: number;
   }
   /** By register (device id). */
   const workers = new Map<number, Running>();
@@ -169,10 +182,17 @@ export function createWorkerManager(deps: ManagerDeps) {
       ...(deps.orphans ? { orphans: deps.orphans } : {}),
       ...(deps.storageProblem ? { storageProblem: deps.storageProblem } : {}),
       ...(deps.observe ? { observe: deps.observe } : {}),
+      ...(deps.onClaim ? { onClaim: deps.onClaim } : {}),
       ...(deps.onJobFinished ? { onJobFinished: deps.onJobFinished } : {}),
       ...(deps.idleMs !== undefined ? { idleMs: deps.idleMs } : {}),
+      onMoreWork: () => wakeOne(groupId, device.id),
+      onDeclined: () => {
+        const w = workers.get(device.id);
+        if (w) w.declinedAt = performance.now();
+        wakeOne(groupId, device.id);
+      },
     });
-    workers.set(device.id, { worker, groupId, deviceId: device.id, fence, lease: held });
+    workers.set(device.id, { worker, groupId, deviceId: device.id, fence, lease: held, wokenAt: 0, declinedAt: -Infinity });
     const set = byGroup.get(groupId) ?? new Set<number>();
     set.add(device.id);
     byGroup.set(groupId, set);
@@ -258,7 +278,11 @@ export function createWorkerManager(deps: ManagerDeps) {
     if (scanning || byGroup.size === 0) return;
     scanning = true;
     try {
-      for (const groupId of await deps.receipts.groupsWithWork()) notifyGroup(groupId);
+      const work = await deps.receipts.groupsWithWork();
+      // A job names its register: every worker of the group looks. A waiting receipt needs one idle
+      // worker; if more wait, its claim wakes the next (onMoreWork).
+      for (const groupId of work.jobs) notifyGroup(groupId);
+      for (const groupId of work.receipts) if (!work.jobs.includes(groupId)) wakeOne(groupId);
     } catch (e) {
       deps.logger.warn({ err: e }, 'work scan failed');
     } finally {
@@ -268,6 +292,25 @@ export function createWorkerManager(deps: ManagerDeps) {
 
   function notifyGroup(groupId: number): void {
     for (const id of byGroup.get(groupId) ?? []) workers.get(id)?.worker.notify();
+  }
+
+  /**
+   * New work for a pool: one idle worker of this node wakes for it — the healthiest, then the least
+   * recently woken (an even share of the traffic) — instead of every worker of the group racing for
+   * the one receipt (each loser an empty claim: a transaction per register per receipt, most of the
+   * database's load with a thousand registers). A register that let better ones take its last wake-up
+   * within the scan interval is passed over; if it is the only one idle, the scan comes back to it.
+   */
+  function wakeOne(groupId: number, except?: number): void {
+    const now = performance.now();
+    const recent = now - (deps.scanMs ?? 1000);
+    let pick: Running | null = null;
+    for (const id of byGroup.get(groupId) ?? []) {
+      const w = workers.get(id);
+      if (!w || id === except || !w.worker.idle || w.declinedAt > recent) continue;
+      if (pick === null || rank(w) < rank(pick) || (rank(w) === rank(pick) && w.wokenAt < pick.wokenAt)) pick = w;
+    }
+    if (pick && pick.worker.wakeIfIdle()) pick.wokenAt = now;
   }
 
   return {
@@ -294,8 +337,10 @@ export function createWorkerManager(deps: ManagerDeps) {
         await reconcileOnce(groupId);
       }, 'restart');
     },
-    /** Wakes the group's workers here (a receipt or a job was queued). */
+    /** Wakes every worker of the group here (its settings or registers changed, a job was queued). */
     notify: notifyGroup,
+    /** A receipt of the group was queued (here, or on another node: NOTIFY): one idle worker takes it. */
+    workArrived: (groupId: number) => wakeOne(groupId),
     /** Whether this node drives a register of the group (or that register). */
     isRunning(groupId: number, deviceId?: number): boolean {
       const set = byGroup.get(groupId);

@@ -79,6 +79,37 @@ for (const { backend, skip } of backends) {
         return rows.every((r) => r.state === 'success' || r.state === 'failed') ? rows : null;
       }, ms, 50);
 
+    /** This node's claims so far: those that found a receipt, and those that found the queue empty. */
+    async function claims(): Promise<{ claimed: number; empty: number }> {
+      // A scrape is cached for a second.
+      await new Promise((r) => setTimeout(r, 1100));
+      const text = (await server.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const n = (result: string) => Number(new RegExp(`^cr_worker_claims_total\\{result="${result}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      return { claimed: n('claimed'), empty: n('empty') };
+    }
+
+    it('wakes one idle register per receipt: turns go round the pool, a burst spreads, few claims find nothing', async () => {
+      const g = await pool(6);
+      const start = await claims();
+      const single: ReceiptView[] = [];
+      for (let i = 0; i < 12; i += 1) single.push(...(await finals(g.id, await post(g.id, 1))));
+      const mid = await claims();
+      expect(mid.claimed - start.claimed).toBe(12);
+      // The least recently woken register takes the next receipt.
+      expect(new Set(single.map((r) => r.registrator_id)).size).toBeGreaterThanOrEqual(4);
+      // One empty claim per receipt writes its success (the claim after it); waking all six
+      // registers for each receipt would add five more each.
+      expect(mid.empty - start.empty).toBeLessThanOrEqual(12 * 2);
+
+      const burst = await finals(g.id, await post(g.id, 24));
+      expect(burst.every((r) => r.state === 'success')).toBe(true);
+      // A claim that sees more waiting wakes the next idle register.
+      expect(new Set(burst.map((r) => r.registrator_id)).size).toBeGreaterThanOrEqual(3);
+      const end = await claims();
+      expect(end.claimed - mid.claimed).toBe(24);
+      expect(end.empty - mid.empty).toBeLessThanOrEqual(24 * 2);
+    });
+
     it('spreads receipts over the registers, keeps each register’s order and shows the pool', async () => {
       const g = await pool(3);
       const rows = await finals(g.id, await post(g.id, 24));

@@ -103,7 +103,7 @@ describe.each(STORAGE_VARIANTS)('device lease fencing on $backend, $label', ({ b
     expect(await receipts.markInDoubt(old, first.id, { code: 'x', message: 'x' }, now)).toBe(false);
     expect(await receipts.release(old, first.id, null, now)).toBe(false);
     expect(await receipts.resolve(old, first.id, null, now)).toBe(false);
-    expect(await receipts.claimNext(groupId, old, 10, now, { id: first.id, fdNumber: 11, fiscal: fiscalResult(11) })).toEqual({ fenced: false, completed: false });
+    expect(await receipts.claimNext(groupId, old, 10, now, { id: first.id, fdNumber: 11, fiscal: fiscalResult(11) })).toEqual({ fenced: false, completed: false, more: false });
     expect(await jobs.transition(old, job.id, 'processing', {}, now)).toBe(false);
     expect(await devices.updateDevice(deviceId, { state: 'error', stateReason: 'stale' }, now, old)).toBe(false);
     expect(await devices.setReconciledFd(old, 99)).toBe(false);
