@@ -53,6 +53,8 @@ export function createDeviceSession(deps: SessionDeps, hooks: SessionHooks) {
   let knownLastFd: number | null = null;
   /** Receipt documents in the FN journal that no receipt owns: checked when due (never silent). */
   let journalDue = true;
+  /** The journal watermark, read from the database once per worker (journal-reconcile.ts). */
+  const watermark: { value: number | null } = { value: null };
   let fnMismatchReported = false;
 
   /** Every device call: the success before it is durable, the takeover wait is over, storage can keep the outcome, the call is bounded. */
@@ -177,6 +179,7 @@ export function createDeviceSession(deps: SessionDeps, hooks: SessionHooks) {
       lastFd: lastFdReference,
       document: (n) => call('document', () => driver.document(n)),
       stale,
+      watermark,
       ...(deps.audit ? { audit: deps.audit } : {}),
     });
     journalDue = !done;

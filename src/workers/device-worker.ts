@@ -104,6 +104,8 @@ export function createDeviceWorker(deps: WorkerDeps) {
   let statusAfterFailure = false;
   /** Asleep with nothing to do (not backing off after a failure): the scheduler may wake it for new work. */
   let idle = false;
+  /** The idle sleep ran out, nothing woke the worker: the next step is a housekeeping pass. */
+  let housekeeping = false;
   // The first idle sleep is spread over the whole interval, so the housekeeping passes of a
   // thousand registers started together do not come in one burst.
   let idleSleeps = 0;
@@ -129,7 +131,9 @@ export function createDeviceWorker(deps: WorkerDeps) {
     await fenced(ok, 'success', `receipt:${u.id}`, { fd_number: u.fdNumber });
   }
 
-  const session = createDeviceSession(deps, { fenced, stale, saveSuccess, running: () => state === 'running', sleep: (ms) => waker.sleep(ms) });
+  const session = createDeviceSession(deps, { fenced, stale, saveSuccess, running: () => state === 'running', sleep: async (ms) => {
+    await waker.sleep(ms);
+  } });
   const { call } = session;
 
   // ---- receipts ----
@@ -310,12 +314,18 @@ export function createDeviceWorker(deps: WorkerDeps) {
       if (shiftChanged) await session.refreshStatus(true);
       return true;
     }
+    const pass = housekeeping;
+    housekeeping = false;
     if (!(await routed())) {
       // Drained or routed around: the last success must not wait for a claim that does not come.
       await saveSuccess();
-      deps.onDeclined?.();
+      if (!pass) deps.onDeclined?.();
       return false;
     }
+    // Nothing woke it, so nothing new arrived for it: no claim (a transaction per register per
+    // pass). Receipts that wait anyway are the scheduler's to hand out: its scan wakes an idle
+    // register of their group within a second.
+    if (pass && unsaved === null) return false;
     // Recorded with the claim: if the process dies from here on, recovery compares against it.
     const fdBefore = await session.lastFdReference();
     const done = unsaved;
@@ -354,7 +364,7 @@ export function createDeviceWorker(deps: WorkerDeps) {
         }
         if (!worked) {
           idle = true;
-          await waker.sleep(idleSleep());
+          housekeeping = !(await waker.sleep(idleSleep()));
           idle = false;
         }
       } catch (e) {

@@ -22,6 +22,12 @@ export interface ReconcileDeps {
   document(n: number): Promise<FiscalDocument | null>;
   /** A fenced write changed nothing: throws (the worker stops). */
   stale(operation: string, target: string): Promise<never>;
+  /**
+   * The watermark as this worker last read or wrote it. Only the lease holder writes it (fenced), so
+   * while the lease holds the stored value is this one: a pass reads it from the database once per
+   * worker, not once per pass (a thousand idle registers' housekeeping).
+   */
+  watermark?: { value: number | null };
 }
 
 /**
@@ -38,11 +44,12 @@ export interface ReconcileDeps {
  */
 export async function reconcileJournal(d: ReconcileDeps): Promise<boolean> {
   const last = await d.lastFd();
-  let from = await d.devices.reconciledFd(d.fence.deviceId);
+  let from = d.watermark?.value ?? (await d.devices.reconciledFd(d.fence.deviceId));
   if (from === null) {
     from = (await d.receipts.maxOwnedFd(d.fence.deviceId)) ?? last;
     if (!(await d.devices.setReconciledFd(d.fence, from))) await d.stale('journal_watermark', `device:${d.fence.deviceId}`);
   }
+  if (d.watermark) d.watermark.value = from;
   if (from >= last) return true;
   const to = Math.min(last, from + RECONCILE_BATCH);
   const owned = await d.receipts.ownedFds(d.fence.deviceId, from + 1, to);
@@ -78,5 +85,6 @@ export async function reconcileJournal(d: ReconcileDeps): Promise<boolean> {
     );
   }
   if (!(await d.devices.setReconciledFd(d.fence, to))) await d.stale('journal_watermark', `device:${d.fence.deviceId}`);
+  if (d.watermark) d.watermark.value = to;
   return to >= last;
 }

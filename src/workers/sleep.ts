@@ -3,19 +3,20 @@ export function createWaker() {
   let wakeUp: (() => void) | null = null;
   let pending = false;
   return {
-    sleep(ms: number): Promise<void> {
+    /** Resolves true when woken before `ms` ran out, false when the time ran out. */
+    sleep(ms: number): Promise<boolean> {
       if (pending) {
         pending = false;
-        return Promise.resolve();
+        return Promise.resolve(true);
       }
       return new Promise((resolve) => {
-        const timer = setTimeout(done, ms);
-        function done() {
+        const timer = setTimeout(() => done(false), ms);
+        function done(woken: boolean) {
           clearTimeout(timer);
           wakeUp = null;
-          resolve();
+          resolve(woken);
         }
-        wakeUp = done;
+        wakeUp = () => done(true);
       });
     },
     /** Ends the current sleep, or makes the next one return at once. */
