@@ -105,10 +105,10 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
 
     const users = createUserRepository(db.kysely);
     const groups = createGroupRepository(db);
-    const devices = createDeviceRepository(db);
-    // Completion callbacks: receipts' final states feed the outbox, this node's delivery worker
-    // (built below) drains it and is woken when an outcome here queued a delivery.
+    // Completion callbacks: receipts' final states (and registers' events) feed the outbox, this
+    // node's delivery worker (built below) drains it and is woken when a write here queued a delivery.
     let wakeCallbacks = (): void => undefined;
+    const devices = createDeviceRepository(db, { onCallbackQueued: () => wakeCallbacks() });
     const receipts = createReceiptRepository(db, { onCallbackQueued: () => wakeCallbacks() });
     const callbackDeliveries = createCallbackRepository(db);
     const callbackPolicy = createDestinationPolicy(config.callbackAllow);
@@ -188,6 +188,8 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
       restartWorker: (groupId, deviceId) => workers.restart(groupId, deviceId),
       notify,
       faultsAvailable: (groupId) => deviceOperations.faultsAvailable(groupId),
+      closeArchiveJob: (actor, groupId, deviceId) => deviceOperations.closeArchive(actor, groupId, deviceId),
+      callbackPolicy,
     });
     const sessionRepository = createSessionRepository(db.kysely);
     const receiptExports = createReceiptExportService({ groups, exports: createReceiptExport(db) });

@@ -9,9 +9,9 @@ import { invalid, type DomainError } from '../domain/errors.js';
  * a router. So only http and https, and only public unicast addresses — unless the operator's
  * allow-list (CR_CALLBACK_ALLOW) names the address, its network or the host name.
  *
- * The check runs twice: at the API edge on the URL's literal address (a 400 naming `callback_url`),
- * and at every attempt on the addresses the host name resolves to; the connection then goes to the
- * address that was checked (never a second resolution a DNS rebinding could answer differently).
+ * The check runs twice: at the API edge on the URL's literal address (a 400 naming `callback_url`,
+ * or a group's `events_url`), and at every attempt on the addresses the host name resolves to; the
+ * connection then goes to the address that was checked (never a second resolution a DNS rebinding could answer differently).
  */
 
 export const CALLBACK_URL_MAX = 2048;
@@ -205,29 +205,28 @@ export function createDestinationPolicy(allow: readonly AllowEntry[], resolver: 
 }
 
 /**
- * A callback URL as the API stores it, or the 400 naming `callback_url`: absolute http(s), no
- * credentials in it (the signature authenticates the sender; a password in a URL ends up in logs),
- * and not a literal address the policy refuses. Host names pass here and are checked after DNS at
- * each attempt, because what they resolve to may change.
+ * A callback URL as the API stores it, or the 400 naming `field` (a receipt's `callback_url`, a
+ * group's `events_url`): absolute http(s), no credentials in it (the signature authenticates the
+ * sender; a password in a URL ends up in logs), and not a literal address the policy refuses. Host
+ * names pass here and are checked after DNS at each attempt, because what they resolve to may change.
  */
-export function checkCallbackUrl(text: string, policy: DestinationPolicy): { url: string } | { error: DomainError } {
-  const field = 'callback_url';
+export function checkCallbackUrl(text: string, policy: DestinationPolicy, field = 'callback_url'): { url: string } | { error: DomainError } {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return { error: invalid(field, 'invalid_format', 'callback_url must be an absolute http or https URL') };
+    return { error: invalid(field, 'invalid_format', `${field} must be an absolute http or https URL`) };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return { error: invalid(field, 'invalid_format', 'callback_url must be an absolute http or https URL') };
+    return { error: invalid(field, 'invalid_format', `${field} must be an absolute http or https URL`) };
   }
   if (url.username !== '' || url.password !== '') {
-    return { error: invalid(field, 'invalid_format', 'callback_url must not carry credentials; verify the X-CR-Signature header instead') };
+    return { error: invalid(field, 'invalid_format', `${field} must not carry credentials; verify the X-CR-Signature header instead`) };
   }
-  if (url.href.length > CALLBACK_URL_MAX) return { error: invalid(field, 'too_long', `callback_url must be at most ${CALLBACK_URL_MAX} characters`) };
+  if (url.href.length > CALLBACK_URL_MAX) return { error: invalid(field, 'too_long', `${field} must be at most ${CALLBACK_URL_MAX} characters`) };
   const cls = policy.literalRefusal(hostOf(url));
   if (cls !== undefined && cls !== null) {
-    return { error: invalid(field, 'destination_not_allowed', `callback_url points at a ${cls.replace('_', '-')} address; callbacks go to public addresses unless CR_CALLBACK_ALLOW allows it`) };
+    return { error: invalid(field, 'destination_not_allowed', `${field} points at a ${cls.replace('_', '-')} address; callbacks go to public addresses unless CR_CALLBACK_ALLOW allows it`) };
   }
   return { url: url.href };
 }

@@ -11,7 +11,8 @@ import { newCallbackSecret, signatureHeader, signingSecrets } from './signing.js
 /**
  * The delivery worker: one per node, started and stopped with the server. It claims due deliveries
  * of the outbox (any node's: the outbox is in the shared database), POSTs each to its receiver
- * signed with the receipt owner's key, records the attempt and moves the delivery on — delivered on
+ * signed with the key of the delivery's user (the receipt's owner; for a group's register event,
+ * the superuser who set the group's events_url), records the attempt and moves the delivery on — delivered on
  * a 2xx, otherwise due again after a backoff, until the retry window ends. Woken when this node
  * queues a delivery; polls as the safety net (deliveries queued by other nodes, retries coming due,
  * leases of a dead node expiring). Its whole state is in the database: a restart or another node
@@ -94,23 +95,35 @@ export function createCallbackWorker(deps: CallbackWorkerDeps) {
     return JSON.stringify({ ...view, event: c.delivery.event, event_id: c.delivery.event_id, sent_at: new Date(sentAt).toISOString() });
   };
 
+  /**
+   * What a delivery sends, or null when what it is about is gone. A receipt's outcome is rendered
+   * from the receipt now; a register event (no receipt, migration 010) sends the body fixed when it
+   * happened, plus `sent_at`, like a receipt's.
+   */
+  const bodyOf = async (c: ClaimedDelivery, sentAt: number): Promise<string | null> => {
+    const d = c.delivery;
+    if (d.receipt_id === null) return d.payload === null ? null : JSON.stringify({ ...d.payload, sent_at: new Date(sentAt).toISOString() });
+    const receipt = await deps.receipts.get(d.group_id, d.receipt_id);
+    return receipt ? payload(receipt, c, sentAt) : null;
+  };
+
   async function attempt(c: ClaimedDelivery): Promise<void> {
     const d = c.delivery;
     const started = performance.now();
     let result: AttemptResult;
-    const receipt = await deps.receipts.get(d.group_id, d.receipt_id);
+    const sentAt = wallNow();
+    const body = await bodyOf(c, sentAt);
     const secrets = (await deps.users.callbackSecrets(d.user_id)) ?? null;
     const keys = secrets?.current ? secrets : await deps.users.ensureCallbackSecret(d.user_id, newCallbackSecret());
-    if (!receipt || !keys?.current) {
-      // Receipts are never deleted and users with receipts cannot be: a corrupt row, not a receiver's fault.
-      deps.logger.error({ delivery: d.id, receipt: d.receipt_id, user: d.user_id }, 'callback delivery without its receipt or user: given up');
-      result = { status: null, error: 'internal', detail: 'receipt or user missing', retryAfter: undefined };
+    if (body === null || !keys?.current) {
+      // Receipts are never deleted and users with receipts cannot be; an event's signer may have
+      // been deleted since it was queued, or the row is corrupt: not a receiver's fault, not retried.
+      deps.logger.error({ delivery: d.id, receipt: d.receipt_id, event: d.event, user: d.user_id }, 'callback delivery without its receipt, body or signing user: given up');
+      result = { status: null, error: 'internal', detail: body === null ? 'receipt or event body missing' : 'signing user missing', retryAfter: undefined };
       await finish(c, result, started, true);
       return;
     }
-    const sentAt = wallNow();
     const timestamp = Math.floor(sentAt / 1000);
-    const body = await payload(receipt, c, sentAt);
     const headers = {
       'content-type': 'application/json; charset=utf-8',
       'user-agent': USER_AGENT,
@@ -143,7 +156,7 @@ export function createCallbackWorker(deps: CallbackWorkerDeps) {
         : r.error === 'aborted'
           ? ({ state: 'pending', nextAttemptAt: dbNow } as const)
           : nextStep(attempts, d.created_at, dbNow, parseRetryAfter(r.retryAfter, wallNow()), { baseMs: t.baseDelayMs, capMs: t.capDelayMs, windowMs: t.windowMs });
-    const log = { delivery: d.id, receipt: d.receipt_id, event_id: d.event_id, attempt: attempts, status: r.status, error: r.error, detail: r.detail };
+    const log = { delivery: d.id, receipt: d.receipt_id, event: d.event, event_id: d.event_id, attempt: attempts, status: r.status, error: r.error, detail: r.detail };
     if (!ok) deps.logger[next.state === 'failed' ? 'warn' : 'info'](log, next.state === 'failed' ? 'callback delivery failed for good' : 'callback attempt failed; retrying');
     const recorded = await deps.deliveries.recordAttempt(c, deps.nodeId, { status: r.status, latencyMs: elapsed, error: r.error, next });
     if (!recorded) {

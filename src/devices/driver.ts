@@ -19,7 +19,7 @@ export type { DeviceErrorCode } from '../domain/error-codes.js';
  * Errors: every failure is a DeviceError whose `kind` says what reached the FN —
  * 'offline': nothing did (the call may be repeated as it is); 'rejected': the device refused and
  * made no document; 'in_doubt': a document may or may not exist (only `register`, `openShift`,
- * `closeShift` and `xReport` may end so). The worker's whole exactly-once protocol rests on a
+ * `closeShift`, `xReport` and `closeArchive` may end so). The worker's whole exactly-once protocol rests on a
  * driver never calling an outcome 'offline' or 'rejected' when the FN may have closed a document.
  */
 export interface FiscalDriver {
@@ -50,6 +50,16 @@ export interface FiscalDriver {
   closeShift(cashier: Cashier | null): Promise<ShiftDocument>;
   /** X-report; counted in `lastFdNumber` only when the device makes a document for it (`fdNumber`). */
   xReport(): Promise<XReport>;
+  /**
+   * Closes the FN archive («закрытие архива ФН», the end of the FN's fiscal mode): one document of
+   * type 6, the report on closing the FN (FNS JSON `closeArchive`: 1040, 1077, 1012, 1037, 1041),
+   * which joins the OFD outbox like any other. 'rejected' / 'shift_already_open' while a shift is
+   * open. Afterwards the FN refuses every fiscal document with 'fn_archive_closed' and
+   * `status().fn.phase` is 'closed'; the register needs a new FN and a re-registration.
+   * Present only on drivers whose device can do it (`DriverFactory.capabilities.closeArchive`).
+   * Calls `DriverContext.checkFence()` right before the step that sends the command to the FN.
+   */
+  closeArchive?(cashier: Cashier | null): Promise<ArchiveCloseDocument>;
   /**
    * Registers one receipt or correction receipt: on success the FN holds exactly one new receipt
    * document (two when `autoOpenShift` opened the shift first), `FiscalResult.fdNumber` is its
@@ -185,6 +195,16 @@ export interface ShiftDocument {
   dateTime: string;
 }
 
+/** The report on closing the FN archive (document type 6). */
+export interface ArchiveCloseDocument {
+  /** 1040 */
+  fdNumber: number;
+  /** 1077 printed form: unsigned 32-bit decimal */
+  fiscalSign: string;
+  /** 1012, ISO-8601 with the device's UTC offset */
+  dateTime: string;
+}
+
 export interface XReport {
   shiftNumber: number;
   dateTime: string;
@@ -234,7 +254,8 @@ export type FiscalDocumentKind =
   | 'receipt'
   | 'correction'
   | 'closeShift'
-  | 'stateReport';
+  | 'stateReport'
+  | 'closeArchive';
 
 /**
  * Wrapper keys of the FNS/OFD JSON form of each document kind; "receiptCorrection" is the OFD
@@ -247,6 +268,8 @@ export const FNS_JSON_WRAPPERS: Readonly<Record<FiscalDocumentKind, string>> = {
   correction: 'receiptCorrection',
   closeShift: 'closeShift',
   stateReport: 'currentStateReport',
+  // Document type 6, "Отчёт о закрытии фискального накопителя" (yandex/ofd schemas/1.05/closeArchive.schema.json).
+  closeArchive: 'closeArchive',
 };
 
 /**
@@ -311,6 +334,7 @@ export const REPORTED_ERROR_CODES = [
   'device_offline', 'answer_lost', 'shift_closed', 'shift_expired', 'shift_already_open', 'insufficient_payment',
   'noncash_exceeds_total', 'zero_total', 'sum_mismatch', 'tax_system_not_registered', 'cashier_required', 'invalid_document',
   'not_supported', 'paper_out', 'fn_expired', 'fn_memory_full', 'ofd_backlog', 'invalid_datetime', 'device_error', 'marking_blocked',
+  'fn_archive_closed',
 ] as const satisfies readonly DeviceErrorCode[];
 export type ReportedErrorCode = (typeof REPORTED_ERROR_CODES)[number];
 
@@ -353,9 +377,20 @@ export interface DriverContext {
   checkFence?: () => void;
 }
 
+/**
+ * What a driver's devices can do beyond the FiscalDriver core, known without a device at hand (the
+ * admin API refuses an operation the register's driver lacks before queuing it).
+ */
+export interface DriverCapabilities {
+  /** Its drivers implement `FiscalDriver.closeArchive`. */
+  closeArchive: boolean;
+}
+
 /** A driver model: its config schema feeds validation, the OpenAPI document and the dashboard form. */
 export interface DriverFactory<C = Record<string, unknown>> {
   model: string;
+  /** Absent: none of the optional operations. */
+  capabilities?: DriverCapabilities;
   title: { ru: string; en: string };
   /** Device model names this driver can drive (shown in the dashboard's model list). */
   deviceModels: readonly string[];

@@ -233,6 +233,12 @@ export const ERROR_CODES = {
   shift_open: { kind: 'conflict', status: [409], en: 'Close the register’s shift first', ru: 'Сначала закройте смену на этой кассе' },
   last_register: { kind: 'conflict', status: [409], en: 'A service group keeps at least one register in its pool', ru: 'В кассовом сервисе должна остаться хотя бы одна касса' },
   register_retired: { kind: 'conflict', status: [409], en: 'The register has left the pool', ru: 'Касса выведена из кассового сервиса' },
+  close_archive_not_supported: {
+    kind: 'conflict',
+    status: [409],
+    en: "The register's driver cannot close the FN archive; close it with the vendor's tool",
+    ru: 'Драйвер этой кассы не умеет закрывать архив ФН; закройте его утилитой производителя',
+  },
   receipt_not_failed: { kind: 'conflict', status: [409], en: 'Only a failed receipt can be retried', ru: 'Повторить можно только чек с ошибкой' },
   receipt_not_pending: { kind: 'conflict', status: [409], en: 'Only a pending receipt can be canceled', ru: 'Отменить можно только чек, ожидающий в очереди' },
   receipt_not_fiscalized: { kind: 'conflict', status: [409], en: 'The receipt has no fiscal document to print', ru: 'У чека нет фискального документа для печати' },
@@ -327,6 +333,13 @@ export const ERROR_CODES = {
   paper_out: { kind: 'device', status: [DEVICE], device: true, en: 'The device is out of paper', ru: 'В устройстве закончилась бумага' },
   fn_expired: { kind: 'device', status: [DEVICE], device: true, en: 'The fiscal drive lifetime has ended', ru: 'Срок действия фискального накопителя истёк' },
   fn_memory_full: { kind: 'device', status: [DEVICE], device: true, en: 'The fiscal drive archive is full', ru: 'Архив фискального накопителя заполнен' },
+  fn_archive_closed: {
+    kind: 'device',
+    status: [DEVICE],
+    device: true,
+    en: 'The FN archive is closed: the FN takes no more fiscal documents; replace the FN',
+    ru: 'Архив ФН закрыт: ФН больше не принимает фискальные документы; замените ФН',
+  },
   ofd_backlog: {
     kind: 'device',
     status: [DEVICE],

@@ -26,8 +26,8 @@ export const DEVICE_STATES: readonly DeviceState[] = ['stopped', 'running', 'err
 export type JobState = 'pending' | 'processing' | 'success' | 'failed';
 export const JOB_STATES: readonly JobState[] = ['pending', 'processing', 'success', 'failed'];
 
-export type JobKind = 'open_shift' | 'close_shift' | 'x_report' | 'document' | 'documents' | 'marking_check';
-export const JOB_KINDS: readonly JobKind[] = ['open_shift', 'close_shift', 'x_report', 'document', 'documents', 'marking_check'];
+export type JobKind = 'open_shift' | 'close_shift' | 'x_report' | 'document' | 'documents' | 'marking_check' | 'close_archive';
+export const JOB_KINDS: readonly JobKind[] = ['open_shift', 'close_shift', 'x_report', 'document', 'documents', 'marking_check', 'close_archive'];
 
 /** The parameters each kind of manual device job carries (`device_jobs.params`). */
 export interface JobParams {
@@ -40,6 +40,8 @@ export interface JobParams {
   documents: { before: number | null; limit: number };
   /** Check one marking code with the FN and the marking operator, then decline it (no receipt). */
   marking_check: MarkingCheckRequest;
+  /** Close the FN archive (the report on closing the FN, document 6): the FN replacement flow. */
+  close_archive: null;
 }
 
 /** A job's kind with its parameters: narrowing on `kind` types `params`. */
@@ -56,6 +58,7 @@ export function jobRequest(kind: JobKind, params: unknown): JobRequest | undefin
     case 'open_shift':
     case 'close_shift':
     case 'x_report':
+    case 'close_archive':
       return params === null || params === undefined ? { kind, params: null } : undefined;
     case 'document':
       return isRecord(params) && Number.isSafeInteger(params.fd) ? { kind, params: { fd: Number(params.fd) } } : undefined;

@@ -110,6 +110,19 @@ function markingCheckRequest(input: MarkingCheckInput, ffdVersion: '105' | '120'
 
 const unexpected = () => new DomainError('unavailable', { code: 'device_error', message: 'The device answered the read with something unexpected' });
 
+/** A job's result, or 503 with the device's error (or device_busy after the wait). */
+export function jobResultOf(job: JobOutcome): unknown {
+  if (job.state === 'success') return job.result;
+  if (job.state === 'failed') {
+    const e = isErrorBody(job.error) ? job.error : {};
+    throw new DomainError('unavailable', {
+      code: typeof e.code === 'string' ? e.code : 'device_error',
+      message: typeof e.message === 'string' ? e.message : 'The device failed',
+    });
+  }
+  throw new DomainError('unavailable', { code: 'device_busy', message: 'The device did not answer in time' });
+}
+
 /**
  * Device operations: shift open/close and X-report, FN documents read back — all queued to the
  * group's device worker so they run between receipts, never interleaved with one — and fault
@@ -155,18 +168,7 @@ export function createDeviceOperations(deps: DeviceOperationsDeps) {
     }
   }
 
-  /** A read job's result, or 503 with the device's error (or device_busy after the wait). */
-  function resultOf(job: JobOutcome): unknown {
-    if (job.state === 'success') return job.result;
-    if (job.state === 'failed') {
-      const e = isErrorBody(job.error) ? job.error : {};
-      throw new DomainError('unavailable', {
-        code: typeof e.code === 'string' ? e.code : 'device_error',
-        message: typeof e.message === 'string' ? e.message : 'The device failed',
-      });
-    }
-    throw new DomainError('unavailable', { code: 'device_busy', message: 'The device did not answer in time' });
-  }
+  const resultOf = jobResultOf;
 
   async function faultsOf(actor: Actor, groupId: number, deviceId: number | null): Promise<FaultControl> {
     requireSuperuser(actor);
@@ -183,6 +185,16 @@ export function createDeviceOperations(deps: DeviceOperationsDeps) {
       const outcome = await runJob(actor, groupId, kind, null, deviceId);
       await deps.audit.write(actor, `service_group.${kind}`, `service_group:${groupId}`, { job: outcome.id, state: outcome.state, ...(deviceId === null ? {} : { device: deviceId }) });
       return outcome;
+    },
+
+    /**
+     * Closes one register's FN archive through its worker, between receipts, under the lease
+     * fencing of every device job (superuser; the pool's checks are GroupService.closeArchive's,
+     * which calls this and audits the outcome).
+     */
+    async closeArchive(actor: Actor, groupId: number, deviceId: number): Promise<JobOutcome> {
+      requireSuperuser(actor);
+      return runJob(actor, groupId, 'close_archive', null, deviceId);
     },
 
     /** The FN's documents numbered below `before` (from the last when null), newest first. */

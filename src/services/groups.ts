@@ -1,7 +1,7 @@
 import { DomainError, invalid, notFound, type FieldError } from '../domain/errors.js';
 import { TAX_SYSTEMS, VAT_RATES } from '../domain/enums.js';
 import { isMarkingPolicy, MARKING_POLICIES } from '../domain/ffd12.js';
-import type { DriverFactory } from '../devices/driver.js';
+import type { ArchiveCloseDocument, DriverFactory } from '../devices/driver.js';
 import type { DriverRegistry } from '../devices/registry.js';
 import type { DeviceRecord, DeviceRepository } from '../storage/devices.js';
 import type { GroupRepository, GroupSettings } from '../storage/groups.js';
@@ -12,8 +12,10 @@ import type { UserRepository } from '../storage/users.js';
 import { requireGroupAccess } from './access.js';
 import { requireSuperuser, type Actor } from './actor.js';
 import type { Auditor } from './auditor.js';
+import { jobResultOf, type JobOutcome } from './device-operations.js';
 import { requireDriver, validateDriverConfig } from './driver-config.js';
 import { POOL_POLICY_LIMITS, DEFAULT_POOL_POLICY, type PoolPolicy } from '../domain/pool.js';
+import { checkCallbackUrl, type DestinationPolicy } from '../callbacks/destination.js';
 
 export type GroupRecord = NonNullable<Awaited<ReturnType<GroupRepository['get']>>>;
 
@@ -38,6 +40,13 @@ export interface GroupServiceDeps {
   notify: (groupId: number) => void;
   /** Whether this node drives the group's device and it takes injected faults (virtual registers). */
   faultsAvailable: (groupId: number) => boolean;
+  /**
+   * Closes a register's FN archive through its worker's job queue (DeviceOperations.closeArchive):
+   * the lease fencing and the in-doubt rules of every device job apply.
+   */
+  closeArchiveJob: (actor: Actor, groupId: number, deviceId: number) => Promise<JobOutcome>;
+  /** Where callbacks may go (CR_CALLBACK_ALLOW): a group's events_url follows a receipt's callback_url rules. */
+  callbackPolicy: DestinationPolicy;
   audit: Auditor;
   now: () => number;
 }
@@ -100,7 +109,27 @@ export interface GroupInput {
   group_code?: string | null;
   /** The pool's health thresholds (docs/pools.md); fields left out keep their value. */
   pool_policy?: Partial<Record<keyof PoolPolicy, number>>;
+  /** Where the group's register events are POSTed (docs/api.md "Register events"); '' or null: none. */
+  events_url?: string | null;
 }
+
+/** The report on closing a register's FN, as the admin API answers it. */
+export interface ArchiveClose {
+  register_id: number;
+  /** 1040 */
+  fd_number: number;
+  /** 1077 */
+  fiscal_sign: string;
+  /** 1012 */
+  date_time: string;
+  /** 1041 of the FN closed, as the pool last read it */
+  fn_serial: string | null;
+}
+
+// What the worker's job runner stores for a close_archive job: the driver's answer as it was.
+const isArchiveCloseDocument = (v: unknown): v is ArchiveCloseDocument =>
+  typeof v === 'object' && v !== null && 'fdNumber' in v && typeof v.fdNumber === 'number' && 'fiscalSign' in v && typeof v.fiscalSign === 'string'
+  && 'dateTime' in v && typeof v.dateTime === 'string';
 
 /** Adding a register to a pool, or changing its settings. */
 export interface RegisterInput {
@@ -117,8 +146,20 @@ const groupCodeOf = (code: string | null | undefined): string | null | undefined
 export const isSecret = (key: string) => /password|secret|token/i.test(key);
 export const withoutSecrets = (config: Record<string, unknown>) => Object.fromEntries(Object.entries(config).filter(([k]) => !isSecret(k)));
 
-function settingsOf(input: Partial<GroupInput>): Partial<GroupSettings> {
+/**
+ * The group's settings from the input, checked (one 400 naming every field in error). `eventsUrl`:
+ * the checked events_url — null to clear it, undefined when not submitted; whose key signs the
+ * events is the caller's decision (it knows the stored URL and the actor).
+ */
+function settingsOf(input: Partial<GroupInput>, policy: DestinationPolicy): Partial<GroupSettings> & { eventsUrl?: string | null } {
   const errors: FieldError[] = [];
+  let eventsUrl: string | null | undefined;
+  if (input.events_url !== undefined) {
+    // The rules of a receipt's callback_url, the same allow-list; the 400 names events_url.
+    const checked = input.events_url === null || input.events_url.trim() === '' ? { url: null } : checkCallbackUrl(input.events_url, policy, 'events_url');
+    if ('error' in checked) errors.push(...checked.error.errors);
+    else eventsUrl = checked.url;
+  }
   if (input.name !== undefined && (input.name.trim().length === 0 || input.name.length > 128)) {
     errors.push({ field: 'name', code: 'invalid_length', message: 'The name must have 1 to 128 characters' });
   }
@@ -161,7 +202,21 @@ function settingsOf(input: Partial<GroupInput>): Partial<GroupSettings> {
     ...(input.daily_close_time !== undefined ? { dailyCloseTime: input.daily_close_time === '' ? null : input.daily_close_time } : {}),
     ...(isMarkingPolicy(input.marking_policy) ? { markingPolicy: input.marking_policy } : {}),
     ...(groupCode !== undefined ? { groupCode } : {}),
+    ...(eventsUrl !== undefined ? { eventsUrl } : {}),
   };
+}
+
+/**
+ * The stored events setting after a submitted events_url: the signer is the superuser who set the
+ * current URL. Saving the group form again with the same URL (the dashboard sends every field)
+ * keeps the signer; a new URL, or the same one while its signer has been deleted, makes the actor
+ * the signer. undefined: unchanged.
+ */
+function eventsSetting(submitted: string | null | undefined, stored: { url: string | null; userId: number | null }, actorId: number): GroupSettings['events'] {
+  if (submitted === undefined) return undefined;
+  if (submitted === null) return null;
+  if (submitted === stored.url && stored.userId !== null) return undefined;
+  return { url: submitted, userId: actorId };
 }
 
 /** The stored thresholds with the submitted ones over them. */
@@ -245,6 +300,23 @@ export function createGroupService(deps: GroupServiceDeps) {
     return mustGet(id);
   }
 
+  /**
+   * A register ready for work on its FN (closing the archive, replacing the FN): in the pool, in
+   * maintenance, holding no unfinished receipt (they are pinned to it until its FN answers), its
+   * shift closed as its worker last read it. 409 register_retired, register_not_drained, shift_open.
+   */
+  async function fnWorkReady(id: number, deviceId: number, what: string): Promise<DeviceRecord> {
+    const device = await registerOf(id, deviceId);
+    if (device.service === 'retired') throw new DomainError('conflict', { code: 'register_retired', message: `Register ${deviceId} has already left the pool` });
+    if (device.service !== 'maintenance') throw new DomainError('conflict', { code: 'register_not_drained', message: 'Put the register in maintenance first' });
+    const open = await deps.receipts.openOnDevice(id, deviceId);
+    if (open > 0) throw new DomainError('conflict', { code: 'register_not_drained', message: `${open} receipt(s) are processing or in doubt on the register; they stay with it until its FN answers` });
+    if (device.status && device.status.shift.state !== 'closed') {
+      throw new DomainError('conflict', { code: 'shift_open', message: `Close the shift of register ${deviceId} before ${what}` });
+    }
+    return device;
+  }
+
   return {
     /** The groups the actor may use (all of them for a superuser), with their device. */
     async list(actor: Actor): Promise<{ group: GroupRecord; device: DeviceRecord | null }[]> {
@@ -276,7 +348,8 @@ export function createGroupService(deps: GroupServiceDeps) {
     async create(actor: Actor, input: GroupInput): Promise<GroupAdminState> {
       requireSuperuser(actor);
       const factory = requireDriver(deps.registry, input.driver);
-      const settings = settingsOf(input);
+      const { eventsUrl, ...settings } = settingsOf(input, deps.callbackPolicy);
+      const events = eventsSetting(eventsUrl, { url: null, userId: null }, actor.id);
       const config = validateDriverConfig(factory, input.config);
       await requireFreeGroupCode(settings.groupCode, null);
       const { group } = await claimingGroupCode(settings.groupCode, null, () => deps.groups.create(
@@ -291,12 +364,14 @@ export function createGroupService(deps: GroupServiceDeps) {
           markingPolicy: settings.markingPolicy ?? 'offline_allowed',
           groupCode: settings.groupCode ?? null,
           ...(input.pool_policy ? { poolPolicy: { ...DEFAULT_POOL_POLICY, ...input.pool_policy } } : {}),
+          ...(events ? { events } : {}),
         },
         { driver: factory.model, config },
         deps.now(),
       ));
       await deps.audit.write(actor, 'service_group.create', `service_group:${group.id}`, {
         name: group.name, driver: factory.model, config: withoutSecrets(config), marking_policy: group.marking_policy, group_code: group.group_code,
+        events_url: group.events_url, events_user_id: group.events_user_id,
       });
       return adminStateOf(group);
     },
@@ -304,7 +379,8 @@ export function createGroupService(deps: GroupServiceDeps) {
     /** Settings, device settings (a running worker restarts with them) or enable/disable. */
     async update(actor: Actor, id: number, input: Partial<GroupInput>): Promise<GroupAdminState> {
       const g = await admin(actor, id);
-      const settings = settingsOf(input);
+      const { eventsUrl, ...settings } = settingsOf(input, deps.callbackPolicy);
+      const events = eventsSetting(eventsUrl, { url: g.events_url, userId: g.events_user_id }, actor.id);
       await requireFreeGroupCode(settings.groupCode, id);
       const device = await deps.devices.deviceOf(id);
       let deviceChanged = false;
@@ -313,12 +389,17 @@ export function createGroupService(deps: GroupServiceDeps) {
         deviceChanged = true;
       }
       const poolPolicy = mergedPolicy(g.pool_policy, input.pool_policy);
-      const row = await claimingGroupCode(settings.groupCode, id, () => deps.groups.update(id, { ...settings, ...(poolPolicy ? { poolPolicy } : {}) }, deps.now()));
+      const row = await claimingGroupCode(settings.groupCode, id, () => deps.groups.update(id, { ...settings, ...(poolPolicy ? { poolPolicy } : {}), ...(events !== undefined ? { events } : {}) }, deps.now()));
       if (!row) throw notFound('service_group_not_found', `Service group ${id} does not exist`);
       if (deviceChanged && row.running && device) await deps.restartWorker(id, device.id);
       else if (settings.enabled !== undefined && settings.enabled !== g.enabled) await deps.reconcile(id);
       const { config: _c, ...rest } = input;
-      await deps.audit.write(actor, 'service_group.update', `service_group:${id}`, { ...rest, device_changed: deviceChanged });
+      await deps.audit.write(actor, 'service_group.update', `service_group:${id}`, {
+        ...rest,
+        device_changed: deviceChanged,
+        // Whose callback secret signs the group's events from now on (docs/api.md "Register events").
+        ...(events !== undefined ? { events_user_id: events?.userId ?? null } : {}),
+      });
       return adminStateOf(row);
     },
 
@@ -403,14 +484,7 @@ export function createGroupService(deps: GroupServiceDeps) {
      */
     async replaceFn(actor: Actor, id: number, deviceId: number): Promise<{ state: GroupAdminState; replacement: number }> {
       const g = await admin(actor, id);
-      const device = await registerOf(id, deviceId);
-      if (device.service === 'retired') throw new DomainError('conflict', { code: 'register_retired', message: `Register ${deviceId} has already left the pool` });
-      if (device.service !== 'maintenance') throw new DomainError('conflict', { code: 'register_not_drained', message: 'Put the register in maintenance first' });
-      const open = await deps.receipts.openOnDevice(id, deviceId);
-      if (open > 0) throw new DomainError('conflict', { code: 'register_not_drained', message: `${open} receipt(s) are processing or in doubt on the register; they stay with it until its FN answers` });
-      if (device.status && device.status.shift.state !== 'closed') {
-        throw new DomainError('conflict', { code: 'shift_open', message: `Close the shift of register ${deviceId} before replacing its FN` });
-      }
+      const device = await fnWorkReady(id, deviceId, 'replacing its FN');
       const retired = await deps.devices.hasHistory(deviceId);
       if (retired) await deps.devices.setService(deviceId, 'retired', deps.now());
       else await deps.devices.remove(deviceId);
@@ -422,6 +496,35 @@ export function createGroupService(deps: GroupServiceDeps) {
         device: deviceId, replacement: next.id, retired, fn_serial_before: device.registration?.fnSerial ?? null,
       });
       return { state: await adminStateOf(await mustGet(id)), replacement: next.id };
+    },
+
+    /**
+     * Closes the FN archive of a register (the step before replacing its FN, docs/pools.md): under
+     * the same conditions as «ФН заменён» — in maintenance, drained, shift closed — on a register
+     * whose driver can (409 close_archive_not_supported otherwise). The report on closing the FN
+     * (document 6) is made by the register's worker between its other work, like any device job;
+     * afterwards the FN takes no fiscal document and the register is unavailable until «ФН заменён».
+     * Audited with the job's outcome, whatever it is.
+     */
+    async closeArchive(actor: Actor, id: number, deviceId: number): Promise<{ state: GroupAdminState; document: ArchiveClose }> {
+      await admin(actor, id);
+      const registered = await registerOf(id, deviceId);
+      if (registered.service !== 'retired' && deps.registry.get(registered.driver)?.capabilities?.closeArchive !== true) {
+        throw new DomainError('conflict', { code: 'close_archive_not_supported', message: `The ${registered.driver} driver of register ${deviceId} cannot close the FN archive; close it with the vendor's tool` });
+      }
+      const device = await fnWorkReady(id, deviceId, 'closing its FN archive');
+      const fnSerial = device.registration?.fnSerial ?? device.status?.fn.serial ?? null;
+      const job = await deps.closeArchiveJob(actor, id, deviceId);
+      const doc = job.state === 'success' && isArchiveCloseDocument(job.result) ? job.result : null;
+      await deps.audit.write(actor, 'service_group.register_fn_archive_closed', `service_group:${id}`, {
+        device: deviceId, job: job.id, state: job.state, fn_serial: fnSerial, ...(doc ? { fd_number: doc.fdNumber, fiscal_sign: doc.fiscalSign } : {}),
+      });
+      const result = jobResultOf(job);
+      if (!isArchiveCloseDocument(result)) throw new DomainError('unavailable', { code: 'device_error', message: 'The device answered the archive close with something unexpected' });
+      return {
+        state: await adminStateOf(await mustGet(id)),
+        document: { register_id: deviceId, fd_number: result.fdNumber, fiscal_sign: result.fiscalSign, date_time: result.dateTime, fn_serial: fnSerial },
+      };
     },
 
     async setAccess(actor: Actor, id: number, userIds: readonly number[]): Promise<number[]> {

@@ -3,25 +3,39 @@ import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type { CallbackAttemptsTable, CallbackDeliveriesTable } from './schema.js';
 import type { Db, Dialect } from './db.js';
 import { dbNow } from './fence.js';
-import { storedEnum } from './json.js';
+import { parseStoredOrNull, storedEnum } from './json.js';
 
 /**
  * The callbacks outbox (migration 007). Deliveries are written by the receipt repository in the
- * transaction that writes a receipt's final state (outboxValues / OUTBOX_COLUMNS below), and by a
- * user's resend; the delivery worker claims them here under a lease and records each attempt.
+ * transaction that writes a receipt's final state (outboxValues / OUTBOX_COLUMNS below), by a
+ * user's resend, and by the device repository in the transaction of the register health that
+ * records a group's register event (eventValues, migration 010: no receipt, a body of its own); the
+ * delivery worker claims them here under a lease and records each attempt.
  * Every time in these tables is the database's clock (dbNow): nodes whose clocks disagree, or a
  * test's injected clock, still agree on what is due and whose lease has expired.
  */
 
-export const CALLBACK_EVENTS = ['receipt.success', 'receipt.failed'] as const;
+/** A receipt's outcome: the events of a receipt's callback_url. */
+export const RECEIPT_EVENTS = ['receipt.success', 'receipt.failed'] as const;
+export type ReceiptEvent = (typeof RECEIPT_EVENTS)[number];
+/** A group's register events, sent to the group's events_url (migration 010). */
+export const REGISTER_EVENTS = ['register.fn_warning'] as const;
+export type RegisterEvent = (typeof REGISTER_EVENTS)[number];
+export const CALLBACK_EVENTS = [...RECEIPT_EVENTS, ...REGISTER_EVENTS] as const;
 export type CallbackEvent = (typeof CALLBACK_EVENTS)[number];
 export const DELIVERY_STATES = ['pending', 'delivered', 'failed'] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
-export const DELIVERY_KINDS = ['outcome', 'resend'] as const;
+export const DELIVERY_KINDS = ['outcome', 'resend', 'event'] as const;
 export type DeliveryKind = (typeof DELIVERY_KINDS)[number];
 
 type DeliveryRow = Selectable<CallbackDeliveriesTable>;
-export type DeliveryRecord = Omit<DeliveryRow, 'event' | 'state' | 'kind'> & { event: CallbackEvent; state: DeliveryState; kind: DeliveryKind };
+export type DeliveryRecord = Omit<DeliveryRow, 'event' | 'state' | 'kind' | 'payload'> & {
+  event: CallbackEvent;
+  state: DeliveryState;
+  kind: DeliveryKind;
+  /** A register event's body as it was queued; null for a receipt's delivery (rendered from the receipt). */
+  payload: Record<string, unknown> | null;
+};
 export type AttemptRecord = Selectable<CallbackAttemptsTable>;
 
 const toDelivery = (row: DeliveryRow): DeliveryRecord => ({
@@ -30,13 +44,14 @@ const toDelivery = (row: DeliveryRow): DeliveryRecord => ({
   event: storedEnum(CALLBACK_EVENTS, row.event, 'callback_deliveries.event'),
   state: storedEnum(DELIVERY_STATES, row.state, 'callback_deliveries.state'),
   kind: storedEnum(DELIVERY_KINDS, row.kind, 'callback_deliveries.kind'),
+  payload: parseStoredOrNull<Record<string, unknown>>(row.payload),
 });
 
 /** What the receipt view shows of a receipt's latest delivery. */
 export type DeliverySummary = Pick<DeliveryRecord, 'state' | 'attempts' | 'last_status' | 'last_error' | 'next_attempt_at' | 'delivered_at'>;
 
 /** A receipt's final state as an event. */
-export const eventOf = (state: 'success' | 'failed'): CallbackEvent => (state === 'success' ? 'receipt.success' : 'receipt.failed');
+export const eventOf = (state: 'success' | 'failed'): ReceiptEvent => (state === 'success' ? 'receipt.success' : 'receipt.failed');
 
 /** The columns an outbox row is inserted with, in the order outboxSelect lists their values. */
 export const OUTBOX_COLUMNS = ['event_id', 'receipt_id', 'group_id', 'user_id', 'url', 'event', 'kind', 'state', 'attempts', 'next_attempt_at', 'created_at'] as const;
@@ -53,7 +68,7 @@ export function outboxSelect(source: string, eventId: string, event: CallbackEve
 }
 
 /** The values of one outcome's delivery (SQLite: inserted after the UPDATE, in its transaction). */
-export function outboxValues(dialect: Dialect, r: { id: number; group_id: number; user_id: number; callback_url: string }, event: CallbackEvent, kind: DeliveryKind) {
+export function outboxValues(dialect: Dialect, r: { id: number; group_id: number; user_id: number; callback_url: string }, event: CallbackEvent, kind: 'outcome' | 'resend') {
   const now = dbNow(dialect);
   return {
     event_id: randomUUID(),
@@ -69,6 +84,39 @@ export function outboxValues(dialect: Dialect, r: { id: number; group_id: number
     created_at: now,
   };
 }
+
+/** A register event of a group, as it is queued: where it goes, who signs it, and its body. */
+export interface GroupEvent {
+  groupId: number;
+  /** The user whose callback secret signs it (service_groups.events_user_id). */
+  userId: number;
+  url: string;
+  event: RegisterEvent;
+  /** Stable over every attempt (X-CR-Event-Id, and `event_id` in the body). */
+  eventId: string;
+  /** The body, fixed now: a retry sends the event as it happened. */
+  body: Record<string, unknown>;
+}
+
+/** The outbox row of a register event: no receipt, due at once on the database's clock. */
+export function eventValues(dialect: Dialect, e: GroupEvent) {
+  const now = dbNow(dialect);
+  return {
+    event_id: e.eventId,
+    receipt_id: null,
+    group_id: e.groupId,
+    user_id: e.userId,
+    url: e.url,
+    event: e.event,
+    kind: 'event',
+    state: 'pending',
+    attempts: 0,
+    next_attempt_at: now,
+    created_at: now,
+    payload: JSON.stringify(e.body),
+  };
+}
+export type EventValues = ReturnType<typeof eventValues>;
 
 /** A claimed delivery: the row, the claim's token, and the database's time when it was claimed. */
 export interface ClaimedDelivery {
@@ -153,7 +201,7 @@ export function createCallbackRepository(handle: Pick<Db, 'kysely' | 'dialect'>)
     },
 
     /** A user's resend: a new delivery (new event id) of the receipt's current final state. */
-    async enqueueResend(r: { id: number; group_id: number; user_id: number; callback_url: string }, event: CallbackEvent): Promise<DeliveryRecord> {
+    async enqueueResend(r: { id: number; group_id: number; user_id: number; callback_url: string }, event: ReceiptEvent): Promise<DeliveryRecord> {
       return toDelivery(await db.insertInto('callback_deliveries').values(outboxValues(dialect, r, event, 'resend')).returningAll().executeTakeFirstOrThrow());
     },
 
@@ -166,10 +214,13 @@ export function createCallbackRepository(handle: Pick<Db, 'kysely' | 'dialect'>)
         .selectAll()
         .where('id', 'in', (eb) => eb.selectFrom('callback_deliveries').select((e) => e.fn.max('id').as('id')).where('receipt_id', 'in', ids).groupBy('receipt_id'))
         .execute();
-      return new Map(rows.map((row) => {
+      const latest = new Map<number, DeliverySummary>();
+      for (const row of rows) {
         const d = toDelivery(row);
-        return [d.receipt_id, { state: d.state, attempts: d.attempts, last_status: d.last_status, last_error: d.last_error, next_attempt_at: d.next_attempt_at, delivered_at: d.delivered_at }];
-      }));
+        // Always set: the rows were selected by receipt_id (a register event has none).
+        if (d.receipt_id !== null) latest.set(d.receipt_id, { state: d.state, attempts: d.attempts, last_status: d.last_status, last_error: d.last_error, next_attempt_at: d.next_attempt_at, delivered_at: d.delivered_at });
+      }
+      return latest;
     },
 
     /** A receipt's deliveries (newest first, at most 50) with their attempts. */

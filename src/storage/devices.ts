@@ -1,6 +1,7 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Db } from './db.js';
-import type { DevicesTable } from './schema.js';
+import type { Database, DevicesTable } from './schema.js';
+import { eventValues, type GroupEvent } from './callbacks.js';
 import { createLeaseRepository, dbNow, fenceHolds, type Fence } from './fence.js';
 import { HEALTH_LEVELS, REGISTER_SERVICES, type Health, type HealthLevel, type RegisterService } from '../domain/pool.js';
 import { DEVICE_STATES, type DeviceState } from '../domain/records.js';
@@ -62,7 +63,7 @@ export interface DevicePatch {
  * lease (which node drives it, under which fencing epoch). Groups and their access lists live in
  * GroupRepository; a group's device is created with the group.
  */
-export function createDeviceRepository(handle: Db) {
+export function createDeviceRepository(handle: Db, options: { onCallbackQueued?: () => void } = {}) {
   const { kysely: db, dialect, fast } = handle;
   return {
     leases: createLeaseRepository(db, dialect),
@@ -123,16 +124,33 @@ export function createDeviceRepository(handle: Db) {
       return Number(r.numUpdatedRows) > 0;
     },
     /** The worker's judgement of its register, written only while its lease holds. */
-    async setHealth(fence: Fence, health: Health): Promise<boolean> {
-      const r = await db
-        .updateTable('devices')
-        .set({ health_level: health.level, health: JSON.stringify(health) })
-        .where('id', '=', fence.deviceId)
-        .where(fenceHolds(dialect, fence))
-        .executeTakeFirst();
+    /**
+     * `event`: a register event the new health records (an FN forecast warning that appeared), queued
+     * in the callbacks outbox in the same transaction and only if the fenced write landed — the
+     * stored health is what tells a worker (this one after a restart, or a successor) that the
+     * warning is not new, so the event is queued exactly once per appearance.
+     */
+    async setHealth(fence: Fence, health: Health, event?: GroupEvent): Promise<boolean> {
+      const write = async (q: Kysely<Database>): Promise<boolean> => {
+        const r = await q
+          .updateTable('devices')
+          .set({ health_level: health.level, health: JSON.stringify(health) })
+          .where('id', '=', fence.deviceId)
+          .where(fenceHolds(dialect, fence))
+          .executeTakeFirst();
+        return Number(r.numUpdatedRows) > 0;
+      };
+      const ok = event === undefined
+        ? await write(db)
+        : await db.transaction().execute(async (trx) => {
+          if (!(await write(trx))) return false;
+          await trx.insertInto('callback_deliveries').values(eventValues(dialect, event)).execute();
+          return true;
+        });
       // Peers route on the level (poolPeersCached): a change applies to their next claim.
       fast.markGroupsChanged();
-      return Number(r.numUpdatedRows) > 0;
+      if (ok && event !== undefined) options.onCallbackQueued?.();
+      return ok;
     },
     /** The registers of a group as routing sees them, reused like the other group lookups. */
     poolPeersCached: fast.rechecked(async (groupId: number): Promise<PoolPeer[]> => {

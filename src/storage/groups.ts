@@ -60,6 +60,11 @@ export interface GroupSettings {
   groupCode?: string | null;
   /** The pool's thresholds (migration 009); absent on create: the defaults. */
   poolPolicy?: PoolPolicy;
+  /**
+   * Where the group's register events go and whose callback secret signs them (migration 010);
+   * null clears both; absent: unchanged (on create: none).
+   */
+  events?: { url: string; userId: number } | null;
 }
 
 /** How long group lookups are reused (see FastPaths.rechecked). */
@@ -86,6 +91,7 @@ export function createGroupRepository(handle: Db) {
     ...(s.markingPolicy !== undefined ? { marking_policy: s.markingPolicy } : {}),
     ...(s.groupCode !== undefined ? { group_code: s.groupCode } : {}),
     ...(s.poolPolicy !== undefined ? { pool_policy: JSON.stringify(s.poolPolicy) } : {}),
+    ...(s.events !== undefined ? { events_url: s.events?.url ?? null, events_user_id: s.events?.userId ?? null } : {}),
   });
 
   type Joined = GroupRow & { device_id: number | null; device_registration: string | null; allowed: number | boolean };
@@ -198,6 +204,7 @@ export function createGroupRepository(handle: Db) {
             daily_close_time: s.dailyCloseTime,
             ...(s.markingPolicy !== undefined ? { marking_policy: s.markingPolicy } : {}),
             ...(s.groupCode !== undefined ? { group_code: s.groupCode } : {}),
+            ...(s.events ? { events_url: s.events.url, events_user_id: s.events.userId } : {}),
             created_at: now,
             updated_at: now,
           })

@@ -76,6 +76,10 @@ export interface ServiceGroupsTable {
   group_code: string | null;
   /** JSON PoolPolicy (migration 009): the group's health thresholds; null: the defaults. */
   pool_policy: string | null;
+  /** Where the group's register events (an FN forecast warning) are POSTed (migration 010); null: none. */
+  events_url: string | null;
+  /** The superuser who last set events_url: the events are signed with that user's callback secret. */
+  events_user_id: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -220,19 +224,22 @@ export interface LoginTrustTable {
 
 /**
  * The callbacks outbox (migration 007): one row per notification of a receipt's final state (or a
- * resend), written in the transaction of that state. Times are the database's clock.
+ * resend), written in the transaction of that state, or of a register event of a group (migration
+ * 010), written in the transaction of the register's health that records it. Times are the
+ * database's clock.
  */
 export interface CallbackDeliveriesTable {
   id: Generated<number>;
   /** UUID, the same on every attempt of this delivery (receivers deduplicate by it). */
   event_id: string;
-  receipt_id: number;
+  /** The receipt whose outcome this is; null for a register event of the group (migration 010). */
+  receipt_id: number | null;
   group_id: number;
   user_id: number;
   url: string;
-  /** receipt.success | receipt.failed */
+  /** receipt.success | receipt.failed | register.fn_warning */
   event: string;
-  /** outcome (written with the receipt's final state) | resend (asked for by a user) */
+  /** outcome (written with the receipt's final state) | resend (asked for by a user) | event (a register event, migration 010) */
   kind: string;
   /** pending | delivered | failed */
   state: string;
@@ -246,6 +253,8 @@ export interface CallbackDeliveriesTable {
   lease_owner: string | null;
   lease_token: string | null;
   lease_until: number | null;
+  /** A register event's body (JSON), fixed when the event happened; null for receipt deliveries (rendered from the receipt). */
+  payload: string | null;
 }
 
 export interface CallbackAttemptsTable {

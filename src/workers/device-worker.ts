@@ -18,6 +18,8 @@ import { shiftCloseDue, shiftLimitIn } from './shift-policy.js';
 import { createWaker } from './sleep.js';
 import { LeaseGone, staleWrites } from './stale-write.js';
 import { better, judgeHealth, mayTakeWork, type Health, type HealthLevel } from '../domain/pool.js';
+import { fnWarningEvent } from '../callbacks/events.js';
+import type { GroupEvent } from '../storage/callbacks.js';
 
 export { LeaseGone } from './stale-write.js';
 
@@ -227,6 +229,23 @@ export function createDeviceWorker(deps: WorkerDeps) {
   /** Stored at least this often even unchanged: the forecast's age shows in the dashboard. */
   const HEALTH_REFRESH_MS = 600_000;
 
+  /** The group's register.fn_warning event of a warning that appeared; null when the group sends no events. */
+  async function fnWarning(warning: { what: 'expiry' | 'archive' | 'ofd_block'; at: number }): Promise<GroupEvent | null> {
+    if (!group?.events_url) return null;
+    if (group.events_user_id === null) {
+      logger.warn({ what: warning.what }, 'FN forecast warning not sent to the group\'s events URL: the user who set it was deleted; set the URL again');
+      return null;
+    }
+    // Read when the link opened (ensureOpen): no device call here.
+    const registration = await session.registrationInfo();
+    return fnWarningEvent({
+      group,
+      register: { id: deps.deviceId, model: driver.model, rnm: registration.registrationNumber || null, fnSerial: session.status?.fn.serial ?? registration.fnSerial },
+      warning,
+      now: now(),
+    });
+  }
+
   /** The register's fitness for new work from its last status; stored when it changed. */
   async function judge(maintenance: boolean, poolFfd: string | null): Promise<void> {
     const status = session.status;
@@ -245,10 +264,16 @@ export function createDeviceWorker(deps: WorkerDeps) {
       now() - healthWrittenAt >= HEALTH_REFRESH_MS;
     const newWarning = next.warning !== null && (health?.warning?.what !== next.warning.what || health.forecast.sample?.fnSerial !== next.forecast.sample?.fnSerial);
     if (!changed && !newWarning) return;
+    // A warning that appeared is also the group's webhook event (register.fn_warning, docs/api.md
+    // "Register events"). The audit entry below is written on its own after the health; the event
+    // goes with the health itself, in its transaction (devices.setHealth): the stored health is what
+    // makes a warning not new to this worker after a restart or to a successor, so the event is
+    // queued exactly once per appearance — never lost between two writes, never queued twice.
+    const event = newWarning && next.warning ? await fnWarning(next.warning) : null;
     const before = health;
     health = next;
     healthWrittenAt = now();
-    await fenced(await devices.setHealth(fence, next), 'health', `device:${deps.deviceId}`);
+    await fenced(await devices.setHealth(fence, next, event ?? undefined), 'health', `device:${deps.deviceId}`);
     const target = `device:${deps.deviceId}`;
     // A first judgement is not a change: only a level moving is an event for the journal.
     if (before !== null && before.level !== next.level) {

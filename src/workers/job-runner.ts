@@ -1,4 +1,4 @@
-import type { FiscalDocument, FiscalDriver } from '../devices/driver.js';
+import { DeviceError, type FiscalDocument, type FiscalDriver } from '../devices/driver.js';
 import type { JobKind, JobRequest } from '../domain/records.js';
 import type { Fence } from '../storage/fence.js';
 import type { JobRecord, JobRepository } from '../storage/jobs.js';
@@ -8,8 +8,8 @@ import { LeaseGone, type Fenced } from './stale-write.js';
 /** One device call, bounded and measured by the worker; `operation` names the driver method. */
 export type DeviceCall = <T>(operation: string, fn: () => Promise<T>) => Promise<T>;
 
-/** Jobs after which the device's shift state changed: the worker reads its status again. */
-export const CHANGES_SHIFT: ReadonlySet<JobKind> = new Set<JobKind>(['open_shift', 'close_shift', 'x_report']);
+/** Jobs after which the device's shift state (or FN phase) changed: the worker reads its status again. */
+export const CHANGES_SHIFT: ReadonlySet<JobKind> = new Set<JobKind>(['open_shift', 'close_shift', 'x_report', 'close_archive']);
 
 /**
  * The device work of one manual job (shift open/close, X-report, reading FN documents): what the
@@ -23,6 +23,13 @@ export async function deviceWorkOf(job: JobRequest, driver: FiscalDriver, call: 
       return call('closeShift', () => driver.closeShift(null));
     case 'x_report':
       return call('xReport', () => driver.xReport());
+    case 'close_archive': {
+      // The admin API checks the driver's capability when it queues the job; a register whose
+      // settings changed since is refused here, before anything reaches the FN.
+      const closeArchive = driver.closeArchive?.bind(driver);
+      if (closeArchive === undefined) throw new DeviceError('rejected', 'not_supported', 'The register’s driver cannot close the FN archive', { retryable: false });
+      return call('closeArchive', () => closeArchive(null));
+    }
     case 'document': {
       const { fd } = job.params;
       return call('document', () => driver.document(fd));

@@ -11,7 +11,7 @@ const stateOf = (d: DeviceRecord): GroupState => ({ group, device: d, registers:
 const NOW = Date.parse('2026-12-01T12:00:00Z');
 const group: GroupRecord = {
   id: 3, name: 'Магазин', enabled: true, running: true, default_tax_system: 1, default_vat: null, auto_open_shift: true,
-  shift_duration_min: 1440, daily_close_time: null, marking_policy: 'offline_allowed', group_code: null, pool_policy: DEFAULT_POOL_POLICY, created_at: NOW, updated_at: NOW,
+  shift_duration_min: 1440, daily_close_time: null, marking_policy: 'offline_allowed', group_code: null, pool_policy: DEFAULT_POOL_POLICY, events_url: null, events_user_id: null, created_at: NOW, updated_at: NOW,
 };
 const device = (status: DeviceRecord['status']): DeviceRecord => ({
   id: 7, group_id: 3, driver: 'emulator', config: {}, state: 'running', state_reason: null, registration, status, status_at: NOW,

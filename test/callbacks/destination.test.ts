@@ -95,6 +95,10 @@ describe('callback destinations (SSRF)', () => {
     expect(refusal('file:///etc/passwd')).toMatchObject({ code: 'invalid_format' });
     expect(refusal('https://a:b@example.com/')).toMatchObject({ code: 'invalid_format' });
     expect(refusal('/relative')).toMatchObject({ code: 'invalid_format' });
+    // A group's events URL: the same rules, the error naming its own field.
+    const events = checkCallbackUrl('http://192.168.6.1/', policy, 'events_url');
+    expect('error' in events ? events.error.errors[0] : null).toMatchObject({ field: 'events_url', code: 'destination_not_allowed', message: expect.stringMatching(/^events_url /) as unknown });
+    expect(checkCallbackUrl('https://ops.example.com/cr', policy, 'events_url')).toEqual({ url: 'https://ops.example.com/cr' });
   });
 });
 

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/storage/db.js';
 import type { Fence } from '../../src/storage/fence.js';
-import { createCallbackRepository } from '../../src/storage/callbacks.js';
+import type { Health } from '../../src/domain/pool.js';
+import { createCallbackRepository, type GroupEvent } from '../../src/storage/callbacks.js';
 import { createDeviceRepository } from '../../src/storage/devices.js';
 import { createGroupRepository } from '../../src/storage/groups.js';
 import { createReceiptRepository, type NewReceipt, type ReceiptRepository } from '../../src/storage/receipts.js';
@@ -151,6 +153,53 @@ describe.each(STORAGE_VARIANTS)('callbacks outbox on $backend, $label', ({ backe
     expect((await deliveriesOf(a)).map((x) => x.event)).toEqual(['receipt.success']);
   });
 
+  it.skipIf(skip)('queues a register event with the health that records it, under the lease only, and never one without the other', async () => {
+    const devices = createDeviceRepository(db, { onCallbackQueued: () => queuedSignals++ });
+    const signals = queuedSignals;
+    const health = (at: number): Health => ({
+      level: 'degraded', reasons: [], at,
+      forecast: { expiresAt: at + 86_400_000, archiveFullAt: null, ofdBlockAt: null, first: { what: 'expiry', at: at + 86_400_000 }, sample: null },
+      warning: { what: 'expiry', at: at + 86_400_000 },
+    });
+    const event = (): GroupEvent => ({ groupId, userId, url: 'https://ops.example.com/cr', event: 'register.fn_warning', eventId: randomUUID(), body: { event: 'register.fn_warning', n: 1 } });
+    const events = () => db.kysely.selectFrom('callback_deliveries').selectAll().where('event', '=', 'register.fn_warning').execute();
+    const stored = async () => (await devices.get(fence.deviceId))?.health?.at;
+
+    // A stale worker (another epoch) writes neither.
+    expect(await devices.setHealth({ ...fence, epoch: fence.epoch + 100 }, health(now + 1), event())).toBe(false);
+    expect(await events()).toEqual([]);
+    expect(await stored()).not.toBe(now + 1);
+
+    // Under the lease: both, the event without a receipt and with its body.
+    const e = event();
+    expect(await devices.setHealth(fence, health(now + 2), e)).toBe(true);
+    expect(await stored()).toBe(now + 2);
+    const [row, ...extra] = await events();
+    expect(extra).toEqual([]);
+    expect(row).toMatchObject({ receipt_id: null, group_id: groupId, user_id: userId, kind: 'event', state: 'pending', attempts: 0, payload: JSON.stringify(e.body) });
+    expect(String(row?.event_id)).toBe(e.eventId);
+    // Without an event: the health alone.
+    expect(await devices.setHealth(fence, health(now + 3))).toBe(true);
+    expect(await events()).toHaveLength(1);
+
+    // The outbox cannot be written: the health is not written either (the next judgement tries both again).
+    await sql`ALTER TABLE callback_deliveries RENAME TO callback_deliveries_away`.execute(db.kysely);
+    try {
+      await expect(devices.setHealth(fence, health(now + 4), event())).rejects.toThrow();
+    } finally {
+      await sql`ALTER TABLE callback_deliveries_away RENAME TO callback_deliveries`.execute(db.kysely);
+    }
+    expect(await stored()).toBe(now + 3);
+    expect(await events()).toHaveLength(1);
+    expect(queuedSignals - signals).toBe(1);
+
+    // The worker's claim hands it out like a receipt's delivery; receipt views never see it.
+    const outbox = createCallbackRepository(db);
+    const claimed = (await outbox.claimDue('node-a', 100, 60_000)).find((c) => c.delivery.id === row?.id);
+    expect(claimed?.delivery).toMatchObject({ receipt_id: null, event: 'register.fn_warning', kind: 'event', payload: e.body });
+    if (claimed) expect(await outbox.recordAttempt(claimed, 'node-a', { status: 200, latencyMs: 3, error: null, next: { state: 'delivered' } })).toBe(true);
+  });
+
   it.skipIf(skip)('claims due deliveries under a lease: two nodes never hold one delivery, an expired lease passes on', async () => {
     const outbox = createCallbackRepository(db);
     // Everything queued so far is someone else's: deliver it out of the way.
@@ -167,7 +216,7 @@ describe.each(STORAGE_VARIANTS)('callbacks outbox on $backend, $label', ({ backe
 
     // Two nodes claim at once: disjoint, and together exactly the due ones.
     const [a, b] = await Promise.all([outbox.claimDue('node-a', 2, 60_000), outbox.claimDue('node-b', 2, 60_000)]);
-    const got = [...a, ...b].map((c) => c.delivery.receipt_id).sort((x, y) => x - y);
+    const got = [...a, ...b].map((c) => c.delivery.receipt_id ?? 0).sort((x, y) => x - y);
     expect(got).toEqual(ids.slice(0, 3));
     expect(new Set(got).size).toBe(3);
     expect(await outbox.claimDue('node-c', 10, 60_000)).toEqual([]);
@@ -197,12 +246,13 @@ describe.each(STORAGE_VARIANTS)('callbacks outbox on $backend, $label', ({ backe
     expect(done.delivered_at).not.toBeNull();
 
     // The log: every attempt, with its node; the receipt's latest delivery; the backlog.
-    const log = await outbox.logOf(first.delivery.receipt_id);
+    const receiptId = first.delivery.receipt_id ?? 0;
+    const log = await outbox.logOf(receiptId);
     expect(log).toHaveLength(1);
     expect(log[0]?.attempts.map((x) => [x.status, x.node])).toEqual([[500, 'node-x'], [200, 'node-d'], [200, 'node-e']]);
     expect(log[0]?.attempts[0]?.latency_ms).toBe(12);
-    const latest = await outbox.latestFor([first.delivery.receipt_id, later]);
-    expect(latest.get(first.delivery.receipt_id)).toMatchObject({ state: 'delivered', attempts: 2, last_status: 200 });
+    const latest = await outbox.latestFor([receiptId, later]);
+    expect(latest.get(receiptId)).toMatchObject({ state: 'delivered', attempts: 2, last_status: 200 });
     expect(latest.get(later)).toMatchObject({ state: 'pending', attempts: 0 });
     const backlog = await outbox.backlog();
     expect(backlog.pending).toBe(3);

@@ -122,6 +122,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            capabilities: {
+                                /** @description Closes the FN archive (POST …/registers/{register_id}/close-archive) */
+                                close_archive: boolean;
+                            };
                             config_schema: {
                                 [key: string]: unknown;
                             };
@@ -735,6 +739,8 @@ export interface paths {
                         /** @description Driver model from GET /admin/api/drivers */
                         driver: string;
                         enabled?: boolean;
+                        /** @description http(s) URL the group's register events (register.fn_warning) are POSTed to, signed with the callback secret of the superuser who set it; the rules of a receipt's callback_url (CR_CALLBACK_ALLOW); empty or null: none */
+                        events_url?: string | null;
                         /** @description ATOL Online «код группы ККТ» (docs/atol-online.md): 1–64 Latin letters, digits and _ . -, unique; empty or null: the group is not reachable through /possystem */
                         group_code?: string | null;
                         /**
@@ -1095,6 +1101,8 @@ export interface paths {
                         /** @description Driver model from GET /admin/api/drivers */
                         driver?: string;
                         enabled?: boolean;
+                        /** @description http(s) URL the group's register events (register.fn_warning) are POSTed to, signed with the callback secret of the superuser who set it; the rules of a receipt's callback_url (CR_CALLBACK_ALLOW); empty or null: none */
+                        events_url?: string | null;
                         /** @description ATOL Online «код группы ККТ» (docs/atol-online.md): 1–64 Latin letters, digits and _ . -, unique; empty or null: the group is not reachable through /possystem */
                         group_code?: string | null;
                         /**
@@ -3657,6 +3665,140 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/admin/api/service_groups/{id}/registers/{register_id}/close-archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * «Закрыть архив ФН»: close the register’s FN archive before replacing the FN
+         * @description The register must be in maintenance, drained, with its shift closed, as for «ФН заменён» (409 register_not_drained, shift_open, register_retired), and its driver must be able to (409 close_archive_not_supported). The report on closing the FN (document 6) is made by the register’s worker through its device queue, like the shift operations; the answer carries it (`close_archive`: FD number, fiscal sign, date) or the device’s refusal (503 with its code, device_busy after 30 s). The FN then refuses every fiscal document (fn_archive_closed): replace it, re-register the register and mark «ФН заменён».
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    register_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/admin/api/service_groups/{id}/registers/{register_id}/replace-fn": {

@@ -357,6 +357,10 @@ const ru = {
   'pool.remove_confirm': 'Касса перестанет обслуживать «{name}». Удалить можно только кассу на обслуживании без незавершённых чеков. Касса, по которой уже есть чеки, не удаляется совсем: она выводится из пула и остаётся в списке как «Выведена».',
   'pool.removed': 'Касса №{id} удалена из пула.',
   'pool.replace_fn': 'ФН заменён',
+  'pool.close_archive': 'Закрыть архив ФН',
+  'pool.close_archive_title': 'Закрыть архив ФН кассы №{id}?',
+  'pool.close_archive_confirm': 'Касса сформирует отчёт о закрытии фискального накопителя: после него ФН кассы не примет ни одного чека, это необратимо. Смена должна быть закрыта, а касса — на обслуживании и без незавершённых чеков. Отчёт уйдёт в ОФД вместе с неотправленными документами; затем установите новый ФН, перерегистрируйте кассу и нажмите «ФН заменён».',
+  'pool.archive_closed': 'Архив ФН кассы №{id} закрыт: ФД №{fd}, ФП {fp}, {t}. Установите новый ФН, перерегистрируйте кассу и нажмите «ФН заменён».',
   'pool.replace_fn_title': 'ФН кассы №{id} заменён?',
   'pool.replace_fn_confirm': 'Сначала закройте смену, закройте архив старого ФН, установите новый и перерегистрируйте кассу утилитой производителя. Касса выйдет из пула (её чеки останутся привязаны к старому ФН) и вернётся новой кассой на обслуживании: проверьте её новые РН ККТ и номер ФН и верните в работу.',
   'pool.fn_replaced': 'Касса вернулась в пул как касса №{id} — на обслуживании, пока вы не проверите её новую регистрацию.',
@@ -387,6 +391,10 @@ const ru = {
   // Pool thresholds (the group form).
   'groups.pool_policy': 'Пороги пула',
   'groups.pool_policy_hint': 'Когда касса считается «с замечаниями» (чеки уходят исправным кассам пула) и когда показывать предупреждение о ФН.',
+  // Register events (the group form).
+  'groups.events': 'Уведомления о кассах',
+  'groups.events_url': 'Адрес уведомлений о кассах',
+  'groups.events_url_hint': 'Сюда отправляются (POST) предупреждения о ФН: срок, заполнение архива, блокировка из-за неотправленных в ОФД документов (событие register.fn_warning). Подпись — секретом уведомлений администратора, задавшего адрес (страница «Пользователи»). Пусто — не отправлять.',
 } as const;
 
 export type MessageKey = keyof typeof ru;
@@ -742,6 +750,10 @@ const en: Record<MessageKey, string> = {
   'pool.remove_confirm': 'The register stops serving “{name}”. Only a register in maintenance without unfinished receipts can be removed. A register that receipts name is not deleted: it leaves the pool and stays in the list as “Retired”.',
   'pool.removed': 'Register #{id} is removed from the pool.',
   'pool.replace_fn': 'FN replaced',
+  'pool.close_archive': 'Close FN archive',
+  'pool.close_archive_title': 'Close the FN archive of register #{id}?',
+  'pool.close_archive_confirm': 'The register makes the report on closing its fiscal drive: after it the FN takes no more receipts, and this cannot be undone. The shift must be closed and the register in maintenance with no unfinished receipts. The report goes to the OFD with any unsent documents; then install the new FN, re-register the register and press "FN replaced".',
+  'pool.archive_closed': 'FN archive of register #{id} closed: FD #{fd}, fiscal sign {fp}, {t}. Install the new FN, re-register the register and press "FN replaced".',
   'pool.replace_fn_title': 'FN of register #{id} replaced?',
   'pool.replace_fn_confirm': 'First close the shift, close the old FN’s archive, install the new FN and re-register the register with the vendor’s tool. The register leaves the pool (its receipts stay with the old FN) and returns as a new register in maintenance: check its new registration number and FN serial, then put it back to work.',
   'pool.fn_replaced': 'The register is back in the pool as register #{id}, in maintenance until you have checked its new registration.',
@@ -771,6 +783,9 @@ const en: Record<MessageKey, string> = {
   'overview.register': 'Register {id}',
   'groups.pool_policy': 'Pool thresholds',
   'groups.pool_policy_hint': 'When a register counts as degraded (receipts go to the pool’s healthy registers) and when an FN warning is shown.',
+  'groups.events': 'Register events',
+  'groups.events_url': 'Register events URL',
+  'groups.events_url_hint': 'FN warnings (expiry, archive full, the block for documents not sent to the OFD) are POSTed here as register.fn_warning events, signed with the callback secret of the administrator who set the URL (Users page). Empty: none.',
 };
 
 export const TAX_SYSTEMS: Record<number, { ru: string; en: string }> = {
@@ -881,6 +896,7 @@ export const AUDIT_ACTIONS: Record<string, { ru: string; en: string }> = {
   'service_group.register_update': { ru: 'Изменена касса пула', en: 'Pool register changed' },
   'service_group.register_remove': { ru: 'Касса удалена из пула', en: 'Register removed from the pool' },
   'service_group.register_fn_replaced': { ru: 'ФН кассы заменён', en: 'Register FN replaced' },
+  'service_group.register_fn_archive_closed': { ru: 'Закрыт архив ФН кассы', en: 'Register FN archive closed' },
   'device.health_changed': { ru: 'Изменилось состояние кассы', en: 'Register health changed' },
   'device.fn_forecast_warning': { ru: 'Предупреждение о прогнозе ФН', en: 'FN forecast warning' },
 };
@@ -1035,6 +1051,7 @@ export const DOC_KINDS: Record<string, { ru: string; en: string }> = {
   correction: { ru: 'Чек коррекции', en: 'Correction receipt' },
   closeShift: { ru: 'Закрытие смены', en: 'Shift closed' },
   stateReport: { ru: 'Отчёт о состоянии расчётов', en: 'Settlement state report' },
+  closeArchive: { ru: 'Отчёт о закрытии ФН', en: 'FN closing report' },
 };
 
 export const FAULT_KINDS: Record<string, { ru: string; en: string }> = {

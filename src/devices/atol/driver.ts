@@ -7,6 +7,7 @@ import { isMarkingCodeError, parseMarkingCode } from '../../domain/marking-code.
 import type { Cashier, FiscalReceipt } from '../../domain/receipt.js';
 import { DeviceError } from '../driver.js';
 import type {
+  ArchiveCloseDocument,
   DeviceStatus,
   DriverContext,
   DriverFactory,
@@ -35,7 +36,7 @@ import type { PendingUuids } from './pending-uuids.js';
 import { isObject } from './protocol.js';
 import type { JsonObject, SubtaskResult } from './protocol.js';
 import { receiptToTask } from './receipt-task.js';
-import { registrationOfResults, resultOfFiscalParams, shiftOfFiscalParams, statusOfResults, xReportOfResults } from './results.js';
+import { archiveCloseOfFiscalParams, registrationOfResults, resultOfFiscalParams, shiftOfFiscalParams, statusOfResults, xReportOfResults } from './results.js';
 
 const operatorOf = (c: Cashier | null): JsonObject =>
   c === null ? {} : { operator: c.inn ? { name: c.name, vatin: c.inn } : { name: c.name } };
@@ -362,6 +363,18 @@ export function createAtolDriver(config: AtolConfig, ctx: DriverContext, client?
       return shiftOfFiscalParams(await fiscal(stableHash(task), task, 'closeShift'), tz);
     },
 
+    /**
+     * LIBFPTR_FNOP_CLOSE_ARCHIVE through the closeArchive JSON task: a fiscal task like the shift
+     * reports (its uuid journal makes a resend safe, a lost answer is in doubt).
+     */
+    async closeArchive(cashier): Promise<ArchiveCloseDocument> {
+      const task = { type: 'closeArchive', ...operatorOf(cashier) };
+      const result = await fiscal(stableHash(task), task, 'closeArchive');
+      // A new FN (and its registration) follows: nothing read before holds.
+      registration = null;
+      return archiveCloseOfFiscalParams(result, tz);
+    },
+
     async xReport(): Promise<XReport> {
       // reportX prints and returns nothing; the numbers come from the counters read right after it.
       const [, totals, shift, device, fnStatus] = await run([
@@ -421,6 +434,7 @@ export const atolDriver: DriverFactory<AtolConfig> = {
   model: 'atol',
   title: { ru: 'АТОЛ', en: 'ATOL' },
   deviceModels: ATOL_DEVICE_MODELS,
+  capabilities: { closeArchive: true },
   configSchema: atolConfigSchema,
   defaults: atolDefaults,
   create: (config, context) => createAtolDriver(config, context),

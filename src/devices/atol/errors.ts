@@ -20,6 +20,12 @@ export const ATOL_ERRORS = {
   SHIFT_EXPIRED: 68,
   DENIED_IN_CLOSED_SHIFT: 73,
   DENIED_IN_OPENED_SHIFT: 83,
+  /**
+   * "Неверное состояние ФН" (ExLuzZziVo/KKTServiceLib `KKTErrorType.cs`, ATOL's Java constants):
+   * what an FN whose archive is closed answers a fiscal document [S~ for the name and number; that
+   * a closed FN answers exactly this is our reading, K].
+   */
+  FN_INVALID_STATE: 117,
   FN_EXPIRED: 120,
   FN_OVERFLOW: 121,
   FN_INVALID_DATE_TIME: 122,
@@ -87,6 +93,7 @@ const FROM_ATOL: ReadonlyMap<number, ReportedErrorCode> = new Map<number, Report
   [ATOL_ERRORS.FN_SHIFT_EXPIRED, 'shift_expired'],
   [ATOL_ERRORS.DENIED_IN_CLOSED_SHIFT, 'shift_closed'],
   [ATOL_ERRORS.DENIED_IN_OPENED_SHIFT, 'shift_already_open'],
+  [ATOL_ERRORS.FN_INVALID_STATE, 'fn_archive_closed'],
   [ATOL_ERRORS.FN_EXPIRED, 'fn_expired'],
   [ATOL_ERRORS.FN_OVERFLOW, 'fn_memory_full'],
   [ATOL_ERRORS.FN_RESOURCE_HAS_EXPIRED, 'fn_memory_full'],
@@ -118,6 +125,7 @@ const TO_ATOL: Record<ReportedErrorCode, number> = {
   invalid_datetime: ATOL_ERRORS.DATE_TIME_LESS_THAN_FS,
   device_error: ATOL_ERRORS.UNKNOWN,
   marking_blocked: ATOL_ERRORS.MARKING_WORK_TEMPORARY_BLOCKED,
+  fn_archive_closed: ATOL_ERRORS.FN_INVALID_STATE,
 };
 
 /**

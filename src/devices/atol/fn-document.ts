@@ -28,6 +28,9 @@ const KIND_TO_ATOL: Record<FiscalDocumentKind, string> = {
   correction: 'receiptCorrection',
   closeShift: 'closeShift',
   stateReport: 'ofdExchangeStatus',
+  // LIBFPTR_FN_DOC_CLOSE_FN (json_getFnDocument.js of the driver's task scripts, as reproduced in
+  // AlexanderYekat/atolexamplesjson).
+  closeArchive: 'closeArchive',
 };
 const KIND_BY_ATOL = new Map<string, FiscalDocumentKind>([
   ...Object.entries(KIND_TO_ATOL).map(([k, v]) => [v, k as FiscalDocumentKind] as const),

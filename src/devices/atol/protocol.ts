@@ -27,6 +27,9 @@ export const isReceiptTaskType = (s: unknown): s is ReceiptTaskType =>
 export const OTHER_TASK_TYPES = [
   'openShift',
   'closeShift',
+  // The report on closing the FN: {"type": "closeArchive", "operator"?: {name, vatin}, "electronically"?}
+  // (json_closeArchive.js of the driver's task scripts, AlexanderYekat/atolexamplesjson).
+  'closeArchive',
   'reportX',
   'getShiftStatus',
   'getShiftTotals',
@@ -57,7 +60,7 @@ export const isTaskType = (s: unknown): s is TaskType =>
  * Tasks that make a fiscal document. The web server reads the FN's last FD number before each
  * of them so it can tell, after a lost connection, whether the document was made (§2.5).
  */
-export const isFiscalTaskType = (t: TaskType): boolean => isReceiptTaskType(t) || t === 'openShift' || t === 'closeShift';
+export const isFiscalTaskType = (t: TaskType): boolean => isReceiptTaskType(t) || t === 'openShift' || t === 'closeShift' || t === 'closeArchive';
 
 export interface AtolOperator {
   /** 1021 */

@@ -1,6 +1,6 @@
 import type { FfdVersion } from '../../domain/enums.js';
 import { TAX_SYSTEMS, isTaxSystem } from '../../domain/enums.js';
-import type { DeviceStatus, FiscalResult, RegistrationInfo, ShiftDocument, ShiftStateName, XReport } from '../driver.js';
+import type { ArchiveCloseDocument, DeviceStatus, FiscalResult, RegistrationInfo, ShiftDocument, ShiftStateName, XReport } from '../driver.js';
 import { addHours, normalizeDateTime } from './datetime.js';
 import { bool, int, num, obj, optObj, text } from './json-read.js';
 import { kopecksToRubles, rublesToKopecks } from './money.js';
@@ -69,6 +69,31 @@ export function shiftOfFiscalParams(result: JsonObject, offset: string): ShiftDo
     fdNumber: int(fp, 'fiscalDocumentNumber'),
     fiscalSign: text(fp, 'fiscalDocumentSign'),
     shiftNumber: int(fp, 'shiftNumber'),
+    dateTime: normalizeDateTime(fp.fiscalDocumentDateTime, offset),
+  };
+}
+
+/**
+ * closeArchive answers like every fiscal document (`getFiscalDocumentResult`: json_closeArchive.js
+ * of the driver's task scripts): fiscalParams with 1040, 1077, 1012, the FN serial and the RNM.
+ * shiftNumber is the last shift's, which the report on closing the FN does not need.
+ */
+export function fiscalParamsOfArchiveClose(d: ArchiveCloseDocument, shiftNumber: number, reg: RegistrationInfo): AtolFiscalParams {
+  return {
+    fiscalDocumentNumber: d.fdNumber,
+    fiscalDocumentSign: d.fiscalSign,
+    fiscalDocumentDateTime: d.dateTime,
+    shiftNumber,
+    fnNumber: reg.fnSerial,
+    registrationNumber: reg.registrationNumber,
+  };
+}
+
+export function archiveCloseOfFiscalParams(result: JsonObject, offset: string): ArchiveCloseDocument {
+  const fp = obj(result, 'fiscalParams');
+  return {
+    fdNumber: int(fp, 'fiscalDocumentNumber'),
+    fiscalSign: text(fp, 'fiscalDocumentSign'),
     dateTime: normalizeDateTime(fp.fiscalDocumentDateTime, offset),
   };
 }

@@ -19,6 +19,7 @@ export const EMULATOR_DEVICE_MODEL = 'Virtual register';
 /** The virtual register: a FiscalDriver plus fault injection and hooks for tests and the admin API. */
 export type EmulatorDriver = FiscalDriver & {
   readonly faults: FaultControl;
+  closeArchive: NonNullable<FiscalDriver['closeArchive']>;
   /** Path of the FN memory file, or ':memory:'. */
   readonly file: string;
   /** Current state report (FD 21): unsent documents and FN flags, as a fiscal document. */
@@ -130,6 +131,7 @@ export function createEmulatorDriver(config: EmulatorConfig, ctx: DriverContext)
     registrationInfo: () => call('query', (d) => d.registrationInfo()),
     openShift: (cashier) => call('document', (d) => d.openShift(cashier)),
     closeShift: (cashier) => call('document', (d) => d.closeShift(cashier)),
+    closeArchive: (cashier) => call('document', (d) => d.closeArchive(cashier)),
     xReport: () => call('query', (d) => d.xReport()),
     register: (receipt, options) => call('document', (d) => d.register(receipt, options)),
     lastFdNumber: () => call('query', (d) => d.lastFdNumber()),
@@ -179,6 +181,7 @@ export const emulatorDriver: DriverFactory<EmulatorConfig> = {
   model: EMULATOR_MODEL,
   title: { ru: 'Виртуальная касса (эмулятор)', en: 'Virtual register (emulator)' },
   deviceModels: [EMULATOR_DEVICE_MODEL],
+  capabilities: { closeArchive: true },
   configSchema: emulatorConfigSchema,
   defaults: emulatorDefaults,
   create: createEmulatorDriver,

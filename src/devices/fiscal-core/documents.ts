@@ -174,6 +174,24 @@ export function closeShiftTags(
   ];
 }
 
+/**
+ * Report 6, the report on closing the FN («Отчёт о закрытии фискального накопителя», FNS JSON
+ * `closeArchive`): the FN's last fiscal document. Its tags are those of the OFD's schema of it
+ * (yandex/ofd `schemas/1.05/closeArchive.schema.json`, Kontur OFD API «CloseArchive»): 1048 user,
+ * 1018 its INN, 1009 / 1187 where, 1037 RNM, 1041 FN, 1040 / 1012 / 1077, 1021 (1203) who closed
+ * it, 1038 the last shift's number, 1157 the FN's sum counters (FFD 1.2 only: the 1.05 FN has none
+ * here) and 1209. The KKT version tags (1188, 1189) are not in that schema and not written.
+ */
+export function closeArchiveTags(id: FnIdentity, stamp: DocumentStamp, shiftNumber: number, cashier: Cashier | null, sums: SumReports): TagList {
+  return [
+    ...header(id, stamp),
+    [TAG.shiftNumber, shiftNumber],
+    ...cashierTags(shiftCashier(id, cashier)),
+    ...(isFfd12(id) ? [[TAG.fnSums, countersTags(sums.fn)]] as TagEntry[] : []),
+    ffdTag(id),
+  ];
+}
+
 /** Report 21, the current state of settlements. */
 export function stateReportTags(
   id: FnIdentity, stamp: DocumentStamp, shiftNumber: number, unsent: UnsentInfo, flags: FnFlags, sums: SumReports, marking: MarkingReport | null,

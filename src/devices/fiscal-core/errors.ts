@@ -27,6 +27,8 @@ const DEVICE_CODES: Record<ReportedErrorCode, string | null> = {
   device_error: '0x03',
   // FN-M error 34h "Работа с маркированными товарами временно заблокирована" (shtrih-m/fr_drv_ng#185).
   marking_blocked: '0x34',
+  // FN error 02h "wrong FN state" (domain.md §5.3): what an FN whose fiscal mode is closed answers.
+  fn_archive_closed: '0x02',
 };
 
 /** Retryable refusals: the same document can succeed later without change (domain rules of driver.ts). */

@@ -1,11 +1,11 @@
 import type { Cashier, FiscalReceipt } from '../../domain/receipt.js';
 import type {
-  Clock, DeviceStatus, FiscalResult, MarkingCheckRequest, MarkingCheckResult, MarkingState, RegisterOptions, RegistrationInfo, ShiftDocument,
+  ArchiveCloseDocument, Clock, DeviceStatus, FiscalResult, MarkingCheckRequest, MarkingCheckResult, MarkingState, RegisterOptions, RegistrationInfo, ShiftDocument,
   ShiftStateName, XReport,
 } from '../driver.js';
 import { instantOfWall, wallSecondsAt } from '../ffd/wall-time.js';
 import { DAY_MS, HOUR_MS, formatDeviceTime, parseUtcOffset } from './datetime.js';
-import { closeShiftTags, openShiftTags, receiptTags, registrationTags, stateReportTags } from './documents.js';
+import { closeArchiveTags, closeShiftTags, openShiftTags, receiptTags, registrationTags, stateReportTags } from './documents.js';
 import type { MarkingReport, UnsentInfo } from './documents.js';
 import { rejected } from './errors.js';
 import { computeFiscalSign, newDeviceSecret } from './fiscal-sign.js';
@@ -92,6 +92,13 @@ export interface FiscalDevice {
   register(receipt: FiscalReceipt, options: RegisterOptions): FiscalResult;
   xReport(): XReport;
   stateReport(): StateReport;
+  /**
+   * The report on closing the FN (document 6): refused while a shift is open; afterwards every
+   * fiscal document is refused with 'fn_archive_closed' and the status says phase 'closed'.
+   */
+  closeArchive(cashier: Cashier | null): ArchiveCloseDocument;
+  /** Whether the FN's archive is closed (its fiscal mode ended). */
+  archiveClosed(): boolean;
   status(): DeviceStatus;
   shiftState(): ShiftStateName;
   lastFdNumber(): number;
@@ -216,6 +223,8 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
   };
   /** Common prologue of every document: OFD catch-up, FN-level refusals. */
   const begin = (kind: DocKind, s: FnState, now: number): void => {
+    // After the report on closing the FN its fiscal mode is over: no document of any kind.
+    if (s.archiveClosed !== undefined) throw rejected('fn_archive_closed', `closed by document ${s.archiveClosed.fdNumber} at ${iso(s.archiveClosed.at)}`);
     checkFnAccepts(kind, { ...health(now, s), lastDocumentAt: s.lastDocumentAt });
   };
   const stampOf = (s: FnState, now: number) => ({ fdNumber: s.fdNumber + 1, dateTime: wallSecondsAt(now, offset) });
@@ -373,6 +382,25 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
       });
     },
 
+    closeArchive(cashier) {
+      const now = clock.now();
+      return store.commit((s) => {
+        pumpOfd(now);
+        begin('closeArchive', s, now);
+        // The FN closes its archive only with the shift closed (ATOL's own utility and FN manuals
+        // ask for the Z-report first); the unsent backlog does not block it: the report joins the
+        // outbox and the OFD exchange goes on after the close.
+        if (s.shiftOpen) throw rejected('shift_already_open', `close shift ${s.shiftNumber} before closing the FN archive`);
+        const stamp = stampOf(s, now);
+        const doc = seal(secret, DOC_CODES.closeArchive, stamp.fdNumber, closeArchiveTags(identity, stamp, s.shiftNumber, cashier, sumReports(s, now)), now);
+        const state: FnState = { ...s, fdNumber: stamp.fdNumber, lastDocumentAt: now, archiveClosed: { fdNumber: stamp.fdNumber, at: now } };
+        const result: ArchiveCloseDocument = { fdNumber: doc.fdNumber, fiscalSign: doc.fiscalSign, dateTime: iso(doc.createdAt) };
+        return { state, documents: [doc], result };
+      });
+    },
+
+    archiveClosed: () => store.readState().archiveClosed !== undefined,
+
     status() {
       const now = clock.now();
       pumpOfd(now);
@@ -395,7 +423,8 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
         fn: {
           serial: identity.fnSerial,
           ffdVersion: identity.ffdVersion,
-          phase: 'fiscal',
+          // FF01 life phase bit 2 / ATOL livePhase: fiscal mode closed after document 6.
+          phase: s.archiveClosed === undefined ? 'fiscal' : 'closed',
           expiresAt: iso(identity.expiresAt),
           memoryUsed: memoryUsed(h),
         },
@@ -419,6 +448,8 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
     },
 
     beginMarkingCheck(request) {
+      // A code check serves a receipt to come, which an FN with its archive closed will not make.
+      if (store.readState().archiveClosed !== undefined) throw rejected('fn_archive_closed');
       return markingStep((m, now) => {
         // FN error 34h "work with marked goods temporarily blocked" (shtrih-m/fr_drv_ng#185).
         if (markingBlocked(now)) {

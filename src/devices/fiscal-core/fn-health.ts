@@ -46,16 +46,17 @@ export function fnWarnings(i: HealthInput): FnWarning[] {
 }
 
 /**
- * The FN's refusals that do not depend on the document's content. A close-shift report is still
- * allowed on an expired, full or OFD-blocked FN: a real FN keeps room for closing the shift (and
- * the archive), otherwise the shift could never be closed.
+ * The FN's refusals that do not depend on the document's content. A close-shift report and the
+ * archive-close report are still allowed on an expired, full or OFD-blocked FN: a real FN keeps
+ * room for closing the shift and the archive, otherwise an FN at its end could never be closed
+ * (and a backlog of unsent documents is sent after the close, the report with them).
  */
 export function checkFnAccepts(kind: DocKind, i: HealthInput & { lastDocumentAt: number }): void {
   // Seconds: documents carry 1012 at seconds precision, so two in the same second are in order.
   if (Math.floor(i.now / 1000) < Math.floor(i.lastDocumentAt / 1000)) {
     throw rejected('invalid_datetime', `device clock is before the last document`);
   }
-  if (kind === 'closeShift') return;
+  if (kind === 'closeShift' || kind === 'closeArchive') return;
   if (i.now >= i.identity.expiresAt) throw rejected('fn_expired');
   if (i.fdNumber >= i.identity.archiveCapacity) throw rejected('fn_memory_full');
   if (i.unsent.oldestAt !== null && i.now - i.unsent.oldestAt >= OFD_BLOCK_MS) {

@@ -44,6 +44,12 @@ export interface FnState {
   counters?: { shift: SumCounters; fn: SumCounters };
   /** FN-M marking work (marking.ts); absent in stores that predate it, which means none. */
   marking?: MarkingMemory;
+  /**
+   * Set by the report on closing the FN (document 6): the FN's fiscal mode has ended and it takes
+   * no more fiscal documents. Absent in stores that predate it, which means open: a store written
+   * before this field could not have closed its archive, so no schema change is needed.
+   */
+  archiveClosed?: { fdNumber: number; at: number };
 }
 
 export interface StoredDocument {

@@ -95,6 +95,8 @@ export const DOC_CODES = {
   receipt: 3,
   correction: 31,
   closeShift: 5,
+  /** The report on closing the FN (its archive): the FN's last fiscal document. */
+  closeArchive: 6,
 } as const;
 export type DocKind = keyof typeof DOC_CODES;
 export type DocCode = (typeof DOC_CODES)[DocKind];
@@ -107,6 +109,7 @@ export const DOC_JSON_KEYS: Record<DocCode, string> = {
   3: FNS_JSON_WRAPPERS.receipt,
   31: FNS_JSON_WRAPPERS.correction,
   5: FNS_JSON_WRAPPERS.closeShift,
+  6: FNS_JSON_WRAPPERS.closeArchive,
 };
 
 export function docKindOf(code: DocCode): DocKind {
@@ -117,6 +120,7 @@ export function docKindOf(code: DocCode): DocKind {
     case 3: return 'receipt';
     case 31: return 'correction';
     case 5: return 'closeShift';
+    case 6: return 'closeArchive';
   }
 }
 

@@ -22,6 +22,7 @@ export function kindOfDocType(docType: number): FiscalDocumentKind {
     case 2: return 'openShift';
     case 3: case 4: return 'receipt';
     case 5: return 'closeShift';
+    case 6: return 'closeArchive';
     case 31: case 41: return 'correction';
     default: return 'stateReport';
   }

@@ -90,6 +90,9 @@ export const CODE_TO_SHTRIH: Readonly<Record<ReportedErrorCode, number>> = {
   invalid_datetime: 0x17,
   device_error: 0x03,
   marking_blocked: 0x34,
+  // FN 02h "wrong FN state" (§5.3): an FN whose fiscal mode is closed refuses documents so. Lossy:
+  // 02h is any wrong state, so the driver reads it back as device_error.
+  fn_archive_closed: 0x02,
 };
 
 export const formatDeviceCode = (byte: number): string => `0x${byte.toString(16).padStart(2, '0').toUpperCase()}`;

@@ -71,8 +71,13 @@ const groupFields = {
     Object.fromEntries(POOL_POLICY_KEYS.map((k) => [k, Type.Optional(Type.Integer())])),
     { additionalProperties: false, description: 'Health thresholds of the register pool: fn_expiry_days, fn_fill_percent, ofd_backlog_days, shift_margin_min, warn_days' },
   ),
+  // The group's register events (docs/api.md "Register events"); the service checks it as a receipt's callback_url.
+  events_url: NullableText({
+    maxLength: 2048,
+    description: 'http(s) URL the group\'s register events (register.fn_warning) are POSTed to, signed with the callback secret of the superuser who set it; the rules of a receipt\'s callback_url (CR_CALLBACK_ALLOW); empty or null: none',
+  }),
 };
-export const GroupCreateBody = Type.Object({ ...groupFields, marking_policy: Type.Optional(groupFields.marking_policy), enabled: Type.Optional(groupFields.enabled), group_code: Type.Optional(groupFields.group_code), pool_policy: Type.Optional(groupFields.pool_policy) });
+export const GroupCreateBody = Type.Object({ ...groupFields, marking_policy: Type.Optional(groupFields.marking_policy), enabled: Type.Optional(groupFields.enabled), group_code: Type.Optional(groupFields.group_code), pool_policy: Type.Optional(groupFields.pool_policy), events_url: Type.Optional(groupFields.events_url) });
 /** A register joining a pool: its driver and settings, as a group's. */
 export const RegisterBody = Type.Object({ driver: groupFields.driver, config: groupFields.config });
 export const RegisterPatchBody = Type.Object({
@@ -91,6 +96,10 @@ export const Driver = Type.Object({
   model: Type.String(),
   title: Type.Object({ ru: Type.String(), en: Type.String() }),
   device_models: Type.Array(Type.String()),
+  /** What its registers can do beyond the common operations (the dashboard offers the buttons by it). */
+  capabilities: Type.Object({
+    close_archive: Type.Boolean({ description: 'Closes the FN archive (POST …/registers/{register_id}/close-archive)' }),
+  }),
   config_schema: AnyObject,
   defaults: AnyObject,
 });

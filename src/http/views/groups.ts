@@ -119,6 +119,9 @@ export function groupView(st: GroupState, now: number) {
       // The ATOL Online group code (docs/atol-online.md); null: not reachable through /possystem.
       group_code: g.group_code,
       pool_policy: g.pool_policy,
+      // Register events (docs/api.md "Register events"): where they go, and the user whose callback secret signs them.
+      events_url: g.events_url,
+      events_user_id: g.events_url === null ? null : g.events_user_id,
     },
     queue_length: st.queueLength,
     last_receipt_at: iso(st.lastReceiptAt),

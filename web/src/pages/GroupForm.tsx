@@ -12,6 +12,12 @@ const groupCodeOf = (group: Group | null): string => {
   return s && 'group_code' in s && typeof s.group_code === 'string' ? s.group_code : '';
 };
 
+/** The group's register events URL ('' when none); read by name, like the group code. */
+const eventsUrlOf = (group: Group | null): string => {
+  const s = group?.settings;
+  return s && 'events_url' in s && typeof s.events_url === 'string' ? s.events_url : '';
+};
+
 /** The chosen device model also fills a config property listing it (e.g. ATOL's device_model). */
 function applyModel(driver: Driver, model: string, config: Record<string, unknown>): Record<string, unknown> {
   const next = { ...config };
@@ -83,6 +89,7 @@ export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Drive
     daily_close_time: group?.settings.daily_close_time ?? '',
     marking_policy: group?.settings.marking_policy ?? 'offline_allowed',
     group_code: groupCodeOf(group),
+    events_url: eventsUrlOf(group),
   });
   const [err, setErr] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -95,6 +102,8 @@ export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Drive
       ...form,
       daily_close_time: form.daily_close_time === '' ? null : form.daily_close_time,
       group_code: form.group_code.trim() === '' ? null : form.group_code.trim(),
+      // Sent as it is: the same URL keeps its signer (the server compares), '' clears it.
+      events_url: form.events_url.trim() === '' ? null : form.events_url.trim(),
       shift_duration: Number(form.shift_duration),
       pool_policy: Object.fromEntries(Object.entries(policy).map(([k, v]) => [k, Number(v)])),
       driver: driverModel,
@@ -110,7 +119,7 @@ export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Drive
       setBusy(false);
     }
   };
-  const known = ['name', 'driver', 'default_tax_system', 'default_vat', 'shift_duration', 'daily_close_time', 'marking_policy', 'group_code', ...POOL_POLICY_FIELDS.map((f) => `pool_policy.${f.key}`)];
+  const known = ['name', 'driver', 'default_tax_system', 'default_vat', 'shift_duration', 'daily_close_time', 'marking_policy', 'group_code', 'events_url', ...POOL_POLICY_FIELDS.map((f) => `pool_policy.${f.key}`)];
   const general = err?.errors.filter((e) => !e.field || (!known.includes(e.field) && !e.field.startsWith('config.'))).map((e) => e.message).join('; ');
   const configErrors = err?.errors.filter((e) => e.field?.startsWith('config.')).length ?? 0;
 
@@ -170,6 +179,13 @@ export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Drive
         <legend>{t('groups.atol_online')}</legend>
         <Field label={t('groups.group_code')} error={err?.field('group_code')} hint={t('groups.group_code_hint')}>
           <input name="group_code" value={form.group_code} onChange={(e) => set('group_code', e.target.value)} maxLength={64} pattern="[A-Za-z0-9][A-Za-z0-9_.\-]*" autoComplete="off" spellCheck={false} />
+        </Field>
+      </fieldset>
+
+      <fieldset>
+        <legend>{t('groups.events')}</legend>
+        <Field label={t('groups.events_url')} error={err?.field('events_url')} hint={t('groups.events_url_hint')}>
+          <input name="events_url" type="url" value={form.events_url} onChange={(e) => set('events_url', e.target.value)} maxLength={2048} placeholder="https://" autoComplete="off" spellCheck={false} />
         </Field>
       </fieldset>
 

@@ -6,8 +6,25 @@ import { FORECAST_WHAT, HEALTH_REASONS, useI18n } from '../i18n';
 import { DriverModelSelect, useDriverChoice } from './GroupForm';
 
 /** What the last action did: worded at render (so it follows a language switch), or the server's refusal. */
-type Notice = { kind: 'ok'; key: 'pool.added' | 'pool.saved' | 'pool.removed' | 'pool.retired_notice' | 'pool.now_maintenance' | 'pool.now_active' | 'pool.fn_replaced'; id: number } | { kind: 'error'; text: string };
-type Dialog = { kind: 'add' } | { kind: 'edit'; register: RegisterView } | { kind: 'remove'; register: RegisterView } | { kind: 'replace'; register: RegisterView };
+type Notice =
+  | { kind: 'ok'; key: 'pool.added' | 'pool.saved' | 'pool.removed' | 'pool.retired_notice' | 'pool.now_maintenance' | 'pool.now_active' | 'pool.fn_replaced'; id: number }
+  | { kind: 'archive'; closed: ArchiveClose }
+  | { kind: 'error'; text: string };
+type Dialog =
+  | { kind: 'add' }
+  | { kind: 'edit'; register: RegisterView }
+  | { kind: 'remove'; register: RegisterView }
+  | { kind: 'replace'; register: RegisterView }
+  | { kind: 'close_archive'; register: RegisterView };
+
+/** The report on closing an FN (`close_archive` of POST …/registers/{id}/close-archive). */
+interface ArchiveClose {
+  register_id: number;
+  fd_number: number;
+  fiscal_sign: string;
+  date_time: string;
+  fn_serial: string | null;
+}
 
 const HEALTH_BADGE: Record<HealthLevel, string> = { healthy: 'ok', degraded: 'warn', unavailable: 'bad' };
 const SERVICE_BADGE: Record<RegisterView['service'], string> = { active: 'ok', maintenance: 'warn', retired: '' };
@@ -38,7 +55,7 @@ export function RegisterPool({ group: g, drivers, selected, onChanged }: {
   selected: number | null;
   onChanged: () => void;
 }) {
-  const { t } = useI18n();
+  const { t, dateTime } = useI18n();
   const client = useClient();
   const [dialog, setDialog] = useState<Dialog | null>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
@@ -73,7 +90,11 @@ export function RegisterPool({ group: g, drivers, selected, onChanged }: {
       <p className="muted small-text pool-hint">{t('pool.hint')}</p>
       {notice ? (
         <div className={`alert small ${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'} data-testid="pool-notice">
-          {notice.kind === 'ok' ? t(notice.key, { id: notice.id }) : notice.text}
+          {notice.kind === 'ok'
+            ? t(notice.key, { id: notice.id })
+            : notice.kind === 'archive'
+              ? t('pool.archive_closed', { id: notice.closed.register_id, fd: notice.closed.fd_number, fp: notice.closed.fiscal_sign, t: dateTime(notice.closed.date_time) })
+              : notice.text}
         </div>
       ) : null}
       <ul className="register-list">
@@ -90,6 +111,7 @@ export function RegisterPool({ group: g, drivers, selected, onChanged }: {
             onEdit={() => setDialog({ kind: 'edit', register: r })}
             onRemove={() => setDialog({ kind: 'remove', register: r })}
             onReplaceFn={() => setDialog({ kind: 'replace', register: r })}
+            onCloseArchive={() => setDialog({ kind: 'close_archive', register: r })}
           />
         ))}
       </ul>
@@ -101,12 +123,23 @@ export function RegisterPool({ group: g, drivers, selected, onChanged }: {
         <RemoveRegister group={g} register={dialog.register} onClose={() => setDialog(null)} onRemoved={(id, retired) => done(retired ? 'pool.retired_notice' : 'pool.removed', id)} />
       ) : dialog?.kind === 'replace' ? (
         <ReplaceFn group={g} register={dialog.register} onClose={() => setDialog(null)} onReplaced={(id) => done('pool.fn_replaced', id)} />
+      ) : dialog?.kind === 'close_archive' ? (
+        <CloseArchive
+          group={g}
+          register={dialog.register}
+          onClose={() => setDialog(null)}
+          onClosed={(closed) => {
+            setDialog(null);
+            setNotice({ kind: 'archive', closed });
+            onChanged();
+          }}
+        />
       ) : null}
     </section>
   );
 }
 
-function RegisterItem({ register: r, first, selected, driver, busy, onService, onEdit, onRemove, onReplaceFn }: {
+function RegisterItem({ register: r, first, selected, driver, busy, onService, onEdit, onRemove, onReplaceFn, onCloseArchive }: {
   register: RegisterView;
   first: boolean;
   selected: boolean;
@@ -116,6 +149,7 @@ function RegisterItem({ register: r, first, selected, driver, busy, onService, o
   onEdit: () => void;
   onRemove: () => void;
   onReplaceFn: () => void;
+  onCloseArchive: () => void;
 }) {
   const { t, pick, model, percent, dateTime } = useI18n();
   const retired = r.service === 'retired';
@@ -184,6 +218,10 @@ function RegisterItem({ register: r, first, selected, driver, busy, onService, o
             <button type="button" className="success small" disabled={busy} onClick={() => onService('active')}>{t('pool.to_active')}</button>
           )}
           {first ? null : <button type="button" className="ghost small" disabled={busy || !driver} onClick={onEdit}>{t('pool.settings')}</button>}
+          {/* The FN replacement flow: close the archive (drivers that can), then «ФН заменён»; both need maintenance. */}
+          {r.service === 'maintenance' && driver?.capabilities.close_archive ? (
+            <button type="button" className="ghost small danger" disabled={busy || r.fn?.phase === 'closed'} onClick={onCloseArchive} data-testid="close-archive">{t('pool.close_archive')}</button>
+          ) : null}
           {r.service === 'maintenance' ? <button type="button" className="ghost small" disabled={busy} onClick={onReplaceFn}>{t('pool.replace_fn')}</button> : null}
           <button type="button" className="ghost small danger" disabled={busy} onClick={onRemove}>{t('pool.remove')}</button>
         </div>
@@ -319,6 +357,36 @@ function ReplaceFn({ group, register, onClose, onReplaced }: {
   return (
     <Modal title={t('pool.replace_fn_title', { id: register.id })} onClose={onClose} onSubmit={replace} submitLabel={t('pool.replace_fn')} busy={busy} error={error}>
       <p className="confirm-text">{t('pool.replace_fn_confirm')}</p>
+    </Modal>
+  );
+}
+
+/** «Закрыть архив ФН»: confirmed first; the register's worker makes the report on closing the FN; a refusal stays in the dialog. */
+function CloseArchive({ group, register, onClose, onClosed }: {
+  group: Group;
+  register: RegisterView;
+  onClose: () => void;
+  onClosed: (closed: ArchiveClose) => void;
+}) {
+  const { t } = useI18n();
+  const client = useClient();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const close = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const res = await client.call<Group & { close_archive: ArchiveClose }>('POST', `/service_groups/${group.id}/registers/${register.id}/close-archive`);
+      onClosed(res.close_archive);
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal title={t('pool.close_archive_title', { id: register.id })} onClose={onClose} onSubmit={close} submitLabel={t('pool.close_archive')} busy={busy} danger error={error}>
+      <p className="confirm-text">{t('pool.close_archive_confirm')}</p>
     </Modal>
   );
 }

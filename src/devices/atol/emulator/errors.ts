@@ -63,6 +63,7 @@ export const ERROR_TABLE: ReadonlyMap<number, ErrorRow> = new Map<number, ErrorR
   [ATOL_ERRORS.SHIFT_EXPIRED, row('SHIFT_EXPIRED', 'Смена превысила 24 часа')],
   [ATOL_ERRORS.DENIED_IN_CLOSED_SHIFT, row('DENIED_IN_CLOSED_SHIFT', 'Смена закрыта - операция невозможна')],
   [ATOL_ERRORS.DENIED_IN_OPENED_SHIFT, row('DENIED_IN_OPENED_SHIFT', 'Смена открыта, операция невозможна')],
+  [ATOL_ERRORS.FN_INVALID_STATE, row('FN_INVALID_STATE', 'Неверное состояние ФН')],
   [ATOL_ERRORS.FN_EXPIRED, row('FN_EXPIRED', 'Закончен срок эксплуатации ФН')],
   [ATOL_ERRORS.FN_OVERFLOW, row('FN_OVERFLOW', 'Архив ФН переполнен')],
   [ATOL_ERRORS.FN_INVALID_DATE_TIME, row('FN_INVALID_DATE_TIME', 'В ФН переданы неверная дата или время')],

@@ -22,7 +22,7 @@ import { isObject, isReceiptTaskType, RECEIPT_TASK_TYPES } from '../protocol.js'
 import type { AtolFiscalParams, JsonObject } from '../protocol.js';
 import { TaskError, taskToRegistration } from '../receipt-task.js';
 import type { TaskRegistration } from '../receipt-task.js';
-import { fiscalParamsOfResult, fiscalParamsOfShift, registrationToResults, shiftTotalsOfXReport, statusToResults } from '../results.js';
+import { fiscalParamsOfArchiveClose, fiscalParamsOfResult, fiscalParamsOfShift, registrationToResults, shiftTotalsOfXReport, statusToResults } from '../results.js';
 import { EXTRA_ERRORS, JsonTaskError, WEB_ERRORS, errorText } from './errors.js';
 import { Fields, badValue, checkImcParams, checkOperator, checkReceiptTask, checkReportTask, missing } from './validate.js';
 
@@ -181,6 +181,23 @@ const closeShift: TaskSpec = {
     const receiptsCount = (await ctx.driver.status()).shift.receiptsInShift;
     const d = await ctx.driver.closeShift(cashierOf(f));
     return { fiscalParams: { ...fiscalParamsOfShift(d, await ctx.registration()), receiptsCount }, warnings: { notPrinted: false } };
+  },
+};
+
+/**
+ * The report on closing the FN (json_closeArchive.js: `operator`, `electronically`, then
+ * fnOperation(LIBFPTR_FNOP_CLOSE_ARCHIVE) and getFiscalDocumentResult). The register behind the
+ * emulator closes its FN archive when its driver can; otherwise the driver's NOT_SUPPORTED.
+ */
+const closeArchive: TaskSpec = {
+  fiscal: true,
+  async run(f, ctx) {
+    checkReportTask(f);
+    const { driver } = ctx;
+    if (driver.closeArchive === undefined) return notSupported();
+    const shiftNumber = (await driver.status()).shift.number;
+    const d = await driver.closeArchive(cashierOf(f));
+    return { fiscalParams: fiscalParamsOfArchiveClose(d, shiftNumber, await ctx.registration()), warnings: { notPrinted: false } };
   },
 };
 
@@ -394,6 +411,7 @@ export const TASKS: ReadonlyMap<string, TaskSpec> = new Map<string, TaskSpec>([
   ...RECEIPT_ROWS,
   ['openShift', openShift],
   ['closeShift', closeShift],
+  ['closeArchive', closeArchive],
   ['reportX', reportX],
   ['reportOfdExchangeStatus', reportOfdExchangeStatus],
   ['getShiftTotals', query(async (_f, ctx) => shiftTotalsOfXReport(ctx.xReport ?? (await ctx.driver.xReport())))],
@@ -418,7 +436,7 @@ export const TASKS: ReadonlyMap<string, TaskSpec> = new Map<string, TaskSpec>([
   ['checkImcWorkState', checkImcWorkState],
   ['ismExchangeStatus', ismExchangeStatus],
   // Fiscal documents the emulated register cannot make.
-  ...['registration', 'changeRegistrationParameters', 'fnChange', 'closeArchive'].map((t) => [t, unsupported(true)] as const),
+  ...['registration', 'changeRegistrationParameters', 'fnChange'].map((t) => [t, unsupported(true)] as const),
   // Printing, the cash drawer, device settings, counters, and the batch / ping marking tasks.
   ...[
     'printLastReceiptCopy', 'printFnDocument', 'printDocumentsFromJournal', 'nonFiscal', 'openCashDrawer',

@@ -61,6 +61,8 @@ const DOC_TYPE_OF: Record<FiscalDocumentKind, number> = {
   correction: DOC_TYPES.correction,
   closeShift: DOC_TYPES.closeShift,
   stateReport: DOC_TYPES.stateReport,
+  // Container code 6, the report on closing the FN (domain.md §1.1): only a store closed elsewhere has one.
+  closeArchive: 6,
 };
 /** Mode-8 status nibble: 0 sale, 1 buy, 2 sale return, 3 buy return (§5.2). */
 const RECEIPT_NIBBLE = { 1: 0, 2: 2, 3: 1, 4: 3 } as const;

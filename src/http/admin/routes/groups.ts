@@ -22,6 +22,7 @@ export function groupRoutes(deps: { groups: GroupService; devices: DeviceOperati
       model: f.model,
       title: f.title,
       device_models: [...f.deviceModels],
+      capabilities: { close_archive: f.capabilities?.closeArchive === true },
       config_schema: { ...f.configSchema },
       defaults: f.defaults(),
     })));
@@ -91,6 +92,17 @@ export function groupRoutes(deps: { groups: GroupService; devices: DeviceOperati
     }, async (request) => {
       const { state, replacement } = await G.replaceFn(actorOf(request), Number(request.params.id), Number(request.params.register_id));
       return { ...view(state), replacement_register: replacement };
+    });
+
+    r.post('/service_groups/:id/registers/:register_id/close-archive', {
+      schema: {
+        summary: '«Закрыть архив ФН»: close the register’s FN archive before replacing the FN',
+        description: 'The register must be in maintenance, drained, with its shift closed, as for «ФН заменён» (409 register_not_drained, shift_open, register_retired), and its driver must be able to (409 close_archive_not_supported). The report on closing the FN (document 6) is made by the register’s worker through its device queue, like the shift operations; the answer carries it (`close_archive`: FD number, fiscal sign, date) or the device’s refusal (503 with its code, device_busy after 30 s). The FN then refuses every fiscal document (fn_archive_closed): replace it, re-register the register and mark «ФН заменён».',
+        tags, params: RegisterParams, response: { 200: AnyObject, ...errors, 503: ErrorSchema },
+      },
+    }, async (request) => {
+      const { state, document } = await G.closeArchive(actorOf(request), Number(request.params.id), Number(request.params.register_id));
+      return { ...view(state), close_archive: document };
     });
 
     const op = (path: string, kind: ShiftOperation, summary: string) =>
