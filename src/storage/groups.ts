@@ -204,6 +204,7 @@ export function createGroupRepository(handle: Db) {
             daily_close_time: s.dailyCloseTime,
             ...(s.markingPolicy !== undefined ? { marking_policy: s.markingPolicy } : {}),
             ...(s.groupCode !== undefined ? { group_code: s.groupCode } : {}),
+            ...(s.poolPolicy !== undefined ? { pool_policy: JSON.stringify(s.poolPolicy) } : {}),
             ...(s.events ? { events_url: s.events.url, events_user_id: s.events.userId } : {}),
             created_at: now,
             updated_at: now,

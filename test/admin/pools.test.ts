@@ -269,6 +269,10 @@ for (const { backend, skip } of backends) {
       const ok = await call(server, admin, 'PATCH', `/admin/api/service_groups/${g.id}`, { pool_policy: { fn_expiry_days: 10, warn_days: 30 } });
       expect(ok.statusCode).toBe(200);
       expect((await group(g.id)).settings.pool_policy).toMatchObject({ fn_expiry_days: 10, warn_days: 30, fn_fill_percent: 90 });
+      // Thresholds given when the group is created are kept too.
+      const created = await call(server, admin, 'POST', '/admin/api/service_groups', { ...emulatorGroup('С порогами'), pool_policy: { fn_expiry_days: 45, ofd_backlog_days: 7 } });
+      expect(created.statusCode).toBe(200);
+      expect((await group(created.json<GroupView>().id)).settings.pool_policy).toMatchObject({ fn_expiry_days: 45, ofd_backlog_days: 7, warn_days: 15 });
 
       const badDevice = await call(server, admin, 'POST', `/admin/api/service_groups/${g.id}/registers`, { driver: 'emulator', config: { company_inn: '12' } });
       expect(badDevice.statusCode).toBe(400);
