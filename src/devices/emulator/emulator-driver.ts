@@ -106,11 +106,16 @@ export function createEmulatorDriver(config: EmulatorConfig, ctx: DriverContext)
     if (c.latency_ms > 0) await sleep(c.latency_ms);
     // The last moment before the FN: a caller paused past its deadline must not write a document.
     if (op === 'document') ctx.checkFence?.();
-    return faults.run(op, () => {
-      const d = ensureOpen();
-      d.setMarkingOperatorReachable(operatorReachable());
-      return fn(d);
-    });
+    try {
+      return await faults.run(op, () => {
+        const d = ensureOpen();
+        d.setMarkingOperatorReachable(operatorReachable());
+        return fn(d);
+      });
+    } finally {
+      // Answered (or failed after the FN wrote: a lost answer) only once the FN's writes are on disk.
+      await device?.durable();
+    }
   }
 
   const driver: EmulatorDriver = {

@@ -121,6 +121,8 @@ export interface FiscalDevice {
   notifications(): StoredNotification[];
   /** The marking operator reachable or not from now on (it confirms notifications only while reachable). */
   setMarkingOperatorReachable(reachable: boolean): void;
+  /** Everything written so far is on disk (store.durable()): awaited before the driver answers. */
+  durable(): Promise<void>;
   close(): void;
 }
 
@@ -499,6 +501,7 @@ export function openFiscalDevice(o: FiscalDeviceOptions): FiscalDevice {
         operatorReachableSince = null;
       }
     },
+    durable: () => store.durable(),
     close: () => store.close(),
   };
 }
