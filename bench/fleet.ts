@@ -20,8 +20,9 @@
  */
 import { execSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { PG_ADMIN_URL, RECEIPT_BODY, ADMIN_AUTH, percentile, sleep, spawnChild, table, type Child } from './lib.js';
@@ -52,9 +53,14 @@ export interface FleetOptions {
   profileDir?: string;
   /** Registers per group in the load phase (default n / 100: 100 pools). */
   poolSize?: number;
+  /**
+   * Registers on the wire in the load phase (default 100; 20 quick): the second register of that
+   * many pools, alternately a Shtrih-M and an ATOL protocol emulator (bench/emulator-farm.ts).
+   */
+  tcp?: number;
 }
 
-export const FLEET_PHASES = ['baseline', 'idle', 'load'] as const;
+export const FLEET_PHASES = ['baseline', 'idle', 'load', 'nodes'] as const;
 export type FleetPhase = (typeof FLEET_PHASES)[number];
 
 /** The virtual register of every fleet group: 300 ms per device operation, OFD acknowledgements after 10 ms. */
@@ -540,6 +546,27 @@ export interface LoadRun {
   profileFile?: string;
   /** PostgreSQL: rows written and scans per accepted receipt during the offering, by table. */
   tablesPerReceipt?: string;
+  /** POST → success by the model of the register that fiscalized it (emulator, shtrih, atol). */
+  byModel: Record<string, { registers: number; receipts: number; p50: number; p99: number }>;
+}
+
+/** Three nodes on one PostgreSQL database sharing the registers, then one of them killed. */
+export interface NodesRun {
+  registers: number;
+  leaseTtlMs: number;
+  callTimeoutMs: number;
+  /** Every register leased by a live node, the three within ±10 % of a third: seconds after the last start (null: not within the deadline). */
+  balancedAfterS: number | null;
+  /** Leases per node when balanced (or at the deadline). */
+  shares: number[];
+  /** Registers the killed node held. */
+  orphaned: number;
+  /** SIGKILL → the last of them leased by a survivor, s. */
+  releasedAfterS: number | null;
+  /** SIGKILL → the last of them driven again (a status read by its new node written), s. */
+  drivenAfterS: number | null;
+  /** Leases per surviving node once all were driven again. */
+  sharesAfter: number[];
 }
 
 export interface FleetResult {
@@ -547,6 +574,7 @@ export interface FleetResult {
   baseline: Baseline | null;
   fleet: FleetRun | null;
   load: LoadRun | null;
+  nodes: NodesRun | null;
   notes: string[];
 }
 
@@ -643,7 +671,26 @@ async function loadRun(env: FleetEnv, o: FleetOptions, deps: FleetDeps): Promise
   const seconds = o.quick ? 15 : 60;
   const c = await fleetChild(env);
   const store = env.store();
+  const tcpWanted = perGroup >= 2 ? Math.min(o.tcp ?? (o.quick ? 20 : 100), GROUPS) : 0;
+  const farmDir = mkdtempSync(join(tmpdir(), 'cr-fleet-farm-'));
+  const farm = tcpWanted > 0
+    ? await spawnChild('emulator-farm', {
+      FARM_SHTRIH: String(Math.ceil(tcpWanted / 2)),
+      FARM_ATOL: String(Math.floor(tcpWanted / 2)),
+      FARM_DIR: farmDir,
+      FARM_LATENCY_MS: String(FLEET_DEVICE_CONFIG.latency_ms),
+      FARM_OFD_ACK_DELAY_MS: String(FLEET_DEVICE_CONFIG.ofd_ack_delay_ms),
+    })
+    : null;
   try {
+    const ports = farm ? ((await farm.request({ type: 'ports' }, 'ports')) as { shtrih?: number[]; atol?: string[] }) : {};
+    // The second register of pool i (i < tcpWanted): Shtrih-M for even i, ATOL for odd i.
+    const wire = (i: number): { driver: string; config: Record<string, unknown> } | null => {
+      const port = i % 2 === 0 ? ports.shtrih?.[i / 2] : undefined;
+      if (port !== undefined) return { driver: 'shtrih', config: { host: '127.0.0.1', port } };
+      const url = i % 2 === 1 ? ports.atol?.[(i - 1) / 2] : undefined;
+      return url === undefined ? null : { driver: 'atol', config: { url } };
+    };
     const admin = await adminLogin(c.url);
     await removeDemoGroups(admin);
     const tSetup = performance.now();
@@ -655,10 +702,13 @@ async function loadRun(env: FleetEnv, o: FleetOptions, deps: FleetDeps): Promise
       return r;
     });
     const groups = ids.filter((id) => id > 0);
-    // Registers joining each pool before it starts (so each start brings up the whole pool).
-    const adds = groups.flatMap((g) => Array.from({ length: perGroup - 1 }, () => g));
-    const added = await inFlight(adds.length, CONCURRENCY, deadline, (i) =>
-      admin.call('POST', `/service_groups/${adds[i]}/registers`, { driver: 'emulator', config: { ...FLEET_DEVICE_CONFIG } }));
+    // Registers joining each pool before it starts (so each start brings up the whole pool); the
+    // first one joining pool i < tcpWanted is a protocol emulator on the wire.
+    const adds = groups.flatMap((g, gi) => Array.from({ length: perGroup - 1 }, (_, k) => ({ g, body: (k === 0 ? wire(gi) : null) ?? { driver: 'emulator', config: { ...FLEET_DEVICE_CONFIG } } })));
+    const added = await inFlight(adds.length, CONCURRENCY, deadline, (i) => {
+      const add = adds[i];
+      return add ? admin.call('POST', `/service_groups/${add.g}/registers`, add.body) : Promise.resolve({ status: 0, ms: 0, body: null });
+    });
     const startedRows = await inFlight(groups.length, CONCURRENCY, deadline, (i) => admin.call('POST', `/service_groups/${groups[i]}/start`));
     const registers = groups.length + added.filter((r) => r.ok).length;
     const w = await waitOpened(admin, registers, performance.now() + (o.quick ? 60_000 : 100_000), deps.log, `${env.kind} load setup`);
@@ -754,17 +804,30 @@ async function loadRun(env: FleetEnv, o: FleetOptions, deps: FleetDeps): Promise
     while ((await store.unfinished(groups)) > 0 && Date.now() < drainDeadline) await sleep(250);
     const drainS = (Date.now() - tEnd) / 1000;
     const rows = await store.outcomes(groups);
+    const models = await store.drivers(groups);
     const lat: number[] = [];
+    const latByModel = new Map<string, number[]>();
     let success = 0;
     let failed = 0;
     for (const r of rows) {
       if (r.state === 'success') {
         success++;
         const s = sentAt.get(r.id);
-        if (s !== undefined && r.fiscalized_at !== null) lat.push(r.fiscalized_at - s);
+        if (s !== undefined && r.fiscalized_at !== null) {
+          lat.push(r.fiscalized_at - s);
+          const model = (r.device_id === null ? undefined : models.get(r.device_id)) ?? '?';
+          const list = latByModel.get(model) ?? [];
+          list.push(r.fiscalized_at - s);
+          latByModel.set(model, list);
+        }
       } else if (r.state === 'failed') failed++;
     }
     lat.sort((a, b) => a - b);
+    const byModel: LoadRun['byModel'] = {};
+    for (const [model, list] of latByModel) {
+      list.sort((a, b) => a - b);
+      byModel[model] = { registers: [...models.values()].filter((m) => m === model).length, receipts: list.length, p50: percentile(list, 50), p99: percentile(list, 99) };
+    }
     postMs.sort((a, b) => a - b);
     const accepted = sentAt.size;
     const postErrors = offered - skipped - accepted;
@@ -797,21 +860,113 @@ async function loadRun(env: FleetEnv, o: FleetOptions, deps: FleetDeps): Promise
       healthP99: percentile(health, 99),
       loop: loopState,
       pg: pgDelta(pg0, pg1),
+      byModel,
       ...(profileFile !== undefined ? { profileFile } : {}),
     };
     const perReceipt = tableDelta(tables0, tables1, sentAt.size);
     if (perReceipt !== null) out.tablesPerReceipt = perReceipt;
     deps.log(`${env.kind} load: ${success}/${accepted} success, POST→success p50 ${out.p50} ms p99 ${out.p99} ms max ${out.max} ms; POST p50 ${out.postP50.toFixed(0)} p99 ${out.postP99.toFixed(0)} ms; /health p50 ${out.healthP50.toFixed(0)} p99 ${out.healthP99.toFixed(0)} ms; event loop R/D/S ${loopCell(loopState)} %; CPU ${cpuPct.toFixed(0)} %, max RSS ${rssMax.toFixed(0)} MB${out.pg ? `, ${out.pg.xactPerSec.toFixed(0)} transactions/s` : ''}`);
+    const wireNote = Object.entries(byModel).filter(([m]) => m !== 'emulator').map(([m, b]) => `${m} ×${b.registers}: ${b.receipts} receipts, p50 ${b.p50} p99 ${b.p99} ms`).join('; ');
+    if (wireNote) deps.log(`${env.kind} load: on the wire — ${wireNote}`);
     return out;
   } finally {
     await store.close();
     await c.stop(20_000);
+    await farm?.stop(20_000);
+    rmSync(farmDir, { recursive: true, force: true });
+  }
+}
+
+/** Leases held per live owner, largest first (the database's clock decides what is live). */
+async function leaseShares(client: pg.Client): Promise<Map<string, number>> {
+  const r = await client.query<{ owner: string; n: string }>(
+    `SELECT lease_owner AS owner, count(*) AS n FROM devices
+     WHERE lease_owner IS NOT NULL AND lease_until > (floor(extract(epoch from clock_timestamp()) * 1000))::bigint GROUP BY lease_owner ORDER BY 2 DESC`);
+  return new Map(r.rows.map((row) => [row.owner, Number(row.n)]));
+}
+
+/**
+ * Three server processes on one PostgreSQL database (one data directory, as nodes sharing a volume
+ * for the virtual FNs) and N registers started through the first: how long until the leases are
+ * balanced within ±10 %, then one node killed with SIGKILL and how long until every register it
+ * held is leased and driven (a fresh status read written) by the others. Lease 10 s, device calls
+ * bounded at 3 s (a third of it), so "within the lease time plus 5 s" is 15 s.
+ */
+async function nodesRun(env: FleetEnv, o: FleetOptions, deps: FleetDeps): Promise<NodesRun> {
+  const url = env.serverEnv.DATABASE_URL;
+  if (env.kind !== 'postgres' || !url) throw new Error('the nodes phase needs PostgreSQL');
+  const leaseTtlMs = 10_000;
+  const callTimeoutMs = 3000;
+  const nodeEnv = { ...env.serverEnv, BENCH_GROUPS: '0', CR_LEASE_TTL_MS: String(leaseTtlMs), CR_DEVICE_CALL_TIMEOUT_MS: String(callTimeoutMs) };
+  const first = await spawnChild('server-child', nodeEnv, ['--expose-gc']);
+  const nodes: Child[] = [first];
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const admin = await adminLogin(first.url);
+    await removeDemoGroups(admin);
+    for (let i = 0; i < 2; i++) nodes.push(await spawnChild('server-child', nodeEnv, ['--expose-gc']));
+    const n = o.n;
+    const ids: number[] = new Array<number>(n).fill(0);
+    const t0 = performance.now();
+    await inFlight(n, CONCURRENCY, t0 + 120_000, async (i) => {
+      const r = await admin.call('POST', '/service_groups', groupBody(`node-fleet-${i + 1}`));
+      ids[i] = (r.body as { id?: number } | null)?.id ?? 0;
+      return r;
+    });
+    const made = ids.filter((id) => id > 0);
+    await inFlight(made.length, CONCURRENCY, performance.now() + 120_000, (i) => admin.call('POST', `/service_groups/${made[i]}/start`));
+    const tStarted = performance.now();
+    deps.log(`${env.kind} nodes: ${made.length} groups started through node 1 of 3`);
+    // Balanced: every register leased by a live node, each node within ±10 % of a third.
+    let shares: number[] = [];
+    let balancedAfterS: number | null = null;
+    const balanceDeadline = tStarted + 180_000;
+    while (performance.now() < balanceDeadline) {
+      shares = [...(await leaseShares(client)).values()];
+      const held = shares.reduce((a, b) => a + b, 0);
+      if (shares.length === 3 && held === made.length && shares.every((s) => Math.abs(s - made.length / 3) <= made.length / 30)) {
+        balancedAfterS = (performance.now() - tStarted) / 1000;
+        break;
+      }
+      await sleep(1000);
+    }
+    deps.log(`${env.kind} nodes: leases ${shares.join(' / ')}${balancedAfterS === null ? ' — not balanced within the deadline' : ` balanced ${balancedAfterS.toFixed(1)} s after the last start`}`);
+    // Let every register open on its node before one is killed.
+    await sleep(5000);
+    const victim = nodes[2];
+    if (!victim) throw new Error('no third node');
+    const owner = `bench:${victim.pid}`;
+    const theirs = (await client.query<{ id: number }>('SELECT id FROM devices WHERE lease_owner = $1', [owner])).rows.map((r) => Number(r.id));
+    const killedAt = Date.now();
+    process.kill(victim.pid, 'SIGKILL');
+    deps.log(`${env.kind} nodes: node 3 (${theirs.length} registers) killed with SIGKILL`);
+    let releasedAfterS: number | null = null;
+    let drivenAfterS: number | null = null;
+    const failDeadline = Date.now() + 90_000;
+    while (Date.now() < failDeadline && drivenAfterS === null) {
+      const r = await client.query<{ leased: string; driven: string }>(
+        `SELECT count(*) FILTER (WHERE lease_owner IS NOT NULL AND lease_owner <> $2 AND lease_until > (floor(extract(epoch from clock_timestamp()) * 1000))::bigint) AS leased,
+                count(*) FILTER (WHERE lease_owner <> $2 AND status_at > $3) AS driven
+         FROM devices WHERE id = ANY($1::bigint[])`, [theirs, owner, killedAt]);
+      const row = r.rows[0];
+      const at = (Date.now() - killedAt) / 1000;
+      if (releasedAfterS === null && Number(row?.leased) === theirs.length) releasedAfterS = at;
+      if (Number(row?.driven) === theirs.length) drivenAfterS = at;
+      else await sleep(250);
+    }
+    const sharesAfter = [...(await leaseShares(client)).values()];
+    deps.log(`${env.kind} nodes: the killed node's registers leased again after ${releasedAfterS?.toFixed(1) ?? '—'} s, driven after ${drivenAfterS?.toFixed(1) ?? '—'} s (lease ${leaseTtlMs / 1000} s); leases now ${sharesAfter.join(' / ')}`);
+    return { registers: made.length, leaseTtlMs, callTimeoutMs, balancedAfterS, shares, orphaned: theirs.length, releasedAfterS, drivenAfterS, sharesAfter };
+  } finally {
+    await client.end().catch(() => undefined);
+    await Promise.all(nodes.map((c) => c.stop(20_000)));
   }
 }
 
 /** The fleet part on one database: baseline, N registers started and idle, then load over 100 pools. */
 export async function fleet(kind: DbKind, o: FleetOptions, deps: FleetDeps): Promise<FleetResult> {
-  const result: FleetResult = { kind, baseline: null, fleet: null, load: null, notes: [] };
+  const result: FleetResult = { kind, baseline: null, fleet: null, load: null, nodes: null, notes: [] };
   const guard = async <T>(what: string, fn: () => Promise<T>): Promise<T | null> => {
     try {
       return await fn();
@@ -826,6 +981,7 @@ export async function fleet(kind: DbKind, o: FleetOptions, deps: FleetDeps): Pro
   if (phases.includes('baseline')) result.baseline = await guard('baseline', () => deps.withEnv(kind, (env) => baseline(env, o, deps)));
   if (phases.includes('idle')) result.fleet = await guard('fleet', () => deps.withEnv(kind, (env) => fleetRun(env, o, deps)));
   if (phases.includes('load')) result.load = await guard('load', () => deps.withEnv(kind, (env) => loadRun(env, o, deps)));
+  if (phases.includes('nodes') && kind === 'postgres') result.nodes = await guard('nodes', () => deps.withEnv(kind, (env) => nodesRun(env, o, deps)));
   return result;
 }
 
@@ -894,6 +1050,13 @@ export function renderFleet(results: FleetResult[], o: FleetOptions): string {
     addL('queue backlog when the offering stopped', L((l) => String(l.backlogAtEnd)));
     addL('success / failed / unfinished (drain s)', L((l) => `${l.success} / ${l.failed} / ${l.unfinished} (${f1(l.drainS)})`));
     addL('POST → success p50 / p99 / max ms', L((l) => `${l.p50} / ${l.p99} / ${l.max}`));
+    for (const [model, label] of [['emulator', 'virtual register (in process)'], ['shtrih', 'Shtrih-M emulator over TCP'], ['atol', 'ATOL web-server emulator over HTTP']] as const) {
+      if (!results.some((r) => r.load?.byModel[model])) continue;
+      addL(`… on a ${label}: registers, receipts, p50 / p99 ms`, L((l) => {
+        const b = l.byModel[model];
+        return b ? `${b.registers}, ${b.receipts}, ${b.p50} / ${b.p99}` : '—';
+      }));
+    }
     addL('CPU during the offering, % of one core: server; load generator', L((l) => `${f0(l.cpuPct)}; ${f0(l.generatorCpuPct)}`));
     addL('max RSS, MB', L((l) => f0(l.rssMaxMb)));
     addL('/health during the offering, p50 / p99 ms', L((l) => `${f1(l.healthP50)} / ${f0(l.healthP99)}`));
@@ -909,6 +1072,23 @@ export function renderFleet(results: FleetResult[], o: FleetOptions): string {
       if (r.load?.profileFile === undefined) continue;
       out.push(`#### ${r.kind}: CPU profile of the server during the offering (profiler on; ${r.load.profileFile})`, '', '```', renderSummary(summarise(r.load.profileFile, 40), 25), '```', '');
     }
+  }
+  for (const r of results) {
+    const nd = r.nodes;
+    if (!nd) continue;
+    const spread = (xs: number[]) => (xs.length === 0 ? '—' : `${xs.join(' / ')} (±${f1((100 * Math.max(...xs.map((x) => Math.abs(x - nd.registers / xs.length)))) / (nd.registers / xs.length))} %)`);
+    out.push(
+      `### Three nodes on one ${r.kind} database, ${nd.registers} registers (lease ${nd.leaseTtlMs / 1000} s, device calls ≤ ${nd.callTimeoutMs / 1000} s)`,
+      '',
+      table(['', r.kind], [
+        ['leases per node, balanced after the last start', `${spread(nd.shares)}${nd.balancedAfterS === null ? ', not within 180 s' : ` after ${f1(nd.balancedAfterS)} s`}`],
+        ['node 3 killed (SIGKILL), registers it held', String(nd.orphaned)],
+        ['… all leased by the two others after', nd.releasedAfterS === null ? 'not within 90 s' : `${f1(nd.releasedAfterS)} s`],
+        ['… all driven again (a status read by the new node written) after', nd.drivenAfterS === null ? 'not within 90 s' : `${f1(nd.drivenAfterS)} s (target: lease + 5 s = ${f0(nd.leaseTtlMs / 1000 + 5)} s)`],
+        ['leases per surviving node then', spread(nd.sharesAfter)],
+      ]),
+      '',
+    );
   }
   // A phase its deadline cut short says so.
   for (const r of results) {

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import autocannon, { type AutocannonRequest, type AutocannonResult } from 'autocannon';
 import pg from 'pg';
 import { ORIGINAL_EXAMPLE } from '../test/api/fixtures.js';
@@ -30,22 +31,33 @@ interface ReadyMessage {
 }
 const isReady = (m: unknown): m is ReadyMessage => typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'ready';
 
-export const BUILD_DIR = `${ROOT}/bench/.build`;
+/**
+ * Where the servers are compiled: bench/.build, or bench/.build/alt-<BENCH_BUILD> so that two runs
+ * on one working tree do not recompile each other's servers mid-run (both git-ignored).
+ */
+const altBuild = process.env.BENCH_BUILD;
+if (altBuild !== undefined && !/^[\w.-]+$/.test(altBuild)) throw new Error(`BENCH_BUILD: letters, digits, ".", "-", "_"; got "${altBuild}"`);
+export const BUILD_DIR = altBuild === undefined ? `${ROOT}/bench/.build` : `${ROOT}/bench/.build/alt-${altBuild}`;
+
+/** The bench's child-process entry points (bench/<name>.ts), compiled with src/. */
+const CHILD_SCRIPTS = ['server-child', 'ceiling-server', 'emulator-farm'] as const;
+export type ChildScript = (typeof CHILD_SCRIPTS)[number];
 
 /**
- * Compiles src/ and the two bench servers with tsc into bench/.build (never the shared dist/), so
+ * Compiles src/ and the bench's child processes with tsc into BUILD_DIR (never the shared dist/), so
  * the servers run the same compiled JavaScript as `npm start` and CPU profiles carry real function
  * positions. Type errors elsewhere in the tree do not block the emit; a missing output does.
  */
 export function buildServers(): void {
   mkdirSync(BUILD_DIR, { recursive: true });
+  const up = relative(BUILD_DIR, ROOT);
   writeFileSync(
     `${BUILD_DIR}/tsconfig.json`,
     JSON.stringify({
-      extends: '../../tsconfig.build.json',
-      compilerOptions: { rootDir: '../..', outDir: '.', noEmit: false, sourceMap: false, declaration: false, incremental: false },
-      include: ['../../src', '../server-child.ts', '../ceiling-server.ts'],
-      exclude: ['../../src/**/*.test.ts', '../../node_modules', '../../web'],
+      extends: `${up}/tsconfig.build.json`,
+      compilerOptions: { rootDir: up, outDir: '.', noEmit: false, sourceMap: false, declaration: false, incremental: false },
+      include: [`${up}/src`, ...CHILD_SCRIPTS.map((name) => `${up}/bench/${name}.ts`).filter((f) => existsSync(join(BUILD_DIR, f)))],
+      exclude: [`${up}/src/**/*.test.ts`, `${up}/node_modules`, `${up}/web`],
     }, null, 2),
   );
   const r = spawnSync(process.execPath, [`${ROOT}/node_modules/typescript/bin/tsc`, '-p', `${BUILD_DIR}/tsconfig.json`], { cwd: ROOT, encoding: 'utf8' });
@@ -55,8 +67,8 @@ export function buildServers(): void {
   if (r.status !== 0) process.stderr.write(`[bench] tsc reported errors (emitted anyway):\n${r.stdout.split('\n').slice(0, 10).join('\n')}\n`);
 }
 
-/** Starts a compiled bench server (server-child / ceiling-server) in its own process and waits for its IPC "ready". */
-export function spawnChild(script: 'server-child' | 'ceiling-server', env: Record<string, string>, nodeArgs: string[] = []): Promise<Child> {
+/** Starts a compiled bench child (server-child, ceiling-server, emulator-farm) in its own process and waits for its IPC "ready". */
+export function spawnChild(script: ChildScript, env: Record<string, string>, nodeArgs: string[] = []): Promise<Child> {
   const proc: ChildProcess = spawn(process.execPath, [...nodeArgs, `${BUILD_DIR}/bench/${script}.js`], {
     cwd: ROOT,
     env: { ...process.env, ...env },

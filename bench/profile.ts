@@ -33,12 +33,13 @@ export interface ProfileSummary {
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
-/** Repository-relative path; the compiled copy in bench/.build maps back to its .ts source. */
+/** Repository-relative path; the compiled copy in bench/.build (or bench/.build/alt-*) maps back to its .ts source. */
 function repoPath(url: string): string {
   const path = url.replace(/^file:\/\//, '');
   if (!path.startsWith(ROOT)) return path;
   const rel = path.slice(ROOT.length);
-  return rel.startsWith('bench/.build/') ? rel.slice('bench/.build/'.length).replace(/\.js$/, '.ts') : rel;
+  const build = /^bench\/\.build\/(?:alt-[\w.-]+\/)?/.exec(rel);
+  return build ? rel.slice(build[0].length).replace(/\.js$/, '.ts') : rel;
 }
 
 function where(cf: CallFrame): string {

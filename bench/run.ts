@@ -1,14 +1,15 @@
 /**
- * cr-server benchmarks side by side with the ceiling, and what a fleet of registers costs one node
- * (bench/fleet.ts). `npm run bench` (full, ~21 min) or `npm run bench -- --quick` (~7 min). See
- * docs/benchmarks.md.
+ * cr-server benchmarks side by side with the ceiling, the CSV export's rate and memory, and what a
+ * fleet of registers costs one node (bench/fleet.ts). `npm run bench` (full, ~25 min) or
+ * `npm run bench -- --quick` (~9 min). See docs/benchmarks.md.
  *
- * Flags: --quick, --db=sqlite|postgres (only one database), --skip-scaling, --skip-profile, --skip-fleet,
- *        --only=profile|scaling|throughput|fleet, --profile=accept,draining,get,e2e (which profiles),
+ * Flags: --quick, --db=sqlite|postgres (only one database), --skip-scaling, --skip-profile, --skip-fleet, --skip-export,
+ *        --only=profile|scaling|throughput|fleet|export, --profile=accept,draining,get,list,e2e (which profiles),
  *        --fleet=baseline,idle,load (which fleet phases), --fleet-profile (CPU profile of the fleet load window),
  *        --fleet-pool=10 (registers per group in the fleet load phase; default 1/100 of the registers),
  *        --fast=-group-commit,-read-cache,-precompiled,-sqlite-handover | none (storage fast paths
  *        to switch off in the server under test; default all on)
+ * env:   BENCH_BUILD=name compiles the servers into bench/.build/alt-name (two runs side by side)
  *
  * Every server runs as a separate child process on 127.0.0.1 with a fresh database (temp SQLite
  * file / fresh PostgreSQL database); autocannon runs in this process. All load is bounded in time
@@ -19,7 +20,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ADMIN_AUTH, buildServers, createTempPgDatabase, percentile, postgresReachable, RECEIPT_BODY, ROOT, rssSampler, runLoad, sleep, spawnChild, table, type Child, type LoadResult } from './lib.js';
+import { ADMIN_AUTH, BUILD_DIR, buildServers, createTempPgDatabase, percentile, postgresReachable, RECEIPT_BODY, ROOT, rssSampler, runLoad, sleep, spawnChild, table, type Child, type LoadResult } from './lib.js';
 import { FLEET_PHASES, fleet, renderFleet, type FleetPhase, type FleetResult } from './fleet.js';
 import { renderSummary, summarise } from './profile.js';
 import { postgresStore, sqliteStore, type Store } from './store.js';
@@ -34,6 +35,7 @@ const { values: flags } = parseArgs({
     'skip-scaling': { type: 'boolean', default: false },
     'skip-profile': { type: 'boolean', default: false },
     'skip-fleet': { type: 'boolean', default: false },
+    'skip-export': { type: 'boolean', default: false },
     fleet: { type: 'string' },
     'fleet-profile': { type: 'boolean', default: false },
     'fleet-pool': { type: 'string' },
@@ -49,14 +51,21 @@ const E2E_RECEIPTS = QUICK ? 600 : 3000;
 /** Connection counts of the end-to-end runs (the quick run posts with 10 only). */
 const E2E_CONNECTIONS: readonly number[] = QUICK ? [10] : CONNECTIONS;
 const SCALING_SIZES: [number, number] = QUICK ? [10_000, 100_000] : [10_000, 1_000_000];
+/** Receipts in the group while the list is loaded: enough that every page of 100 is full. */
+const LIST_MIN_STORED = 1000;
+/** Stored receipts of the CSV export runs: two sizes, so a reader sees whether memory grows with N. */
+const EXPORT_SIZES: [number, number] = QUICK ? [5_000, 20_000] : [20_000, 100_000];
 /** Virtual registers of the fleet part (bench/fleet.ts). */
 const FLEET_REGISTERS = QUICK ? 200 : 1000;
 const RESULTS = join(ROOT, 'bench', 'results');
-const PARTS = ['throughput', 'scaling', 'profile', 'fleet'] as const;
+const PARTS = ['throughput', 'scaling', 'profile', 'fleet', 'export'] as const;
 if (flags.only !== undefined && !(PARTS as readonly string[]).includes(flags.only)) throw new Error(`--only: one of ${PARTS.join(', ')}; got "${flags.only}"`);
 const want = (part: (typeof PARTS)[number]) =>
   flags.only === undefined
-    ? !(part === 'scaling' && flags['skip-scaling']) && !(part === 'profile' && flags['skip-profile']) && !(part === 'fleet' && flags['skip-fleet'])
+    ? !(part === 'scaling' && flags['skip-scaling']) &&
+      !(part === 'profile' && flags['skip-profile']) &&
+      !(part === 'fleet' && flags['skip-fleet']) &&
+      !(part === 'export' && flags['skip-export'])
     : flags.only === part;
 
 /** The server's CR_FAST_* switch of each fast path (src/config.ts). */
@@ -151,6 +160,32 @@ async function json<T>(url: string, init: RequestInit = {}): Promise<T> {
   return (await res.json()) as T;
 }
 
+interface PageShape {
+  items: number;
+  bytes: number;
+  /** The first item's field names, comma-separated. */
+  keys: string;
+}
+
+/** One list page as a client gets it: its size and the fields of its items (the list and its ceiling compared). */
+async function pageShape(url: string, headers: Record<string, string>): Promise<PageShape> {
+  const res = await fetch(url, { headers });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${text.slice(0, 200)}`);
+  const body = JSON.parse(text) as { items: Record<string, unknown>[] };
+  return { items: body.items.length, bytes: Buffer.byteLength(text), keys: Object.keys(body.items[0] ?? {}).join(',') };
+}
+
+/** Tops the group up to `n` receipts with bulk copies of its newest fiscalized one (store.fillTo). */
+async function fillAtLeast(env: Env, group: number, n: number): Promise<void> {
+  const store = env.store();
+  try {
+    if ((await store.count(group)) < n) await store.fillTo(group, n, Math.max(1, Math.floor(n / 2)));
+  } finally {
+    await store.close();
+  }
+}
+
 /**
  * One authenticated request before any load: the server verifies admin's password once (scrypt)
  * and caches it, as on any server that has been up for a while. (A cold server hit by N
@@ -174,6 +209,8 @@ interface Row {
   rssMb: number;
   /** rps / the same-run ceiling's rps (null for the ceiling rows themselves). */
   ratio: number | null;
+  /** POST rows: rps / the same-run group-commit ceiling's rps. */
+  ratioGroup?: number;
   note?: string;
 }
 
@@ -192,8 +229,9 @@ const post = (c: Child, groupOf: () => number, conns: number, extra: { duration?
 
 async function throughput(kind: DbKind): Promise<Row[]> {
   const rows: Row[] = [];
-  const row = (what: string, conns: number, r: LoadResult, ceiling: number | null, note?: string): Row => {
+  const row = (what: string, conns: number, r: LoadResult, ceiling: number | null, note?: string, groupCeiling?: number): Row => {
     const out: Row = { db: kind, what, conns, rps: r.rps, p50: r.p50, p99: r.p99, errors: r.errors, rssMb: r.rssMb, ratio: ceiling ? r.rps / ceiling : null };
+    if (groupCeiling) out.ratioGroup = r.rps / groupCeiling;
     if (note !== undefined) out.note = note;
     if (r.errors > 0) out.note = `${note ?? ''} status ${JSON.stringify(r.statusCodes)}, ${r.timeouts} timeouts`.trim();
     rows.push(out);
@@ -203,16 +241,31 @@ async function throughput(kind: DbKind): Promise<Row[]> {
 
   // The ceiling: its own fresh database.
   const ceilPost = new Map<number, number>();
+  const ceilGroup = new Map<number, number>();
   const ceilGet = new Map<number, number>();
   await withEnv(kind, (env) =>
     withChild(spawnChild('ceiling-server', env.ceilingEnv), async (c) => {
-      const p = (conns: number, duration: number) =>
-        runLoad({ url: c.url, method: 'POST', connections: conns, duration, body: RECEIPT_BODY, path: () => '/ceiling/1/receipts/', idempotencyKeys: true, pid: c.pid });
-      let stored = (await p(10, WARMUP)).statusCodes['200'] ?? 0;
+      const p = (route: string, conns: number, duration: number) =>
+        runLoad({ url: c.url, method: 'POST', connections: conns, duration, body: RECEIPT_BODY, path: () => `/ceiling/1/receipts/${route}`, idempotencyKeys: true, pid: c.pid });
+      let stored = (await p('', 10, WARMUP)).statusCodes['200'] ?? 0;
       for (const conns of CONNECTIONS) {
-        const r = await p(conns, DURATION);
+        const r = await p('', conns, DURATION);
         stored += r.statusCodes['200'] ?? 0;
         ceilPost.set(conns, row('ceiling: bare INSERT', conns, r, null).rps);
+      }
+      // The same INSERT batched per event-loop turn as the server batches its accepts.
+      stored += (await p('group-commit', 10, WARMUP)).statusCodes['200'] ?? 0;
+      const batches = async () => {
+        const m = await c.request({ type: 'batches' }, 'batches');
+        return { count: Number(m.count), rows: Number(m.rows) };
+      };
+      for (const conns of CONNECTIONS) {
+        const before = await batches();
+        const r = await p('group-commit', conns, DURATION);
+        const after = await batches();
+        stored += r.statusCodes['200'] ?? 0;
+        const perBatch = (after.rows - before.rows) / Math.max(1, after.count - before.count);
+        ceilGroup.set(conns, row('ceiling: bare INSERT, group commit', conns, r, null, `${perBatch.toFixed(1)} inserts per batch (commit) on average`).rps);
       }
       // Ids 1…stored exist (one group, nothing else inserts).
       const hi = Math.max(1, Math.min(5000, stored));
@@ -230,13 +283,17 @@ async function throughput(kind: DbKind): Promise<Row[]> {
       const group = c.groups[0] ?? 1;
       await prime(c);
       await post(c, () => group, 10, { duration: WARMUP });
-      for (const conns of CONNECTIONS) row('POST receipts/ (accept only, register busy)', conns, await post(c, () => group, conns, { duration: DURATION }), ceilPost.get(conns) ?? null);
+      for (const conns of CONNECTIONS) {
+        row('POST receipts/ (accept only, register busy)', conns, await post(c, () => group, conns, { duration: DURATION }), ceilPost.get(conns) ?? null, undefined, ceilGroup.get(conns));
+      }
     }, 2000),
   );
 
-  // The real server as deployed: POST while the group's worker drains the queue, then GET; then
-  // GET again from a second server on the same database with the body cache off (every read goes
-  // to the database, as the ceiling's does).
+  // The real server as deployed: POST while the group's worker drains the queue, then GET and the
+  // list; then GET again from a second server on the same database with the body cache off (every
+  // read goes to the database, as the ceiling's does); then the bare list on that database.
+  const listRows: Row[] = [];
+  let serverPage: PageShape | null = null;
   await withEnv(kind, async (env) => {
     const getRows = (c: Child, group: number, hi: number, what: string) => async () => {
       // The stored receipts were posted to this group only, so ids 1…hi all belong to it.
@@ -249,14 +306,43 @@ async function throughput(kind: DbKind): Promise<Row[]> {
       const g = c.groups[0] ?? 1;
       await prime(c);
       await post(c, () => g, 10, { duration: WARMUP });
-      for (const conns of CONNECTIONS) row('POST receipts/ (register draining the queue)', conns, await post(c, () => g, conns, { duration: DURATION }), ceilPost.get(conns) ?? null);
+      for (const conns of CONNECTIONS) {
+        row('POST receipts/ (register draining the queue)', conns, await post(c, () => g, conns, { duration: DURATION }), ceilPost.get(conns) ?? null, undefined, ceilGroup.get(conns));
+      }
       const top = await drained(env, c, g);
       await getRows(c, g, top, 'GET receipts/{rid}')();
+      // The list of the same fiscalized receipts, newest first; the ceiling lists the same rows below.
+      await fillAtLeast(env, g, LIST_MIN_STORED);
+      const listPath = `/service_groups/${g}/receipts/?limit=100`;
+      const l = (conns: number, duration: number) =>
+        runLoad({ url: c.url, method: 'GET', connections: conns, duration, headers: { authorization: ADMIN_AUTH }, path: () => listPath, pid: c.pid });
+      await l(10, WARMUP);
+      const page = await pageShape(`${c.url}${listPath}`, { authorization: ADMIN_AUTH });
+      for (const conns of CONNECTIONS) listRows.push(row('GET receipts/?limit=100', conns, await l(conns, DURATION), null, `${page.items} items, ${page.bytes} bytes per response`));
+      serverPage = page;
       return [g, top] as const;
     });
     await withChild(spawnChild('server-child', { ...env.serverEnv, BENCH_GROUPS: '0', CR_RECEIPT_CACHE_MB: '0' }), async (c) => {
       await prime(c);
       await getRows(c, group, hi, 'GET receipts/{rid} (body cache off)')();
+    });
+    // The bare list on the server's own database and rows (the server is stopped).
+    await withChild(spawnChild('ceiling-server', { ...env.ceilingEnv, BENCH_EXISTING: '1' }), async (c) => {
+      const listPath = `/ceiling/${group}/receipts/?limit=100`;
+      const l = (conns: number, duration: number) => runLoad({ url: c.url, method: 'GET', connections: conns, duration, path: () => listPath, pid: c.pid });
+      await l(10, WARMUP);
+      const page = await pageShape(`${c.url}${listPath}`, {});
+      const same = serverPage !== null && serverPage.keys === page.keys ? 'the same item fields as the server' : `item fields differ from the server's: ${page.keys}`;
+      const at = listRows[0] ? rows.indexOf(listRows[0]) : rows.length;
+      const ceilRows: Row[] = [];
+      for (const conns of CONNECTIONS) {
+        const r = row('ceiling: bare list of 100', conns, await l(conns, DURATION), null, `${page.items} items, ${page.bytes} bytes per response, ${same}`);
+        ceilRows.push(r);
+        for (const s of listRows) if (s.conns === conns) s.ratio = s.rps / r.rps;
+      }
+      // Listed beside the server's list rows rather than after the body-cache-off GETs.
+      rows.splice(rows.length - ceilRows.length, ceilRows.length);
+      rows.splice(at, 0, ...ceilRows);
     });
   });
 
@@ -318,20 +404,27 @@ interface ScaleRow {
   errors: number;
 }
 
+/**
+ * A server's group holding one real receipt fiscalized through it: the template of the bulk rows
+ * (store.fillTo). The server is stopped again; returns the group's id.
+ */
+function fiscalizedGroup(env: Env): Promise<number> {
+  return withChild(spawnChild('server-child', { ...env.serverEnv, BENCH_GROUPS: '1' }), async (c) => {
+    const g = c.groups[0] ?? 1;
+    const { id } = await json<{ id: string }>(`${c.url}/service_groups/${g}/receipts/`, { method: 'POST', body: RECEIPT_BODY });
+    for (let i = 0; i < 200; i++) {
+      const r = await json<{ state: string }>(`${c.url}/service_groups/${g}/receipts/${id}`);
+      if (r.state === 'success') break;
+      await sleep(50);
+    }
+    return g;
+  });
+}
+
 async function scaling(kind: DbKind): Promise<ScaleRow[]> {
   const rows: ScaleRow[] = [];
   await withEnv(kind, async (env) => {
-    // One real receipt fiscalized through the server: the template of the bulk rows.
-    const group = await withChild(spawnChild('server-child', { ...env.serverEnv, BENCH_GROUPS: '1' }), async (c) => {
-      const g = c.groups[0] ?? 1;
-      const { id } = await json<{ id: string }>(`${c.url}/service_groups/${g}/receipts/`, { method: 'POST', body: RECEIPT_BODY });
-      for (let i = 0; i < 200; i++) {
-        const r = await json<{ state: string }>(`${c.url}/service_groups/${g}/receipts/${id}`);
-        if (r.state === 'success') break;
-        await sleep(50);
-      }
-      return g;
-    });
+    const group = await fiscalizedGroup(env);
     for (const size of SCALING_SIZES) {
       const store = env.store();
       let range: [number, number];
@@ -365,13 +458,96 @@ async function scaling(kind: DbKind): Promise<ScaleRow[]> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// CSV export: one streamed GET of every receipt of a group, at two sizes.
+
+interface ExportRow {
+  db: DbKind;
+  stored: number;
+  rows: number;
+  bytes: number;
+  ttfbMs: number;
+  seconds: number;
+  rssBeforeMb: number;
+  rssMaxMb: number;
+  /** Live JS heap after two full collections, before and after the export (what it retained). */
+  heapBeforeMb: number;
+  heapAfterMb: number;
+}
+
+const currentRssMb = (pid: number) => rssSampler(pid).stop();
+
+/**
+ * Reads the export to its end as a client would, chunk by chunk, keeping nothing: counts bytes
+ * and line ends (one per row, the header included; no value of these receipts holds a line break).
+ */
+async function streamCsv(url: string): Promise<{ rows: number; bytes: number; ttfbMs: number; seconds: number }> {
+  const t0 = performance.now();
+  const res = await fetch(url, { headers: { authorization: ADMIN_AUTH } });
+  if (!res.ok || !res.body) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
+  let ttfbMs = -1;
+  let bytes = 0;
+  let lines = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (ttfbMs < 0) ttfbMs = performance.now() - t0;
+    bytes += value.byteLength;
+    for (let i = value.indexOf(10); i >= 0; i = value.indexOf(10, i + 1)) lines++;
+  }
+  return { rows: lines - 1, bytes, ttfbMs, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * Fills the group to `size` receipts, starts a fresh server on the database (so the RSS before is a
+ * started server's, not one grown by an earlier export) and reads the group's whole export once;
+ * with `profileFile`, a CPU profile of just that request.
+ */
+async function exportOnce(env: Env, group: number, size: number, profileFile?: string): Promise<ExportRow> {
+  const t = Date.now();
+  await fillAtLeast(env, group, size);
+  log(`${env.kind}: ${size} receipts stored for the export (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+  // --expose-gc only lets the child answer the live heap after forced full collections.
+  return withChild(spawnChild('server-child', { ...env.serverEnv, BENCH_GROUPS: '0' }, ['--expose-gc']), async (c) => {
+    const liveHeapMb = async () => Number((await c.request({ type: 'memory', gc: true }, 'memory')).heapUsed) / 2 ** 20;
+    await prime(c);
+    await sleep(1000);
+    const heapBeforeMb = await liveHeapMb();
+    const rssBeforeMb = currentRssMb(c.pid);
+    if (profileFile) await c.request({ type: 'profile-start' }, 'profile-started');
+    const rss = rssSampler(c.pid);
+    const r = await streamCsv(`${c.url}/service_groups/${group}/receipts.csv`);
+    const rssMaxMb = rss.stop();
+    if (profileFile) await c.request({ type: 'profile-stop', file: profileFile }, 'profile-written');
+    const heapAfterMb = await liveHeapMb();
+    if (r.rows !== size) throw new Error(`export: ${r.rows} rows, expected ${size}`);
+    log(
+      `${env.kind} export @${size}: ${r.rows} rows in ${r.seconds.toFixed(2)} s = ${(r.rows / r.seconds).toFixed(0)} rows/s, ${(r.bytes / 2 ** 20).toFixed(1)} MiB, ` +
+        `TTFB ${r.ttfbMs.toFixed(0)} ms, RSS ${rssBeforeMb.toFixed(0)} → max ${rssMaxMb.toFixed(0)} MB, live heap ${heapBeforeMb.toFixed(0)} → ${heapAfterMb.toFixed(0)} MB`,
+    );
+    return { db: env.kind, stored: size, ...r, rssBeforeMb, rssMaxMb, heapBeforeMb, heapAfterMb };
+  });
+}
+
+async function exportRun(kind: DbKind): Promise<ExportRow[]> {
+  const rows: ExportRow[] = [];
+  await withEnv(kind, async (env) => {
+    const group = await fiscalizedGroup(env);
+    for (const size of EXPORT_SIZES) rows.push(await exportOnce(env, group, size));
+  });
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Profile of the POST path.
 
-type ProfileMode = 'accept' | 'draining' | 'get' | 'e2e';
+type ProfileMode = 'accept' | 'draining' | 'get' | 'list' | 'export' | 'e2e';
 const PROFILE_WHAT: Record<ProfileMode, string> = {
   accept: 'POST at 50 connections, accept path only (register busy)',
   draining: 'POST at 50 connections, register draining the queue',
   get: 'GET receipts/{rid} at 50 connections (queue drained)',
+  list: `GET receipts/?limit=100 at 10 connections (queue drained, ≥ ${LIST_MIN_STORED} receipts)`,
+  export: `GET receipts.csv of ${EXPORT_SIZES[1]} receipts, one request`,
   e2e: 'end-to-end, 8 registers, POSTs at 10 connections',
 };
 
@@ -387,45 +563,58 @@ async function profile(kind: DbKind, mode: ProfileMode): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${mode}-${kind}.cpuprofile`);
   let rps = 0;
-  await withEnv(kind, (env) =>
-    withChild(
-      spawnChild('server-child', { ...env.serverEnv, BENCH_GROUPS: mode === 'e2e' ? '8' : '1', BENCH_LATENCY_MS: mode === 'accept' ? '60000' : '0' }),
-      async (c) => {
-        const group = c.groups[0] ?? 1;
-        await prime(c);
-        if (mode === 'e2e') {
-          const store = env.store();
-          try {
-            let k = 0;
-            await c.request({ type: 'profile-start' }, 'profile-started');
-            const t0 = Date.now();
-            await post(c, () => c.groups[k++ % c.groups.length] ?? 1, 10, { amount: E2E_RECEIPTS });
-            while ((await store.unfinished(c.groups)) > 0) await sleep(100);
-            rps = (await store.drainStats(c.groups)).success / ((Date.now() - t0) / 1000);
-          } finally {
-            await store.close();
-          }
-          await c.request({ type: 'profile-stop', file }, 'profile-written');
-        } else {
-          await post(c, () => group, 50, { duration: WARMUP });
-          if (mode === 'get') {
-            const hi = await drained(env, c, group);
-            const g = (duration: number) =>
-              runLoad({ url: c.url, method: 'GET', connections: 50, duration, headers: { authorization: ADMIN_AUTH }, path: () => `/service_groups/${group}/receipts/${rnd(1, hi)}`, pid: c.pid });
-            await c.request({ type: 'profile-start' }, 'profile-started');
-            rps = (await g(DURATION)).rps;
+  if (mode === 'export') {
+    const r = await withEnv(kind, async (env) => exportOnce(env, await fiscalizedGroup(env), EXPORT_SIZES[1], file));
+    rps = r.rows / r.seconds;
+  } else {
+    await withEnv(kind, (env) =>
+      withChild(
+        spawnChild('server-child', { ...env.serverEnv, BENCH_GROUPS: mode === 'e2e' ? '8' : '1', BENCH_LATENCY_MS: mode === 'accept' ? '60000' : '0' }),
+        async (c) => {
+          const group = c.groups[0] ?? 1;
+          await prime(c);
+          if (mode === 'e2e') {
+            const store = env.store();
+            try {
+              let k = 0;
+              await c.request({ type: 'profile-start' }, 'profile-started');
+              const t0 = Date.now();
+              await post(c, () => c.groups[k++ % c.groups.length] ?? 1, 10, { amount: E2E_RECEIPTS });
+              while ((await store.unfinished(c.groups)) > 0) await sleep(100);
+              rps = (await store.drainStats(c.groups)).success / ((Date.now() - t0) / 1000);
+            } finally {
+              await store.close();
+            }
+            await c.request({ type: 'profile-stop', file }, 'profile-written');
           } else {
-            await c.request({ type: 'profile-start' }, 'profile-started');
-            rps = (await post(c, () => group, 50, { duration: DURATION })).rps;
+            await post(c, () => group, 50, { duration: WARMUP });
+            if (mode === 'get') {
+              const hi = await drained(env, c, group);
+              const g = (duration: number) =>
+                runLoad({ url: c.url, method: 'GET', connections: 50, duration, headers: { authorization: ADMIN_AUTH }, path: () => `/service_groups/${group}/receipts/${rnd(1, hi)}`, pid: c.pid });
+              await c.request({ type: 'profile-start' }, 'profile-started');
+              rps = (await g(DURATION)).rps;
+            } else if (mode === 'list') {
+              await drained(env, c, group);
+              await fillAtLeast(env, group, LIST_MIN_STORED);
+              const l = (duration: number) =>
+                runLoad({ url: c.url, method: 'GET', connections: 10, duration, headers: { authorization: ADMIN_AUTH }, path: () => `/service_groups/${group}/receipts/?limit=100`, pid: c.pid });
+              await l(WARMUP);
+              await c.request({ type: 'profile-start' }, 'profile-started');
+              rps = (await l(DURATION)).rps;
+            } else {
+              await c.request({ type: 'profile-start' }, 'profile-started');
+              rps = (await post(c, () => group, 50, { duration: DURATION })).rps;
+            }
+            await c.request({ type: 'profile-stop', file }, 'profile-written');
           }
-          await c.request({ type: 'profile-stop', file }, 'profile-written');
-        }
-        log(`${kind} profiled ${mode}: ${rps.toFixed(0)} req/s (profiler on)`);
-      },
-      mode === 'accept' ? 2000 : undefined,
-    ),
-  );
-  return `### ${kind}: ${PROFILE_WHAT[mode]}: ${rps.toFixed(0)} req/s under the profiler (${file.slice(ROOT.length + 1)})\n\n\`\`\`\n${renderSummary(summarise(file, 40), 25)}\n\`\`\``;
+          log(`${kind} profiled ${mode}: ${rps.toFixed(0)} req/s (profiler on)`);
+        },
+        mode === 'accept' ? 2000 : undefined,
+      ),
+    );
+  }
+  return `### ${kind}: ${PROFILE_WHAT[mode]}: ${rps.toFixed(0)} ${mode === 'export' ? 'rows' : 'req'}/s under the profiler (${file.slice(ROOT.length + 1)})\n\n\`\`\`\n${renderSummary(summarise(file, 40), 25)}\n\`\`\``;
 }
 
 /**
@@ -466,7 +655,7 @@ async function main(): Promise<void> {
   if (!pgOk) log('PostgreSQL unreachable: SQLite only');
   log(`${QUICK ? 'quick' : 'full'} run on ${machine()}; load average ${loadBefore}`);
   mkdirSync(RESULTS, { recursive: true });
-  log('compiling the servers (tsc → bench/.build)');
+  log(`compiling the servers (tsc → ${BUILD_DIR.slice(ROOT.length + 1)})`);
   buildServers();
 
   const out: string[] = [];
@@ -479,9 +668,10 @@ async function main(): Promise<void> {
   if (want('throughput')) {
     const rows: Row[] = [];
     for (const k of kinds) rows.push(...(await throughput(k)));
+    const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(0)} %`);
     const t = table(
-      ['db', 'what', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'max RSS MB', 'vs ceiling'],
-      rows.map((r) => [r.db, r.what, String(r.conns), f0(r.rps), String(r.p50), String(r.p99), String(r.errors), f0(r.rssMb), r.ratio === null ? '—' : `${(100 * r.ratio).toFixed(0)} %`]),
+      ['db', 'what', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'max RSS MB', 'vs ceiling', 'vs group-commit ceiling'],
+      rows.map((r) => [r.db, r.what, String(r.conns), f0(r.rps), String(r.p50), String(r.p99), String(r.errors), f0(r.rssMb), pct(r.ratio), pct(r.ratioGroup)]),
     );
     out.push('## Throughput', '', t, '');
     const notes = rows.filter((r) => r.note).map((r) => `- ${r.db} ${r.what} c=${r.conns}: ${r.note ?? ''}`);
@@ -509,6 +699,28 @@ async function main(): Promise<void> {
     // The quick run profiles the accept path and GET only.
     const modes: readonly ProfileMode[] = flags.profile !== undefined ? profileModes(flags.profile) : QUICK ? ['accept', 'get'] : ['accept', 'draining', 'get', 'e2e'];
     for (const k of kinds) for (const mode of modes) out.push(await profile(k, mode), '');
+  }
+
+  if (want('export')) {
+    const rows: ExportRow[] = [];
+    for (const k of kinds) rows.push(...(await exportRun(k)));
+    const t = table(
+      ['db', 'stored', 'rows exported', 'MiB', 'TTFB ms', 'seconds', 'rows/s', 'RSS before MB', 'max RSS MB', 'RSS growth MB', 'live heap before → after MB'],
+      rows.map((r) => [
+        r.db,
+        String(r.stored),
+        String(r.rows),
+        (r.bytes / 2 ** 20).toFixed(1),
+        r.ttfbMs.toFixed(0),
+        r.seconds.toFixed(2),
+        f0(r.rows / r.seconds),
+        f0(r.rssBeforeMb),
+        f0(r.rssMaxMb),
+        f0(r.rssMaxMb - r.rssBeforeMb),
+        `${r.heapBeforeMb.toFixed(0)} → ${r.heapAfterMb.toFixed(0)}`,
+      ]),
+    );
+    out.push(`## CSV export (GET receipts.csv of a group holding ${EXPORT_SIZES[0]} and ${EXPORT_SIZES[1]} receipts, one streamed request)`, '', t, '');
   }
 
   if (want('fleet')) {

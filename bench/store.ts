@@ -32,11 +32,15 @@ export interface Outcome {
   state: string;
   created_at: number;
   fiscalized_at: number | null;
+  /** The register that took it (null: none yet). */
+  device_id: number | null;
 }
 
 export interface Store {
   /** Every receipt of these groups: id, state, created_at, fiscalized_at (the fleet part's POST → success). */
   outcomes(groupIds: readonly number[]): Promise<Outcome[]>;
+  /** The model (driver) of every register of these groups, by register id. */
+  drivers(groupIds: readonly number[]): Promise<Map<number, string>>;
   /** Receipts of these groups not yet success/failed. */
   unfinished(groupIds: readonly number[]): Promise<number>;
   drainStats(groupIds: readonly number[]): Promise<DrainStats>;
@@ -79,6 +83,7 @@ const numeric = (r: Outcome): Outcome => ({
   state: r.state,
   created_at: Number(r.created_at),
   fiscalized_at: r.fiscalized_at === null ? null : Number(r.fiscalized_at),
+  device_id: r.device_id === null ? null : Number(r.device_id),
 });
 
 const BULK_COLUMNS =
@@ -96,7 +101,9 @@ export function sqliteStore(file: string): Store {
   };
   return {
     outcomes: async (ids) =>
-      (db.prepare(`SELECT id, state, created_at, fiscalized_at FROM receipts WHERE group_id IN (${list(ids)})`).all() as Outcome[]).map(numeric),
+      (db.prepare(`SELECT id, state, created_at, fiscalized_at, device_id FROM receipts WHERE group_id IN (${list(ids)})`).all() as Outcome[]).map(numeric),
+    drivers: async (ids) =>
+      new Map((db.prepare(`SELECT id, driver FROM devices WHERE group_id IN (${list(ids)})`).all() as { id: number; driver: string }[]).map((r) => [Number(r.id), r.driver])),
     unfinished: async (ids) =>
       (db.prepare(`SELECT COUNT(*) AS n FROM receipts WHERE group_id IN (${list(ids)}) AND state NOT IN ('success', 'failed')`).get() as { n: number }).n,
     drainStats: async (ids) => stats(db.prepare(`SELECT state, created_at, fiscalized_at FROM receipts WHERE group_id IN (${list(ids)})`).all() as StatRow[]),
@@ -143,7 +150,9 @@ export function postgresStore(url: string): Store {
   };
   return {
     outcomes: async (ids) =>
-      (await pool.query<Outcome>(`SELECT id, state, created_at, fiscalized_at FROM receipts WHERE group_id IN (${list(ids)})`)).rows.map(numeric),
+      (await pool.query<Outcome>(`SELECT id, state, created_at, fiscalized_at, device_id FROM receipts WHERE group_id IN (${list(ids)})`)).rows.map(numeric),
+    drivers: async (ids) =>
+      new Map((await pool.query<{ id: number; driver: string }>(`SELECT id, driver FROM devices WHERE group_id IN (${list(ids)})`)).rows.map((r) => [Number(r.id), r.driver])),
     unfinished: async (ids) =>
       Number((await pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM receipts WHERE group_id IN (${list(ids)}) AND state NOT IN ('success', 'failed')`)).rows[0]?.n ?? 0),
     drainStats: async (ids) => stats((await pool.query<StatRow>(`SELECT state, created_at, fiscalized_at FROM receipts WHERE group_id IN (${list(ids)})`)).rows),
