@@ -1,7 +1,6 @@
 import { DomainError } from '../domain/errors.js';
-import type { ReceiptExport } from '../storage/receipt-export.js';
+import type { ExportRecord, ReceiptExport } from '../storage/receipt-export.js';
 import type { GroupRepository } from '../storage/groups.js';
-import type { ReceiptRecord } from '../storage/receipts.js';
 import { requireGroupAccess } from './access.js';
 import type { Actor } from './actor.js';
 import { periodFilter } from './receipts.js';
@@ -19,7 +18,7 @@ export interface ExportQuery {
  */
 export function createReceiptExportService(deps: { groups: GroupRepository; exports: ReceiptExport }) {
   return {
-    async batches(actor: Actor, groupId: number, q: ExportQuery): Promise<AsyncGenerator<ReceiptRecord[]>> {
+    async batches(actor: Actor, groupId: number, q: ExportQuery): Promise<AsyncGenerator<ExportRecord[]>> {
       await requireGroupAccess(deps.groups, actor, groupId);
       const errors: { field: string; code: string; message: string }[] = [];
       const period = periodFilter(q, errors);

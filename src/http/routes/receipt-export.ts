@@ -4,7 +4,7 @@ import type { Actor } from '../../services/actor.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { ReceiptExportService } from '../../services/receipt-export.js';
-import type { ReceiptRecord } from '../../storage/receipts.js';
+import type { ExportRecord } from '../../storage/receipt-export.js';
 import { actorOf } from '../auth.js';
 import { GroupParams, Text } from '../schemas.js';
 import { csvHeader, csvRows, type CsvOptions } from '../views/receipt-csv.js';
@@ -18,7 +18,7 @@ const ExportQuery = Type.Object({
 });
 
 /** The CSV text of the batches, one chunk per batch: memory holds one batch at a time. */
-async function* csv(batches: AsyncGenerator<ReceiptRecord[]>, o: CsvOptions): AsyncGenerator<string> {
+async function* csv(batches: AsyncGenerator<ExportRecord[]>, o: CsvOptions): AsyncGenerator<string> {
   yield csvHeader(o);
   for await (const rows of batches) yield csvRows(rows, o);
 }
