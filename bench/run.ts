@@ -5,7 +5,8 @@
  *
  * Flags: --quick, --db=sqlite|postgres (only one database), --skip-scaling, --skip-profile, --skip-fleet, --skip-export,
  *        --only=profile|scaling|throughput|fleet|export, --profile=accept,draining,get,list,e2e (which profiles),
- *        --fleet=baseline,idle,load (which fleet phases), --fleet-profile (CPU profile of the fleet load window),
+ *        --fleet=baseline,idle,load,nodes (which fleet phases; nodes: PostgreSQL only), --fleet-profile (CPU profile of the fleet load window),
+ *        --fleet-tcp=K (registers on the wire in the load phase: Shtrih-M and ATOL emulators; default 100, 20 quick),
  *        --fleet-pool=10 (registers per group in the fleet load phase; default 1/100 of the registers),
  *        --fast=-group-commit,-read-cache,-precompiled,-sqlite-handover | none (storage fast paths
  *        to switch off in the server under test; default all on)
@@ -39,6 +40,7 @@ const { values: flags } = parseArgs({
     fleet: { type: 'string' },
     'fleet-profile': { type: 'boolean', default: false },
     'fleet-pool': { type: 'string' },
+    'fleet-tcp': { type: 'string' },
     profile: { type: 'string' },
     fast: { type: 'string' },
   },
@@ -734,7 +736,9 @@ async function main(): Promise<void> {
       phases: phases as FleetPhase[],
       ...(flags['fleet-profile'] ? { profileDir: join(RESULTS, 'profiles') } : {}),
       ...(flags['fleet-pool'] !== undefined ? { poolSize: Number(flags['fleet-pool']) } : {}),
+      ...(flags['fleet-tcp'] !== undefined ? { tcp: Number(flags['fleet-tcp']) } : {}),
     };
+    if (options.tcp !== undefined && !(Number.isInteger(options.tcp) && options.tcp >= 0 && options.tcp <= 500)) throw new Error('--fleet-tcp: an integer 0…500');
     if (options.profileDir !== undefined) mkdirSync(options.profileDir, { recursive: true });
     if (options.poolSize !== undefined && !(Number.isInteger(options.poolSize) && options.poolSize >= 1 && options.poolSize <= FLEET_REGISTERS)) {
       throw new Error(`--fleet-pool: an integer 1…${FLEET_REGISTERS}`);

@@ -147,7 +147,8 @@ export function createReceiptService(deps: ReceiptServiceDeps) {
       const stored: StoredRequest = { ...receipt, orderId: input.order_id ?? null };
       // The callback URL is part of the request an Idempotency-Key stands for; hashed only when
       // present, so the hash of a receipt without one is what it always was.
-      const requestHash = createHash('sha256').update(JSON.stringify(callbackUrl === null ? stored : { ...stored, callbackUrl })).digest('hex');
+      const requestText = JSON.stringify(stored);
+      const requestHash = createHash('sha256').update(callbackUrl === null ? requestText : JSON.stringify({ ...stored, callbackUrl })).digest('hex');
       const storable = deps.canStore?.();
       if (storable) await storable;
       const outcome = await deps.receipts.insert(
@@ -158,6 +159,7 @@ export function createReceiptService(deps: ReceiptServiceDeps) {
           idempotencyKey,
           requestHash,
           request: stored,
+          requestText,
           orderId: stored.orderId === null ? null : String(stored.orderId),
           receiptType: receipt.receiptType,
           total: receipt.total,

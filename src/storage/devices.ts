@@ -3,6 +3,7 @@ import type { Db } from './db.js';
 import type { Database, DevicesTable } from './schema.js';
 import { eventValues, type GroupEvent } from './callbacks.js';
 import { createLeaseRepository, dbNow, fenceHolds, type Fence } from './fence.js';
+import { WORKER_RECHECK_MS } from './fast-paths.js';
 import { HEALTH_LEVELS, REGISTER_SERVICES, type Health, type HealthLevel, type RegisterService } from '../domain/pool.js';
 import { DEVICE_STATES, type DeviceState } from '../domain/records.js';
 import type { DeviceStatus, RegistrationInfo } from '../devices/driver.js';
@@ -169,7 +170,7 @@ export function createDeviceRepository(handle: Db, options: { onCallbackQueued?:
         live: Number(r.leased) === 1 && r.state === 'running',
         ffdVersion: parseStoredOrNull<RegistrationInfo>(r.registration)?.ffdVersion ?? null,
       }));
-    }, (groupId) => groupId),
+    }, (groupId) => groupId, WORKER_RECHECK_MS),
     async updateDevice(
       id: number,
       patch: Partial<DevicePatch>,

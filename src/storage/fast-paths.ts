@@ -31,6 +31,14 @@ export type Write<T> = (q: Kysely<Database>) => Promise<T>;
  * hand in the database) within this delay — the same bound as the credential cache's re-check.
  */
 export const GROUP_RECHECK_MS = 1000;
+/**
+ * A device worker's own lookups (its group with the "a job waits" flag, its pool's registers as
+ * routing sees them) are reused longer: they guard nothing (no access, no credential), and with a
+ * thousand registers a second's reuse made nearly every receipt pay them again. A change through
+ * this process still applies at once; a job queued on another node reaches its register through
+ * the scheduler's scan, which drops these reads when it finds one waiting.
+ */
+export const WORKER_RECHECK_MS = 5000;
 const CACHE_MAX = 10_000;
 
 /**
@@ -94,7 +102,7 @@ export interface FastPaths {
    * group data changed since it was made (the generation is taken before the read: a write racing
    * the read leaves the entry already stale). With the read cache off, every call reads.
    */
-  rechecked<A extends unknown[], V>(load: (...args: A) => Promise<V>, keyOf: (...args: A) => string | number): (...args: A) => Promise<V>;
+  rechecked<A extends unknown[], V>(load: (...args: A) => Promise<V>, keyOf: (...args: A) => string | number, ttlMs?: number): (...args: A) => Promise<V>;
   /** Bumped by every write to groups, devices' settings, access lists and device jobs through this handle. */
   markGroupsChanged(): void;
   /**
@@ -134,14 +142,14 @@ export function createFastPaths(kysely: Kysely<Database>, dialect: 'sqlite' | 'p
     // The batch returns what each write returned, in order: the element type is the caller's T.
     write: groupCommit ? <T>(w: Write<T>) => groupCommit(w) as Promise<T> : direct,
     batcher: (runOne, runBatch, max) => (switches.groupCommit ? perTurnBatcher(runOne, runBatch, max) : runOne),
-    rechecked<A extends unknown[], V>(load: (...args: A) => Promise<V>, keyOf: (...args: A) => string | number) {
+    rechecked<A extends unknown[], V>(load: (...args: A) => Promise<V>, keyOf: (...args: A) => string | number, ttlMs = GROUP_RECHECK_MS) {
       if (!switches.readCache) return load;
       const entries = new Map<string | number, { at: number; generation: number; value: V }>();
       return async (...args: A): Promise<V> => {
         const key = keyOf(...args);
         const hit = entries.get(key);
         const t = performance.now();
-        if (hit && hit.generation === generation.n && t - hit.at < GROUP_RECHECK_MS) return hit.value;
+        if (hit && hit.generation === generation.n && t - hit.at < ttlMs) return hit.value;
         const before = generation.n;
         const value = await load(...args);
         if (entries.size >= CACHE_MAX) entries.clear();

@@ -69,6 +69,7 @@ export interface GroupSettings {
 
 /** How long group lookups are reused (see FastPaths.rechecked). */
 export { GROUP_RECHECK_MS } from './fast-paths.js';
+import { WORKER_RECHECK_MS } from './fast-paths.js';
 
 /**
  * Service groups and their access lists. Every write here marks the handle's group lookups stale
@@ -152,10 +153,12 @@ export function createGroupRepository(handle: Db) {
     forWorker,
     /**
      * forWorker, reused: a device worker between two receipts sees a change made through this
-     * process (settings, a queued job) at once, one made on another node within GROUP_RECHECK_MS —
-     * about the delay an idle worker's poll has anyway.
+     * process (settings, a queued job) at once, one made on another node within WORKER_RECHECK_MS,
+     * a job queued there at the scheduler's next scan (changedElsewhere).
      */
-    forWorkerCached: fast.rechecked(forWorker, (groupId) => groupId),
+    forWorkerCached: fast.rechecked(forWorker, (groupId) => groupId, WORKER_RECHECK_MS),
+    /** Something changed that this process did not write (the scheduler found a job waiting): read the lookups again. */
+    changedElsewhere: () => fast.markGroupsChanged(),
     forReceipts,
     /**
      * forReceipts, reused for GROUP_RECHECK_MS unless a write through this process (any repository

@@ -4,7 +4,14 @@ import type { WorkerDeps } from './device-worker.js';
 import { reconcileJournal } from './journal-reconcile.js';
 import { LeaseGone, type Fenced, type Stale } from './stale-write.js';
 
-const STATUS_REFRESH_MS = 10_000;
+/**
+ * A working register's status (and the journal check that follows it) is read again after this
+ * long, as an idle one's by its housekeeping pass. Spread over a thousand registers, receipts reach
+ * each register seconds apart, and a 10 s refresh made nearly every receipt pay a status read on the
+ * device, its write and a journal pass. What cannot wait reads it at once: a failed step, a new
+ * shift, a job that changed the shift.
+ */
+const STATUS_REFRESH_MS = 60_000;
 /** Operations after which the FN may hold a new document: a timeout leaves them in doubt. */
 const DOCUMENT_MAKING = new Set(['register', 'openShift', 'closeShift', 'xReport']);
 

@@ -321,7 +321,8 @@ export function createDeviceWorker(deps: WorkerDeps) {
       session.journalCheckDue();
     }
     // A settings change (automatic shift management) or a queued job applies to the next receipt
-    // (at once when made through this process, within a second from another node).
+    // (at once when made through this process, within WORKER_RECHECK_MS from another node; a job
+    // queued there at the scheduler's next scan).
     const current = await groups.forWorkerCached(deps.groupId);
     group = current?.group;
     // After a failed step the status is read again at once: paper out, an FN refusal or a link

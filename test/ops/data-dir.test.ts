@@ -54,8 +54,11 @@ describe('a running embedded server whose data directory becomes unusable', () =
       await expectRefused(s, 'data_dir_missing');
       // Liveness is not readiness: the process itself is fine.
       expect((await fetch(`${s.url}/health`)).status).toBe(200);
-      // Nor does the register work for a database that no longer exists: its next call (the
-      // periodic status read at the latest) is held back, and says why.
+      // Nor does the register work for a database that no longer exists: its next call (here a
+      // document read asked through the API; an idle register's housekeeping pass otherwise) is
+      // held back, and says why.
+      const read = await fetch(`${s.url}/service_groups/1/documents/1`, { headers: { authorization: auth } });
+      expect(read.status).toBeGreaterThanOrEqual(500);
       await eventually(async () => s.output().includes('the server cannot keep outcomes now (data_dir_missing)'), 15_000, 200);
     } finally {
       await kill(s);
