@@ -29,14 +29,23 @@ export function createReceiptExport(handle: Db) {
   const { kysely: db } = handle;
   return {
     async *batches(f: ExportFilter, batch = EXPORT_BATCH): AsyncGenerator<ExportRecord[]> {
-      let after = 0;
-      for (;;) {
+      const read = (after: number) => {
         let q = db.selectFrom('receipts').select(['id', 'created_at', 'state', 'request', 'fiscal', 'error']).where('group_id', '=', f.groupId).where('id', '>', after);
         if (f.createdFrom !== null) q = q.where('created_at', '>=', f.createdFrom);
         if (f.createdTo !== null) q = q.where('created_at', '<', f.createdTo);
         if (f.state !== null) q = q.where('state', '=', f.state);
-        const rows = await q.orderBy('id', 'asc').limit(batch).execute();
+        const rows = q.orderBy('id', 'asc').limit(batch).execute();
+        // Awaited below; a download abandoned meanwhile must not leave an unhandled rejection.
+        rows.catch(() => undefined);
+        return rows;
+      };
+      let next: ReturnType<typeof read> | null = read(0);
+      while (next) {
+        const rows: Awaited<ReturnType<typeof read>> = await next;
         if (rows.length === 0) return;
+        // The next batch is read (on PostgreSQL, by its backend on another core) while this one
+        // is turned into CSV and written.
+        next = rows.length < batch ? null : read(rows[rows.length - 1]?.id ?? 0);
         yield rows.map((row) => ({
           id: row.id,
           created_at: row.created_at,
@@ -45,8 +54,6 @@ export function createReceiptExport(handle: Db) {
           fiscal: parseStoredOrNull(row.fiscal),
           error: parseStoredOrNull(row.error),
         }));
-        after = rows[rows.length - 1]?.id ?? after;
-        if (rows.length < batch) return;
       }
     },
   };
