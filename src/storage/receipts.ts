@@ -315,10 +315,14 @@ export function createReceiptRepository(handle: Db, options: ReceiptRepositoryOp
      * since that receipt, so the success is durable before the device's next operation either way.
      */
     async claimNext(groupId: number, fence: Fence, fdBefore: number, now: number, complete?: Completed): Promise<Claim> {
+      // Only a register in service claims: routing reads "maintenance" from a cache a few seconds
+      // old (and from another node's write later still), the claim from the row itself — a register
+      // put in maintenance takes no new receipt from that moment, so the drain it waits for is real.
+      const inService = sql`EXISTS (SELECT 1 FROM devices WHERE id = ${fence.deviceId} AND service = 'active')`;
       const claimSql = sql<ReceiptRow>`UPDATE receipts SET state = 'processing', device_id = ${fence.deviceId}, fd_before = ${fdBefore}, claim_epoch = ${fence.epoch},
             attempts = attempts + 1, updated_at = ${now}
           WHERE id = (SELECT id FROM receipts WHERE group_id = ${groupId} AND state = 'pending' ORDER BY id LIMIT 1)
-          AND state = 'pending'
+          AND state = 'pending' AND ${inService}
           RETURNING *`;
       if (dialect === 'postgres') {
         // Data-modifying WITHs run exactly once and to completion; the fence CTE share-locks the
@@ -341,7 +345,7 @@ export function createReceiptRepository(handle: Db, options: ReceiptRepositoryOp
               UPDATE receipts SET state = 'processing', device_id = ${fence.deviceId}, fd_before = ${fdBefore}, claim_epoch = ${fence.epoch},
                 attempts = attempts + 1, updated_at = ${now}
               WHERE id = (SELECT id FROM receipts WHERE group_id = ${groupId} AND state = 'pending' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-              AND state = 'pending' AND EXISTS (SELECT 1 FROM fence)
+              AND state = 'pending' AND EXISTS (SELECT 1 FROM fence) AND ${inService}
               RETURNING *)
           SELECT (SELECT count(*) FROM fence)::int AS fence_ok, (SELECT count(*) FROM done)::int AS done_n, (SELECT count(*) FROM done_queued)::int AS queued_n,
             EXISTS (SELECT 1 FROM receipts WHERE group_id = ${groupId} AND state = 'pending' AND id > (SELECT id FROM claimed)) AS more_n, claimed.*

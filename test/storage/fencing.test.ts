@@ -135,4 +135,18 @@ describe.each(STORAGE_VARIANTS)('device lease fencing on $backend, $label', ({ b
     expect(await jobs.transition(fresh, job.id, 'processing', {}, now)).toBe(true);
     expect(await jobs.transition(fresh, job.id, 'success', { result: {} }, now)).toBe(true);
   });
+
+  it.skipIf(backend === 'postgres' && !pgOk)('claims nothing for a register out of service, whatever routing believed', async () => {
+    const devices = createDeviceRepository(db);
+    const receipts = createReceiptRepository(db);
+    await expireLease();
+    const lease = await devices.leases.acquire(deviceId, 'node', 30_000);
+    const fence: Fence = { deviceId, owner: 'node', epoch: lease?.epoch ?? -1 };
+    const waiting = (await receipts.insert({ groupId, userId, deviceId, idempotencyKey: null, requestHash: 'hm', request: storedRequest(500, 'om'), orderId: 'om', receiptType: 1, total: 500 }, now)).row;
+    await devices.setService(deviceId, 'maintenance', now);
+    // The lease still holds (a register in maintenance resolves what it holds), but no new receipt.
+    expect(await receipts.claimNext(groupId, fence, 10, now)).toEqual({ fenced: true, completed: true, more: false });
+    await devices.setService(deviceId, 'active', now);
+    expect((await receipts.claimNext(groupId, fence, 10, now)).row?.id).toBe(waiting.id);
+  });
 });
