@@ -69,7 +69,7 @@ describe('two nodes on one PostgreSQL', () => {
     // over LISTEN/NOTIFY: nothing else tells that node about it (the one-second idle poll would
     // only find it later). Asserted as the wake-up itself, not as a latency.
     await success(owner, await post(owner, 0));
-    const wakes = vi.spyOn(owner.workers, 'notify');
+    const wakes = vi.spyOn(owner.workers, 'workArrived');
     const viaOther = await post(other, 1);
     await eventually(async () => wakes.mock.calls.some(([g]) => g === group.id), 5000, 10);
     await success(other, viaOther, 5000);
