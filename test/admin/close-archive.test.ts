@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TestServer } from '../support/server.js';
 import { eventually } from '../support/server.js';
-import { basic, call, emulatorGroup, EXAMPLE_RECEIPT, backends, startAdminServer, type Admin } from './helpers.js';
+import { call, EXAMPLE_RECEIPT, backends, rest as restAsAdmin, startAdminServer, startPool, type Admin } from './helpers.js';
 
 type Errors = { errors: { code: string; field?: string }[] };
 interface RegisterView {
@@ -42,24 +42,16 @@ for (const { backend, skip } of backends) {
       await server.cleanup();
     });
 
-    const rest = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
-      server.app.inject({ method, url, headers: { authorization: basic('admin', 'admin') }, ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }) });
+    const rest = (method: 'GET' | 'POST', url: string, payload?: unknown) => restAsAdmin(server, method, url, payload);
     const group = async (id: number) => (await rest('GET', `/service_groups/${id}`)).json<GroupView>();
     const closeArchive = (groupId: number, registerId: number) => call(server, admin, 'POST', `/admin/api/service_groups/${groupId}/registers/${registerId}/close-archive`);
     const register = async (groupId: number, id: number) => (await group(groupId)).registers.find((r) => r.id === id);
 
     /** A running group whose pool has two virtual registers, each judged once. */
     async function pool(): Promise<{ id: number; a: number; b: number }> {
-      const config = { ...emulatorGroup().config, latency_ms: 20 };
-      const g = (await call(server, admin, 'POST', '/admin/api/service_groups', { ...emulatorGroup('Пул'), config })).json<GroupView>();
-      expect((await call(server, admin, 'POST', `/admin/api/service_groups/${g.id}/registers`, { driver: 'emulator', config })).statusCode).toBe(200);
-      expect((await call(server, admin, 'POST', `/admin/api/service_groups/${g.id}/start`)).statusCode).toBe(200);
-      const view = await eventually(async () => {
-        const v = await group(g.id);
-        return v.registers.every((r) => r.health !== null) ? v : null;
-      }, 15_000);
-      const [a, b] = view.registers.map((r) => r.id) as [number, number];
-      return { id: g.id, a, b };
+      const { id, registers } = await startPool(server, admin, 2, { latency_ms: 20 });
+      const [a, b] = registers as [number, number];
+      return { id, a, b };
     }
 
     it('refuses a register that is active, holds receipts or has its shift open, and a driver that cannot', async () => {

@@ -1,7 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import type { Server } from '../../src/main.js';
 import { BACKENDS, postgresReachable, type Backend } from '../support/databases.js';
-import { testServer, type TestServer } from '../support/server.js';
+import { basic, eventually, testServer, type TestServer } from '../support/server.js';
 
 /** The admin suites run on both backends; PostgreSQL is skipped only when unreachable outside CI. */
 export const pgOk = await postgresReachable();
@@ -62,3 +62,30 @@ export const emulatorGroup = (name = 'Интернет-магазин') => ({
   shift_duration: 1440,
   daily_close_time: null,
 });
+
+/** A REST API call as admin (Basic auth), as the shop's backend makes it. */
+export function rest(server: Server, method: 'GET' | 'POST', url: string, payload?: unknown) {
+  return server.app.inject({ method, url, headers: { authorization: basic('admin', 'admin') }, ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }) });
+}
+
+/**
+ * A running group whose pool has `n` virtual registers (each with its own FN and `config` on top of
+ * emulatorGroup's), returned once every register has been judged (its health is known).
+ */
+export async function startPool(server: Server, a: Admin, n: number, config: Record<string, unknown>): Promise<{ id: number; registers: number[] }> {
+  const registerConfig = { ...emulatorGroup().config, ...config };
+  const created = await call(server, a, 'POST', '/admin/api/service_groups', { ...emulatorGroup('Пул'), config: registerConfig });
+  if (created.statusCode !== 200) throw new Error(`group create: ${created.statusCode} ${created.body}`);
+  const id = created.json<{ id: number }>().id;
+  for (let i = 1; i < n; i += 1) {
+    const res = await call(server, a, 'POST', `/admin/api/service_groups/${id}/registers`, { driver: 'emulator', config: registerConfig });
+    if (res.statusCode !== 200) throw new Error(`register add: ${res.statusCode} ${res.body}`);
+  }
+  const started = await call(server, a, 'POST', `/admin/api/service_groups/${id}/start`);
+  if (started.statusCode !== 200) throw new Error(`group start: ${started.statusCode} ${started.body}`);
+  const view = await eventually(async () => {
+    const v = (await rest(server, 'GET', `/service_groups/${id}`)).json<{ registers: { id: number; health: unknown }[] }>();
+    return v.registers.every((r) => r.health !== null) ? v : null;
+  }, 15_000);
+  return { id, registers: view.registers.map((r) => r.id) };
+}

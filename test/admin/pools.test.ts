@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TestServer } from '../support/server.js';
 import { eventually } from '../support/server.js';
-import { basic, call, emulatorGroup, EXAMPLE_RECEIPT, backends, startAdminServer, type Admin } from './helpers.js';
+import { call, emulatorGroup, EXAMPLE_RECEIPT, backends, rest as restAsAdmin, startAdminServer, startPool, type Admin } from './helpers.js';
 
 type Errors = { errors: { code: string; field?: string }[] };
 interface RegisterView {
@@ -44,24 +44,11 @@ for (const { backend, skip } of backends) {
       await server.cleanup();
     });
 
-    const rest = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
-      server.app.inject({ method, url, headers: { authorization: basic('admin', 'admin') }, ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }) });
+    const rest = (method: 'GET' | 'POST', url: string, payload?: unknown) => restAsAdmin(server, method, url, payload);
     const group = async (id: number) => (await rest('GET', `/service_groups/${id}`)).json<GroupView>();
 
-    /** A running group whose pool has `n` virtual registers (each with its own FN). */
-    async function pool(n: number, config: Record<string, unknown> = {}): Promise<{ id: number; registers: number[] }> {
-      const g = (await call(server, admin, 'POST', '/admin/api/service_groups', { ...emulatorGroup('Пул'), config: { ...emulatorGroup().config, latency_ms: 40, ...config } })).json<GroupView>();
-      for (let i = 1; i < n; i += 1) {
-        const res = await call(server, admin, 'POST', `/admin/api/service_groups/${g.id}/registers`, { driver: 'emulator', config: { ...emulatorGroup().config, latency_ms: 40, ...config } });
-        expect(res.statusCode).toBe(200);
-      }
-      expect((await call(server, admin, 'POST', `/admin/api/service_groups/${g.id}/start`)).statusCode).toBe(200);
-      const view = await eventually(async () => {
-        const v = await group(g.id);
-        return v.registers.every((r) => r.health !== null) ? v : null;
-      }, 15_000);
-      return { id: g.id, registers: view.registers.map((r) => r.id) };
-    }
+    /** A running group whose pool has `n` virtual registers (each with its own FN), 40 ms per operation. */
+    const pool = (n: number, config: Record<string, unknown> = {}) => startPool(server, admin, n, { latency_ms: 40, ...config });
 
     async function post(groupId: number, count: number): Promise<string[]> {
       const ids: string[] = [];
