@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { JsonSchema } from './api';
+import type { ApiError, JsonSchema } from './api';
 import { Field } from './components/Modal';
 import { TAX_SYSTEMS, taxSystemBits, useI18n } from './i18n';
 
@@ -176,4 +176,16 @@ export function TaxSystemsField(props: { name: string; label: string; hint?: str
       {props.error ? <span className="err">{props.error}</span> : null}
     </fieldset>
   );
+}
+
+/**
+ * The message a form with device settings shows at its top: the errors no field of the form shows
+ * (`shownByFields`; `config.*` errors are shown by ConfigForm beside their settings), or, when only
+ * settings are wrong, the error's summary so the user looks for them.
+ */
+export function formError(err: ApiError | null, shownByFields: readonly string[] = []): string | null {
+  if (!err) return null;
+  const general = err.errors.filter((e) => !e.field || (!shownByFields.includes(e.field) && !e.field.startsWith('config.'))).map((e) => e.message).join('; ');
+  if (general) return general;
+  return err.errors.some((e) => e.field?.startsWith('config.')) ? err.message : null;
 }

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { ApiError, errorText, useClient, type Driver, type Group, type MarkingPolicy, type PoolPolicy } from '../api';
-import { ConfigForm, choicesOf } from '../ConfigForm';
+import { ConfigForm, choicesOf, formError } from '../ConfigForm';
 import { Field, Modal } from '../components/Modal';
 import { MARKING_POLICIES, POOL_POLICY_FIELDS, TAX_SYSTEMS, VAT_RATES, useI18n } from '../i18n';
 
@@ -120,8 +120,6 @@ export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Drive
     }
   };
   const known = ['name', 'driver', 'default_tax_system', 'default_vat', 'shift_duration', 'daily_close_time', 'marking_policy', 'group_code', 'events_url', ...POOL_POLICY_FIELDS.map((f) => `pool_policy.${f.key}`)];
-  const general = err?.errors.filter((e) => !e.field || (!known.includes(e.field) && !e.field.startsWith('config.'))).map((e) => e.message).join('; ');
-  const configErrors = err?.errors.filter((e) => e.field?.startsWith('config.')).length ?? 0;
 
   return (
     <Modal
@@ -130,7 +128,7 @@ export function GroupForm({ drivers, group, onClose, onSaved }: { drivers: Drive
       onSubmit={save}
       busy={busy || !driver}
       wide
-      error={general || (configErrors > 0 ? err?.message ?? null : null)}
+      error={formError(err, known)}
     >
       <div className="form-cols">
         <Field label={t('groups.name')} error={err?.field('name')}>

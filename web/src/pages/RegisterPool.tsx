@@ -1,6 +1,6 @@
 import { useState, type ReactNode } from 'react';
 import { ApiError, errorText, useClient, type Driver, type Group, type HealthLevel, type RegisterRemoval, type RegisterView } from '../api';
-import { ConfigForm } from '../ConfigForm';
+import { ConfigForm, formError } from '../ConfigForm';
 import { Field, Modal } from '../components/Modal';
 import { FORECAST_WHAT, HEALTH_REASONS, useI18n } from '../i18n';
 import { DriverModelSelect, useDriverChoice } from './GroupForm';
@@ -273,8 +273,6 @@ function RegisterForm({ group, drivers, register, onClose, onSaved }: {
       setBusy(false);
     }
   };
-  const general = err?.errors.filter((e) => !e.field?.startsWith('config.')).map((e) => e.message).join('; ');
-  const configErrors = err?.errors.filter((e) => e.field?.startsWith('config.')).length ?? 0;
 
   return (
     <Modal
@@ -283,7 +281,7 @@ function RegisterForm({ group, drivers, register, onClose, onSaved }: {
       onSubmit={save}
       busy={busy || !driver}
       wide
-      error={general || (configErrors > 0 ? err?.message ?? null : null)}
+      error={formError(err)}
     >
       <div className="form-cols">
         <Field label={t('groups.model')}>
