@@ -46,6 +46,36 @@ describe.each(BACKENDS)('CSV export of receipts on %s', (backend) => {
     expect(none.body.split('\r\n').filter((l) => l !== '')).toHaveLength(1);
   });
 
+  it.skipIf(skip)('shows the fiscal result and the payments by kind as the receipt itself does, the change taken from the cash', async () => {
+    const r = await s.app.inject({
+      method: 'POST', url: '/service_groups/1/receipts/', headers: { authorization: s.admin },
+      payload: sellReceipt({ order_id: 'fiscal-cols', email: 'buyer@example.ru', payments: [{ payment_type_int: 0, payment_sum: 150 }, { payment_type_int: 1, payment_sum: 100 }] }),
+    });
+    expect(r.statusCode).toBe(200);
+    const id = r.json<{ id: string }>().id;
+    const view = await eventually(async () => {
+      const v = (await get(`/service_groups/1/receipts/${id}`)).json<Record<string, unknown>>();
+      return v.state === 'success' ? v : null;
+    });
+    const res = await get('/service_groups/1/receipts.csv?lang=en');
+    const [head = '', ...lines] = res.body.split('\r\n').filter((l) => l !== '');
+    const names = head.replace('\uFEFF', '').split(';');
+    const line = lines.find((l) => l.startsWith(`${id};`));
+    expect(line).toBeDefined();
+    const row: Record<string, string> = Object.fromEntries((line ?? '').split(';').map((v, i): [string, string] => [names[i] ?? `${i}`, v]));
+    expect(row).toMatchObject({
+      state: 'success', receipt_type: '1', operation_type: '1', correction: '0', order_id: 'fiscal-cols', total: '200.00',
+      // 250 paid against 200: the 50 change comes out of the cash.
+      cash: '100.00', electronic: '100.00', prepaid: '0.00', credit: '0.00', other: '0.00',
+      tax_system: String(view.tax_system),
+      fiscal_datetime: view.registration_datetime, fd_number: String(view.receipt_num), fiscal_sign: view.fiscal_sign,
+      shift_number: String(view.shift_num), receipt_in_shift: String(view.receipt_in_shift_num),
+      fn_serial: view.fn_serial, registration_number: view.registration_number,
+      email: 'buyer@example.ru', phone: '', error_code: '',
+    });
+    expect(row.fiscal_sign).toMatch(/^\d+$/);
+  });
+
   it.skipIf(skip)('refuses a bad filter before the first byte, naming the field', async () => {
     const bad = await get('/service_groups/1/receipts.csv?date_start=2026-02-30');
     expect(bad.statusCode).toBe(400);

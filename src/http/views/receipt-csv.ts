@@ -1,6 +1,5 @@
 import { RECEIPT_TYPES } from '../../domain/enums.js';
 import { formatMoney } from '../../domain/money.js';
-import { paymentTotals, type PaymentTotals } from '../../domain/receipt.js';
 import type { ExportRecord } from '../../storage/receipt-export.js';
 
 /**
@@ -12,45 +11,39 @@ export interface CsvOptions {
   lang: 'ru' | 'en';
 }
 
-/** A receipt as its columns read it: the payments summed once per row, not once per column. */
-interface Row {
-  r: ExportRecord;
-  pay: PaymentTotals;
-}
-
 interface Column {
   en: string;
   ru: string;
-  value: (row: Row) => string | number | null;
+  value: (r: ExportRecord) => string | number | null;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 const COLUMNS: readonly Column[] = [
-  { en: 'id', ru: 'ID', value: ({ r }) => r.id },
-  { en: 'created_at', ru: 'Создан', value: ({ r }) => iso(r.created_at) },
-  { en: 'state', ru: 'Состояние', value: ({ r }) => r.state },
-  { en: 'receipt_type', ru: 'Тип чека', value: ({ r }) => r.request.receiptType },
-  { en: 'operation_type', ru: 'Признак расчёта', value: ({ r }) => RECEIPT_TYPES[r.request.receiptType].operationType },
-  { en: 'correction', ru: 'Коррекция', value: ({ r }) => (RECEIPT_TYPES[r.request.receiptType].correction ? 1 : 0) },
-  { en: 'order_id', ru: 'Номер заказа', value: ({ r }) => r.request.orderId },
-  { en: 'total', ru: 'Итог', value: ({ r }) => formatMoney(r.request.total) },
-  { en: 'cash', ru: 'Наличными', value: ({ pay }) => formatMoney(pay.cash) },
-  { en: 'electronic', ru: 'Безналичными', value: ({ pay }) => formatMoney(pay.electronic) },
-  { en: 'prepaid', ru: 'Предоплатой', value: ({ pay }) => formatMoney(pay.prepaid) },
-  { en: 'credit', ru: 'Постоплатой', value: ({ pay }) => formatMoney(pay.credit) },
-  { en: 'other', ru: 'Встречным предоставлением', value: ({ pay }) => formatMoney(pay.other) },
-  { en: 'tax_system', ru: 'СНО', value: ({ r }) => r.request.taxSystem },
-  { en: 'fiscal_datetime', ru: 'Дата и время ФД', value: ({ r }) => r.fiscal?.dateTime ?? null },
-  { en: 'fd_number', ru: 'ФД', value: ({ r }) => r.fiscal?.fdNumber ?? null },
-  { en: 'fiscal_sign', ru: 'ФП', value: ({ r }) => r.fiscal?.fiscalSign ?? null },
-  { en: 'shift_number', ru: 'Смена', value: ({ r }) => r.fiscal?.shiftNumber ?? null },
-  { en: 'receipt_in_shift', ru: 'Чек за смену', value: ({ r }) => r.fiscal?.receiptInShift ?? null },
-  { en: 'fn_serial', ru: 'ФН', value: ({ r }) => r.fiscal?.registration.fnSerial ?? null },
-  { en: 'registration_number', ru: 'РН ККТ', value: ({ r }) => r.fiscal?.registration.registrationNumber ?? null },
-  { en: 'email', ru: 'Эл. почта', value: ({ r }) => r.request.email },
-  { en: 'phone', ru: 'Телефон', value: ({ r }) => r.request.phone },
-  { en: 'error_code', ru: 'Код ошибки', value: ({ r }) => r.error?.code ?? null },
+  { en: 'id', ru: 'ID', value: (r) => r.id },
+  { en: 'created_at', ru: 'Создан', value: (r) => iso(r.created_at) },
+  { en: 'state', ru: 'Состояние', value: (r) => r.state },
+  { en: 'receipt_type', ru: 'Тип чека', value: (r) => r.receipt_type },
+  { en: 'operation_type', ru: 'Признак расчёта', value: (r) => RECEIPT_TYPES[r.receipt_type].operationType },
+  { en: 'correction', ru: 'Коррекция', value: (r) => (RECEIPT_TYPES[r.receipt_type].correction ? 1 : 0) },
+  { en: 'order_id', ru: 'Номер заказа', value: (r) => r.order_id },
+  { en: 'total', ru: 'Итог', value: (r) => formatMoney(r.total) },
+  { en: 'cash', ru: 'Наличными', value: (r) => formatMoney(r.payments.cash) },
+  { en: 'electronic', ru: 'Безналичными', value: (r) => formatMoney(r.payments.electronic) },
+  { en: 'prepaid', ru: 'Предоплатой', value: (r) => formatMoney(r.payments.prepaid) },
+  { en: 'credit', ru: 'Постоплатой', value: (r) => formatMoney(r.payments.credit) },
+  { en: 'other', ru: 'Встречным предоставлением', value: (r) => formatMoney(r.payments.other) },
+  { en: 'tax_system', ru: 'СНО', value: (r) => r.tax_system },
+  { en: 'fiscal_datetime', ru: 'Дата и время ФД', value: (r) => r.fiscal_datetime },
+  { en: 'fd_number', ru: 'ФД', value: (r) => r.fd_number },
+  { en: 'fiscal_sign', ru: 'ФП', value: (r) => r.fiscal_sign },
+  { en: 'shift_number', ru: 'Смена', value: (r) => r.shift_number },
+  { en: 'receipt_in_shift', ru: 'Чек за смену', value: (r) => r.receipt_in_shift },
+  { en: 'fn_serial', ru: 'ФН', value: (r) => r.fn_serial },
+  { en: 'registration_number', ru: 'РН ККТ', value: (r) => r.registration_number },
+  { en: 'email', ru: 'Эл. почта', value: (r) => r.email },
+  { en: 'phone', ru: 'Телефон', value: (r) => r.phone },
+  { en: 'error_code', ru: 'Код ошибки', value: (r) => r.error_code },
 ];
 
 function cell(v: string | number | null, delimiter: string): string {
@@ -69,12 +62,11 @@ export const csvHeader = (o: CsvOptions): string => `\uFEFF${COLUMNS.map((c) => 
 export function csvRows(rows: readonly ExportRecord[], o: CsvOptions): string {
   let out = '';
   for (const r of rows) {
-    const row: Row = { r, pay: paymentTotals(r.request) };
     let line = '';
     for (let i = 0; i < COLUMNS.length; i++) {
       const column = COLUMNS[i];
       if (column === undefined) continue;
-      line += (i === 0 ? '' : o.delimiter) + cell(column.value(row), o.delimiter);
+      line += (i === 0 ? '' : o.delimiter) + cell(column.value(r), o.delimiter);
     }
     out += `${line}\r\n`;
   }
