@@ -2,6 +2,9 @@ import { DeviceError } from '../driver.js';
 import { isFinalStatus, isObject, isRequestStatus } from './protocol.js';
 import type { JsonObject, SubtaskResult } from './protocol.js';
 
+/** The first pause between polls of a queued request; it doubles up to pollIntervalMs. */
+const FIRST_POLL_MS = 25;
+
 /**
  * HTTP client of the ATOL Web Server v2 queue: `POST /api/v2/requests` then poll
  * `GET /api/v2/requests/{uuid}` until every subtask is final or one is `blocked`.
@@ -115,6 +118,10 @@ export function createAtolClient(opts: AtolClientOptions): AtolClient {
     async wait(uuid) {
       const deadline = now() + opts.timeoutMs;
       let last: SubtaskResult[] | null = null;
+      // The web server finishes a receipt in a few hundred ms: the first polls come sooner (25 ms,
+      // doubling up to the interval), so a 300 ms receipt is seen at ~375 ms rather than at the
+      // second full interval (500 ms with the default 250).
+      let pause = Math.min(FIRST_POLL_MS, opts.pollIntervalMs);
       for (;;) {
         try {
           const res = await call('GET', `/api/v2/requests/${encodeURIComponent(uuid)}${query}`);
@@ -133,7 +140,8 @@ export function createAtolClient(opts: AtolClientOptions): AtolClient {
           // Connection lost while polling: the web server may be restarting; keep polling.
         }
         if (now() >= deadline) return last;
-        await sleep(opts.pollIntervalMs);
+        await sleep(pause);
+        pause = Math.min(pause * 2, opts.pollIntervalMs);
       }
     },
 

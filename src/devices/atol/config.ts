@@ -38,7 +38,7 @@ export const atolConfigSchema = Type.Object(
     }),
     poll_interval_ms: Type.Integer({
       title: 'Poll interval, ms',
-      description: 'How often to ask the web server for the result of a queued request.',
+      description: 'How often to ask the web server for the result of a queued request (the first polls come sooner: 25 ms, doubling up to this).',
       minimum: 10,
       maximum: 10_000,
       default: 250,
