@@ -1,8 +1,8 @@
 /**
  * Registers on the wire for the fleet benchmark: FARM_SHTRIH Shtrih-M protocol emulators (binary
  * protocol over TCP) and FARM_ATOL ATOL web-server emulators (HTTP JSON tasks), each in front of a
- * virtual register of its own (FN under FARM_DIR, `latency_ms` FARM_LATENCY_MS per device operation,
- * as the fleet's in-process virtual registers), all in this one process on 127.0.0.1 — the same
+ * virtual register of its own (FN under FARM_DIR; FARM_LATENCY_MS per receipt, as the fleet's
+ * in-process virtual registers take per receipt), all in this one process on 127.0.0.1 — the same
  * emulators `cr-server emulate shtrih|atol` runs. The server under test drives them through its
  * real Shtrih-M and ATOL drivers: framing, polling, the protocol's round trips and their sockets
  * are part of what it pays for these registers. Reports {type:'ready'} over IPC once all listen,
@@ -27,10 +27,21 @@ async function main(): Promise<void> {
   const dataDir = process.env.FARM_DIR;
   if (!dataDir) throw new Error('FARM_DIR is required');
   const logger = pino({ level: 'warn' });
-  const config = {
-    ...emulatorDriver.defaults(),
-    latency_ms: count('FARM_LATENCY_MS'),
-    ofd_ack_delay_ms: count('FARM_OFD_ACK_DELAY_MS'),
+  const latencyMs = count('FARM_LATENCY_MS');
+  // The latency is the receipt's, once, as in the fleet's in-process virtual registers (one
+  // `register` call each), not each protocol command's: the Shtrih-M emulator turns a receipt into
+  // several commands that reach the FN (open, items, payment, close), and a virtual register's
+  // `latency_ms` would charge each of them the full 300 ms of a printed receipt.
+  const config = { ...emulatorDriver.defaults(), latency_ms: 0, ofd_ack_delay_ms: count('FARM_OFD_ACK_DELAY_MS') };
+  const slow = (driver: FiscalDriver): FiscalDriver => {
+    if (latencyMs === 0) return driver;
+    const register = driver.register.bind(driver);
+    // The same object (the emulators recognise the virtual register by identity), its receipt slower.
+    driver.register = async (receipt, options) => {
+      await new Promise((r) => setTimeout(r, latencyMs));
+      return register(receipt, options);
+    };
+    return driver;
   };
   const drivers: FiscalDriver[] = [];
   const closers: (() => Promise<void>)[] = [];
@@ -40,7 +51,7 @@ async function main(): Promise<void> {
     const driver = emulatorDriver.create(config, { deviceId, dataDir, logger, clock: systemClock });
     await driver.open();
     drivers.push(driver);
-    return driver;
+    return slow(driver);
   };
 
   const shtrih: number[] = [];

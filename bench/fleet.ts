@@ -55,7 +55,8 @@ export interface FleetOptions {
   poolSize?: number;
   /**
    * Registers on the wire in the load phase (default 100; 20 quick): the second register of that
-   * many pools, alternately a Shtrih-M and an ATOL protocol emulator (bench/emulator-farm.ts).
+   * many pools, alternately a Shtrih-M and an ATOL protocol emulator (bench/emulator-farm.ts), whose
+   * FN takes the same 300 ms per receipt (not per protocol command).
    */
   tcp?: number;
 }
@@ -997,7 +998,7 @@ export function renderFleet(results: FleetResult[], o: FleetOptions): string {
   const out: string[] = [];
   out.push(`## Fleet: ${o.n} virtual registers on one node`, '');
   out.push(
-    `Virtual registers (\`emulator\`, \`latency_ms\` ${FLEET_DEVICE_CONFIG.latency_ms} per device operation, \`ofd_ack_delay_ms\` ${FLEET_DEVICE_CONFIG.ofd_ack_delay_ms}, auto-open shift), ` +
+    `Virtual registers (\`emulator\`, \`latency_ms\` ${FLEET_DEVICE_CONFIG.latency_ms} per device operation, \`ofd_ack_delay_ms\` ${FLEET_DEVICE_CONFIG.ofd_ack_delay_ms}, auto-open shift; the protocol emulators' FNs ${FLEET_DEVICE_CONFIG.latency_ms} ms per receipt), ` +
       `groups created and started through the dashboard API with ${CONCURRENCY} requests in flight. Idle window ${o.quick ? 10 : 30} s ` +
       `(baseline: one register, ${o.quick ? 10 : 15} s). RSS per register = (RSS at N − RSS with 1 register) / N. See docs/benchmarks.md, "Fleet".`,
     '',
