@@ -4,7 +4,7 @@ import type SQLite from 'better-sqlite3';
 import { NativeSqlite } from '../sqlite-native.js';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
-import { QueuedSqliteDialect, walSync } from './sqlite-driver.js';
+import { QueuedSqliteDialect } from './sqlite-driver.js';
 import type { Database } from './schema.js';
 import { ALL_FAST_PATHS, createFastPaths, type FastPaths, type FastPathSwitches } from './fast-paths.js';
 
@@ -50,17 +50,13 @@ export function openDb(options: DbOptions, switches: Readonly<FastPathSwitches> 
   if (options.dialect === 'sqlite') {
     if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
     const sqlite = new NativeSqlite(options.file);
-    // WAL, and every write durable before it returns: a receipt acknowledged with 200 survives a
-    // power loss. With the hand-over driver the commit skips its fsync (NORMAL) and the driver
-    // syncs the WAL on the thread pool before the writer goes on (sqlite-driver.ts); without it,
-    // SQLite syncs in the commit, on the event loop (FULL).
-    const offThreadSync = switches.sqliteHandover && options.file !== ':memory:';
+    // WAL + synchronous=FULL: a receipt acknowledged with 200 survives a power loss.
     sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma(offThreadSync ? 'synchronous = NORMAL' : 'synchronous = FULL');
+    sqlite.pragma('synchronous = FULL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
     const database: SqliteDatabase = switches.precompiled ? withStatementCache(sqlite) : sqlite;
-    const handover = switches.sqliteHandover ? new QueuedSqliteDialect(database, offThreadSync ? walSync(options.file) : null) : null;
+    const handover = switches.sqliteHandover ? new QueuedSqliteDialect(database) : null;
     const kysely = new Kysely<Database>({ dialect: handover ?? new SqliteDialect({ database }) });
     return {
       kysely,

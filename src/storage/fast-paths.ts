@@ -83,9 +83,8 @@ export function perTurnBatcher<I, O>(runOne: (item: I) => Promise<O>, runBatch: 
 export interface FastPaths {
   readonly switches: Readonly<FastPathSwitches>;
   /**
-   * Runs one of the queue's writes. SQLite with group commit: a commit costs an fsync (on the
-   * thread pool with the hand-over driver, in the commit otherwise), so one per write caps the
-   * server at the disk's fsync rate.
+   * Runs one of the queue's writes. SQLite with group commit: a commit costs an fsync, done
+   * synchronously on the event loop, so one per write caps the server at the disk's fsync rate.
    * The writes that arrive while the event loop handles one batch of sockets and device answers run
    * in one transaction at the end of that turn, and every caller is answered only after that
    * commit: a 200 still means durable, and a worker sees its claim or outcome durable before it

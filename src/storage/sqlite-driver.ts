@@ -1,55 +1,4 @@
-import { closeSync, fsync, openSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Driver, type QueryResult, type SqliteDatabase } from 'kysely';
-
-/**
- * Makes what the connection has written so far durable (the WAL's fsync). Given when the database
- * runs with synchronous=NORMAL: a commit then writes the WAL without an fsync, and the driver
- * syncs it off the event loop before the writer's query returns.
- */
-export interface WalSync {
-  /** Resolves once every write committed before the call is on disk. */
-  sync(): Promise<void>;
-  close(): void;
-}
-
-/**
- * The WAL of `file` synced on libuv's thread pool, one fsync at a time: a caller whose commit came
- * after the fsync in flight started waits for the next one, and every caller waiting meanwhile
- * shares that next one (the fsync-level group commit). `fsyncFd` is replaceable for tests.
- */
-export function walSync(file: string, fsyncFd: (fd: number) => Promise<void> = promisify(fsync)): WalSync & { written(): void } {
-  let written = 0;
-  let synced = 0;
-  let syncing: Promise<void> | null = null;
-  let fd: number | null = null;
-  return {
-    written() {
-      written += 1;
-    },
-    async sync() {
-      const target = written;
-      while (synced < target) {
-        syncing ??= (async () => {
-          const upTo = written;
-          // The WAL exists once anything was written and keeps its inode while the connection is
-          // open (a checkpoint rewinds it in place), so one descriptor serves every sync; fsync
-          // flushes the file's pages whichever descriptor wrote them.
-          fd ??= openSync(`${file}-wal`, 'r');
-          await fsyncFd(fd);
-          synced = Math.max(synced, upTo);
-        })().finally(() => {
-          syncing = null;
-        });
-        await syncing;
-      }
-    },
-    close() {
-      if (fd !== null) closeSync(fd);
-      fd = null;
-    },
-  };
-}
 
 /**
  * Kysely's SQLite dialect with a fair, first-come lock on the single connection.
@@ -62,23 +11,15 @@ export function walSync(file: string, fsyncFd: (fd: number) => Promise<void> = p
  */
 export class QueuedSqliteDialect extends SqliteDialect {
   readonly #database: SqliteDatabase;
-  readonly #wal: (WalSync & { written(): void }) | null;
   #driver: QueuedSqliteDriver | null = null;
 
-  /**
-   * With `wal`, the database runs with synchronous=NORMAL and a hold of the connection that wrote
-   * anything ends with `wal.sync()`, awaited by the query's caller after the connection has been
-   * handed to the next waiter: a write still returns only once it is on disk, as with FULL, but
-   * the fsync runs on the thread pool, and the readers and writers queued behind it go on.
-   */
-  constructor(database: SqliteDatabase, wal: (WalSync & { written(): void }) | null = null) {
+  constructor(database: SqliteDatabase) {
     super({ database });
     this.#database = database;
-    this.#wal = wal;
   }
 
   override createDriver(): Driver {
-    this.#driver = new QueuedSqliteDriver(this.#database, this.#wal);
+    this.#driver = new QueuedSqliteDriver(this.#database);
     return this.#driver;
   }
 
@@ -98,13 +39,11 @@ export class QueuedSqliteDialect extends SqliteDialect {
 class QueuedSqliteDriver implements Driver {
   readonly #connection: SqliteConnection;
   readonly #database: SqliteDatabase;
-  readonly #wal: (WalSync & { written(): void }) | null;
   #busy = false;
   readonly #waiting: (() => void)[] = [];
 
-  constructor(database: SqliteDatabase, wal: (WalSync & { written(): void }) | null) {
+  constructor(database: SqliteDatabase) {
     this.#database = database;
-    this.#wal = wal;
     this.#connection = new SqliteConnection(database);
   }
 
@@ -123,17 +62,9 @@ class QueuedSqliteDriver implements Driver {
   }
 
   async releaseConnection(): Promise<void> {
-    // Whether this hold wrote (a statement that changed rows, or a commit) is read before the
-    // hand-over: the next holder starts with a clean slate.
-    const wrote = this.#connection.takeWrote();
     const next = this.#waiting.shift();
     if (next) next();
     else this.#busy = false;
-    // Kysely awaits the release before the query or transaction returns to its caller.
-    if (wrote && this.#wal) {
-      this.#wal.written();
-      await this.#wal.sync();
-    }
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
@@ -149,31 +80,20 @@ class QueuedSqliteDriver implements Driver {
   }
 
   async destroy(): Promise<void> {
-    this.#wal?.close();
     this.#database.close();
   }
 }
 
 class SqliteConnection implements DatabaseConnection {
   readonly #db: SqliteDatabase;
-  #wrote = false;
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
   }
 
-  takeWrote(): boolean {
-    const w = this.#wrote;
-    this.#wrote = false;
-    return w;
-  }
-
   executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const stmt = this.#db.prepare(compiled.sql);
     const parameters = compiled.parameters as unknown[];
-    // `reader` says a statement returns rows, not that it only reads (INSERT … RETURNING);
-    // better-sqlite3's `readonly` (sqlite3_stmt_readonly) says it does not write.
-    if ((stmt as { readonly?: boolean }).readonly !== true) this.#wrote = true;
     if (stmt.reader) return Promise.resolve({ rows: stmt.all(parameters) as R[] });
     const { changes, lastInsertRowid } = stmt.run(parameters);
     return Promise.resolve({ numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] });
