@@ -49,7 +49,7 @@ export interface FleetOptions {
   quick: boolean;
   /** The phases to run (default all three). */
   phases?: readonly FleetPhase[];
-  /** Record a V8 CPU profile of the server during the load window into this directory. */
+  /** Record V8 CPU profiles of the server into this directory: 30 s idle after the idle window, and the load window. */
   profileDir?: string;
   /** Registers per group in the load phase (default n / 100: 100 pools). */
   poolSize?: number;
@@ -641,6 +641,14 @@ async function fleetRun(env: FleetEnv, o: FleetOptions, deps: FleetDeps): Promis
     const idle = await idleWindow(c, env, o.quick ? 10 : 30);
     const mem = await memoryAfterGc(c);
     deps.log(`${env.kind} fleet idle (${w.opened} registers): CPU ${idle.cpuPct.toFixed(1)} % of a core, RSS ${idle.rssEndMb.toFixed(0)} MB (after GC ${(mem.rss / 2 ** 20).toFixed(0)} MB, heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} MB), /health p50 ${idle.healthP50.toFixed(1)} ms max ${idle.healthMax.toFixed(0)} ms${idle.pg ? `, ${idle.pg.xactPerSec.toFixed(0)} transactions/s, PostgreSQL backends ${idle.pg.backendCpuPct.toFixed(1)} %` : ''}`);
+    if (o.profileDir !== undefined) {
+      // After the measured window (the profiler's own cost stays out of the idle CPU above).
+      const file = join(o.profileDir, `fleet-idle-${env.kind}.cpuprofile`);
+      await c.request({ type: 'profile-start' }, 'profile-started');
+      await sleep((o.quick ? 10 : 30) * 1000);
+      await c.request({ type: 'profile-stop', file }, 'profile-written');
+      deps.log(`${env.kind} fleet idle: CPU profile of ${o.quick ? 10 : 30} s idle in ${file}`);
+    }
     // 100 more groups on the quiet server (N registers running and idle): does a start cost more
     // with N registers running, apart from the burst of registers still opening during the first N?
     const more: number[] = new Array<number>(100).fill(0);

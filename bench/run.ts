@@ -5,7 +5,7 @@
  *
  * Flags: --quick, --db=sqlite|postgres (only one database), --skip-scaling, --skip-profile, --skip-fleet, --skip-export,
  *        --only=profile|scaling|throughput|fleet|export, --profile=accept,draining,get,list,e2e (which profiles),
- *        --fleet=baseline,idle,load,nodes (which fleet phases; nodes: PostgreSQL only), --fleet-profile (CPU profile of the fleet load window),
+ *        --fleet=baseline,idle,load,nodes (which fleet phases; nodes: PostgreSQL only), --fleet-profile (CPU profiles of the fleet's idle and load windows),
  *        --fleet-tcp=K (registers on the wire in the load phase: Shtrih-M and ATOL emulators; default 100, 20 quick),
  *        --fleet-pool=10 (registers per group in the fleet load phase; default 1/100 of the registers),
  *        --fast=-group-commit,-read-cache,-precompiled,-sqlite-handover | none (storage fast paths
