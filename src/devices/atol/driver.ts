@@ -162,7 +162,7 @@ export function createAtolDriver(config: AtolConfig, ctx: DriverContext, client?
    * journal (see pending-uuids.ts): a resend after an unknown outcome reuses the uuid.
    */
   async function fiscal(key: string, task: JsonObject, what: string, isRetry = false): Promise<JsonObject> {
-    const uuid = pending.uuidFor(key);
+    const uuid = await pending.uuidFor(key);
     // 409 means an earlier attempt with this uuid was queued: poll it instead of re-queueing.
     ctx.checkFence?.();
     const outcome = await http.submit(uuid, [task]);
@@ -172,19 +172,19 @@ export function createAtolDriver(config: AtolConfig, ctx: DriverContext, client?
       // The earlier attempt whose outcome we never learned ended without a document (e.g. the
       // web server compared FD counters after a lost link and found none). The caller is
       // retrying, so make a fresh attempt under a new uuid instead of replaying that failure.
-      pending.resolve(key);
+      await pending.resolve(key);
       return fiscal(key, task, what, true);
     }
     switch (status) {
       case 'ready':
-        pending.resolve(key);
+        await pending.resolve(key);
         return r?.result ?? {};
       case 'error':
-        pending.resolve(key);
+        await pending.resolve(key);
         throw deviceErrorFromAtol(r?.errorCode ?? ATOL_ERRORS.UNKNOWN, r?.errorDescription ?? '');
       case 'interrupted':
       case 'canceled':
-        pending.resolve(key);
+        await pending.resolve(key);
         throw new DeviceError('offline', 'device_offline', `${what}: the web server did not run the task (${status})`);
       case 'blocked':
         // The web server lost the device mid-document and stopped its queue until it can compare
@@ -193,7 +193,7 @@ export function createAtolDriver(config: AtolConfig, ctx: DriverContext, client?
       case 'wait':
         // Never started: cancel it so it cannot run behind our back; if that fails it may still run.
         if (await http.cancel(uuid)) {
-          pending.resolve(key);
+          await pending.resolve(key);
           throw new DeviceError('offline', 'device_offline', `${what}: the web server queue did not reach the task in time`);
         }
         throw answerLost(what);

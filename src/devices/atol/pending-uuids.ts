@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -16,10 +17,13 @@ import { dirname } from 'node:path';
  * gets a fresh uuid.
  */
 export interface PendingUuids {
-  /** The uuid for this receipt: the pending one if a previous attempt is unresolved, else a new one. */
-  uuidFor(receiptHash: string): string;
-  /** Forget it: the outcome is known. */
-  resolve(receiptHash: string): void;
+  /**
+   * The uuid for this receipt: the pending one if a previous attempt is unresolved, else a new one,
+   * resolved once the journal holding it is written (the caller sends nothing before that).
+   */
+  uuidFor(receiptHash: string): Promise<string>;
+  /** Forget it: the outcome is known. Resolves once the journal is written. */
+  resolve(receiptHash: string): Promise<void>;
 }
 
 interface Journal {
@@ -60,15 +64,27 @@ export function createPendingUuids(file: string | null, now: () => number): Pend
       // No journal yet (or unreadable): start a new one with a fresh nonce.
     }
   }
-  const save = (): void => {
-    if (file === null) return;
-    mkdirSync(dirname(file), { recursive: true });
+  // Written off the event loop (two synchronous writes per receipt were 2.5 % of the server's
+  // thread with 50 ATOL registers in the fleet benchmark), one write at a time and in call order:
+  // each write carries the journal as it was when it was asked for, so the file never goes back to
+  // an older state, and a failed write fails its own caller only.
+  let writing: Promise<void> = Promise.resolve();
+  let dirMade = false;
+  const save = (): Promise<void> => {
+    if (file === null) return Promise.resolve();
+    const text = JSON.stringify(journal);
     const tmp = `${file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(journal));
-    renameSync(tmp, file);
+    const write = writing.catch(() => undefined).then(async () => {
+      if (!dirMade) await mkdir(dirname(file), { recursive: true });
+      dirMade = true;
+      await writeFile(tmp, text);
+      await rename(tmp, file);
+    });
+    writing = write;
+    return write;
   };
   return {
-    uuidFor(receiptHash) {
+    async uuidFor(receiptHash) {
       const existing = journal.pending[receiptHash];
       if (existing && now() - existing.at < MAX_AGE_MS) return existing.uuid;
       journal.seq += 1;
@@ -76,13 +92,13 @@ export function createPendingUuids(file: string | null, now: () => number): Pend
       for (const [h, e] of Object.entries(journal.pending)) if (now() - e.at >= MAX_AGE_MS) delete journal.pending[h];
       journal.pending[receiptHash] = { uuid, at: now() };
       // Written before the POST: a crash after sending must not lose the uuid.
-      save();
+      await save();
       return uuid;
     },
-    resolve(receiptHash) {
+    async resolve(receiptHash) {
       if (!(receiptHash in journal.pending)) return;
       delete journal.pending[receiptHash];
-      save();
+      await save();
     },
   };
 }
