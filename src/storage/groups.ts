@@ -4,6 +4,7 @@ import type { ServiceGroupsTable } from './schema.js';
 import { toDeviceRecord, type DeviceRecord } from './devices.js';
 import type { RegistrationInfo } from '../devices/driver.js';
 import { parseStoredOrNull } from './json.js';
+import { WORKER_RECHECK_MS } from './fast-paths.js';
 import { isMarkingPolicy, type MarkingPolicy } from '../domain/ffd12.js';
 import { poolPolicyOf, type PoolPolicy } from '../domain/pool.js';
 
@@ -69,7 +70,6 @@ export interface GroupSettings {
 
 /** How long group lookups are reused (see FastPaths.rechecked). */
 export { GROUP_RECHECK_MS } from './fast-paths.js';
-import { WORKER_RECHECK_MS } from './fast-paths.js';
 
 /**
  * Service groups and their access lists. Every write here marks the handle's group lookups stale

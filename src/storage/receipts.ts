@@ -181,11 +181,10 @@ function createPgInsertBatcher(db: Db, insertRow: InsertOne): (r: NewReceipt, no
   return (r, now) => run({ r, now });
 }
 
-
-/** A fiscalized receipt whose success is written together with the next claim. */
 /** The pool view's share of traffic looks at most at this many of the group's newest successes. */
 export const SHARE_SAMPLE = 10_000;
 
+/** A fiscalized receipt whose success is written together with the next claim. */
 export interface Completed {
   id: number;
   fdNumber: number;
