@@ -4,6 +4,7 @@ import { lineCost, parseQuantity } from '../domain/quantity.js';
 import type { AgentInput, IndustryRequisiteInput, ProductInput, ReceiptInput } from '../domain/receipt-input.js';
 import type { FieldError } from '../domain/errors.js';
 import { errorText } from '../domain/error-codes.js';
+import { lookupTable } from '../domain/lookup.js';
 import type { AtolFieldIssue } from './errors.js';
 import {
   AGENT_TYPES, CORRECTION_TYPES, MARK_CODE_KEYS, OPERATIONS, PAYMENT_METHODS, RETIRED_VAT_TYPES, SNO, V4_PAYMENT_OBJECTS, VAT_TYPES,
@@ -130,10 +131,10 @@ const text = (v: string | null | undefined): string | undefined => (present(v) &
 /** The VAT name the native API takes for an ATOL type (the names are the same; 18 % is gone). */
 const vatCode = (type: string): Vat1199 | undefined => VAT_TYPES[type];
 
-const VAT_LABELS: Record<string, string> = {
+const VAT_LABELS: Readonly<Record<string, string>> = lookupTable({
   none: 'без НДС', vat0: 'НДС 0%', vat5: 'НДС 5%', vat7: 'НДС 7%', vat10: 'НДС 10%', vat20: 'НДС 20%', vat22: 'НДС 22%',
   vat105: 'НДС 5/105', vat107: 'НДС 7/107', vat110: 'НДС 10/110', vat120: 'НДС 20/120', vat122: 'НДС 22/122',
-};
+});
 
 /**
  * VAT the shop stated (`vat.sum`, `vats[].sum`) against the VAT the register will write, which

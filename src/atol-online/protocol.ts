@@ -1,5 +1,6 @@
 import type { ReceiptType, TaxSystem, Vat1199 } from '../domain/enums.js';
 import type { ProductCodeKind } from '../domain/ffd12.js';
+import { lookupTable } from '../domain/lookup.js';
 
 /**
  * The ATOL Online protocol's vocabulary (v4 = FFD 1.05, v5 = FFD 1.2) and how each word maps onto
@@ -28,44 +29,44 @@ export const operationsOf = (v: AtolVersion): AtolOperation[] =>
   (Object.keys(OPERATIONS) as AtolOperation[]).filter((op) => (OPERATIONS[op].versions as readonly string[]).includes(v));
 
 /** company.sno → 1055 (the API's tax_system values). */
-export const SNO: Record<string, TaxSystem> = { osn: 1, usn_income: 2, usn_income_outcome: 4, envd: 8, esn: 16, patent: 32 };
+export const SNO: Readonly<Record<string, TaxSystem>> = lookupTable({ osn: 1, usn_income: 2, usn_income_outcome: 4, envd: 8, esn: 16, patent: 32 });
 
 /** payment_method (both versions) → 1214. */
-export const PAYMENT_METHODS: Record<string, number> = {
+export const PAYMENT_METHODS: Readonly<Record<string, number>> = lookupTable({
   full_prepayment: 1, prepayment: 2, advance: 3, full_payment: 4, partial_payment: 5, credit: 6, credit_payment: 7,
-};
+});
 
 /**
  * v4 payment_object strings → 1212. `composite` (FFD 1.05's «составной предмет расчёта», no
  * longer used) and `award` share 12; v5 sends the 1212 value itself.
  */
-export const V4_PAYMENT_OBJECTS: Record<string, number> = {
+export const V4_PAYMENT_OBJECTS: Readonly<Record<string, number>> = lookupTable({
   commodity: 1, excise: 2, job: 3, service: 4, gambling_bet: 5, gambling_prize: 6, lottery: 7, lottery_prize: 8,
   intellectual_activity: 9, payment: 10, agent_commission: 11, composite: 12, award: 12, another: 13, property_right: 14,
   'non-operating_gain': 15, insurance_premium: 16, sales_tax: 17, resort_fee: 18, deposit: 19, expense: 20,
   pension_insurance_ip: 21, pension_insurance: 22, medical_insurance_ip: 23, medical_insurance: 24, social_insurance: 25,
   casino_payment: 26,
-};
+});
 
 /**
  * VAT type names (items[].vat.type, vats[].type) → 1199. They are the native `tax_type` names;
  * vat18 / vat118 (the 18 % rate gone since 2019) are refused as ATOL refuses them.
  */
-export const VAT_TYPES: Record<string, Vat1199> = {
+export const VAT_TYPES: Readonly<Record<string, Vat1199>> = lookupTable({
   none: 6, vat0: 5, vat10: 2, vat20: 1, vat110: 4, vat120: 3, vat5: 7, vat7: 8, vat105: 9, vat107: 10, vat22: 11, vat122: 12,
-};
+});
 export const RETIRED_VAT_TYPES: ReadonlySet<string> = new Set(['vat18', 'vat118']);
 
 /** agent_info.type → 1057 / 1222. */
-export const AGENT_TYPES: Record<string, number> = {
+export const AGENT_TYPES: Readonly<Record<string, number>> = lookupTable({
   bank_paying_agent: 1, bank_paying_subagent: 2, paying_agent: 4, paying_subagent: 8, attorney: 16, commission_agent: 32, another: 64,
-};
+});
 
 /**
  * v5 mark_code keys (exactly one per item) → where the value goes: a marking code the FN checks
  * (gs1m: the full code in base64, short: a tobacco pack's short code) or a product code of 1163.
  */
-export const MARK_CODE_KEYS: Record<string, { marking: true } | { marking: false; kind: ProductCodeKind }> = {
+export const MARK_CODE_KEYS: Readonly<Record<string, { marking: true } | { marking: false; kind: ProductCodeKind }>> = lookupTable({
   gs1m: { marking: true },
   short: { marking: true },
   unknown: { marking: false, kind: 'undefined' },
@@ -76,10 +77,10 @@ export const MARK_CODE_KEYS: Record<string, { marking: true } | { marking: false
   fur: { marking: false, kind: 'mi' },
   egais20: { marking: false, kind: 'egais2' },
   egais30: { marking: false, kind: 'egais3' },
-};
+});
 
 /** correction_info.type → 1173. */
-export const CORRECTION_TYPES: Record<string, 0 | 1> = { self: 0, instruction: 1 };
+export const CORRECTION_TYPES: Readonly<Record<string, 0 | 1>> = lookupTable({ self: 0, instruction: 1 });
 
 /** Document states of the report. */
 export type AtolStatus = 'wait' | 'done' | 'fail';

@@ -4,6 +4,8 @@
  * are kept next to them so no mapping is scattered through the code.
  */
 
+import { lookupTable } from './lookup.js';
+
 /** API `receiptType` (ATOL LIBFPTR_RT_* constants) → tag 1054 and whether it is a correction (doc 31). */
 export const RECEIPT_TYPES = {
   1: { name: 'sell', operationType: 1, correction: false },
@@ -59,10 +61,10 @@ export const VAT_1199_CODES = Object.keys(VAT_RATES).map(Number) as Vat1199[];
 export const isVat1199 = (n: unknown): n is Vat1199 => typeof n === 'number' && n in VAT_RATES;
 
 /** API `tax_type_int` (ATOL constants, api.md) → tag 1199. */
-export const TAX_TYPE_INT_TO_1199: Record<number, Vat1199> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 1, 8: 3 };
+export const TAX_TYPE_INT_TO_1199: Readonly<Record<number, Vat1199>> = lookupTable({ 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 1, 8: 3 });
 /** API `tax_type` names → tag 1199. */
-export const TAX_TYPE_NAME_TO_1199: Record<string, Vat1199> = Object.fromEntries(
-  Object.entries(VAT_RATES).map(([code, v]) => [v.name, Number(code) as Vat1199]),
+export const TAX_TYPE_NAME_TO_1199: Readonly<Record<string, Vat1199>> = lookupTable(
+  Object.fromEntries(Object.entries(VAT_RATES).map(([code, v]) => [v.name, Number(code) as Vat1199])),
 );
 /** Tag 1199 → the original's `tax_type_int` in responses (null when the integer codes lack the rate). */
 export const VAT_1199_TO_TAX_TYPE_INT: Record<Vat1199, number | null> = {

@@ -1,11 +1,12 @@
 import type { Measure } from './enums.js';
+import { lookupTable } from './lookup.js';
 
 /**
  * The free-text unit of FFD 1.05 (tag 1197, the API's `quantity_unit`) mapped to the FFD 1.2
  * measure (tag 2108), so the same request works on both FFD versions. No unit → piece (0);
  * unknown text → other units (255), and the text itself still goes to 1197 on 1.05 devices.
  */
-const UNITS: Record<string, Measure> = {
+const UNITS: Readonly<Record<string, Measure>> = lookupTable({
   'шт': 0, 'шт.': 0, pcs: 0, piece: 0, pc: 0,
   'г': 10, 'гр': 10, g: 10, gram: 10,
   'кг': 11, kg: 11, kilogram: 11,
@@ -16,7 +17,7 @@ const UNITS: Record<string, Measure> = {
   'квт*ч': 50, 'квт·ч': 50, kwh: 50, 'гкал': 51,
   'сут': 70, 'день': 70, day: 70, 'ч': 71, 'час': 71, hour: 71, 'мин': 72, min: 72, 'с': 73, 'сек': 73, s: 73,
   'кб': 80, kb: 80, 'мб': 81, mb: 81, 'гб': 82, gb: 82, 'тб': 83, tb: 83,
-};
+});
 
 export function measureFromUnit(unit: string | null): Measure {
   if (unit === null) return 0;

@@ -39,6 +39,14 @@ describe('receipt validation', () => {
     expect(validateReceipt(base, { ...ctx, defaultVat: 2 }).items[0]?.vat).toBe(2);
   });
 
+  it('takes only the tables\' own names: Object.prototype\'s keys are unknown VAT names and units', () => {
+    const p = (x: object) => ({ ...base, products: [{ ...base.products[0]!, ...x }] });
+    for (const key of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+      expect(codes(() => validateReceipt(p({ tax_type: key }), ctx)), key).toEqual(['invalid_tax_type']);
+      expect(validateReceipt(p({ quantity_unit: key }), ctx).items[0]?.measure, key).toBe(255);
+    }
+  });
+
   it('checks the taxation system against the device registration', () => {
     expect(codes(() => validateReceipt({ ...base, tax_system: 32 }, ctx))).toEqual(['tax_system_not_registered']);
     expect(codes(() => validateReceipt({ ...base, tax_system: null }, { ...ctx, defaultTaxSystem: null }))).toEqual(['required']);
