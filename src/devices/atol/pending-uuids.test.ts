@@ -1,7 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import type * as FsPromises from 'node:fs/promises';
+import type * as PendingUuidsModule from './pending-uuids.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createPendingUuids } from './pending-uuids.js';
 
 describe('ATOL request uuid journal', () => {
@@ -28,6 +30,46 @@ describe('ATOL request uuid journal', () => {
     expect(onDisk(file).pending).toEqual({});
     // The outcome is known: the same receipt again is a new document with a new uuid.
     expect(await b.uuidFor('receipt-1')).not.toBe(uuid);
+  });
+
+  it('has the journal synced, file then directory, before it hands a uuid out or reports it resolved', async () => {
+    // What reached the disk for sure, in order: file data written with flush, renames, directories
+    // synced. The fast project shares modules between files (isolate: false), so a second instance
+    // of the module is loaded here, under a query, to see the mock.
+    const synced: string[] = [];
+    vi.doMock('node:fs/promises', async (importOriginal) => {
+      const fs = await importOriginal<typeof FsPromises>();
+      return {
+        ...fs,
+        writeFile: async (path: string, data: string, options?: { flush?: boolean }) => {
+          await fs.writeFile(path, data, options);
+          if (options?.flush === true) synced.push(`file ${path}`);
+        },
+        rename: async (from: string, to: string) => {
+          await fs.rename(from, to);
+          synced.push(`rename ${to}`);
+        },
+        open: async (path: string, flags: string) => {
+          const handle = await fs.open(path, flags);
+          const sync = handle.sync.bind(handle);
+          handle.sync = async () => {
+            await sync();
+            synced.push(`dir ${path}`);
+          };
+          return handle;
+        },
+      };
+    });
+    const instance = './pending-uuids.js?durability';
+    const fresh = (await import(instance)) as typeof PendingUuidsModule;
+    vi.doUnmock('node:fs/promises');
+    const file = journalFile();
+    const j = fresh.createPendingUuids(file, () => 1_000);
+    await j.uuidFor('receipt-1');
+    expect(synced).toEqual([`file ${file}.tmp`, `rename ${file}`, `dir ${join(file, '..')}`]);
+    synced.length = 0;
+    await j.resolve('receipt-1');
+    expect(synced).toEqual([`file ${file}.tmp`, `rename ${file}`, `dir ${join(file, '..')}`]);
   });
 
   it('writes in call order: overlapping saves leave the newest journal on disk', async () => {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -68,8 +68,21 @@ export function createPendingUuids(file: string | null, now: () => number): Pend
   // thread with 50 ATOL registers in the fleet benchmark), one write at a time and in call order:
   // each write carries the journal as it was when it was asked for, so the file never goes back to
   // an older state, and a failed write fails its own caller only.
+  //
+  // Durable before it resolves: the file's data is synced before the rename and the directory after
+  // it. A uuid lost by a power cut would let a resend go out under a new uuid (a second document if
+  // the first arrived); a lost `resolve` would answer the next identical receipt with the earlier
+  // one's result and skip its document.
   let writing: Promise<void> = Promise.resolve();
   let dirMade = false;
+  const syncDir = async (dir: string): Promise<void> => {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  };
   const save = (): Promise<void> => {
     if (file === null) return Promise.resolve();
     const text = JSON.stringify(journal);
@@ -77,8 +90,9 @@ export function createPendingUuids(file: string | null, now: () => number): Pend
     const write = writing.catch(() => undefined).then(async () => {
       if (!dirMade) await mkdir(dirname(file), { recursive: true });
       dirMade = true;
-      await writeFile(tmp, text);
+      await writeFile(tmp, text, { flush: true });
       await rename(tmp, file);
+      await syncDir(dirname(file));
     });
     writing = write;
     return write;
