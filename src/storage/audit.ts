@@ -14,22 +14,22 @@ export interface AuditEntry {
   details?: unknown;
 }
 
+/** An entry's row, for a write that must land in the same transaction as what it records. */
+export const auditValues = (e: AuditEntry, now: number) => ({
+  at: now,
+  user_id: e.userId,
+  login: e.login,
+  ip: e.ip,
+  action: e.action,
+  target: e.target,
+  details: e.details === undefined ? null : JSON.stringify(e.details),
+});
+
 /** Who changed what in the dashboard. Append-only: nothing in the server updates or deletes rows. */
 export function createAuditRepository(db: Kysely<Database>) {
   return {
     async write(e: AuditEntry, now: number): Promise<void> {
-      await db
-        .insertInto('audit_log')
-        .values({
-          at: now,
-          user_id: e.userId,
-          login: e.login,
-          ip: e.ip,
-          action: e.action,
-          target: e.target,
-          details: e.details === undefined ? null : JSON.stringify(e.details),
-        })
-        .execute();
+      await db.insertInto('audit_log').values(auditValues(e, now)).execute();
     },
     async list(limit: number, beforeId: number | null = null): Promise<AuditRow[]> {
       let q = db.selectFrom('audit_log').selectAll();

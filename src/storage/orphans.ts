@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { auditValues, type AuditEntry } from './audit.js';
 import type { Database, OrphanDocumentsTable } from './schema.js';
 
 export type OrphanRow = Selectable<OrphanDocumentsTable>;
@@ -19,26 +20,39 @@ export interface NewOrphan {
  * could still leave behind, or a sale made on the register outside cr-server. Each is a real fiscal
  * document the shop must account for, so they are kept until an operator acknowledges them.
  */
+async function insert(q: Kysely<Database>, o: NewOrphan, now: number): Promise<boolean> {
+  const r = await q
+    .insertInto('orphan_documents')
+    .values({
+      device_id: o.deviceId,
+      group_id: o.groupId,
+      fd_number: o.fdNumber,
+      kind: o.kind,
+      total: o.total,
+      document_at: o.documentAt,
+      fiscal_sign: o.fiscalSign,
+      found_at: now,
+      found_by: o.foundBy,
+    })
+    .onConflict((oc) => oc.columns(['device_id', 'fd_number']).doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
 export function createOrphanRepository(db: Kysely<Database>) {
   return {
-    /** True when this document was not known yet (the caller reports it once). */
-    async record(o: NewOrphan, now: number): Promise<boolean> {
-      const r = await db
-        .insertInto('orphan_documents')
-        .values({
-          device_id: o.deviceId,
-          group_id: o.groupId,
-          fd_number: o.fdNumber,
-          kind: o.kind,
-          total: o.total,
-          document_at: o.documentAt,
-          fiscal_sign: o.fiscalSign,
-          found_at: now,
-          found_by: o.foundBy,
-        })
-        .onConflict((oc) => oc.columns(['device_id', 'fd_number']).doNothing())
-        .executeTakeFirst();
-      return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+    /**
+     * True when this document was not known yet (the caller reports it once). `audit`: its journal
+     * entry, written in the same transaction and only with a new row — a crash between two writes
+     * would keep the orphan and lose its entry for good (the next pass finds the row known).
+     */
+    async record(o: NewOrphan, now: number, audit?: AuditEntry): Promise<boolean> {
+      if (audit === undefined) return insert(db, o, now);
+      return db.transaction().execute(async (trx) => {
+        const fresh = await insert(trx, o, now);
+        if (fresh) await trx.insertInto('audit_log').values(auditValues(audit, now)).execute();
+        return fresh;
+      });
     },
     async list(filter: { groupId?: number; open?: boolean; limit: number }): Promise<OrphanRow[]> {
       let q = db.selectFrom('orphan_documents').selectAll();

@@ -15,6 +15,7 @@ export interface ReconcileDeps {
   devices: Pick<DeviceRepository, 'reconciledFd' | 'setReconciledFd'>;
   receipts: Pick<ReceiptRepository, 'ownedFds' | 'maxOwnedFd'>;
   orphans: OrphanRepository;
+  /** With the audit journal on, each new orphan's entry is written by orphans.record, with its row. */
   audit?: AuditRepository;
   logger: Logger;
   now: () => number;
@@ -57,6 +58,15 @@ export async function reconcileJournal(d: ReconcileDeps): Promise<boolean> {
     if (owned.has(n)) continue;
     const doc = await d.document(n);
     if (!doc || (doc.kind !== 'receipt' && doc.kind !== 'correction')) continue;
+    const entry = {
+      userId: null,
+      login: null,
+      ip: null,
+      action: 'device.orphan_document',
+      target: `device:${d.fence.deviceId}`,
+      details: { fd_number: n, kind: doc.kind, total: doc.totalSum, document_at: doc.dateTime, fiscal_sign: doc.fiscalSign, service_group: d.groupId, node: d.fence.owner },
+    };
+    // The row and its audit entry in one transaction (orphans.record).
     const fresh = await d.orphans.record(
       {
         deviceId: d.fence.deviceId,
@@ -69,20 +79,10 @@ export async function reconcileJournal(d: ReconcileDeps): Promise<boolean> {
         foundBy: d.fence.owner,
       },
       d.now(),
+      d.audit ? entry : undefined,
     );
     if (!fresh) continue;
     d.logger.error({ fd: n, kind: doc.kind, total: doc.totalSum, dateTime: doc.dateTime }, 'a fiscal document in the FN journal belongs to no receipt');
-    await d.audit?.write(
-      {
-        userId: null,
-        login: null,
-        ip: null,
-        action: 'device.orphan_document',
-        target: `device:${d.fence.deviceId}`,
-        details: { fd_number: n, kind: doc.kind, total: doc.totalSum, document_at: doc.dateTime, fiscal_sign: doc.fiscalSign, service_group: d.groupId, node: d.fence.owner },
-      },
-      d.now(),
-    );
   }
   if (!(await d.devices.setReconciledFd(d.fence, to))) await d.stale('journal_watermark', `device:${d.fence.deviceId}`);
   if (d.watermark) d.watermark.value = to;

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDeviceRepository } from '../../src/storage/devices.js';
 import { createOrphanRepository, type NewOrphan } from '../../src/storage/orphans.js';
@@ -61,6 +62,34 @@ for (const { backend, skip } of backends) {
     };
     const orphanAttention = async () =>
       (await call(server, admin, 'GET', '/admin/api/overview')).json<{ attention: Attention[] }>().attention.filter((a) => a.code === 'orphan_documents');
+
+    it('writes an orphan and its audit entry together: neither without the other, and the entry once', async () => {
+      const groupId = 1;
+      const device = await createDeviceRepository(server.db).deviceOf(groupId);
+      if (!device) throw new Error('no device');
+      const db = server.db.kysely;
+      const orphans = createOrphanRepository(db);
+      const o: NewOrphan = { deviceId: device.id, groupId, fdNumber: 77, kind: 'receipt', total: 100, documentAt: null, fiscalSign: null, foundBy: 'node-a' };
+      const entry = { userId: null, login: null, ip: null, action: 'device.orphan_document', target: `device:${device.id}`, details: { fd_number: 77 } };
+      const entries = async () =>
+        (await db.selectFrom('audit_log').select('id').where('action', '=', 'device.orphan_document').where('target', '=', `device:${device.id}`).execute()).length;
+      const rows = async () => (await db.selectFrom('orphan_documents').select('id').where('device_id', '=', device.id).execute()).length;
+      // The audit journal refuses the write (a trigger plays the failure): the orphan row goes too.
+      if (backend === 'sqlite') {
+        await sql`CREATE TRIGGER audit_down BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit down'); END`.execute(db);
+      } else {
+        await sql`CREATE FUNCTION audit_down() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit down'; END $$`.execute(db);
+        await sql`CREATE TRIGGER audit_down BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_down()`.execute(db);
+      }
+      await expect(orphans.record(o, 1_000, entry)).rejects.toThrow(/audit down/);
+      expect(await rows()).toBe(0);
+      expect(await entries()).toBe(0);
+      await sql`DROP TRIGGER audit_down${backend === 'postgres' ? sql` ON audit_log` : sql``}`.execute(db);
+      expect(await orphans.record(o, 2_000, entry)).toBe(true);
+      expect(await orphans.record(o, 3_000, entry)).toBe(false);
+      expect(await rows()).toBe(1);
+      expect(await entries()).toBe(1);
+    });
 
     it('lists orphan documents newest first with the group name, filters by group, state and limit', async () => {
       expect(await list()).toEqual({ items: [], open_count: 0 });
