@@ -1,6 +1,6 @@
 import { createContext, useContext, useState, type ReactNode } from 'react';
 import { configDescriptionRu, configLabelRu } from './config-i18n';
-import type { MarkingPolicy, PoolPolicy } from './api';
+import type { MarkingPolicy } from './api';
 import { formatDateTime, formatMoney, formatNumber, formatPercent, formatQuantity, formatRoubles, type Lang } from './format';
 
 export type { Lang };
@@ -996,34 +996,7 @@ export const FORECAST_WHAT: Record<string, { ru: string; en: string }> = {
   ofd_block: { ru: 'ФН заблокируется: 30 дней без ОФД', en: 'the FN blocks: 30 days without the OFD' },
 };
 
-/** The pool thresholds (`pool_policy`): label, hint and limits of each, in the form's order. */
-export const POOL_POLICY_FIELDS: { key: keyof PoolPolicy; min: number; max: number; label: { ru: string; en: string }; hint: { ru: string; en: string } }[] = [
-  {
-    key: 'fn_expiry_days', min: 0, max: 365,
-    label: { ru: 'Срок ФН, дней до конца', en: 'FN expiry, days left' },
-    hint: { ru: 'Касса «с замечаниями», когда до конца срока ФН осталось не больше стольких дней (0–365).', en: 'The register is degraded when its FN expires within this many days (0–365).' },
-  },
-  {
-    key: 'fn_fill_percent', min: 1, max: 100,
-    label: { ru: 'Заполнение архива ФН, %', en: 'FN archive use, %' },
-    hint: { ru: 'Касса «с замечаниями», когда архив ФН заполнен на столько процентов (1–100).', en: 'The register is degraded when its FN archive is this many percent full (1–100).' },
-  },
-  {
-    key: 'ofd_backlog_days', min: 1, max: 29,
-    label: { ru: 'Очередь ОФД, дней', en: 'OFD backlog, days' },
-    hint: { ru: 'Касса «с замечаниями», когда старейший неотправленный в ОФД документ старше стольких дней; через 30 дней ФН блокируется (1–29).', en: 'The register is degraded when its oldest document unsent to the OFD is older than this; the FN blocks at 30 days (1–29).' },
-  },
-  {
-    key: 'shift_margin_min', min: 0, max: 720,
-    label: { ru: 'Запас до 24 ч смены, мин', en: 'Shift margin before 24 h, min' },
-    hint: { ru: 'Без автоматического открытия смены: касса «с замечаниями» за столько минут до 24 часов смены (0–720).', en: 'Without automatic shifts: the register is degraded this many minutes before its shift reaches 24 h (0–720).' },
-  },
-  {
-    key: 'warn_days', min: 1, max: 365,
-    label: { ru: 'Предупреждать о прогнозе ФН за, дней', en: 'Warn of the FN forecast, days ahead' },
-    hint: { ru: 'Истечение срока ФН, заполнение архива или блокировка без ОФД ближе стольких дней — предупреждение в обзоре и журнале (1–365).', en: 'FN expiry, a full archive or the OFD block closer than this many days is a warning on the overview and in the log (1–365).' },
-  },
-];
+export { POOL_POLICY_FIELDS } from './pool-policy';
 
 /** Why a login failed (`auth.login_failed` details). */
 export const LOGIN_FAILURE_REASONS: Record<string, { ru: string; en: string }> = {

@@ -3,6 +3,7 @@ import { ApiError, errorText, useClient, type Driver, type Group, type MarkingPo
 import { ConfigForm, choicesOf, formError } from '../ConfigForm';
 import { Field, Modal } from '../components/Modal';
 import { MARKING_POLICIES, POOL_POLICY_FIELDS, TAX_SYSTEMS, VAT_RATES, useI18n } from '../i18n';
+import { DEFAULT_POOL_POLICY } from '../pool-policy';
 
 const POLICIES = Object.keys(MARKING_POLICIES) as MarkingPolicy[];
 const isPolicy = (v: string): v is MarkingPolicy => (POLICIES as string[]).includes(v);
@@ -66,7 +67,6 @@ export function DriverModelSelect({ drivers, value, onChange }: { drivers: Drive
   );
 }
 
-const DEFAULT_POOL_POLICY: PoolPolicy = { fn_expiry_days: 3, fn_fill_percent: 90, ofd_backlog_days: 25, shift_margin_min: 30, warn_days: 15 };
 const policyText = (p: PoolPolicy): Record<keyof PoolPolicy, string> => ({
   fn_expiry_days: String(p.fn_expiry_days),
   fn_fill_percent: String(p.fn_fill_percent),
