@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { testServer, type TestServer } from '../support/server.js';
 import { ORIGINAL_EXAMPLE, clone } from '../api/fixtures.js';
 import { apiUser, atolGroup, fixture } from '../atol-online/helpers.js';
+import { call, emulatorGroup, startAdminServer, type Admin } from '../admin/helpers.js';
 
 /** FUZZ_RUNS=100000 for a longer local campaign; FUZZ_SEED to replay one CI printed. */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
@@ -265,5 +266,58 @@ describe('fuzz: the ATOL Online API', () => {
     );
     expect(accepted).toBeGreaterThan(20);
     expect(statuses.get(400) ?? 0).toBeGreaterThan(100);
+  });
+});
+
+describe('fuzz: the dashboard\'s group settings', () => {
+  let s: TestServer;
+  let admin: Admin;
+  beforeAll(async () => {
+    ({ server: s, admin } = await startAdminServer('sqlite'));
+  });
+  afterAll(async () => {
+    await s.cleanup();
+  });
+
+  const GROUP_FIELDS = ['name', 'driver', 'config', 'default_tax_system', 'default_vat', 'auto_open_shift', 'shift_duration', 'daily_close_time', 'marking_policy', 'group_code', 'events_url', 'pool_policy', 'enabled'];
+  const NESTED = ['config.company_name', 'config.ofd_ack_delay_ms', 'config.latency_ms', 'config.ffd_version', 'config.__proto__', 'config.constructor',
+    'pool_policy.fn_expiry_days', 'pool_policy.warn_days', 'pool_policy.ofd_backlog_days', 'pool_policy.toString'];
+
+  // A group created, or an existing group edited, with fields replaced by hostile values (Object.prototype's
+  // keys among them): a 4xx in the error format, or a 2xx after which the group still reads back
+  // in the dashboard and in the REST API, and the list of groups still renders.
+  it('answers created and edited groups with 2xx/4xx only, and every group it keeps still renders', { timeout: 300_000 }, async () => {
+    let kept = 0;
+    const change = fc.tuple(fc.constantFrom(...GROUP_FIELDS, ...NESTED), fc.option(fc.oneof(nasty, fc.constantFrom('constructor', '__proto__', 'toString', 'emulator', 'atol', '120')), { nil: undefined }));
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), fc.array(change, { minLength: 1, maxLength: 2 }), async (create, changes) => {
+        const body = (create ? { ...clone(emulatorGroup('Фазз')), pool_policy: { fn_expiry_days: 3, fn_fill_percent: 90, ofd_backlog_days: 25, shift_margin_min: 30, warn_days: 15 } } : {}) as Json;
+        for (const [path, value] of changes) {
+          const [head, leaf] = path.split('.') as [string, string | undefined];
+          if (leaf === undefined) body[head] = value;
+          else {
+            const inner = (typeof body[head] === 'object' && body[head] !== null ? body[head] : {}) as Json;
+            Object.defineProperty(inner, leaf, { value, enumerable: true, configurable: true, writable: true });
+            body[head] = inner;
+          }
+        }
+        const res = await call(s, admin, create ? 'POST' : 'PATCH', create ? '/admin/api/service_groups' : '/admin/api/service_groups/1', JSON.parse(JSON.stringify(body)) as Json);
+        if (res.statusCode >= 500) throw new Error(`${res.statusCode} for ${create ? 'POST' : 'PATCH'} ${JSON.stringify(changes)}: ${res.body.slice(0, 300)}`);
+        if (res.statusCode >= 400) {
+          expect(typeof res.json<{ errors: { code: string }[] }>().errors[0]?.code, res.body.slice(0, 300)).toBe('string');
+          return;
+        }
+        kept++;
+        const id = res.json<{ id: number }>().id;
+        for (const url of [`/admin/api/service_groups/${id}`, '/admin/api/service_groups']) {
+          const back = await call(s, admin, 'GET', url);
+          expect(back.statusCode, `${url}: ${back.body.slice(0, 300)}`).toBe(200);
+        }
+        const rest = await s.app.inject({ url: `/service_groups/${id}`, headers: { authorization: s.admin } });
+        expect(rest.statusCode, rest.body.slice(0, 300)).toBe(200);
+      }),
+      { numRuns: Math.ceil(RUNS / 20), ...SEED },
+    );
+    expect(kept).toBeGreaterThan(10);
   });
 });
