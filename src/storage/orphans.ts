@@ -15,11 +15,6 @@ export interface NewOrphan {
   foundBy: string;
 }
 
-/**
- * Receipt documents found in an FN journal that no receipt owns: what a node that lost its lease
- * could still leave behind, or a sale made on the register outside cr-server. Each is a real fiscal
- * document the shop must account for, so they are kept until an operator acknowledges them.
- */
 async function insert(q: Kysely<Database>, o: NewOrphan, now: number): Promise<boolean> {
   const r = await q
     .insertInto('orphan_documents')
@@ -39,6 +34,11 @@ async function insert(q: Kysely<Database>, o: NewOrphan, now: number): Promise<b
   return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
 }
 
+/**
+ * Receipt documents found in an FN journal that no receipt owns: what a node that lost its lease
+ * could still leave behind, or a sale made on the register outside cr-server. Each is a real fiscal
+ * document the shop must account for, so they are kept until an operator acknowledges them.
+ */
 export function createOrphanRepository(db: Kysely<Database>) {
   return {
     /**
