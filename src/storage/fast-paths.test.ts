@@ -1,0 +1,74 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { ALL_FAST_PATHS, createFastPaths } from './fast-paths.js';
+import type { Database } from './schema.js';
+
+// `rechecked` never touches the database handle; a dialect that is never connected will do.
+const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: async () => Promise.reject(new Error('not used')) }) });
+
+/** A load the test resolves by hand, counting its calls. */
+function manualLoad() {
+  const calls: { key: number; resolve: (v: string) => void; reject: (e: Error) => void }[] = [];
+  const load = (key: number) =>
+    new Promise<string>((resolve, reject) => {
+      calls.push({ key, resolve, reject });
+    });
+  return { calls, load };
+}
+
+describe('rechecked reads', () => {
+  it('share one read between callers that miss while it is on its way', async () => {
+    const fast = createFastPaths(kysely, 'postgres', ALL_FAST_PATHS, null);
+    const { calls, load } = manualLoad();
+    const read = fast.rechecked(load, (k) => k);
+    const waiting = [read(1), read(1), read(1), read(2)];
+    expect(calls.map((c) => c.key)).toEqual([1, 2]);
+    calls[0]!.resolve('one');
+    calls[1]!.resolve('two');
+    expect(await Promise.all(waiting)).toEqual(['one', 'one', 'one', 'two']);
+    // Landed: served from the entry, no read.
+    expect(await read(1)).toBe('one');
+    expect(calls).toHaveLength(2);
+  });
+
+  it('does not hand a read started before a write to a caller that came after it', async () => {
+    const fast = createFastPaths(kysely, 'postgres', ALL_FAST_PATHS, null);
+    const { calls, load } = manualLoad();
+    const read = fast.rechecked(load, (k) => k);
+    const before = read(1);
+    fast.markGroupsChanged();
+    const after = read(1);
+    expect(calls).toHaveLength(2);
+    calls[0]!.resolve('old');
+    calls[1]!.resolve('new');
+    expect(await before).toBe('old');
+    expect(await after).toBe('new');
+    // The entry the older read left is of the older generation: the next call reads again or takes the newer one.
+    expect(await read(1)).toBe('new');
+  });
+
+  it('fails every caller of a failed read, and the next call reads again', async () => {
+    const fast = createFastPaths(kysely, 'postgres', ALL_FAST_PATHS, null);
+    const { calls, load } = manualLoad();
+    const read = fast.rechecked(load, (k) => k);
+    const a = read(1);
+    const b = read(1);
+    calls[0]!.reject(new Error('connection lost'));
+    await expect(a).rejects.toThrow('connection lost');
+    await expect(b).rejects.toThrow('connection lost');
+    const c = read(1);
+    expect(calls).toHaveLength(2);
+    calls[1]!.resolve('back');
+    expect(await c).toBe('back');
+  });
+
+  it('reads at every call with the read cache off', async () => {
+    const fast = createFastPaths(kysely, 'postgres', { ...ALL_FAST_PATHS, readCache: false }, null);
+    const { calls, load } = manualLoad();
+    const read = fast.rechecked(load, (k) => k);
+    void read(1);
+    void read(1);
+    expect(calls).toHaveLength(2);
+    for (const c of calls) c.resolve('x');
+  });
+});
