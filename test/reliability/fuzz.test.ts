@@ -4,6 +4,7 @@ import { testServer, type TestServer } from '../support/server.js';
 import { ORIGINAL_EXAMPLE, clone } from '../api/fixtures.js';
 import { apiUser, atolGroup, fixture } from '../atol-online/helpers.js';
 import { call, emulatorGroup, startAdminServer, type Admin } from '../admin/helpers.js';
+import { DEFAULT_POOL_POLICY } from '../../src/domain/pool.js';
 
 /** FUZZ_RUNS=100000 for a longer local campaign; FUZZ_SEED to replay one CI printed. */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
@@ -240,10 +241,8 @@ describe('fuzz: the ATOL Online API', () => {
         const body = fixture(`requests/${version}-sell.json`);
         delete body.service;
         body.external_id = `fuzz-${++seq}`;
-        for (const [path, value] of changes) {
-          if (value === undefined) setAt(body, path, undefined);
-          else setAt(body, path, value);
-        }
+        // undefined: the key is dropped from the JSON text, as a removed field.
+        for (const [path, value] of changes) setAt(body, path, value);
         let text = JSON.stringify(body);
         // A "__proto__" key in the JSON text itself (JSON.parse makes it an own property).
         if (protoKey) text = text.replace('"receipt":{', '"receipt":{"__proto__":{"total":1},');
@@ -291,7 +290,7 @@ describe('fuzz: the dashboard\'s group settings', () => {
     const change = fc.tuple(fc.constantFrom(...GROUP_FIELDS, ...NESTED), fc.option(fc.oneof(nasty, fc.constantFrom('constructor', '__proto__', 'toString', 'emulator', 'atol', '120')), { nil: undefined }));
     await fc.assert(
       fc.asyncProperty(fc.boolean(), fc.array(change, { minLength: 1, maxLength: 2 }), async (create, changes) => {
-        const body = (create ? { ...clone(emulatorGroup('Фазз')), pool_policy: { fn_expiry_days: 3, fn_fill_percent: 90, ofd_backlog_days: 25, shift_margin_min: 30, warn_days: 15 } } : {}) as Json;
+        const body = (create ? { ...emulatorGroup('Фазз'), pool_policy: { ...DEFAULT_POOL_POLICY } } : {}) as Json;
         for (const [path, value] of changes) {
           const [head, leaf] = path.split('.') as [string, string | undefined];
           if (leaf === undefined) body[head] = value;
