@@ -4,7 +4,8 @@
  * `npm run bench -- --quick` (~9 min). See docs/benchmarks.md.
  *
  * Flags: --quick, --db=sqlite|postgres (only one database), --skip-scaling, --skip-profile, --skip-fleet, --skip-export,
- *        --only=profile|scaling|throughput|fleet|export, --profile=accept,draining,get,list,e2e (which profiles),
+ *        --only=profile|scaling|throughput|fleet|export|e2e (e2e: the end-to-end runs alone, each between two bare INSERT runs), --e2e-registers=1,8,
+ *        --profile=accept,draining,get,list,e2e (which profiles),
  *        --fleet=baseline,idle,load,nodes (which fleet phases; nodes: PostgreSQL only), --fleet-profile (CPU profiles of the fleet's idle and load windows),
  *        --fleet-tcp=K (registers on the wire in the load phase: Shtrih-M and ATOL emulators; default 100, 20 quick),
  *        --fleet-pool=10 (registers per group in the fleet load phase; default 1/100 of the registers),
@@ -43,6 +44,7 @@ const { values: flags } = parseArgs({
     'fleet-tcp': { type: 'string' },
     profile: { type: 'string' },
     fast: { type: 'string' },
+    'e2e-registers': { type: 'string' },
   },
 });
 const QUICK = flags.quick === true;
@@ -52,6 +54,12 @@ const CONNECTIONS = [10, 50] as const;
 const E2E_RECEIPTS = QUICK ? 600 : 3000;
 /** Connection counts of the end-to-end runs (the quick run posts with 10 only). */
 const E2E_CONNECTIONS: readonly number[] = QUICK ? [10] : CONNECTIONS;
+/** Registers of the end-to-end runs (`--e2e-registers=8` runs only the eight-register one). */
+const E2E_REGISTERS: readonly number[] = (flags['e2e-registers'] ?? '1,8').split(',').map((n) => {
+  const k = Number(n);
+  if (!Number.isInteger(k) || k < 1 || k > 64) throw new Error(`--e2e-registers: integers 1…64; got "${n}"`);
+  return k;
+});
 const SCALING_SIZES: [number, number] = QUICK ? [10_000, 100_000] : [10_000, 1_000_000];
 /** Receipts in the group while the list is loaded: enough that every page of 100 is full. */
 const LIST_MIN_STORED = 1000;
@@ -60,11 +68,13 @@ const EXPORT_SIZES: [number, number] = QUICK ? [5_000, 20_000] : [20_000, 100_00
 /** Virtual registers of the fleet part (bench/fleet.ts). */
 const FLEET_REGISTERS = QUICK ? 200 : 1000;
 const RESULTS = join(ROOT, 'bench', 'results');
-const PARTS = ['throughput', 'scaling', 'profile', 'fleet', 'export'] as const;
+const PARTS = ['throughput', 'scaling', 'profile', 'fleet', 'export', 'e2e'] as const;
 if (flags.only !== undefined && !(PARTS as readonly string[]).includes(flags.only)) throw new Error(`--only: one of ${PARTS.join(', ')}; got "${flags.only}"`);
 const want = (part: (typeof PARTS)[number]) =>
   flags.only === undefined
-    ? !(part === 'scaling' && flags['skip-scaling']) &&
+    ? // The full run's end-to-end rows are part of throughput; `e2e` alone is for quick comparisons.
+      part !== 'e2e' &&
+      !(part === 'scaling' && flags['skip-scaling']) &&
       !(part === 'profile' && flags['skip-profile']) &&
       !(part === 'fleet' && flags['skip-fleet']) &&
       !(part === 'export' && flags['skip-export'])
@@ -348,9 +358,21 @@ async function throughput(kind: DbKind): Promise<Row[]> {
     });
   });
 
-  // End-to-end: POST → success through 1 and 8 virtual registers, a fresh server and database each.
-  for (const groupCount of [1, 8]) {
+  rows.push(...(await endToEnd(kind)));
+  return rows;
+}
+
+/**
+ * End-to-end: POST → success through 1 and 8 virtual registers, a fresh server and database each.
+ * Each rate is set against the bare INSERT at the same connection count measured right before and
+ * right after it (their mean): this machine's fsync rate — all the bare INSERT measures — drifts by
+ * up to ±40 % within minutes, and a ceiling from the start of the run made the ratio swing with it.
+ */
+async function endToEnd(kind: DbKind): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const groupCount of E2E_REGISTERS) {
     for (const conns of E2E_CONNECTIONS) {
+      const before = await bareInsert(kind, conns);
       await withEnv(kind, (env) =>
         withChild(spawnChild('server-child', { ...env.serverEnv, BENCH_GROUPS: String(groupCount) }), async (c) => {
           await prime(c);
@@ -367,7 +389,6 @@ async function throughput(kind: DbKind): Promise<Row[]> {
             const s = await store.drainStats(c.groups);
             const seconds = (s.lastFiscalizedAt - t0) / 1000;
             const rps = s.success / seconds;
-            const ceiling = ceilPost.get(conns) ?? null;
             const postErrors = posted.errors > 0 ? `; POST errors: status ${JSON.stringify(posted.statusCodes)}, ${posted.timeouts} timeouts` : '';
             const note = `${s.success}/${E2E_RECEIPTS} success in ${seconds.toFixed(1)} s (all POSTs answered after ${((tPosted - t0) / 1000).toFixed(1)} s); p50/p99 = POST→success${postErrors}`;
             rows.push({
@@ -379,7 +400,7 @@ async function throughput(kind: DbKind): Promise<Row[]> {
               p99: percentile(s.latencies, 99),
               errors: posted.errors + s.failed + s.unfinished,
               rssMb,
-              ratio: ceiling ? rps / ceiling : null,
+              ratio: null,
               note,
             });
             log(`${kind} e2e ${groupCount} groups c=${conns}: ${rps.toFixed(0)} receipts/s; ${note}`);
@@ -388,9 +409,28 @@ async function throughput(kind: DbKind): Promise<Row[]> {
           }
         }),
       );
+      const after = await bareInsert(kind, conns);
+      const r = rows[rows.length - 1];
+      if (r) {
+        r.ratio = r.rps / ((before + after) / 2);
+        r.note = `${r.note ?? ''}; bare INSERT ${f0(before)} req/s before, ${f0(after)} after (the ratio is against their mean)`;
+        log(`${kind} e2e ${groupCount} groups c=${conns}: bare INSERT ${f0(before)} / ${f0(after)} req/s: ${(100 * r.ratio).toFixed(0)} %`);
+      }
     }
   }
   return rows;
+}
+
+/** The bare INSERT at `conns` connections on a fresh database: req/s after a warm-up. */
+async function bareInsert(kind: DbKind, conns: number): Promise<number> {
+  return withEnv(kind, (env) =>
+    withChild(spawnChild('ceiling-server', env.ceilingEnv), async (c) => {
+      const p = (duration: number) =>
+        runLoad({ url: c.url, method: 'POST', connections: conns, duration, body: RECEIPT_BODY, path: () => '/ceiling/1/receipts/', idempotencyKeys: true, pid: c.pid });
+      await p(WARMUP);
+      return (await p(DURATION)).rps;
+    }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -676,6 +716,19 @@ async function main(): Promise<void> {
       rows.map((r) => [r.db, r.what, String(r.conns), f0(r.rps), String(r.p50), String(r.p99), String(r.errors), f0(r.rssMb), pct(r.ratio), pct(r.ratioGroup)]),
     );
     out.push('## Throughput', '', t, '');
+    const notes = rows.filter((r) => r.note).map((r) => `- ${r.db} ${r.what} c=${r.conns}: ${r.note ?? ''}`);
+    if (notes.length > 0) out.push(...notes, '');
+  }
+
+  if (want('e2e')) {
+    const rows: Row[] = [];
+    for (const k of kinds) rows.push(...(await endToEnd(k)));
+    const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(0)} %`);
+    const t = table(
+      ['db', 'what', 'conns', 'fiscalized/s', 'p50 ms', 'p99 ms', 'errors', 'max RSS MB', 'vs bare INSERT before/after'],
+      rows.map((r) => [r.db, r.what, String(r.conns), f0(r.rps), String(r.p50), String(r.p99), String(r.errors), f0(r.rssMb), pct(r.ratio)]),
+    );
+    out.push('## End-to-end against the bare INSERT measured right before and after each run', '', t, '');
     const notes = rows.filter((r) => r.note).map((r) => `- ${r.db} ${r.what} c=${r.conns}: ${r.note ?? ''}`);
     if (notes.length > 0) out.push(...notes, '');
   }
