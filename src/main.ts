@@ -177,7 +177,7 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
       observeOutcome: (outcome) => metrics.callbackOutcome(outcome),
     });
     wakeCallbacks = () => callbackWorker.wake();
-    const callbackService = createCallbackService({ receipts: receiptService, deliveries: callbackDeliveries, users, audit: auditor, now, wake: () => callbackWorker.wake() });
+    const callbackService = createCallbackService({ receipts: receiptService, deliveries: callbackDeliveries, groups, users, audit: auditor, now, wake: () => callbackWorker.wake() });
     const deviceOperations = createDeviceOperations({
       groups, jobs, devices, completion: jobCompletion, audit: auditor, now, notify,
       driverOf: (groupId, deviceId) => workers.driverOf(groupId, deviceId),

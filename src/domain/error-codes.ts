@@ -197,6 +197,7 @@ export const ERROR_CODES = {
   orphan_document_not_found: { kind: 'not_found', status: [404], en: 'No such fiscal document without a receipt', ru: 'Такой фискальный документ без чека не найден' },
   job_not_found: { kind: 'not_found', status: [404], en: 'The device operation disappeared', ru: 'Операция с устройством не найдена' },
   register_not_found: { kind: 'not_found', status: [404], en: 'The register is not in this service group', ru: 'Касса не найдена в этом кассовом сервисе' },
+  delivery_not_found: { kind: 'not_found', status: [404], en: 'The service group has no such register event delivery', ru: 'Такого уведомления о кассе у кассового сервиса нет' },
 
   // Conflicts.
   idempotency_key_reused: { kind: 'conflict', status: [409], en: 'This Idempotency-Key was already used with a different body', ru: 'Этот Idempotency-Key уже использован с другим телом запроса' },
@@ -244,6 +245,12 @@ export const ERROR_CODES = {
   receipt_not_fiscalized: { kind: 'conflict', status: [409], en: 'The receipt has no fiscal document to print', ru: 'У чека нет фискального документа для печати' },
   // Callbacks: a resend needs an address and an outcome.
   callback_not_configured: { kind: 'conflict', status: [409], en: 'The receipt was registered without a callback_url: there is nothing to resend', ru: 'Чек зарегистрирован без callback_url: отправлять уведомление некуда' },
+  events_not_configured: {
+    kind: 'conflict',
+    status: [409],
+    en: 'The service group has no events URL (or its signer was deleted): there is nowhere to send the event',
+    ru: 'У кассового сервиса нет адреса уведомлений о кассах (или удалён его владелец): отправлять событие некуда',
+  },
   receipt_not_final: { kind: 'conflict', status: [409], en: 'The receipt has no outcome to send yet: it is neither success nor failed', ru: 'У чека ещё нет итога для уведомления: он не успешен и не завершён с ошибкой' },
   orphan_document_acknowledged: { kind: 'conflict', status: [409], en: 'The fiscal document is already acknowledged', ru: 'Фискальный документ уже подтверждён' },
   faults_not_supported: {

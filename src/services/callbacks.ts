@@ -1,14 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import { DomainError, notFound } from '../domain/errors.js';
 import { newCallbackSecret, PREVIOUS_SECRET_VALID_MS } from '../callbacks/signing.js';
 import { eventOf, type CallbackRepository, type DeliveryLog, type DeliveryRecord } from '../storage/callbacks.js';
+import type { GroupRepository } from '../storage/groups.js';
 import type { UserRepository } from '../storage/users.js';
+import { requireGroupAccess } from './access.js';
 import { requireSuperuser, type Actor } from './actor.js';
 import type { Auditor } from './auditor.js';
 import type { ReceiptService } from './receipts.js';
 
 export interface CallbackServiceDeps {
   receipts: Pick<ReceiptService, 'get'>;
-  deliveries: Pick<CallbackRepository, 'logOf' | 'enqueueResend'>;
+  deliveries: Pick<CallbackRepository, 'logOf' | 'enqueueResend' | 'eventLogOf' | 'eventDelivery' | 'enqueueEventResend'>;
+  groups: GroupRepository;
   users: Pick<UserRepository, 'findById' | 'callbackSecrets' | 'rotateCallbackSecret'>;
   audit: Auditor;
   now: () => number;
@@ -25,10 +29,11 @@ export interface SecretStatus {
 }
 
 /**
- * The callback use cases: a receipt's attempt log, a resend, and the per-user signing key (its
- * status and its rotation). Access as for the receipt itself (group access, checked by
- * ReceiptService.get); a resend also needs a superuser or the user who sent the receipt; keys are
- * a superuser's business.
+ * The callback use cases: a receipt's attempt log, a resend, a group's register events (their log
+ * and a resend), and the per-user signing key (its status and its rotation). Access as for the
+ * receipt itself (group access, checked by ReceiptService.get) or the group; a receipt's resend also
+ * needs a superuser or the user who sent the receipt; a register event's resend, like the events
+ * URL it goes to, and keys are a superuser's business.
  */
 export function createCallbackService(deps: CallbackServiceDeps) {
   const status = (s: { current: string | null; previous: string | null; rotatedAt: number | null }, now: number): SecretStatus => {
@@ -61,6 +66,42 @@ export function createCallbackService(deps: CallbackServiceDeps) {
       }
       const delivery = await deps.deliveries.enqueueResend({ ...receipt, callback_url: receipt.callback_url }, eventOf(receipt.state));
       await deps.audit.write(actor, 'receipt.callback_resend', `receipt:${receipt.id}`, { service_group: groupId, event: delivery.event, event_id: delivery.event_id });
+      deps.wake();
+      return delivery;
+    },
+
+    /** The group's register-event deliveries (newest first) with their attempts, and where events go now. */
+    async eventLog(actor: Actor, groupId: number): Promise<{ url: string | null; deliveries: DeliveryLog[] }> {
+      const group = await requireGroupAccess(deps.groups, actor, groupId);
+      return { url: group.events_url, deliveries: await deps.deliveries.eventLogOf(group.id) };
+    },
+
+    /**
+     * Sends a register event again (a receiver that was down past the retry window, or lost what it
+     * got): a new delivery of the body the event carried, with a new event id — a receiver that
+     * processed the first must not drop this one as a duplicate — to the group's events URL of now,
+     * signed by its current signer. Audited.
+     */
+    async resendEvent(actor: Actor, groupId: number, deliveryId: number): Promise<DeliveryRecord> {
+      requireSuperuser(actor);
+      const group = await requireGroupAccess(deps.groups, actor, groupId);
+      const original = await deps.deliveries.eventDelivery(group.id, deliveryId);
+      if (!original) throw notFound('delivery_not_found', `Service group ${groupId} has no register event delivery ${deliveryId}`);
+      if (group.events_url === null || group.events_user_id === null) {
+        const why = group.events_url === null ? 'the group has no events URL' : 'the superuser who set the events URL was deleted: save the URL again to sign with your key';
+        throw new DomainError('conflict', { code: 'events_not_configured', message: `Nothing to send the event to: ${why}` });
+      }
+      if (original.event !== 'register.fn_warning') throw notFound('delivery_not_found', `Delivery ${deliveryId} is not a register event`);
+      const eventId = randomUUID();
+      const delivery = await deps.deliveries.enqueueEventResend({
+        groupId: group.id,
+        userId: group.events_user_id,
+        url: group.events_url,
+        event: original.event,
+        eventId,
+        body: { ...original.payload, event_id: eventId },
+      });
+      await deps.audit.write(actor, 'group.event_resend', `service_group:${group.id}`, { event: delivery.event, event_id: delivery.event_id, resent: original.event_id });
       deps.wake();
       return delivery;
     },

@@ -133,7 +133,7 @@ export interface AttemptOutcome {
   next: { state: 'delivered' } | { state: 'failed' } | { state: 'pending'; nextAttemptAt: number };
 }
 
-/** The attempt log of a receipt: its deliveries, newest first, each with its attempts in order. */
+/** The attempt log of a receipt or of a group's register events: deliveries, newest first, each with its attempts in order. */
 export interface DeliveryLog {
   delivery: DeliveryRecord;
   attempts: AttemptRecord[];
@@ -145,6 +145,24 @@ const LOG_ATTEMPTS_MAX = 2000;
 export function createCallbackRepository(handle: Pick<Db, 'kysely' | 'dialect'>) {
   const { kysely: db, dialect } = handle;
   const now = dbNow(dialect);
+  /** The deliveries, each with its attempts in order (the newest 2,000 attempts of them all). */
+  const withAttempts = async (deliveries: DeliveryRecord[]): Promise<DeliveryLog[]> => {
+    if (deliveries.length === 0) return [];
+    const attempts = await db
+      .selectFrom('callback_attempts')
+      .selectAll()
+      .where('delivery_id', 'in', deliveries.map((d) => d.id))
+      .orderBy('id', 'desc')
+      .limit(LOG_ATTEMPTS_MAX)
+      .execute();
+    const byDelivery = new Map<number, AttemptRecord[]>();
+    for (const a of attempts.reverse()) {
+      const list = byDelivery.get(a.delivery_id);
+      if (list) list.push(a);
+      else byDelivery.set(a.delivery_id, [a]);
+    }
+    return deliveries.map((delivery) => ({ delivery, attempts: byDelivery.get(delivery.id) ?? [] }));
+  };
   return {
     /**
      * Claims up to `limit` due deliveries for `owner` for `leaseMs`: pending, due, and not under an
@@ -225,22 +243,28 @@ export function createCallbackRepository(handle: Pick<Db, 'kysely' | 'dialect'>)
 
     /** A receipt's deliveries (newest first, at most 50) with their attempts. */
     async logOf(receiptId: number): Promise<DeliveryLog[]> {
-      const deliveries = (await db.selectFrom('callback_deliveries').selectAll().where('receipt_id', '=', receiptId).orderBy('id', 'desc').limit(LOG_DELIVERIES_MAX).execute()).map(toDelivery);
-      if (deliveries.length === 0) return [];
-      const attempts = await db
-        .selectFrom('callback_attempts')
-        .selectAll()
-        .where('delivery_id', 'in', deliveries.map((d) => d.id))
-        .orderBy('id', 'desc')
-        .limit(LOG_ATTEMPTS_MAX)
-        .execute();
-      const byDelivery = new Map<number, AttemptRecord[]>();
-      for (const a of attempts.reverse()) {
-        const list = byDelivery.get(a.delivery_id);
-        if (list) list.push(a);
-        else byDelivery.set(a.delivery_id, [a]);
-      }
-      return deliveries.map((delivery) => ({ delivery, attempts: byDelivery.get(delivery.id) ?? [] }));
+      return withAttempts((await db.selectFrom('callback_deliveries').selectAll().where('receipt_id', '=', receiptId).orderBy('id', 'desc').limit(LOG_DELIVERIES_MAX).execute()).map(toDelivery));
+    },
+
+    /**
+     * A group's register-event deliveries (newest first, at most 50) with their attempts. Register
+     * events are rare (one per warning that appears), so the receipt index's NULL range serves them.
+     */
+    async eventLogOf(groupId: number): Promise<DeliveryLog[]> {
+      const rows = await db.selectFrom('callback_deliveries').selectAll().where('receipt_id', 'is', null).where('group_id', '=', groupId).orderBy('id', 'desc').limit(LOG_DELIVERIES_MAX).execute();
+      return withAttempts(rows.map(toDelivery));
+    },
+
+    /** One register-event delivery of the group (with its body); undefined for another group's or a receipt's. */
+    async eventDelivery(groupId: number, deliveryId: number): Promise<(DeliveryRecord & { payload: Record<string, unknown> }) | undefined> {
+      const row = await db.selectFrom('callback_deliveries').selectAll().where('id', '=', deliveryId).where('group_id', '=', groupId).where('receipt_id', 'is', null).executeTakeFirst();
+      const d = row && toDelivery(row);
+      return d && d.payload !== null ? { ...d, payload: d.payload } : undefined;
+    },
+
+    /** A register event queued again by a user: a new delivery (new event id) of the body it carried. */
+    async enqueueEventResend(e: GroupEvent): Promise<DeliveryRecord> {
+      return toDelivery(await db.insertInto('callback_deliveries').values({ ...eventValues(dialect, e), kind: 'resend' }).returningAll().executeTakeFirstOrThrow());
     },
 
     /**

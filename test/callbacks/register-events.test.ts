@@ -159,6 +159,78 @@ describe.each(BACKENDS)('register events on %s', (backend) => {
     expect(view.json<GroupView>().settings).toMatchObject({ events_url: rx.url, events_user_id: admin.userId });
   });
 
+  it.skipIf(skip)("lists a group's register events with their attempts, and sends one again (superusers, audited)", async () => {
+    const g = await expiringGroup('Журнал уведомлений', { events_url: rx.url });
+    const [first] = await eventually(async () => {
+      const rows = await outboxOf(g.id);
+      return rows[0]?.state === 'delivered' ? rows : null;
+    });
+    const [received] = eventsOf(g.id);
+    if (!first || !received) throw new Error('no event delivered');
+    type EventLog = { events_url: string | null; deliveries: { id: number; event_id: string; event: string; kind: string; state: string; attempts: number; payload: Record<string, unknown>; log: { status: number | null; node?: string }[] }[] };
+
+    // The dashboard's log names the node of each attempt; the REST API's does not. The body is the
+    // event as sent, without the attempt's sent_at.
+    const { sent_at: _sentAt, ...body } = received.json;
+    const log = (await call(s, admin, 'GET', `/admin/api/service_groups/${g.id}/events`)).json<EventLog>();
+    expect(log).toEqual({
+      events_url: rx.url,
+      deliveries: [expect.objectContaining({ id: first.id, event_id: received.headers['x-cr-event-id'], event: 'register.fn_warning', kind: 'event', state: 'delivered', attempts: 1, payload: body, log: [expect.objectContaining({ status: 200, node: 'test-node' })] })],
+    });
+    const restLog = await s.app.inject({ url: `/service_groups/${g.id}/events`, headers: { authorization: basic('admin', 'admin') } });
+    expect(restLog.statusCode).toBe(200);
+    expect(restLog.json<EventLog>().deliveries[0]?.log).toEqual([expect.not.objectContaining({ node: expect.anything() as unknown })]);
+
+    // Over the REST API a user with access to the group reads the log, but only a superuser sends
+    // an event again; a user without access reads nothing. (The dashboard is for superusers.)
+    const users = createUserRepository(s.db.kysely);
+    const clerk = await users.create({ login: 'clerk', name: 'Clerk', passwordHash: await hashPassword('secret'), isActive: true, isSuperuser: false }, Date.now());
+    await users.create({ login: 'stranger', name: 'Stranger', passwordHash: await hashPassword('secret'), isActive: true, isSuperuser: false }, Date.now());
+    expect((await call(s, admin, 'PUT', `/admin/api/service_groups/${g.id}/access`, { user_ids: [clerk.id] })).statusCode).toBe(200);
+    const asClerk = { authorization: basic('clerk', 'secret') };
+    expect((await s.app.inject({ url: `/service_groups/${g.id}/events`, headers: asClerk })).json<EventLog>().deliveries).toHaveLength(1);
+    const refused = await s.app.inject({ method: 'POST', url: `/service_groups/${g.id}/events/${first.id}/resend`, headers: asClerk });
+    expect([refused.statusCode, refused.json<Errors>().errors[0]?.code]).toEqual([403, 'superuser_required']);
+    const stranger = await s.app.inject({ url: `/service_groups/${g.id}/events`, headers: { authorization: basic('stranger', 'secret') } });
+    expect([stranger.statusCode, stranger.json<Errors>().errors[0]?.code]).toEqual([403, 'access_denied']);
+    const missing = await call(s, admin, 'GET', '/admin/api/service_groups/999999/events');
+    expect([missing.statusCode, missing.json<Errors>().errors[0]?.code]).toEqual([404, 'service_group_not_found']);
+    // Another group's delivery, or one that does not exist, is not this group's to send.
+    const other = await call(s, admin, 'POST', `/admin/api/service_groups/1/events/${first.id}/resend`);
+    expect([other.statusCode, other.json<Errors>().errors[0]?.code]).toEqual([404, 'delivery_not_found']);
+    expect((await call(s, admin, 'POST', `/admin/api/service_groups/${g.id}/events/999999/resend`)).statusCode).toBe(404);
+
+    // Sent again: a new delivery of the same body under a new event id, signed, audited.
+    const resent = await call(s, admin, 'POST', `/admin/api/service_groups/${g.id}/events/${first.id}/resend`);
+    expect(resent.statusCode, resent.body).toBe(200);
+    const d = resent.json<{ id: number; event_id: string; kind: string; state: string }>();
+    expect(d).toMatchObject({ kind: 'resend', state: 'pending' });
+    expect(d.event_id).not.toBe(received.headers['x-cr-event-id']);
+    const [, again] = await eventually(async () => (eventsOf(g.id).length === 2 ? eventsOf(g.id) : null), 10_000);
+    if (!again) throw new Error('not sent again');
+    expect(again.headers['x-cr-event-id']).toBe(d.event_id);
+    const { sent_at: _again, ...againBody } = again.json;
+    expect(againBody).toEqual({ ...body, event_id: d.event_id });
+    const secrets = await users.callbackSecrets(admin.userId);
+    expect(verify(secrets?.current ?? '', again.headers, again.body)).toBe(true);
+    const after = await eventually(async () => {
+      const l = (await call(s, admin, 'GET', `/admin/api/service_groups/${g.id}/events`)).json<EventLog>();
+      return l.deliveries[0]?.state === 'delivered' ? l : null;
+    });
+    expect(after.deliveries.map((x) => [x.kind, x.state, x.attempts])).toEqual([['resend', 'delivered', 1], ['event', 'delivered', 1]]);
+    const audit = await s.db.kysely.selectFrom('audit_log').select(['login', 'target', 'details']).where('action', '=', 'group.event_resend').execute();
+    expect(audit.map((a) => [a.login, a.target, JSON.parse(a.details ?? '{}') as unknown])).toEqual([['admin', `service_group:${g.id}`, { event: 'register.fn_warning', event_id: d.event_id, resent: received.headers['x-cr-event-id'] }]]);
+
+    // Without an events URL there is nowhere to send it; the history stays readable.
+    expect((await call(s, admin, 'PATCH', `/admin/api/service_groups/${g.id}`, { events_url: '' })).statusCode).toBe(200);
+    const nowhere = await call(s, admin, 'POST', `/admin/api/service_groups/${g.id}/events/${first.id}/resend`);
+    expect([nowhere.statusCode, nowhere.json<Errors>().errors[0]?.code]).toEqual([409, 'events_not_configured']);
+    const rest = await s.app.inject({ method: 'POST', url: `/service_groups/${g.id}/events/${first.id}/resend`, headers: { authorization: basic('admin', 'admin') } });
+    expect(rest.statusCode).toBe(409);
+    const kept = (await call(s, admin, 'GET', `/admin/api/service_groups/${g.id}/events`)).json<EventLog>();
+    expect([kept.events_url, kept.deliveries.length]).toEqual([null, 2]);
+  });
+
   it.skipIf(skip)('sends nothing for a group without an events URL', async () => {
     const g = await expiringGroup('Без уведомлений');
     expect(g.settings).toMatchObject({ events_url: null, events_user_id: null });

@@ -1885,6 +1885,252 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/api/service_groups/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** «Уведомления о кассах»: the group's register-event deliveries, their bodies and attempts, with the node of each */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Newest first (at most 50), each with its attempts in order */
+                            deliveries: {
+                                attempts: number;
+                                created_at: string;
+                                delivered_at: string | null;
+                                /** @enum {string} */
+                                event: "receipt.success" | "receipt.failed" | "register.fn_warning";
+                                /** @description The same on every attempt of this delivery (X-CR-Event-Id): receivers deduplicate by it */
+                                event_id: string;
+                                id: number;
+                                /**
+                                 * @description outcome: a receipt’s final state; event: a register event as it happened; resend: either, sent again by a user
+                                 * @enum {string}
+                                 */
+                                kind: "outcome" | "resend" | "event";
+                                last_error: string | null;
+                                last_status: number | null;
+                                log: {
+                                    at: string;
+                                    /** @description Why no answer came: destination_not_allowed, dns_failed, connect_failed, timeout, aborted, internal */
+                                    error: string | null;
+                                    latency_ms: number;
+                                    /** @description The node that sent it (dashboard only) */
+                                    node?: string;
+                                    /** @description The receiver's HTTP status; null when no answer came */
+                                    status: number | null;
+                                }[];
+                                /** @description When a pending delivery is tried next */
+                                next_attempt_at: string | null;
+                                /** @description The event as it is sent (without sent_at, added at each attempt) */
+                                payload: {
+                                    [key: string]: unknown;
+                                };
+                                /** @enum {string} */
+                                state: "pending" | "delivered" | "failed";
+                                url: string;
+                            }[];
+                            /** @description The group's events URL now (settings.events_url); null: events are not sent */
+                            events_url: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api/service_groups/{id}/events/{delivery_id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * «Отправить снова»: a register event to the group’s events URL again (superusers, audited)
+         * @description A new delivery of the same body with a new event id. 404 delivery_not_found, 409 events_not_configured.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    delivery_id: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attempts: number;
+                            created_at: string;
+                            delivered_at: string | null;
+                            /** @enum {string} */
+                            event: "receipt.success" | "receipt.failed" | "register.fn_warning";
+                            /** @description The same on every attempt of this delivery (X-CR-Event-Id): receivers deduplicate by it */
+                            event_id: string;
+                            id: number;
+                            /**
+                             * @description outcome: a receipt’s final state; event: a register event as it happened; resend: either, sent again by a user
+                             * @enum {string}
+                             */
+                            kind: "outcome" | "resend" | "event";
+                            last_error: string | null;
+                            last_status: number | null;
+                            /** @description When a pending delivery is tried next */
+                            next_attempt_at: string | null;
+                            /** @enum {string} */
+                            state: "pending" | "delivered" | "failed";
+                            url: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/api/service_groups/{id}/receipts": {
         parameters: {
             query?: never;
@@ -2437,12 +2683,15 @@ export interface paths {
                                 created_at: string;
                                 delivered_at: string | null;
                                 /** @enum {string} */
-                                event: "receipt.success" | "receipt.failed";
+                                event: "receipt.success" | "receipt.failed" | "register.fn_warning";
                                 /** @description The same on every attempt of this delivery (X-CR-Event-Id): receivers deduplicate by it */
                                 event_id: string;
                                 id: number;
-                                /** @enum {string} */
-                                kind: "outcome" | "resend";
+                                /**
+                                 * @description outcome: a receipt’s final state; event: a register event as it happened; resend: either, sent again by a user
+                                 * @enum {string}
+                                 */
+                                kind: "outcome" | "resend" | "event";
                                 last_error: string | null;
                                 last_status: number | null;
                                 log: {
@@ -2555,12 +2804,15 @@ export interface paths {
                             created_at: string;
                             delivered_at: string | null;
                             /** @enum {string} */
-                            event: "receipt.success" | "receipt.failed";
+                            event: "receipt.success" | "receipt.failed" | "register.fn_warning";
                             /** @description The same on every attempt of this delivery (X-CR-Event-Id): receivers deduplicate by it */
                             event_id: string;
                             id: number;
-                            /** @enum {string} */
-                            kind: "outcome" | "resend";
+                            /**
+                             * @description outcome: a receipt’s final state; event: a register event as it happened; resend: either, sent again by a user
+                             * @enum {string}
+                             */
+                            kind: "outcome" | "resend" | "event";
                             last_error: string | null;
                             last_status: number | null;
                             /** @description When a pending delivery is tried next */
@@ -9814,6 +10066,252 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/service_groups/{service_group_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The group's register-event deliveries (register.fn_warning), their bodies and attempts */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    service_group_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Newest first (at most 50), each with its attempts in order */
+                            deliveries: {
+                                attempts: number;
+                                created_at: string;
+                                delivered_at: string | null;
+                                /** @enum {string} */
+                                event: "receipt.success" | "receipt.failed" | "register.fn_warning";
+                                /** @description The same on every attempt of this delivery (X-CR-Event-Id): receivers deduplicate by it */
+                                event_id: string;
+                                id: number;
+                                /**
+                                 * @description outcome: a receipt’s final state; event: a register event as it happened; resend: either, sent again by a user
+                                 * @enum {string}
+                                 */
+                                kind: "outcome" | "resend" | "event";
+                                last_error: string | null;
+                                last_status: number | null;
+                                log: {
+                                    at: string;
+                                    /** @description Why no answer came: destination_not_allowed, dns_failed, connect_failed, timeout, aborted, internal */
+                                    error: string | null;
+                                    latency_ms: number;
+                                    /** @description The node that sent it (dashboard only) */
+                                    node?: string;
+                                    /** @description The receiver's HTTP status; null when no answer came */
+                                    status: number | null;
+                                }[];
+                                /** @description When a pending delivery is tried next */
+                                next_attempt_at: string | null;
+                                /** @description The event as it is sent (without sent_at, added at each attempt) */
+                                payload: {
+                                    [key: string]: unknown;
+                                };
+                                /** @enum {string} */
+                                state: "pending" | "delivered" | "failed";
+                                url: string;
+                            }[];
+                            /** @description The group's events URL now (settings.events_url); null: events are not sent */
+                            events_url: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/service_groups/{service_group_id}/events/{delivery_id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a register event again to the group’s events URL (superusers)
+         * @description A new delivery of the same body with a new event id, audited. 404 delivery_not_found, 409 events_not_configured.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    delivery_id: string;
+                    service_group_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attempts: number;
+                            created_at: string;
+                            delivered_at: string | null;
+                            /** @enum {string} */
+                            event: "receipt.success" | "receipt.failed" | "register.fn_warning";
+                            /** @description The same on every attempt of this delivery (X-CR-Event-Id): receivers deduplicate by it */
+                            event_id: string;
+                            id: number;
+                            /**
+                             * @description outcome: a receipt’s final state; event: a register event as it happened; resend: either, sent again by a user
+                             * @enum {string}
+                             */
+                            kind: "outcome" | "resend" | "event";
+                            last_error: string | null;
+                            last_status: number | null;
+                            /** @description When a pending delivery is tried next */
+                            next_attempt_at: string | null;
+                            /** @enum {string} */
+                            state: "pending" | "delivered" | "failed";
+                            url: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                code: string;
+                                field?: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/service_groups/{service_group_id}/marking-codes/check": {
         parameters: {
             query?: never;
@@ -10895,12 +11393,15 @@ export interface paths {
                                 created_at: string;
                                 delivered_at: string | null;
                                 /** @enum {string} */
-                                event: "receipt.success" | "receipt.failed";
+                                event: "receipt.success" | "receipt.failed" | "register.fn_warning";
                                 /** @description The same on every attempt of this delivery (X-CR-Event-Id): receivers deduplicate by it */
                                 event_id: string;
                                 id: number;
-                                /** @enum {string} */
-                                kind: "outcome" | "resend";
+                                /**
+                                 * @description outcome: a receipt’s final state; event: a register event as it happened; resend: either, sent again by a user
+                                 * @enum {string}
+                                 */
+                                kind: "outcome" | "resend" | "event";
                                 last_error: string | null;
                                 last_status: number | null;
                                 log: {
@@ -11013,12 +11514,15 @@ export interface paths {
                             created_at: string;
                             delivered_at: string | null;
                             /** @enum {string} */
-                            event: "receipt.success" | "receipt.failed";
+                            event: "receipt.success" | "receipt.failed" | "register.fn_warning";
                             /** @description The same on every attempt of this delivery (X-CR-Event-Id): receivers deduplicate by it */
                             event_id: string;
                             id: number;
-                            /** @enum {string} */
-                            kind: "outcome" | "resend";
+                            /**
+                             * @description outcome: a receipt’s final state; event: a register event as it happened; resend: either, sent again by a user
+                             * @enum {string}
+                             */
+                            kind: "outcome" | "resend" | "event";
                             last_error: string | null;
                             last_status: number | null;
                             /** @description When a pending delivery is tried next */

@@ -2,9 +2,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { CallbackService } from '../../services/callbacks.js';
-import type { AttemptRecord, DeliveryLog, DeliveryRecord } from '../../storage/callbacks.js';
+import { CALLBACK_EVENTS, DELIVERY_KINDS, type AttemptRecord, type DeliveryLog, type DeliveryRecord } from '../../storage/callbacks.js';
 import { actorOf } from '../auth.js';
-import { ErrorSchema, ReceiptParams } from '../schemas.js';
+import { ErrorSchema, GroupParams, ReceiptParams } from '../schemas.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -21,8 +21,8 @@ export const CallbackAttempt = Type.Object({
 export const CallbackDelivery = Type.Object({
   id: Type.Integer(),
   event_id: Type.String({ description: 'The same on every attempt of this delivery (X-CR-Event-Id): receivers deduplicate by it' }),
-  event: Type.String({ enum: ['receipt.success', 'receipt.failed'] }),
-  kind: Type.String({ enum: ['outcome', 'resend'] }),
+  event: Type.String({ enum: [...CALLBACK_EVENTS] }),
+  kind: Type.String({ enum: [...DELIVERY_KINDS], description: 'outcome: a receipt’s final state; event: a register event as it happened; resend: either, sent again by a user' }),
   url: Type.String(),
   state: Type.String({ enum: ['pending', 'delivered', 'failed'] }),
   attempts: Type.Integer(),
@@ -37,6 +37,21 @@ export const CallbackLogResponse = Type.Object({
   callback_url: Nullable(Type.String()),
   deliveries: Type.Array(Type.Object({ ...CallbackDelivery.properties, log: Type.Array(CallbackAttempt) }), { description: 'Newest first (at most 50), each with its attempts in order' }),
 });
+
+/** A group's register events: where they go now, and each delivery with the body it carries and its attempts. */
+export const EventLogResponse = Type.Object({
+  events_url: Nullable(Type.String({ description: "The group's events URL now (settings.events_url); null: events are not sent" })),
+  deliveries: Type.Array(
+    Type.Object({
+      ...CallbackDelivery.properties,
+      payload: Type.Object({}, { additionalProperties: true, description: 'The event as it is sent (without sent_at, added at each attempt)' }),
+      log: Type.Array(CallbackAttempt),
+    }),
+    { description: 'Newest first (at most 50), each with its attempts in order' },
+  ),
+});
+
+export const EventDeliveryParams = Type.Object({ service_group_id: Type.String({ pattern: '^\\d{1,15}$' }), delivery_id: Type.String({ pattern: '^\\d{1,15}$' }) });
 
 export const deliveryView = (d: DeliveryRecord) => ({
   id: d.id,
@@ -67,7 +82,13 @@ export const callbackLogView = (log: { url: string | null; deliveries: DeliveryL
   deliveries: log.deliveries.map((d) => ({ ...deliveryView(d.delivery), log: d.attempts.map((a) => attemptView(a, withNode)) })),
 });
 
-/** A receipt's callback: the attempt log, and a resend (superusers and the receipt's sender). */
+/** A group's register-event log; `withNode`: the dashboard's view. */
+export const eventLogView = (log: { url: string | null; deliveries: DeliveryLog[] }, withNode: boolean) => ({
+  events_url: log.url,
+  deliveries: log.deliveries.map((d) => ({ ...deliveryView(d.delivery), payload: d.delivery.payload ?? {}, log: d.attempts.map((a) => attemptView(a, withNode)) })),
+});
+
+/** A receipt's callback: the attempt log, and a resend (superusers and the receipt's sender); a group's register events: the same. */
 export function callbackRoutes(deps: { callbacks: CallbackService }): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -86,5 +107,19 @@ export function callbackRoutes(deps: { callbacks: CallbackService }): FastifyPlu
         response: { 200: CallbackDelivery, ...errors, 409: ErrorSchema },
       },
     }, async (request) => deliveryView(await deps.callbacks.resend(actorOf(request), Number(request.params.service_group_id), Number(request.params.receipt_id))));
+
+    r.get('/service_groups/:service_group_id/events', {
+      schema: { summary: "The group's register-event deliveries (register.fn_warning), their bodies and attempts", tags: ['service groups'], params: GroupParams, response: { 200: EventLogResponse, ...errors } },
+    }, async (request) => eventLogView(await deps.callbacks.eventLog(actorOf(request), Number(request.params.service_group_id)), false));
+
+    r.post('/service_groups/:service_group_id/events/:delivery_id/resend', {
+      schema: {
+        summary: 'Send a register event again to the group’s events URL (superusers)',
+        description: 'A new delivery of the same body with a new event id, audited. 404 delivery_not_found, 409 events_not_configured.',
+        tags: ['service groups'],
+        params: EventDeliveryParams,
+        response: { 200: CallbackDelivery, ...errors, 409: ErrorSchema },
+      },
+    }, async (request) => deliveryView(await deps.callbacks.resendEvent(actorOf(request), Number(request.params.service_group_id), Number(request.params.delivery_id))));
   };
 }

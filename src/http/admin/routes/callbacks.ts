@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { CallbackService, SecretStatus } from '../../../services/callbacks.js';
 import { ErrorSchema } from '../../schemas.js';
-import { CallbackDelivery, CallbackLogResponse, callbackLogView, deliveryView } from '../../routes/callbacks.js';
+import { CallbackDelivery, CallbackLogResponse, callbackLogView, deliveryView, EventLogResponse, eventLogView } from '../../routes/callbacks.js';
 import { GroupReceiptParams, IdParams } from '../schemas.js';
 import { actorOf } from '../session.js';
 
@@ -19,10 +19,12 @@ export const RotatedCallbackSecret = Type.Object({
   secret: Type.String({ description: 'The new secret: shown this once, never again' }),
 });
 
+const GroupDeliveryParams = Type.Object({ id: Type.String({ pattern: '^\\d{1,15}$' }), delivery_id: Type.String({ pattern: '^\\d{1,15}$' }) });
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const statusView = (s: SecretStatus) => ({ set: s.set, rotated_at: iso(s.rotated_at), previous_valid_until: iso(s.previous_valid_until) });
 
-/** The dashboard's callback pages: a receipt's delivery log and resend, a user's signing secret. */
+/** The dashboard's callback pages: a receipt's delivery log and resend, a group's register events and their resend, a user's signing secret. */
 export function callbackRoutes(deps: { callbacks: CallbackService }): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -39,6 +41,18 @@ export function callbackRoutes(deps: { callbacks: CallbackService }): FastifyPlu
         tags: ['admin: receipts'], params: GroupReceiptParams, response: { 200: CallbackDelivery, ...errors, 409: ErrorSchema },
       },
     }, async (request) => deliveryView(await deps.callbacks.resend(actorOf(request), Number(request.params.id), Number(request.params.receipt_id))));
+
+    r.get('/service_groups/:id/events', {
+      schema: { summary: "«Уведомления о кассах»: the group's register-event deliveries, their bodies and attempts, with the node of each", tags: ['admin: service groups'], params: IdParams, response: { 200: EventLogResponse, ...errors } },
+    }, async (request) => eventLogView(await deps.callbacks.eventLog(actorOf(request), Number(request.params.id)), true));
+
+    r.post('/service_groups/:id/events/:delivery_id/resend', {
+      schema: {
+        summary: '«Отправить снова»: a register event to the group’s events URL again (superusers, audited)',
+        description: 'A new delivery of the same body with a new event id. 404 delivery_not_found, 409 events_not_configured.',
+        tags: ['admin: service groups'], params: GroupDeliveryParams, response: { 200: CallbackDelivery, ...errors, 409: ErrorSchema },
+      },
+    }, async (request) => deliveryView(await deps.callbacks.resendEvent(actorOf(request), Number(request.params.id), Number(request.params.delivery_id))));
 
     r.get('/users/:id/callback_secret', {
       schema: { summary: "Whether the user has a callback signing secret and when it was rotated (never the secret)", tags: ['admin: users'], params: IdParams, response: { 200: CallbackSecretStatus, ...errors } },
