@@ -2,7 +2,8 @@
  * Completion callbacks on the dashboard, in Debian's Chromium: the receipt page shows the delivery
  * and its log (a 500, then a 200), «Повторить отправку» sends it again as a new event; the users
  * page changes a user's «Секрет уведомлений» and shows the new secret once — the one the next
- * callback is signed with.
+ * callback is signed with. The group's «Уведомления» tab lists its register events (an FN forecast
+ * warning) with their bodies and attempts, and «Отправить снова» sends one again under a new id.
  */
 import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
@@ -11,7 +12,7 @@ import { loadConfig } from '../../src/config.js';
 import { startServer, type Server } from '../../src/main.js';
 import { createUserRepository } from '../../src/storage/users.js';
 import { basic, eventually } from '../support/server.js';
-import { CHROMIUM, ensureWebBuilt, openDashboardPage, screenshot, loginAsAdmin } from '../support/web.js';
+import { adminApi, CHROMIUM, ensureWebBuilt, openDashboardPage, screenshot, loginAsAdmin } from '../support/web.js';
 import { sellReceipt } from '../api/fixtures.js';
 import { startReceiver, verify, type Receiver } from '../callbacks/receiver.js';
 
@@ -98,6 +99,65 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('callbacks on 
     expect(next.status).toBe(200);
     const req = await eventually(async () => rx.requests[before], 15_000);
     expect(verify(secret, req.headers, req.body)).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
+  it("lists the group's register events and sends one again", async () => {
+    rx.script([], { status: 200 });
+    const api = await adminApi(server.url);
+    // A virtual FN expiring in two days: within the default warning days, so its first judgement warns.
+    const g = await api<{ id: number }>('POST', '/service_groups', {
+      name: 'Склад', driver: 'emulator', config: { company_name: 'ООО "Ромашка"', fn_lifetime_days: 2 }, default_tax_system: 1, default_vat: null,
+      auto_open_shift: true, shift_duration: 1440, daily_close_time: null, events_url: rx.url,
+    });
+    await api('POST', `/service_groups/${g.id}/start`);
+    const warned = () => rx.requests.filter((r) => r.headers['x-cr-event'] === 'register.fn_warning');
+    await eventually(async () => warned().length === 1, 15_000);
+
+    await page.goto(`${server.url}/admin/groups/${g.id}/receipts`);
+    await page.getByRole('link', { name: 'Уведомления' }).click();
+    await page.getByRole('heading', { name: 'Уведомления о кассах — Склад' }).waitFor();
+    expect(await page.getByTestId('events-url').textContent()).toContain(rx.url);
+    const rows = page.getByTestId('event-delivery');
+    await expect.poll(() => rows.count()).toBe(1);
+    await expect.poll(() => rows.nth(0).getByTestId('event-state').textContent()).toBe('доставлено');
+    expect(await rows.nth(0).textContent()).toContain('истекает срок ФН');
+    expect(await rows.nth(0).textContent()).toMatch(/осталось дней: [12]/);
+    await screenshot(page, 'callbacks-04-events');
+
+    // The row opens the delivery: every attempt with its node, and the body as sent.
+    await rows.nth(0).click();
+    const dialog = page.getByRole('dialog');
+    await expect.poll(() => dialog.getByTestId('event-attempt').count()).toBe(1);
+    expect(await dialog.getByTestId('event-attempt').textContent()).toContain('callbacks-browser-test');
+    const body = JSON.parse((await dialog.getByTestId('event-json').textContent()) ?? '{}') as { event_id?: string; warning?: { what?: string } };
+    expect(body.event_id).toBe(warned()[0]?.headers['x-cr-event-id']);
+    expect(body.warning?.what).toBe('expiry');
+    await dialog.getByRole('button', { name: 'Закрыть' }).last().click();
+
+    // «Отправить снова»: a new delivery on top, delivered, under a new event id.
+    await rows.nth(0).getByRole('button', { name: /Отправить снова/ }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('с новым ID');
+    await expect.poll(() => rows.count()).toBe(2);
+    await expect.poll(() => rows.nth(0).getByTestId('event-state').textContent(), { timeout: 15_000 }).toBe('доставлено');
+    expect(await rows.nth(0).textContent()).toContain('повтор');
+    await eventually(async () => warned().length === 2, 15_000);
+    expect(new Set(warned().map((r) => r.headers['x-cr-event-id'])).size).toBe(2);
+    await screenshot(page, 'callbacks-05-event-resent');
+
+    // Without an events URL the page says so and the button is off; the history stays.
+    await api('PATCH', `/service_groups/${g.id}`, { events_url: '' });
+    await page.getByRole('button', { name: 'Обновить' }).click();
+    await expect.poll(() => page.getByTestId('events-url').textContent()).toContain('не задан');
+    expect(await rows.count()).toBe(2);
+    expect(await rows.nth(0).getByRole('button', { name: /Отправить снова/ }).isDisabled()).toBe(true);
+
+    // English.
+    await page.getByTestId('lang').click();
+    await page.getByRole('heading', { name: 'Register notifications — Склад' }).waitFor();
+    expect(await rows.nth(0).textContent()).toContain('the FN expires');
+    await page.getByTestId('lang').click();
+    await page.getByRole('heading', { name: 'Уведомления о кассах — Склад' }).waitFor();
     expect(problems).toEqual([]);
   });
 });

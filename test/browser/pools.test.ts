@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Server } from '../../src/main.js';
-import { CHROMIUM, loginAsAdmin, screenshot, startDashboard } from '../support/web.js';
+import { adminApi, CHROMIUM, loginAsAdmin, screenshot, startDashboard } from '../support/web.js';
 import { basic, eventually } from '../support/server.js';
 import { ORIGINAL_EXAMPLE } from '../api/fixtures.js';
 
@@ -18,23 +18,6 @@ interface GroupView {
   device: { id: number } | null;
   registers: { id: number; service: string; health: { level: string } | null }[];
   settings: { pool_policy: Record<string, number> };
-}
-
-/** A second dashboard session of admin/admin (cookie and CSRF token) for admin API calls. */
-async function adminApi(url: string) {
-  const res = await fetch(`${url}/admin/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'admin', password: 'admin' }) });
-  expect(res.status).toBe(200);
-  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-  const { csrf_token: csrf } = (await res.json()) as { csrf_token: string };
-  return async <T>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T> => {
-    const r = await fetch(`${url}/admin/api${path}`, {
-      method,
-      headers: { cookie, 'x-csrf-token': csrf, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    expect(r.status, `${method} ${path}`).toBe(200);
-    return (await r.json()) as T;
-  };
 }
 
 describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('register pools on the dashboard (Chromium)', () => {

@@ -90,3 +90,20 @@ export async function loginAsAdmin(page: Page, baseUrl: string): Promise<void> {
   await page.getByRole('button', { name: 'Войти' }).click();
   await page.getByRole('heading', { name: 'Обзор' }).waitFor();
 }
+
+/** A second dashboard session of admin/admin (cookie and CSRF token) for admin API calls. */
+export async function adminApi(url: string) {
+  const res = await fetch(`${url}/admin/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'admin', password: 'admin' }) });
+  if (res.status !== 200) throw new Error(`admin login: ${res.status}`);
+  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const { csrf_token: csrf } = (await res.json()) as { csrf_token: string };
+  return async <T>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T> => {
+    const r = await fetch(`${url}/admin/api${path}`, {
+      method,
+      headers: { cookie, 'x-csrf-token': csrf, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    if (r.status !== 200) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+    return (await r.json()) as T;
+  };
+}

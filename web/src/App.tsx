@@ -10,6 +10,7 @@ import { Receipts } from './pages/Receipts';
 import { ReceiptDetail } from './pages/ReceiptDetail';
 import { Audit } from './pages/Audit';
 import { Documents } from './pages/Documents';
+import { Events } from './pages/Events';
 import { Orphans } from './pages/Orphans';
 import { OrphanBanner } from './components/OrphanBanner';
 
@@ -54,10 +55,12 @@ function Shell({ session, path, onLogout }: { session: Session; path: string; on
   const receiptDetail = /^\/groups\/(\d+)\/receipts\/(\d+)$/.exec(path);
   const receipts = /^\/groups\/(\d+)\/receipts$/.exec(path);
   const documents = /^\/groups\/(\d+)\/documents$/.exec(path);
+  const events = /^\/groups\/(\d+)\/events$/.exec(path);
   let page;
   if (receiptDetail) page = <ReceiptDetail groupId={Number(receiptDetail[1])} receiptId={Number(receiptDetail[2])} />;
   else if (receipts) page = <Receipts key={receipts[1]} groupId={Number(receipts[1])} />;
   else if (documents) page = <Documents key={documents[1]} groupId={Number(documents[1])} />;
+  else if (events) page = <Events key={events[1]} groupId={Number(events[1])} />;
   else if (path === '/users') page = <Users session={session} />;
   else if (path === '/groups') page = <Groups />;
   else if (path === '/audit') page = <Audit />;
