@@ -59,6 +59,8 @@ export interface FleetOptions {
    * FN takes the same 300 ms per receipt (not per protocol command).
    */
   tcp?: number;
+  /** The fleet's idle window in seconds (30; 10 quick): a longer one shows where memory settles. */
+  idleSeconds?: number;
 }
 
 export const FLEET_PHASES = ['baseline', 'idle', 'load', 'nodes'] as const;
@@ -132,6 +134,7 @@ export function rssMb(pid: number): number {
 
 interface Memory {
   rss: number;
+  heapTotal: number;
   heapUsed: number;
   external: number;
   arrayBuffers: number;
@@ -141,7 +144,7 @@ interface Memory {
 /** The child's own memory figures after two full collections (it runs with --expose-gc). */
 async function memoryAfterGc(c: Child): Promise<Memory> {
   const m = await c.request({ type: 'memory', gc: true }, 'memory');
-  return { rss: Number(m.rss), heapUsed: Number(m.heapUsed), external: Number(m.external), arrayBuffers: Number(m.arrayBuffers), gc: m.gc === true };
+  return { rss: Number(m.rss), heapTotal: Number(m.heapTotal), heapUsed: Number(m.heapUsed), external: Number(m.external), arrayBuffers: Number(m.arrayBuffers), gc: m.gc === true };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -393,6 +396,8 @@ async function waitOpened(admin: AdminClient, expected: number, deadline: number
 // ---------------------------------------------------------------------------------------------
 // The idle window.
 
+const idleSecondsOf = (o: FleetOptions) => o.idleSeconds ?? (o.quick ? 10 : 30);
+
 type LoopState = ReturnType<ReturnType<typeof loopStateSampler>['stop']>;
 
 interface Idle {
@@ -404,6 +409,8 @@ interface Idle {
   cpuPct: number;
   rssEndMb: number;
   rssMaxMb: number;
+  /** RSS every 10 s of the window, MB: where memory settles after the start-up. */
+  rssTrace: number[];
   healthP50: number;
   healthMax: number;
   pg: { xactPerSec: number; backendCpuPct: number } | null;
@@ -418,13 +425,16 @@ async function idleWindow(c: Child, env: FleetEnv, seconds: number): Promise<Idl
   const cpu0 = cpuSeconds(c.pid) ?? 0;
   const loop = loopStateSampler(c.pid);
   let rssMax = rssMb(c.pid);
+  const rssTrace = [rssMax];
   const health: number[] = [];
   const end = t0 + seconds * 1000;
   // A /health probe every 500 ms: how long the event loop takes to answer while the registers idle.
   while (performance.now() < end) {
     const r = await request(c.url, 'GET', '/health', {}, undefined, 10_000, probeAgent);
     if (r.status === 200) health.push(r.ms);
-    rssMax = Math.max(rssMax, rssMb(c.pid));
+    const rss = rssMb(c.pid);
+    rssMax = Math.max(rssMax, rss);
+    if (performance.now() - t0 >= rssTrace.length * 10_000) rssTrace.push(rss);
     await sleep(Math.max(0, Math.min(500, end - performance.now())));
   }
   const cpu1 = cpuSeconds(c.pid) ?? cpu0;
@@ -443,6 +453,7 @@ async function idleWindow(c: Child, env: FleetEnv, seconds: number): Promise<Idl
     cpuPct: (100 * (cpu1 - cpu0)) / secs,
     rssEndMb: rssEnd,
     rssMaxMb: Math.max(rssMax, rssEnd),
+    rssTrace: [...rssTrace, rssEnd],
     healthP50: percentile(health, 50),
     healthMax: health[health.length - 1] ?? 0,
     pg: pgDelta(pg0, pg1),
@@ -638,16 +649,16 @@ async function fleetRun(env: FleetEnv, o: FleetOptions, deps: FleetDeps): Promis
     const openedAfterS = (w.at - t1) / 1000;
     deps.log(`${env.kind} fleet: ${w.opened}/${start.ok} registers opened ${openedAfterS.toFixed(1)} s after the first start (group list ${w.listMs[w.listMs.length - 1]?.toFixed(0)} ms)`);
     await sleep(5000);
-    const idle = await idleWindow(c, env, o.quick ? 10 : 30);
+    const idle = await idleWindow(c, env, idleSecondsOf(o));
     const mem = await memoryAfterGc(c);
-    deps.log(`${env.kind} fleet idle (${w.opened} registers): CPU ${idle.cpuPct.toFixed(1)} % of a core, RSS ${idle.rssEndMb.toFixed(0)} MB (after GC ${(mem.rss / 2 ** 20).toFixed(0)} MB, heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} MB), /health p50 ${idle.healthP50.toFixed(1)} ms max ${idle.healthMax.toFixed(0)} ms${idle.pg ? `, ${idle.pg.xactPerSec.toFixed(0)} transactions/s, PostgreSQL backends ${idle.pg.backendCpuPct.toFixed(1)} %` : ''}`);
+    deps.log(`${env.kind} fleet idle (${w.opened} registers): CPU ${idle.cpuPct.toFixed(1)} % of a core, RSS ${idle.rssEndMb.toFixed(0)} MB (after GC ${(mem.rss / 2 ** 20).toFixed(0)} MB, heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} of ${(mem.heapTotal / 2 ** 20).toFixed(0)} MB, external ${(mem.external / 2 ** 20).toFixed(0)} MB), /health p50 ${idle.healthP50.toFixed(1)} ms max ${idle.healthMax.toFixed(0)} ms${idle.pg ? `, ${idle.pg.xactPerSec.toFixed(0)} transactions/s, PostgreSQL backends ${idle.pg.backendCpuPct.toFixed(1)} %` : ''}; RSS every 10 s: ${idle.rssTrace.map((m) => m.toFixed(0)).join(' → ')} MB`);
     if (o.profileDir !== undefined) {
       // After the measured window (the profiler's own cost stays out of the idle CPU above).
       const file = join(o.profileDir, `fleet-idle-${env.kind}.cpuprofile`);
       await c.request({ type: 'profile-start' }, 'profile-started');
-      await sleep((o.quick ? 10 : 30) * 1000);
+      await sleep(idleSecondsOf(o) * 1000);
       await c.request({ type: 'profile-stop', file }, 'profile-written');
-      deps.log(`${env.kind} fleet idle: CPU profile of ${o.quick ? 10 : 30} s idle in ${file}`);
+      deps.log(`${env.kind} fleet idle: CPU profile of ${idleSecondsOf(o)} s idle in ${file}`);
     }
     // 100 more groups on the quiet server (N registers running and idle): does a start cost more
     // with N registers running, apart from the burst of registers still opening during the first N?
@@ -1007,7 +1018,7 @@ export function renderFleet(results: FleetResult[], o: FleetOptions): string {
   out.push(`## Fleet: ${o.n} virtual registers on one node`, '');
   out.push(
     `Virtual registers (\`emulator\`, \`latency_ms\` ${FLEET_DEVICE_CONFIG.latency_ms} per device operation, \`ofd_ack_delay_ms\` ${FLEET_DEVICE_CONFIG.ofd_ack_delay_ms}, auto-open shift; the protocol emulators' FNs ${FLEET_DEVICE_CONFIG.latency_ms} ms per receipt), ` +
-      `groups created and started through the dashboard API with ${CONCURRENCY} requests in flight. Idle window ${o.quick ? 10 : 30} s ` +
+      `groups created and started through the dashboard API with ${CONCURRENCY} requests in flight. Idle window ${idleSecondsOf(o)} s ` +
       `(baseline: one register, ${o.quick ? 10 : 15} s). RSS per register = (RSS at N − RSS with 1 register) / N. See docs/benchmarks.md, "Fleet".`,
     '',
   );

@@ -7,7 +7,7 @@
  *        --only=profile|scaling|throughput|fleet|export|e2e (e2e: the end-to-end runs alone, each between two bare INSERT runs), --e2e-registers=1,8,
  *        --profile=accept,draining,get,list,e2e (which profiles),
  *        --fleet=baseline,idle,load,nodes (which fleet phases; nodes: PostgreSQL only), --fleet-profile (CPU profiles of the fleet's idle and load windows),
- *        --fleet-tcp=K (registers on the wire in the load phase: Shtrih-M and ATOL emulators; default 100, 20 quick),
+ *        --fleet-tcp=K (registers on the wire in the load phase: Shtrih-M and ATOL emulators; default 100, 20 quick), --fleet-idle=S (the idle window, s),
  *        --fleet-pool=10 (registers per group in the fleet load phase; default 1/100 of the registers),
  *        --fast=-group-commit,-read-cache,-precompiled,-sqlite-handover | none (storage fast paths
  *        to switch off in the server under test; default all on)
@@ -42,6 +42,7 @@ const { values: flags } = parseArgs({
     'fleet-profile': { type: 'boolean', default: false },
     'fleet-pool': { type: 'string' },
     'fleet-tcp': { type: 'string' },
+    'fleet-idle': { type: 'string' },
     profile: { type: 'string' },
     fast: { type: 'string' },
     'e2e-registers': { type: 'string' },
@@ -790,7 +791,9 @@ async function main(): Promise<void> {
       ...(flags['fleet-profile'] ? { profileDir: join(RESULTS, 'profiles') } : {}),
       ...(flags['fleet-pool'] !== undefined ? { poolSize: Number(flags['fleet-pool']) } : {}),
       ...(flags['fleet-tcp'] !== undefined ? { tcp: Number(flags['fleet-tcp']) } : {}),
+      ...(flags['fleet-idle'] !== undefined ? { idleSeconds: Number(flags['fleet-idle']) } : {}),
     };
+    if (options.idleSeconds !== undefined && !(Number.isInteger(options.idleSeconds) && options.idleSeconds >= 5 && options.idleSeconds <= 600)) throw new Error('--fleet-idle: seconds, an integer 5…600');
     if (options.tcp !== undefined && !(Number.isInteger(options.tcp) && options.tcp >= 0 && options.tcp <= 500)) throw new Error('--fleet-tcp: an integer 0…500');
     if (options.profileDir !== undefined) mkdirSync(options.profileDir, { recursive: true });
     if (options.poolSize !== undefined && !(Number.isInteger(options.poolSize) && options.poolSize >= 1 && options.poolSize <= FLEET_REGISTERS)) {
