@@ -86,12 +86,11 @@ export function createCallbackService(deps: CallbackServiceDeps) {
       requireSuperuser(actor);
       const group = await requireGroupAccess(deps.groups, actor, groupId);
       const original = await deps.deliveries.eventDelivery(group.id, deliveryId);
-      if (!original) throw notFound('delivery_not_found', `Service group ${groupId} has no register event delivery ${deliveryId}`);
+      if (!original || original.event !== 'register.fn_warning') throw notFound('delivery_not_found', `Service group ${groupId} has no register event delivery ${deliveryId}`);
       if (group.events_url === null || group.events_user_id === null) {
         const why = group.events_url === null ? 'the group has no events URL' : 'the superuser who set the events URL was deleted: save the URL again to sign with your key';
         throw new DomainError('conflict', { code: 'events_not_configured', message: `Nothing to send the event to: ${why}` });
       }
-      if (original.event !== 'register.fn_warning') throw notFound('delivery_not_found', `Delivery ${deliveryId} is not a register event`);
       const eventId = randomUUID();
       const delivery = await deps.deliveries.enqueueEventResend({
         groupId: group.id,
