@@ -240,6 +240,10 @@ const post = (c: Child, groupOf: () => number, conns: number, extra: { duration?
     pid: c.pid,
   });
 
+/** POSTs to the ceiling server: its per-request INSERT (''), or the same batched per event-loop turn. */
+const ceilingPost = (c: Child, route: '' | 'group-commit', conns: number, duration: number) =>
+  runLoad({ url: c.url, method: 'POST', connections: conns, duration, body: RECEIPT_BODY, path: () => `/ceiling/1/receipts/${route}`, idempotencyKeys: true, pid: c.pid });
+
 async function throughput(kind: DbKind): Promise<Row[]> {
   const rows: Row[] = [];
   const row = (what: string, conns: number, r: LoadResult, ceiling: number | null, note?: string, groupCeiling?: number): Row => {
@@ -258,23 +262,21 @@ async function throughput(kind: DbKind): Promise<Row[]> {
   const ceilGet = new Map<number, number>();
   await withEnv(kind, (env) =>
     withChild(spawnChild('ceiling-server', env.ceilingEnv), async (c) => {
-      const p = (route: string, conns: number, duration: number) =>
-        runLoad({ url: c.url, method: 'POST', connections: conns, duration, body: RECEIPT_BODY, path: () => `/ceiling/1/receipts/${route}`, idempotencyKeys: true, pid: c.pid });
-      let stored = (await p('', 10, WARMUP)).statusCodes['200'] ?? 0;
+      let stored = (await ceilingPost(c, '', 10, WARMUP)).statusCodes['200'] ?? 0;
       for (const conns of CONNECTIONS) {
-        const r = await p('', conns, DURATION);
+        const r = await ceilingPost(c, '', conns, DURATION);
         stored += r.statusCodes['200'] ?? 0;
         ceilPost.set(conns, row('ceiling: bare INSERT', conns, r, null).rps);
       }
       // The same INSERT batched per event-loop turn as the server batches its accepts.
-      stored += (await p('group-commit', 10, WARMUP)).statusCodes['200'] ?? 0;
+      stored += (await ceilingPost(c, 'group-commit', 10, WARMUP)).statusCodes['200'] ?? 0;
       const batches = async () => {
         const m = await c.request({ type: 'batches' }, 'batches');
         return { count: Number(m.count), rows: Number(m.rows) };
       };
       for (const conns of CONNECTIONS) {
         const before = await batches();
-        const r = await p('group-commit', conns, DURATION);
+        const r = await ceilingPost(c, 'group-commit', conns, DURATION);
         const after = await batches();
         stored += r.statusCodes['200'] ?? 0;
         const perBatch = (after.rows - before.rows) / Math.max(1, after.count - before.count);
@@ -374,7 +376,7 @@ async function endToEnd(kind: DbKind): Promise<Row[]> {
   for (const groupCount of E2E_REGISTERS) {
     for (const conns of E2E_CONNECTIONS) {
       const before = await bareInsert(kind, conns);
-      await withEnv(kind, (env) =>
+      const r = await withEnv(kind, (env) =>
         withChild(spawnChild('server-child', { ...env.serverEnv, BENCH_GROUPS: String(groupCount) }), async (c) => {
           await prime(c);
           const store = env.store();
@@ -392,7 +394,8 @@ async function endToEnd(kind: DbKind): Promise<Row[]> {
             const rps = s.success / seconds;
             const postErrors = posted.errors > 0 ? `; POST errors: status ${JSON.stringify(posted.statusCodes)}, ${posted.timeouts} timeouts` : '';
             const note = `${s.success}/${E2E_RECEIPTS} success in ${seconds.toFixed(1)} s (all POSTs answered after ${((tPosted - t0) / 1000).toFixed(1)} s); p50/p99 = POST→success${postErrors}`;
-            rows.push({
+            log(`${kind} e2e ${groupCount} groups c=${conns}: ${rps.toFixed(0)} receipts/s; ${note}`);
+            const row: Row = {
               db: kind,
               what: `end-to-end, ${groupCount} register${groupCount > 1 ? 's' : ''} (fiscalized/s)`,
               conns,
@@ -403,20 +406,18 @@ async function endToEnd(kind: DbKind): Promise<Row[]> {
               rssMb,
               ratio: null,
               note,
-            });
-            log(`${kind} e2e ${groupCount} groups c=${conns}: ${rps.toFixed(0)} receipts/s; ${note}`);
+            };
+            return row;
           } finally {
             await store.close();
           }
         }),
       );
       const after = await bareInsert(kind, conns);
-      const r = rows[rows.length - 1];
-      if (r) {
-        r.ratio = r.rps / ((before + after) / 2);
-        r.note = `${r.note ?? ''}; bare INSERT ${f0(before)} req/s before, ${f0(after)} after (the ratio is against their mean)`;
-        log(`${kind} e2e ${groupCount} groups c=${conns}: bare INSERT ${f0(before)} / ${f0(after)} req/s: ${(100 * r.ratio).toFixed(0)} %`);
-      }
+      r.ratio = r.rps / ((before + after) / 2);
+      r.note = `${r.note ?? ''}; bare INSERT ${f0(before)} req/s before, ${f0(after)} after (the ratio is against their mean)`;
+      log(`${kind} e2e ${groupCount} groups c=${conns}: bare INSERT ${f0(before)} / ${f0(after)} req/s: ${(100 * r.ratio).toFixed(0)} %`);
+      rows.push(r);
     }
   }
   return rows;
@@ -426,10 +427,8 @@ async function endToEnd(kind: DbKind): Promise<Row[]> {
 async function bareInsert(kind: DbKind, conns: number): Promise<number> {
   return withEnv(kind, (env) =>
     withChild(spawnChild('ceiling-server', env.ceilingEnv), async (c) => {
-      const p = (duration: number) =>
-        runLoad({ url: c.url, method: 'POST', connections: conns, duration, body: RECEIPT_BODY, path: () => '/ceiling/1/receipts/', idempotencyKeys: true, pid: c.pid });
-      await p(WARMUP);
-      return (await p(DURATION)).rps;
+      await ceilingPost(c, '', conns, WARMUP);
+      return (await ceilingPost(c, '', conns, DURATION)).rps;
     }),
   );
 }
@@ -688,6 +687,12 @@ function machine(): string {
 }
 
 const f0 = (n: number) => n.toFixed(0);
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(0)} %`);
+/** The rows' notes as a list under their table (nothing when none has one). */
+const notesOf = (rows: Row[]): string[] => {
+  const notes = rows.filter((r) => r.note).map((r) => `- ${r.db} ${r.what} c=${r.conns}: ${r.note ?? ''}`);
+  return notes.length > 0 ? [...notes, ''] : [];
+};
 const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');
 
 async function main(): Promise<void> {
@@ -711,27 +716,21 @@ async function main(): Promise<void> {
   if (want('throughput')) {
     const rows: Row[] = [];
     for (const k of kinds) rows.push(...(await throughput(k)));
-    const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(0)} %`);
     const t = table(
       ['db', 'what', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'max RSS MB', 'vs ceiling', 'vs group-commit ceiling'],
       rows.map((r) => [r.db, r.what, String(r.conns), f0(r.rps), String(r.p50), String(r.p99), String(r.errors), f0(r.rssMb), pct(r.ratio), pct(r.ratioGroup)]),
     );
-    out.push('## Throughput', '', t, '');
-    const notes = rows.filter((r) => r.note).map((r) => `- ${r.db} ${r.what} c=${r.conns}: ${r.note ?? ''}`);
-    if (notes.length > 0) out.push(...notes, '');
+    out.push('## Throughput', '', t, '', ...notesOf(rows));
   }
 
   if (want('e2e')) {
     const rows: Row[] = [];
     for (const k of kinds) rows.push(...(await endToEnd(k)));
-    const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(0)} %`);
     const t = table(
       ['db', 'what', 'conns', 'fiscalized/s', 'p50 ms', 'p99 ms', 'errors', 'max RSS MB', 'vs bare INSERT before/after'],
       rows.map((r) => [r.db, r.what, String(r.conns), f0(r.rps), String(r.p50), String(r.p99), String(r.errors), f0(r.rssMb), pct(r.ratio)]),
     );
-    out.push('## End-to-end against the bare INSERT measured right before and after each run', '', t, '');
-    const notes = rows.filter((r) => r.note).map((r) => `- ${r.db} ${r.what} c=${r.conns}: ${r.note ?? ''}`);
-    if (notes.length > 0) out.push(...notes, '');
+    out.push('## End-to-end against the bare INSERT measured right before and after each run', '', t, '', ...notesOf(rows));
   }
 
   if (want('scaling')) {

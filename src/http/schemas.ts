@@ -163,6 +163,11 @@ export const ReceiptParams = Type.Object({
   service_group_id: Type.String({ pattern: '^\\d{1,15}$' }),
   receipt_id: Type.String({ pattern: '^\\d{1,15}$' }),
 });
+/** One register-event delivery of a group (…/events/{delivery_id}). */
+export const EventDeliveryParams = Type.Object({
+  service_group_id: Type.String({ pattern: '^\\d{1,15}$' }),
+  delivery_id: Type.String({ pattern: '^\\d{1,15}$' }),
+});
 
 export const RegisterResponse = Type.Object({ id: Type.String(), location: Type.String() });
 

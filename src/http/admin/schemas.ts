@@ -11,6 +11,7 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => T
 
 export const IdParams = Type.Object({ id: Type.String({ pattern: '^\\d{1,15}$' }) });
 export const GroupReceiptParams = Type.Object({ id: Type.String({ pattern: '^\\d{1,15}$' }), receipt_id: Type.String({ pattern: '^\\d{1,15}$' }) });
+export const GroupDeliveryParams = Type.Object({ id: Type.String({ pattern: '^\\d{1,15}$' }), delivery_id: Type.String({ pattern: '^\\d{1,15}$' }) });
 
 export const LoginBody = Type.Object({
   login: Text({ minLength: 1, maxLength: 64 }),

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import type { CallbackService } from '../../services/callbacks.js';
 import { CALLBACK_EVENTS, DELIVERY_KINDS, type AttemptRecord, type DeliveryLog, type DeliveryRecord } from '../../storage/callbacks.js';
 import { actorOf } from '../auth.js';
-import { ErrorSchema, GroupParams, ReceiptParams } from '../schemas.js';
+import { ErrorSchema, EventDeliveryParams, GroupParams, ReceiptParams } from '../schemas.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -51,8 +51,6 @@ export const EventLogResponse = Type.Object({
   ),
 });
 
-export const EventDeliveryParams = Type.Object({ service_group_id: Type.String({ pattern: '^\\d{1,15}$' }), delivery_id: Type.String({ pattern: '^\\d{1,15}$' }) });
-
 export const deliveryView = (d: DeliveryRecord) => ({
   id: d.id,
   event_id: d.event_id,
@@ -76,16 +74,19 @@ const attemptView = (a: AttemptRecord, withNode: boolean) => ({
   ...(withNode ? { node: a.node } : {}),
 });
 
-/** The attempt log of a receipt; `withNode`: the dashboard's view, naming the node of each attempt. */
+/** A delivery with its attempts; `withNode`: the dashboard's view, naming the node of each attempt. */
+const loggedView = (d: DeliveryLog, withNode: boolean) => ({ ...deliveryView(d.delivery), log: d.attempts.map((a) => attemptView(a, withNode)) });
+
+/** The attempt log of a receipt. */
 export const callbackLogView = (log: { url: string | null; deliveries: DeliveryLog[] }, withNode: boolean) => ({
   callback_url: log.url,
-  deliveries: log.deliveries.map((d) => ({ ...deliveryView(d.delivery), log: d.attempts.map((a) => attemptView(a, withNode)) })),
+  deliveries: log.deliveries.map((d) => loggedView(d, withNode)),
 });
 
-/** A group's register-event log; `withNode`: the dashboard's view. */
+/** A group's register-event log: each delivery also with the body it carries. */
 export const eventLogView = (log: { url: string | null; deliveries: DeliveryLog[] }, withNode: boolean) => ({
   events_url: log.url,
-  deliveries: log.deliveries.map((d) => ({ ...deliveryView(d.delivery), payload: d.delivery.payload ?? {}, log: d.attempts.map((a) => attemptView(a, withNode)) })),
+  deliveries: log.deliveries.map((d) => ({ ...loggedView(d, withNode), payload: d.delivery.payload ?? {} })),
 });
 
 /** A receipt's callback: the attempt log, and a resend (superusers and the receipt's sender); a group's register events: the same. */

@@ -5,11 +5,10 @@ import { GroupTabs } from '../components/GroupTabs';
 import { Modal } from '../components/Modal';
 import { useApi } from '../hooks';
 import { FORECAST_WHAT, useI18n } from '../i18n';
+import { CALLBACK_BADGES } from './ReceiptDetail';
 
 type EventLog = Ok<'/admin/api/service_groups/{id}/events'>;
 type Delivery = EventLog['deliveries'][number];
-
-const BADGES: Record<string, string> = { pending: 'warn', delivered: 'ok', failed: 'bad' };
 
 /** What a register.fn_warning body says (its fields as docs/api.md "Register events" fixes them), read defensively. */
 function warningOf(payload: Record<string, unknown>): { registerId: number | null; fnSerial: string | null; what: string | null; at: string | null; daysLeft: number | null } {
@@ -119,7 +118,7 @@ export function Events({ groupId }: { groupId: number }) {
                       {s.what}
                       {s.at ? <><br /><span className="muted small-text">{dateTime(s.at)}{s.daysLeft !== null ? ` · ${t('events.days_left', { n: s.daysLeft })}` : ''}</span></> : null}
                     </td>
-                    <td><span className={`badge ${BADGES[d.state] ?? ''}`} data-testid="event-state">{tOr(`cbstate.${d.state}`, d.state)}</span></td>
+                    <td><span className={`badge ${CALLBACK_BADGES[d.state] ?? ''}`} data-testid="event-state">{tOr(`cbstate.${d.state}`, d.state)}</span></td>
                     <td className="num">{num(d.attempts)}</td>
                     <td className="hide-sm">{[d.last_status, errorName(d.last_error)].filter((x) => x !== null).join(' · ')}</td>
                     <td className="actions">

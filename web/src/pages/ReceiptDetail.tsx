@@ -267,7 +267,8 @@ function PrintView({ url }: { url: string }) {
 type CallbackBlock = NonNullable<Receipt['callback']>;
 type CallbackLog = Ok<'/admin/api/service_groups/{id}/receipts/{receipt_id}/callbacks'>;
 
-const CALLBACK_BADGES: Record<string, string> = { pending: 'warn', delivered: 'ok', failed: 'bad' };
+/** A delivery's state as a badge (here and on the group's «Уведомления»). */
+export const CALLBACK_BADGES: Record<string, string> = { pending: 'warn', delivered: 'ok', failed: 'bad' };
 
 /**
  * The receipt's completion callback: where it goes, how its latest delivery stands, every attempt

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import type { CallbackService, SecretStatus } from '../../../services/callbacks.js';
 import { ErrorSchema } from '../../schemas.js';
 import { CallbackDelivery, CallbackLogResponse, callbackLogView, deliveryView, EventLogResponse, eventLogView } from '../../routes/callbacks.js';
-import { GroupReceiptParams, IdParams } from '../schemas.js';
+import { GroupDeliveryParams, GroupReceiptParams, IdParams } from '../schemas.js';
 import { actorOf } from '../session.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
@@ -18,8 +18,6 @@ export const RotatedCallbackSecret = Type.Object({
   ...CallbackSecretStatus.properties,
   secret: Type.String({ description: 'The new secret: shown this once, never again' }),
 });
-
-const GroupDeliveryParams = Type.Object({ id: Type.String({ pattern: '^\\d{1,15}$' }), delivery_id: Type.String({ pattern: '^\\d{1,15}$' }) });
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const statusView = (s: SecretStatus) => ({ set: s.set, rotated_at: iso(s.rotated_at), previous_valid_until: iso(s.previous_valid_until) });
