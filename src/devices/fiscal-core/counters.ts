@@ -37,6 +37,11 @@ const zero = (): OperationCounter => ({ count: 0, total: 0, cash: 0, electronic:
 const zeroes = (): Record<OperationKey, OperationCounter> => ({ sell: zero(), sellReturn: zero(), buy: zero(), buyReturn: zero() });
 export const emptyCounters = (): SumCounters => ({ receipts: zeroes(), corrections: zeroes() });
 
+/** The 1199 rates with a receipt-level tag of their own (vat.ts), listed once. */
+const VAT_TAGS: readonly { rate: Vat1199; tag: number }[] = Object.entries(VAT_TOTALS).flatMap(([rate, spec]) =>
+  spec.tag === null ? [] : [{ rate: Number(rate) as Vat1199, tag: spec.tag }],
+);
+
 const isOperationType = (n: number | null): n is OperationType => n === 1 || n === 2 || n === 3 || n === 4;
 
 /** What a closed receipt (3) or correction (31) adds, read from its own tags. Null for other documents. */
@@ -45,9 +50,9 @@ function sumsOf(code: DocCode, tags: TagList): { correction: boolean; key: Opera
   const op = tagNumber(tags, TAG.operationType);
   if (!isOperationType(op)) return null;
   const vat: Partial<Record<Vat1199, number>> = {};
-  for (const [rate, spec] of Object.entries(VAT_TOTALS)) {
-    const sum = spec.tag === null ? null : tagNumber(tags, spec.tag);
-    if (sum !== null) vat[Number(rate) as Vat1199] = sum;
+  for (const { rate, tag } of VAT_TAGS) {
+    const sum = tagNumber(tags, tag);
+    if (sum !== null) vat[rate] = sum;
   }
   for (const container of tagLists(tags, TAG.receiptVat)) {
     for (const line of tagLists(container, TAG.receiptVatLine)) {

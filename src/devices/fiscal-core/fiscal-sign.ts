@@ -20,7 +20,7 @@ export interface SignableDocument {
 
 function canonicalBytes(doc: SignableDocument): Buffer {
   // The container code is part of the signed bytes, so a receipt cannot pass as a correction.
-  const withoutSign = doc.tags.filter(([t]) => t !== TAG.fiscalSign);
+  const withoutSign = doc.tags.filter((e) => e[0] !== TAG.fiscalSign);
   return encodeTlv([[doc.code, withoutSign]]);
 }
 
