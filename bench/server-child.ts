@@ -54,10 +54,18 @@ async function main(): Promise<void> {
         await session.post('Profiler.enable');
         await session.post('Profiler.setSamplingInterval', { interval: 250 });
         await session.post('Profiler.start');
+        if (process.env.BENCH_HEAP_PROFILE === '1') {
+          await session.post('HeapProfiler.enable');
+          await session.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+        }
         process.send?.({ type: 'profile-started' });
       } else if (m.type === 'profile-stop' && session && m.file) {
         const { profile } = await session.post('Profiler.stop');
         writeFileSync(m.file, JSON.stringify(profile));
+        if (process.env.BENCH_HEAP_PROFILE === '1') {
+          const heap = await session.post('HeapProfiler.stopSampling');
+          writeFileSync(m.file.replace(/\.cpuprofile$/, '.heapprofile'), JSON.stringify(heap.profile));
+        }
         session.disconnect();
         session = null;
         process.send?.({ type: 'profile-written' });
