@@ -238,7 +238,9 @@ export async function startServer(config: Readonly<Config>, options: ServerOptio
       workers.workArrived(groupId);
       jobCompletion.groupActivity(groupId);
     };
-    const listener = config.profile === 'postgres' && config.databaseUrl ? listenForQueuedWork(config.databaseUrl, onGroupActivity, logger) : null;
+    // Another node's change to a group invalidates this node's cached lookups of it at once.
+    const onGroupChanged = (groupId: number | null) => db.fast.markGroupsChanged(groupId ?? undefined);
+    const listener = config.profile === 'postgres' && config.databaseUrl ? listenForQueuedWork(config.databaseUrl, onGroupActivity, logger, onGroupChanged) : null;
     await listener?.start();
     if (listener) listening = () => listener.connected;
 

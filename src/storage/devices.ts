@@ -131,7 +131,7 @@ export function createDeviceRepository(handle: Db, options: { onCallbackQueued?:
      * stored health is what tells a worker (this one after a restart, or a successor) that the
      * warning is not new, so the event is queued exactly once per appearance.
      */
-    async setHealth(fence: Fence, health: Health, event?: GroupEvent): Promise<boolean> {
+    async setHealth(fence: Fence, groupId: number, health: Health, event?: GroupEvent): Promise<boolean> {
       const write = async (q: Kysely<Database>): Promise<boolean> => {
         const r = await q
           .updateTable('devices')
@@ -148,8 +148,9 @@ export function createDeviceRepository(handle: Db, options: { onCallbackQueued?:
           await trx.insertInto('callback_deliveries').values(eventValues(dialect, event)).execute();
           return true;
         });
-      // Peers route on the level (poolPeersCached): a change applies to their next claim.
-      fast.markGroupsChanged();
+      // Peers route on the level (poolPeersCached): a change applies to their next claim. Only this
+      // group's lookups: a thousand registers' health refreshes must not empty every group's cache.
+      fast.markGroupsChanged(groupId);
       if (ok && event !== undefined) options.onCallbackQueued?.();
       return ok;
     },
@@ -170,7 +171,7 @@ export function createDeviceRepository(handle: Db, options: { onCallbackQueued?:
         live: Number(r.leased) === 1 && r.state === 'running',
         ffdVersion: parseStoredOrNull<RegistrationInfo>(r.registration)?.ffdVersion ?? null,
       }));
-    }, (groupId) => groupId, WORKER_RECHECK_MS),
+    }, (groupId) => groupId, WORKER_RECHECK_MS, (groupId) => groupId),
     async updateDevice(
       id: number,
       patch: Partial<DevicePatch>,

@@ -62,6 +62,42 @@ describe('rechecked reads', () => {
     expect(await c).toBe('back');
   });
 
+  it('marks one group stale without touching the others; unscoped, every group', async () => {
+    const fast = createFastPaths(kysely, 'postgres', ALL_FAST_PATHS, null);
+    const { calls, load } = manualLoad();
+    const read = fast.rechecked(load, (k) => k, 60_000, (k) => k);
+    const first = [read(1), read(2)];
+    for (const c of calls) c.resolve(`v${c.key}`);
+    expect(await Promise.all(first)).toEqual(['v1', 'v2']);
+    fast.markGroupsChanged(1);
+    const second = [read(1), read(2)];
+    // Only group 1 is read again.
+    expect(calls.map((c) => c.key)).toEqual([1, 2, 1]);
+    calls[2]!.resolve('v1b');
+    expect(await Promise.all(second)).toEqual(['v1b', 'v2']);
+    fast.markGroupsChanged();
+    const third = [read(1), read(2)];
+    expect(calls.map((c) => c.key)).toEqual([1, 2, 1, 1, 2]);
+    calls[3]!.resolve('v1c');
+    calls[4]!.resolve('v2c');
+    expect(await Promise.all(third)).toEqual(['v1c', 'v2c']);
+  });
+
+  it('does not hand a read started before a change of its group to a caller that came after it', async () => {
+    const fast = createFastPaths(kysely, 'postgres', ALL_FAST_PATHS, null);
+    const { calls, load } = manualLoad();
+    const read = fast.rechecked(load, (k) => k, 60_000, (k) => k);
+    const before = read(7);
+    fast.markGroupsChanged(7);
+    const after = read(7);
+    expect(calls).toHaveLength(2);
+    calls[0]!.resolve('old');
+    calls[1]!.resolve('new');
+    expect(await before).toBe('old');
+    expect(await after).toBe('new');
+    expect(await read(7)).toBe('new');
+  });
+
   it('reads at every call with the read cache off', async () => {
     const fast = createFastPaths(kysely, 'postgres', { ...ALL_FAST_PATHS, readCache: false }, null);
     const { calls, load } = manualLoad();

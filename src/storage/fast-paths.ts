@@ -39,6 +39,16 @@ export const GROUP_RECHECK_MS = 1000;
  * the scheduler's scan, which drops these reads when it finds one waiting.
  */
 export const WORKER_RECHECK_MS = 5000;
+/**
+ * A device worker's group settings ("a job waits" included) are reused longer still: every change
+ * to them invalidates the entry at once — through this process directly, from another node through
+ * PostgreSQL's `cr_groups` notifications (migration 011, storage/queue-listener.ts). The delay bounds
+ * only what no notification reports (an edit by hand in the database, a notification lost while
+ * the listener reconnects, after which it invalidates everything). Longer than an idle register's
+ * housekeeping interval (a minute), so a thousand idle registers stop re-reading their groups on
+ * every pass.
+ */
+export const WORKER_GROUP_RECHECK_MS = 300_000;
 const CACHE_MAX = 10_000;
 
 /**
@@ -98,13 +108,18 @@ export interface FastPaths {
    */
   batcher<I, O>(runOne: (item: I) => Promise<O>, runBatch: (items: I[]) => Promise<O[]>, max?: number): (item: I) => Promise<O>;
   /**
-   * A read reused for GROUP_RECHECK_MS unless a write through this database handle marked the
-   * group data changed since it was made (the generation is taken before the read: a write racing
-   * the read leaves the entry already stale). With the read cache off, every call reads.
+   * A read reused for `ttlMs` (GROUP_RECHECK_MS) unless the group data was marked changed since it
+   * was made: everything, or the entry's own group (`groupOf`) (the generations are taken before
+   * the read: a write racing the read leaves the entry already stale). With the read cache off,
+   * every call reads.
    */
-  rechecked<A extends unknown[], V>(load: (...args: A) => Promise<V>, keyOf: (...args: A) => string | number, ttlMs?: number): (...args: A) => Promise<V>;
-  /** Bumped by every write to groups, devices' settings, access lists and device jobs through this handle. */
-  markGroupsChanged(): void;
+  rechecked<A extends unknown[], V>(load: (...args: A) => Promise<V>, keyOf: (...args: A) => string | number, ttlMs?: number, groupOf?: (...args: A) => number): (...args: A) => Promise<V>;
+  /**
+   * Marks lookups stale: those of one group (entries whose `groupOf` names it), or with no group
+   * every lookup. Called by every write to groups, devices' settings, access lists and device jobs
+   * through this handle, and for the writes of other nodes by their notifications.
+   */
+  markGroupsChanged(groupId?: number): void;
   /**
    * A query built and compiled once, executed with new parameter values (the GET profile: 15 % of
    * the request in Kysely's builder and compiler). `build` receives one placeholder per argument
@@ -122,6 +137,9 @@ export interface FastPaths {
  */
 export function createFastPaths(kysely: Kysely<Database>, dialect: 'sqlite' | 'postgres', switches: Readonly<FastPathSwitches>, sqlite: QueuedSqliteDialect | null): FastPaths {
   const generation = { n: 0 };
+  // Per group, bumped by a change scoped to it (a register's health): the other groups' entries stay.
+  const groupGenerations = new Map<number, number>();
+  const groupGeneration = (groupId: number | undefined): number => (groupId === undefined ? 0 : (groupGenerations.get(groupId) ?? 0));
   const direct = <T>(w: Write<T>) => w(kysely);
 
   const groupCommit =
@@ -142,28 +160,29 @@ export function createFastPaths(kysely: Kysely<Database>, dialect: 'sqlite' | 'p
     // The batch returns what each write returned, in order: the element type is the caller's T.
     write: groupCommit ? <T>(w: Write<T>) => groupCommit(w) as Promise<T> : direct,
     batcher: (runOne, runBatch, max) => (switches.groupCommit ? perTurnBatcher(runOne, runBatch, max) : runOne),
-    rechecked<A extends unknown[], V>(load: (...args: A) => Promise<V>, keyOf: (...args: A) => string | number, ttlMs = GROUP_RECHECK_MS) {
+    rechecked<A extends unknown[], V>(load: (...args: A) => Promise<V>, keyOf: (...args: A) => string | number, ttlMs = GROUP_RECHECK_MS, groupOf?: (...args: A) => number) {
       if (!switches.readCache) return load;
-      const entries = new Map<string | number, { at: number; generation: number; value: V }>();
+      const entries = new Map<string | number, { at: number; generation: number; group: number; value: V }>();
       // Callers that miss while a read of the same key is on its way share it, unless a write came
       // in between (a new generation): when an entry expired, the ten registers of a pool, or the
       // POSTs of a busy group, each sent the same read (PostgreSQL fleet load: 138 group lookups/s
       // for 100 groups with a 1 s recheck, 64 pool reads/s where 20 were due).
-      const inFlight = new Map<string | number, { generation: number; value: Promise<V> }>();
+      const inFlight = new Map<string | number, { generation: number; group: number; value: Promise<V> }>();
       return (...args: A): Promise<V> => {
         const key = keyOf(...args);
         const hit = entries.get(key);
         const t = performance.now();
-        if (hit && hit.generation === generation.n && t - hit.at < ttlMs) return Promise.resolve(hit.value);
+        const group = groupGeneration(groupOf?.(...args));
+        if (hit && hit.generation === generation.n && hit.group === group && t - hit.at < ttlMs) return Promise.resolve(hit.value);
         const flying = inFlight.get(key);
-        if (flying && flying.generation === generation.n) return flying.value;
+        if (flying && flying.generation === generation.n && flying.group === group) return flying.value;
         const before = generation.n;
         const value = load(...args).then((v) => {
           if (entries.size >= CACHE_MAX) entries.clear();
-          entries.set(key, { at: t, generation: before, value: v });
+          entries.set(key, { at: t, generation: before, group, value: v });
           return v;
         });
-        inFlight.set(key, { generation: before, value });
+        inFlight.set(key, { generation: before, group, value });
         const landed = () => {
           if (inFlight.get(key)?.value === value) inFlight.delete(key);
         };
@@ -171,8 +190,9 @@ export function createFastPaths(kysely: Kysely<Database>, dialect: 'sqlite' | 'p
         return value;
       };
     },
-    markGroupsChanged() {
-      generation.n++;
+    markGroupsChanged(groupId) {
+      if (groupId === undefined) generation.n++;
+      else groupGenerations.set(groupId, groupGeneration(groupId) + 1);
     },
     precompile<A extends readonly number[], R>(arity: A['length'], build: (...placeholders: number[]) => Compilable<R>) {
       if (!switches.precompiled) {

@@ -4,7 +4,7 @@ import type { ServiceGroupsTable } from './schema.js';
 import { toDeviceRecord, type DeviceRecord } from './devices.js';
 import type { RegistrationInfo } from '../devices/driver.js';
 import { parseStoredOrNull } from './json.js';
-import { WORKER_RECHECK_MS } from './fast-paths.js';
+import { WORKER_GROUP_RECHECK_MS } from './fast-paths.js';
 import { isMarkingPolicy, type MarkingPolicy } from '../domain/ffd12.js';
 import { poolPolicyOf, type PoolPolicy } from '../domain/pool.js';
 
@@ -152,19 +152,19 @@ export function createGroupRepository(handle: Db) {
   return {
     forWorker,
     /**
-     * forWorker, reused: a device worker between two receipts sees a change made through this
-     * process (settings, a queued job) at once, one made on another node within WORKER_RECHECK_MS,
-     * a job queued there at the scheduler's next scan (changedElsewhere).
+     * forWorker, reused: a device worker sees a change of its group's settings or jobs made through
+     * this process at once, one made on another node as soon as its notification arrives
+     * (PostgreSQL, migration 011), anything else within WORKER_GROUP_RECHECK_MS.
      */
-    forWorkerCached: fast.rechecked(forWorker, (groupId) => groupId, WORKER_RECHECK_MS),
-    /** Something changed that this process did not write (the scheduler found a job waiting): read the lookups again. */
-    changedElsewhere: () => fast.markGroupsChanged(),
+    forWorkerCached: fast.rechecked(forWorker, (groupId) => groupId, WORKER_GROUP_RECHECK_MS, (groupId) => groupId),
+    /** Something changed in the group that this process did not write (the scheduler found a job waiting): read its lookups again. */
+    changedElsewhere: (groupId: number) => fast.markGroupsChanged(groupId),
     forReceipts,
     /**
      * forReceipts, reused for GROUP_RECHECK_MS unless a write through this process (any repository
      * on the same handle) happened since it was read.
      */
-    forReceiptsCached: fast.rechecked(forReceipts, (groupId, userId) => `${groupId}:${userId ?? '*'}`),
+    forReceiptsCached: fast.rechecked(forReceipts, (groupId, userId) => `${groupId}:${userId ?? '*'}`, undefined, (groupId) => groupId),
     async get(id: number): Promise<GroupRecord | undefined> {
       const row = await db.selectFrom('service_groups').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toGroupRecord(row);

@@ -10,8 +10,9 @@ import * as m007 from './migrations/007_callbacks.js';
 import * as m008 from './migrations/008_atol_online.js';
 import * as m009 from './migrations/009_pools.js';
 import * as m010 from './migrations/010_group_events.js';
+import * as m011 from './migrations/011_group_notify.js';
 
-const ALL = { '001_initial': m001, '002_queue_notify': m002, '003_fencing': m003, '004_device_driver': m004, '005_job_done_notify': m005, '006_marking_policy': m006, '007_callbacks': m007, '008_atol_online': m008, '009_pools': m009, '010_group_events': m010 } as const;
+const ALL = { '001_initial': m001, '002_queue_notify': m002, '003_fencing': m003, '004_device_driver': m004, '005_job_done_notify': m005, '006_marking_policy': m006, '007_callbacks': m007, '008_atol_online': m008, '009_pools': m009, '010_group_events': m010, '011_group_notify': m011 } as const;
 
 /**
  * Applies the forward-only migrations. Kysely's migrator takes a lock first (an advisory lock on

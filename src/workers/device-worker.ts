@@ -273,7 +273,7 @@ export function createDeviceWorker(deps: WorkerDeps) {
     const before = health;
     health = next;
     healthWrittenAt = now();
-    await fenced(await devices.setHealth(fence, next, event ?? undefined), 'health', `device:${deps.deviceId}`);
+    await fenced(await devices.setHealth(fence, deps.groupId, next, event ?? undefined), 'health', `device:${deps.deviceId}`);
     const target = `device:${deps.deviceId}`;
     // A first judgement is not a change: only a level moving is an event for the journal.
     if (before !== null && before.level !== next.level) {

@@ -290,7 +290,7 @@ export function createWorkerManager(deps: ManagerDeps) {
       // A job names its register: every worker of the group looks. A waiting receipt needs one idle
       // worker; if more wait, its claim wakes the next (onMoreWork).
       // A job queued on another node: the workers' cached "a job waits" flag does not know it yet.
-      if (work.jobs.some((g) => byGroup.has(g))) deps.groups.changedElsewhere();
+      for (const g of work.jobs) if (byGroup.has(g)) deps.groups.changedElsewhere(g);
       for (const groupId of work.jobs) notifyGroup(groupId);
       for (const groupId of work.receipts) if (!work.jobs.includes(groupId)) wakeOne(groupId);
     } catch (e) {

@@ -25,7 +25,7 @@ describe.each(BACKENDS)('migration 008 (ATOL Online) on %s', (backend) => {
       VALUES (1, 1, 'success', 1, 'atol:k', 'h', '{}', 'order-1', 1, 100, ${now}, ${now})`.execute(k);
 
     const applied = await migrate(mig.db());
-    expect(applied).toEqual(['008_atol_online', '009_pools', '010_group_events']);
+    expect(applied).toEqual(['008_atol_online', '009_pools', '010_group_events', '011_group_notify']);
     expect(applied.at(-1)).toBe(LATEST_MIGRATION);
     const groups = createGroupRepository(mig.db());
     expect((await groups.list()).map((g) => [g.name, g.group_code, g.marking_policy])).toEqual([['a', null, 'offline_allowed'], ['b', null, 'offline_allowed']]);

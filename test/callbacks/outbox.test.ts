@@ -166,26 +166,26 @@ describe.each(STORAGE_VARIANTS)('callbacks outbox on $backend, $label', ({ backe
     const stored = async () => (await devices.get(fence.deviceId))?.health?.at;
 
     // A stale worker (another epoch) writes neither.
-    expect(await devices.setHealth({ ...fence, epoch: fence.epoch + 100 }, health(now + 1), event())).toBe(false);
+    expect(await devices.setHealth({ ...fence, epoch: fence.epoch + 100 }, groupId, health(now + 1), event())).toBe(false);
     expect(await events()).toEqual([]);
     expect(await stored()).not.toBe(now + 1);
 
     // Under the lease: both, the event without a receipt and with its body.
     const e = event();
-    expect(await devices.setHealth(fence, health(now + 2), e)).toBe(true);
+    expect(await devices.setHealth(fence, groupId, health(now + 2), e)).toBe(true);
     expect(await stored()).toBe(now + 2);
     const [row, ...extra] = await events();
     expect(extra).toEqual([]);
     expect(row).toMatchObject({ receipt_id: null, group_id: groupId, user_id: userId, kind: 'event', state: 'pending', attempts: 0, payload: JSON.stringify(e.body) });
     expect(String(row?.event_id)).toBe(e.eventId);
     // Without an event: the health alone.
-    expect(await devices.setHealth(fence, health(now + 3))).toBe(true);
+    expect(await devices.setHealth(fence, groupId, health(now + 3))).toBe(true);
     expect(await events()).toHaveLength(1);
 
     // The outbox cannot be written: the health is not written either (the next judgement tries both again).
     await sql`ALTER TABLE callback_deliveries RENAME TO callback_deliveries_away`.execute(db.kysely);
     try {
-      await expect(devices.setHealth(fence, health(now + 4), event())).rejects.toThrow();
+      await expect(devices.setHealth(fence, groupId, health(now + 4), event())).rejects.toThrow();
     } finally {
       await sql`ALTER TABLE callback_deliveries_away RENAME TO callback_deliveries`.execute(db.kysely);
     }

@@ -54,7 +54,7 @@ describe.each(BACKENDS)('migration 010 (group events) on %s', (backend) => {
     const attemptsBefore = await sql`SELECT * FROM callback_attempts ORDER BY id`.execute(k);
 
     const applied = await migrate(mig.db());
-    expect(applied).toEqual(['010_group_events']);
+    expect(applied).toEqual(['010_group_events', '011_group_notify']);
     expect(applied.at(-1)).toBe(LATEST_MIGRATION);
 
     // Every row as it was (PostgreSQL's uuid reads back as the same text), plus an empty payload.
