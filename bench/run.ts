@@ -11,7 +11,9 @@
  *        --fleet-pool=10 (registers per group in the fleet load phase; default 1/100 of the registers),
  *        --fast=-group-commit,-read-cache,-precompiled,-sqlite-handover | none (storage fast paths
  *        to switch off in the server under test; default all on)
- * env:   BENCH_BUILD=name compiles the servers into bench/.build/alt-name (two runs side by side)
+ * env:   BENCH_BUILD=name compiles the servers into bench/.build/alt-name (two runs side by side);
+ *        BENCH_HEAP_PROFILE=1 adds a sampling heap profile (every allocation, collected or not) to each
+ *        --only=profile run: bench/results/profiles/<mode>-<db>.heapprofile, for Chrome DevTools
  *
  * Every server runs as a separate child process on 127.0.0.1 with a fresh database (temp SQLite
  * file / fresh PostgreSQL database); autocannon runs in this process. All load is bounded in time

@@ -3,7 +3,8 @@
  * BENCH_GROUPS service groups on the virtual register (latency_ms 0 unless BENCH_LATENCY_MS, OFD defaults), started.
  * Reports its URL and group ids to bench/run.ts over IPC; SIGTERM stops it gracefully. IPC
  * {type:'profile-start'} / {type:'profile-stop', file} record a V8 CPU profile of just the load
- * window (node --cpu-prof would include start-up and module loading). IPC {type:'memory', gc?}
+ * window (node --cpu-prof would include start-up and module loading); with BENCH_HEAP_PROFILE=1 also a
+ * sampling heap profile of the same window, written beside it as .heapprofile. IPC {type:'memory', gc?}
  * answers {type:'memory', rss, heapTotal, heapUsed, external, arrayBuffers, gc} (bytes), after two
  * full collections when gc is asked and the child runs with --expose-gc (the fleet part).
  *

@@ -66,6 +66,25 @@ export interface DevicePatch {
  */
 export function createDeviceRepository(handle: Db, options: { onCallbackQueued?: () => void } = {}) {
   const { kysely: db, dialect, fast } = handle;
+  /** The registers of a group as routing sees them, reused like the other group lookups. */
+  const poolPeers = fast.rechecked(async (groupId: number): Promise<PoolPeer[]> => {
+    const rows = await db
+      .selectFrom('devices')
+      .select(['id', 'health_level', 'service', 'state', 'registration'])
+      .select(sql<number>`CASE WHEN lease_owner IS NOT NULL AND lease_until > ${dbNow(dialect)} THEN 1 ELSE 0 END`.as('leased'))
+      .where('group_id', '=', groupId)
+      .where('service', '!=', 'retired')
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      level: r.health_level === null ? null : storedEnum(HEALTH_LEVELS, r.health_level, 'devices.health_level'),
+      maintenance: r.service !== 'active',
+      live: Number(r.leased) === 1 && r.state === 'running',
+      ffdVersion: parseStoredOrNull<RegistrationInfo>(r.registration)?.ffdVersion ?? null,
+    }));
+  }, (groupId) => groupId, WORKER_RECHECK_MS, (groupId) => groupId);
+
   return {
     leases: createLeaseRepository(db, dialect),
     async get(id: number): Promise<DeviceRecord | undefined> {
@@ -155,23 +174,13 @@ export function createDeviceRepository(handle: Db, options: { onCallbackQueued?:
       return ok;
     },
     /** The registers of a group as routing sees them, reused like the other group lookups. */
-    poolPeersCached: fast.rechecked(async (groupId: number): Promise<PoolPeer[]> => {
-      const rows = await db
-        .selectFrom('devices')
-        .select(['id', 'health_level', 'service', 'state', 'registration'])
-        .select(sql<number>`CASE WHEN lease_owner IS NOT NULL AND lease_until > ${dbNow(dialect)} THEN 1 ELSE 0 END`.as('leased'))
-        .where('group_id', '=', groupId)
-        .where('service', '!=', 'retired')
-        .orderBy('id')
-        .execute();
-      return rows.map((r) => ({
-        id: r.id,
-        level: r.health_level === null ? null : storedEnum(HEALTH_LEVELS, r.health_level, 'devices.health_level'),
-        maintenance: r.service !== 'active',
-        live: Number(r.leased) === 1 && r.state === 'running',
-        ffdVersion: parseStoredOrNull<RegistrationInfo>(r.registration)?.ffdVersion ?? null,
-      }));
-    }, (groupId) => groupId, WORKER_RECHECK_MS, (groupId) => groupId),
+    poolPeersCached: (groupId: number): Promise<PoolPeer[]> => poolPeers(groupId),
+    /**
+     * The pool as last read, however long ago, while no change of the group's registers invalidated
+     * it: their service and registration are current, their liveness may not be (a lease runs out
+     * without a write). Undefined when there is no such entry.
+     */
+    poolPeersPeek: (groupId: number): PoolPeer[] | undefined => poolPeers.peek(groupId),
     async updateDevice(
       id: number,
       patch: Partial<DevicePatch>,

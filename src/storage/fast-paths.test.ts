@@ -98,6 +98,26 @@ describe('rechecked reads', () => {
     expect(await read(7)).toBe('new');
   });
 
+  it('peeks at an entry however old while nothing marked it changed, and never reads', async () => {
+    const fast = createFastPaths(kysely, 'postgres', ALL_FAST_PATHS, null);
+    const { calls, load } = manualLoad();
+    const read = fast.rechecked(load, (k) => k, 1, (k) => k);
+    expect(read.peek(3)).toBeUndefined();
+    const first = read(3);
+    calls[0]!.resolve('three');
+    expect(await first).toBe('three');
+    await new Promise((r) => setTimeout(r, 5));
+    // Past its 1 ms recheck: a read goes to the database, a peek still has it.
+    expect(read.peek(3)).toBe('three');
+    fast.markGroupsChanged(4);
+    expect(read.peek(3)).toBe('three');
+    fast.markGroupsChanged(3);
+    expect(read.peek(3)).toBeUndefined();
+    expect(calls).toHaveLength(1);
+    const off = createFastPaths(kysely, 'postgres', { ...ALL_FAST_PATHS, readCache: false }, null).rechecked(load, (k) => k);
+    expect(off.peek(3)).toBeUndefined();
+  });
+
   it('reads at every call with the read cache off', async () => {
     const fast = createFastPaths(kysely, 'postgres', { ...ALL_FAST_PATHS, readCache: false }, null);
     const { calls, load } = manualLoad();

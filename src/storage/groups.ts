@@ -149,6 +149,8 @@ export function createGroupRepository(handle: Db) {
     };
   }
 
+  const forWorkerReused = fast.rechecked(forWorker, (groupId) => groupId, WORKER_GROUP_RECHECK_MS, (groupId) => groupId);
+
   return {
     forWorker,
     /**
@@ -156,7 +158,7 @@ export function createGroupRepository(handle: Db) {
      * this process at once, one made on another node as soon as its notification arrives
      * (PostgreSQL, migration 011), anything else within WORKER_GROUP_RECHECK_MS.
      */
-    forWorkerCached: fast.rechecked(forWorker, (groupId) => groupId, WORKER_GROUP_RECHECK_MS, (groupId) => groupId),
+    forWorkerCached: (groupId: number) => forWorkerReused(groupId),
     /** Something changed in the group that this process did not write (the scheduler found a job waiting): read its lookups again. */
     changedElsewhere: (groupId: number) => fast.markGroupsChanged(groupId),
     forReceipts,

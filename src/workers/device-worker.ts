@@ -48,7 +48,7 @@ export interface WorkerDeps {
    */
   storageProblem?: () => string | null;
   groups: Pick<GroupRepository, 'forWorkerCached'>;
-  devices: Pick<DeviceRepository, 'get' | 'updateDevice' | 'reconciledFd' | 'setReconciledFd' | 'setHealth' | 'poolPeersCached'>;
+  devices: Pick<DeviceRepository, 'get' | 'updateDevice' | 'reconciledFd' | 'setReconciledFd' | 'setHealth' | 'poolPeersCached'> & Partial<Pick<DeviceRepository, 'poolPeersPeek'>>;
   receipts: ReceiptRepository;
   jobs: Pick<JobRepository, 'nextPending' | 'transition'>;
   logger: Logger;
@@ -287,9 +287,14 @@ export function createDeviceWorker(deps: WorkerDeps) {
     }
   }
 
-  /** Judges the register, then whether it claims: the pool's best live registers take the work. */
-  async function routed(): Promise<boolean> {
-    const peers = await devices.poolPeersCached(deps.groupId);
+  /**
+   * Judges the register, then whether it claims: the pool's best live registers take the work.
+   * `judgeOnly`: a housekeeping pass with nothing to claim, where only the judgement counts, and it
+   * reads of the pool just what every change invalidates (maintenance, the FFD version): the pool
+   * as last read serves, so a thousand idle registers do not each read their pool once a minute.
+   */
+  async function routed(judgeOnly = false): Promise<boolean> {
+    const peers = (judgeOnly ? devices.poolPeersPeek?.(deps.groupId) : undefined) ?? (await devices.poolPeersCached(deps.groupId));
     const me = peers.find((p) => p.id === deps.deviceId);
     // The pool validates receipts against its first register's FFD version (services/receipts.ts).
     await judge(me?.maintenance ?? false, peers[0]?.ffdVersion ?? null);
@@ -342,7 +347,7 @@ export function createDeviceWorker(deps: WorkerDeps) {
     }
     const pass = housekeeping;
     housekeeping = false;
-    if (!(await routed())) {
+    if (!(await routed(pass && unsaved === null))) {
       // Drained or routed around: the last success must not wait for a claim that does not come.
       await saveSuccess();
       if (!pass) deps.onDeclined?.();
