@@ -163,8 +163,8 @@ export function createGroupRepository(handle: Db) {
     changedElsewhere: (groupId: number) => fast.markGroupsChanged(groupId),
     forReceipts,
     /**
-     * forReceipts, reused for GROUP_RECHECK_MS unless a write through this process (any repository
-     * on the same handle) happened since it was read.
+     * forReceipts, reused for GROUP_RECHECK_MS unless the group changed since it was read: through
+     * this process (any repository on the same handle), or on another node (its notification).
      */
     forReceiptsCached: fast.rechecked(forReceipts, (groupId, userId) => `${groupId}:${userId ?? '*'}`, undefined, (groupId) => groupId),
     async get(id: number): Promise<GroupRecord | undefined> {
