@@ -32,11 +32,10 @@ export type Write<T> = (q: Kysely<Database>) => Promise<T>;
  */
 export const GROUP_RECHECK_MS = 1000;
 /**
- * A device worker's own lookups (its group with the "a job waits" flag, its pool's registers as
- * routing sees them) are reused longer: they guard nothing (no access, no credential), and with a
- * thousand registers a second's reuse made nearly every receipt pay them again. A change through
- * this process still applies at once; a job queued on another node reaches its register through
- * the scheduler's scan, which drops these reads when it finds one waiting.
+ * A pool's registers as routing sees them are reused longer: they guard nothing (no access, no
+ * credential), and with a thousand registers a second's reuse made nearly every receipt pay them
+ * again. Not longer than this: a register whose node died stops being "live" when its lease runs
+ * out, which no write (and so no invalidation) reports.
  */
 export const WORKER_RECHECK_MS = 5000;
 /**
@@ -178,14 +177,16 @@ export function createFastPaths(kysely: Kysely<Database>, dialect: 'sqlite' | 'p
       // POSTs of a busy group, each sent the same read (PostgreSQL fleet load: 138 group lookups/s
       // for 100 groups with a 1 s recheck, 64 pool reads/s where 20 were due).
       const inFlight = new Map<string | number, { generation: number; group: number; value: Promise<V> }>();
+      /** Nothing marked the entry's data changed since its read began. */
+      const current = (e: { generation: number; group: number } | undefined, group: number): boolean => e !== undefined && e.generation === generation.n && e.group === group;
       const read = (...args: A): Promise<V> => {
         const key = keyOf(...args);
         const hit = entries.get(key);
         const t = performance.now();
         const group = groupGeneration(groupOf?.(...args));
-        if (hit && hit.generation === generation.n && hit.group === group && t - hit.at < ttlMs) return Promise.resolve(hit.value);
+        if (hit && current(hit, group) && t - hit.at < ttlMs) return Promise.resolve(hit.value);
         const flying = inFlight.get(key);
-        if (flying && flying.generation === generation.n && flying.group === group) return flying.value;
+        if (flying && current(flying, group)) return flying.value;
         const before = generation.n;
         const value = load(...args).then((v) => {
           if (entries.size >= CACHE_MAX) entries.clear();
@@ -201,7 +202,7 @@ export function createFastPaths(kysely: Kysely<Database>, dialect: 'sqlite' | 'p
       };
       const peek = (...args: A): V | undefined => {
         const hit = entries.get(keyOf(...args));
-        return hit && hit.generation === generation.n && hit.group === groupGeneration(groupOf?.(...args)) ? hit.value : undefined;
+        return hit && current(hit, groupGeneration(groupOf?.(...args))) ? hit.value : undefined;
       };
       return Object.assign(read, { peek });
     },

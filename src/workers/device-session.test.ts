@@ -39,7 +39,7 @@ function setup(opts: { notBefore?: number; storageProblem?: () => string | null;
       callFence: createCallFence({ validUntil: () => performance.now() + 60_000, timeoutMs: opts.timeoutMs ?? 5_000 }),
       ...(opts.notBefore !== undefined ? { notBefore: opts.notBefore } : {}),
       ...(opts.storageProblem ? { storageProblem: opts.storageProblem } : {}),
-      devices: { get: async () => undefined, updateDevice: async () => true, reconciledFd: async () => null, setReconciledFd: async () => true, setHealth: async () => true, poolPeersCached: async () => [] },
+      devices: { get: async () => undefined, updateDevice: async () => true, reconciledFd: async () => null, setReconciledFd: async () => true, setHealth: async () => true, poolPeersCached: async () => [], poolPeersPeek: () => undefined },
       receipts: { maxOwnedFd: async () => null, ownedFds: async () => new Set<number>() },
       observe: (operation, _seconds, ok) => void observed.push({ operation, ok }),
       logger,

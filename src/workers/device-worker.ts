@@ -48,7 +48,7 @@ export interface WorkerDeps {
    */
   storageProblem?: () => string | null;
   groups: Pick<GroupRepository, 'forWorkerCached'>;
-  devices: Pick<DeviceRepository, 'get' | 'updateDevice' | 'reconciledFd' | 'setReconciledFd' | 'setHealth' | 'poolPeersCached'> & Partial<Pick<DeviceRepository, 'poolPeersPeek'>>;
+  devices: Pick<DeviceRepository, 'get' | 'updateDevice' | 'reconciledFd' | 'setReconciledFd' | 'setHealth' | 'poolPeersCached' | 'poolPeersPeek'>;
   receipts: ReceiptRepository;
   jobs: Pick<JobRepository, 'nextPending' | 'transition'>;
   logger: Logger;
@@ -294,7 +294,7 @@ export function createDeviceWorker(deps: WorkerDeps) {
    * as last read serves, so a thousand idle registers do not each read their pool once a minute.
    */
   async function routed(judgeOnly = false): Promise<boolean> {
-    const peers = (judgeOnly ? devices.poolPeersPeek?.(deps.groupId) : undefined) ?? (await devices.poolPeersCached(deps.groupId));
+    const peers = (judgeOnly ? devices.poolPeersPeek(deps.groupId) : undefined) ?? (await devices.poolPeersCached(deps.groupId));
     const me = peers.find((p) => p.id === deps.deviceId);
     // The pool validates receipts against its first register's FFD version (services/receipts.ts).
     await judge(me?.maintenance ?? false, peers[0]?.ffdVersion ?? null);
